@@ -1,0 +1,5 @@
+"""`python -m demodeck` runs the same CLI as the `demodeck` script."""
+
+from demodeck.cli import main
+
+raise SystemExit(main())

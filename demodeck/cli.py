@@ -1,0 +1,143 @@
+"""The `demodeck` command: a thin shell over build(), check and the scaffolding.
+
+Heavy modules are imported inside each command so `demodeck --version` stays fast.
+Every DemodeckError becomes a clean message on stderr and exit status 1; only
+``--debug`` shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from demodeck import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _project(args: argparse.Namespace) -> Path:
+    return Path(args.project).absolute()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from demodeck.scaffold import init_project
+
+    target = Path(args.folder)
+    made = init_project(target, dt.date.today(), title=args.title)
+    for path in made:
+        print(f"created {path}")
+    print(f"Next: cd {target} && demodeck build")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from demodeck.config import load_config
+    from demodeck.scaffold import SCHEMA_FILE, new_deck, next_demo_day
+
+    site = load_config(_project(args))
+    day = args.date or next_demo_day(dt.date.today(), site.demo_day)
+    schema = site.root / SCHEMA_FILE
+    rel = Path("..") / SCHEMA_FILE if schema.exists() else None
+    path = new_deck(site.decks_path, day, schema_rel=rel.as_posix() if rel else SCHEMA_FILE)
+    print(f"created {path.relative_to(site.root)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from demodeck.build import check_decks
+    from demodeck.config import load_config
+
+    decks = check_decks(load_config(_project(args)))
+    slides = sum(len(d.slides) for d in decks)
+    print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, no problems")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from demodeck.build import build
+    from demodeck.config import load_config
+
+    site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
+    result = build(site)
+    print(result.summary())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from demodeck.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="demodeck",
+                                description="Weekly R&D demo decks from YAML.")
+    p.add_argument("--version", action="version", version=f"demodeck {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-C", "--project", default=".", metavar="DIR",
+                        help="project folder (where demodeck.yaml is); default: current")
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, parents=[common], help=help, description=help)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    init = add("init", cmd_init, "create a new project folder with an example deck")
+    init.add_argument("folder", help="folder to create (or an empty existing one)")
+    init.add_argument("--title", default="R&D Weekly Demo", help="site title")
+    new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template")
+    new.add_argument("--date", type=_date, help="deck date instead of the next demo day")
+    add("check", cmd_check, "validate every deck and print every problem")
+    build = add("build", cmd_build, "render the site (every deck and the index)")
+    build.add_argument("--out", metavar="DIR", help="output folder (default: site)")
+    build.add_argument("--base-url", metavar="URL",
+                       help="absolute URL the site is published at")
+    add("schema", cmd_schema, "print the JSON Schema of the deck format")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from demodeck.errors import BuildError, DemodeckError
+
+    try:
+        return int(args.handler(args))
+    except BuildError as exc:
+        if args.debug:
+            raise
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(f"error: {n} problem{'s' if n != 1 else ''} found; nothing was written",
+              file=sys.stderr)
+        return 1
+    except DemodeckError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in demodeck: still no traceback unless asked
+        if args.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in demodeck; run again with --debug and report the traceback.",
+              file=sys.stderr)
+        return 1

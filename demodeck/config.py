@@ -1,0 +1,68 @@
+"""Site settings from the optional ``demodeck.yaml`` at the project root."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from demodeck import schema
+from demodeck.errors import BuildError, Problem
+from demodeck.load import RawMap, read_yaml
+from demodeck.model import SiteConfig
+from demodeck.validate import INVALID, Ctx, check_fields
+
+CONFIG_FILE = "demodeck.yaml"
+
+
+def load_config(root: Path, *, output_dir: str | None = None,
+                base_url: str | None = None) -> SiteConfig:
+    """Read ``demodeck.yaml`` (if any) under ``root``; raises BuildError on any problem.
+
+    ``output_dir`` and ``base_url`` override the file (they come from CLI flags).
+    """
+    root = root.resolve()
+    values: dict[str, object] = {}
+    file = root / CONFIG_FILE
+    problems: list[Problem] = []
+    if file.exists():
+        source, problems = read_yaml(root, file)
+        if source.root is not None and not isinstance(source.root, RawMap):
+            problems.append(Problem(CONFIG_FILE, 1, 1, "demodeck.yaml must be a mapping "
+                                    "of settings (title:, decks_dir:, ...)"))
+        elif source.root is not None:
+            ctx = Ctx(CONFIG_FILE, root, root, problems)
+            checked = check_fields(schema.CONFIG, source.root, "", ctx)
+            values = checked if checked is not INVALID else {}
+    problems.extend(_check_relative(values))
+    if output_dir is not None:  # --out may point anywhere, e.g. a CI artifacts folder
+        values["output_dir"] = output_dir
+    if base_url is not None:
+        values["base_url"] = base_url
+    config = SiteConfig(root=root, **values)  # type: ignore[arg-type]
+    problems.extend(_check_folders(config))
+    if problems:
+        raise BuildError(problems)
+    return config
+
+
+def _check_relative(values: dict[str, object]) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in ("decks_dir", "output_dir"):
+        value = values.get(name)
+        if isinstance(value, str):
+            pure = PurePosixPath(value)
+            if pure.is_absolute() or ".." in pure.parts:
+                problems.append(Problem(CONFIG_FILE, 0, 0, f"'{value}' must be a folder "
+                                        "inside the project (relative, without '..')", name))
+    return problems
+
+
+def _check_folders(config: SiteConfig) -> list[Problem]:
+    """The output folder is replaced wholesale on every build: it must never hold sources."""
+    problems: list[Problem] = []
+    out = config.output_path.resolve()
+    sources = [config.root, config.decks_path.resolve(), config.templates_path.resolve()]
+    if any(out == s or out in s.parents for s in sources):
+        problems.append(Problem(CONFIG_FILE, 0, 0, f"output folder '{config.output_dir}' "
+                                "would overwrite your decks or templates; pick an empty "
+                                "folder such as 'site'", "output_dir"))
+    return problems

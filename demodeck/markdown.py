@@ -1,0 +1,78 @@
+"""Markdown → safe HTML, one configured markdown-it-py parser per process.
+
+Raw HTML is off (it renders as text), links are limited to http(s), mailto and
+relative URLs (anything else stays plain text), images inside Markdown are off
+(a published deck must not load anything from the network; use ``screenshot``),
+and fenced code is highlighted at build time with Pygments.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from demodeck.validate import url_is_safe
+
+PYGMENTS_STYLE = "default"
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(lang: str) -> Any:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang, stripnl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """Highlighted ``<pre>`` for a known language, "" to let markdown-it escape it plainly."""
+    lexer = _lexer(lang.strip().lower()) if lang.strip() else None
+    if lexer is None:
+        return ""
+    from pygments import highlight
+
+    body = highlight(code, lexer, _formatter())
+    return (f'<pre class="highlight" dir="ltr"><code class="language-{html.escape(lang)}">'
+            f"{body}</code></pre>\n")
+
+
+def pygments_css() -> str:
+    """Stylesheet for the highlighted code, scoped to ``.highlight``."""
+    from pygments.formatters import HtmlFormatter
+
+    css: str = HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight")  # type: ignore[no-untyped-call]
+    return css + "\n"
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True,
+                                   "highlight": _highlight})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.disable("image")
+    md.use(tasklists_plugin)
+    md.validateLink = url_is_safe  # type: ignore[method-assign]
+    return md
+
+
+def render_block(text: str) -> Markup:
+    return Markup(parser().render(text))
+
+
+def render_inline(text: str) -> Markup:
+    return Markup(parser().renderInline(text))

@@ -1,0 +1,221 @@
+"""The validated deck model: frozen dataclasses that templates read.
+
+Markdown fields hold the user's Markdown source (``str``); the render stage turns
+them into HTML. Image references are :class:`Asset` values already checked to
+exist inside the project. Slide ids are stable slugs, so ``#search-v2`` keeps
+naming the same slide across edits and rebuilds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Outcome = Literal["success", "mixed", "failed"]
+SlideKind = Literal["title", "goals", "demo", "experiments", "metrics", "retro", "thanks"]
+
+KNOWN_METRICS: dict[str, tuple[str, str]] = {
+    # key: (label, unit shown after the number)
+    "deployments": ("Deployments", ""),
+    "bugs_opened": ("Bugs opened", ""),
+    "bugs_closed": ("Bugs closed", ""),
+    "cycle_time_days": ("Cycle time", "days"),
+    "active_users": ("Active users", ""),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """An image file inside the project that the site will copy."""
+
+    source: Path  # absolute, resolved
+    rel: str  # project-relative, as the user may recognise it
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    role: str | None = None
+    avatar: Asset | None = None
+
+    @property
+    def initials(self) -> str:
+        words = [w for w in re.split(r"[\s\-]+", self.name) if w]
+        letters = [w[0] for w in words[:1] + words[1:][-1:]]
+        return "".join(letters).upper()
+
+    @property
+    def key(self) -> str:
+        """Identity for matching the same person across demos and decks (NFC + casefold)."""
+        return unicodedata.normalize("NFC", " ".join(self.name.split())).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    src: Asset
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    id: str  # slide id / URL hash, unique within the deck
+    title: str
+    people: tuple[Person, ...]
+    features: tuple[str, ...]  # Markdown (inline)
+    why: str  # Markdown
+    could_be_better: str  # Markdown
+    team: str | None = None
+    links: tuple[Link, ...] = ()
+    screenshot: Screenshot | None = None
+    notes: str | None = None  # Markdown, speaker notes
+    minutes: int | None = None
+    source: str = ""  # project-relative file the demo came from
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    experiment: str
+    hypothesis: str
+    result: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    what: str
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retro:
+    went_well: tuple[str, ...] = ()  # Markdown (inline)
+    could_be_better: tuple[str, ...] = ()  # Markdown (inline)
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    key: str
+    value: int | float
+
+    @property
+    def label(self) -> str:
+        known = KNOWN_METRICS.get(self.key)
+        return known[0] if known else self.key.replace("_", " ").strip().capitalize()
+
+    @property
+    def unit(self) -> str:
+        known = KNOWN_METRICS.get(self.key)
+        return known[1] if known else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    id: str
+    kind: SlideKind
+    title: str
+    demo: Demo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deck:
+    date: dt.date
+    title: str
+    demos: tuple[Demo, ...]
+    hosts: tuple[str, ...] = ()
+    sprint_goals: tuple[str, ...] = ()  # Markdown (inline)
+    metrics: tuple[Metric, ...] = ()
+    experiments: tuple[Experiment, ...] = ()
+    retro: Retro = field(default_factory=Retro)
+    source: str = ""  # project-relative deck file or folder
+    digest: str = ""  # content hash of the deck's input files, for caches
+
+    @property
+    def slug(self) -> str:
+        return self.date.isoformat()
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(d.minutes or 0 for d in self.demos)
+
+    @property
+    def presenters(self) -> tuple[Person, ...]:
+        """Everyone who demoed, in order of first appearance, each once."""
+        seen: dict[str, Person] = {}
+        for demo in self.demos:
+            for person in demo.people:
+                seen.setdefault(person.key, person)
+        return tuple(seen.values())
+
+    @property
+    def slides(self) -> tuple[Slide, ...]:
+        """The deck's slides in order; the retrospective is always there."""
+        slides = [Slide("title", "title", self.title)]
+        if self.sprint_goals:
+            slides.append(Slide("goals", "goals", "Sprint goals"))
+        slides.extend(Slide(d.id, "demo", d.title, d) for d in self.demos)
+        if self.experiments:
+            slides.append(Slide("experiments", "experiments", "Experiments"))
+        if self.metrics:
+            slides.append(Slide("metrics", "metrics", "By the numbers"))
+        slides.append(Slide("retro", "retro", "What could we have done better?"))
+        slides.append(Slide("thanks", "thanks", "Thank you"))
+        return tuple(slides)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    root: Path  # project folder (where demodeck.yaml is), absolute
+    title: str = "R&D Weekly Demo"
+    decks_dir: str = "decks"
+    output_dir: str = "site"
+    base_url: str | None = None
+    language: str = "en"
+    demo_day: str = "monday"
+
+    @property
+    def decks_path(self) -> Path:
+        return self.root / self.decks_dir
+
+    @property
+    def output_path(self) -> Path:
+        return self.root / self.output_dir
+
+    @property
+    def templates_path(self) -> Path:
+        return self.root / "templates"
+
+
+RESERVED_SLIDE_IDS = frozenset({"title", "goals", "experiments", "metrics", "retro", "thanks"})
+
+
+def slugify(text: str) -> str:
+    """A URL-safe, stable slug; keeps non-Latin letters (Hebrew titles get Hebrew slugs)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-_")
+    return text[:60].strip("-_")
+
+
+def unique_slugs(titles: list[str], *, reserved: frozenset[str] = RESERVED_SLIDE_IDS,
+                 fallback: str = "demo") -> list[str]:
+    """Slug each title, de-duplicating with -2, -3... and avoiding reserved ids."""
+    used: set[str] = set(reserved)
+    out: list[str] = []
+    for n, title in enumerate(titles, start=1):
+        base = slugify(title) or f"{fallback}-{n}"
+        slug, k = base, 2
+        while slug in used:
+            slug, k = f"{base}-{k}", k + 1
+        used.add(slug)
+        out.append(slug)
+    return out

@@ -1,0 +1,174 @@
+"""Stage 3, render: validated decks → pages in memory (nothing is written here).
+
+One Jinja environment per build with autoescaping on for *every* template (not
+chosen by file name) and StrictUndefined, so a typo in a template is an error,
+not an empty string. Markdown enters templates only through the ``markdown``
+and ``inline`` filters, which return Markup. Theme CSS/JS and images get
+content-hashed file names, so a published site never serves a stale asset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+
+from demodeck import __version__, markdown, theme
+from demodeck.errors import Problem
+from demodeck.model import Asset, Deck, SiteConfig
+
+GENERATOR = f"demodeck {__version__}"
+RETRO_MARKER = re.compile(r"""data-slide\s*=\s*["']?retro(?=["'\s>/])""")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One output file: a path relative to the site root and its bytes."""
+
+    path: str
+    data: bytes
+
+
+def hashed_name(name: str, data: bytes) -> str:
+    """``deck.css`` → ``deck.3f2a9c1e.css``: a new name whenever the content changes."""
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    pure = PurePosixPath(name)
+    return str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
+
+
+def format_date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def format_number(value: float) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{round(value, 2):,}"
+
+
+def relative_root(page_path: str) -> str:
+    depth = len(PurePosixPath(page_path).parts) - 1
+    return "../" * depth
+
+
+@dataclass
+class Renderer:
+    """Renders decks and the index for one site; build() makes one per run."""
+
+    site: SiteConfig
+    env: jinja2.Environment = field(init=False)
+    statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
+    images: dict[Path, Page] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=theme.loader(self.site.root),
+            autoescape=True,  # every template, whatever its file name
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.env.filters["markdown"] = markdown.render_block
+        self.env.filters["inline"] = markdown.render_inline
+        self.statics = self._static_pages()
+
+    def _static_pages(self) -> dict[str, Page]:
+        pages: dict[str, Page] = {}
+        sources = {name: path.read_bytes() for name, path in
+                   theme.static_files(self.site.root).items()}
+        sources["pygments.css"] = markdown.pygments_css().encode()
+        for name, data in sources.items():
+            pages[name] = Page(f"assets/{hashed_name(name, data)}", data)
+        return pages
+
+    def image_page(self, asset: Asset) -> Page:
+        page = self.images.get(asset.source)
+        if page is None:
+            data = asset.source.read_bytes()
+            name = hashed_name(asset.source.name.replace(" ", "-"), data)
+            page = Page(f"assets/img/{name}", data)
+            self.images[asset.source] = page
+        return page
+
+    def _context(self, page_path: str) -> dict[str, Any]:
+        root = relative_root(page_path)
+
+        def static(name: str) -> str:
+            page = self.statics.get(name)
+            if page is None:
+                raise jinja2.TemplateRuntimeError(f"no static file '{name}' in the theme")
+            return root + page.path
+
+        def asset(a: Asset) -> str:
+            return root + self.image_page(a).path
+
+        return {"site": self.site, "root": root, "static": static, "asset": asset,
+                "format_date": format_date, "format_number": format_number,
+                "generator": GENERATOR}
+
+    def render(self, template: str, page_path: str, **context: Any) -> str:
+        return self.env.get_template(template).render(self._context(page_path) | context)
+
+    def deck_page(self, deck: Deck) -> Page:
+        path = f"{deck.slug}/index.html"
+        html = self.render("deck.html", path, deck=deck)
+        markers = len(RETRO_MARKER.findall(html))
+        if markers != 1:
+            raise RetroMissing(markers)
+        return Page(path, html.encode())
+
+    def index_page(self, decks: Iterable[Deck]) -> Page:
+        return Page("index.html", self.render("index.html", "index.html",
+                                              decks=tuple(decks)).encode())
+
+
+class RetroMissing(Exception):
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+def template_problem(site: SiteConfig, exc: BaseException) -> Problem:
+    """A template error as a Problem pointing at the template file and line."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        name = exc.name or exc.filename or "template"
+        return Problem(theme.template_origin(site.root, name), exc.lineno, 0,
+                       f"template syntax error: {exc.message}")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return Problem(f"templates/{exc.name}", 0, 0, "template not found")
+    if isinstance(exc, RetroMissing):
+        what = ("has no element with data-slide=\"retro\"" if exc.count == 0
+                else f"has {exc.count} elements with data-slide=\"retro\"")
+        return Problem(theme.template_origin(site.root, "deck.html"), 0, 0,
+                       f"the deck template {what}; the retrospective slide is mandatory: keep "
+                       "{% block retro_slide %} (or extend \"!theme/deck.html\")")
+    where, line = _template_frame(exc)
+    return Problem(where, line, 0, f"template error: {exc}")
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int]:
+    """Jinja rewrites tracebacks so template frames carry the template file and line."""
+    for frame, line in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".j2", ".jinja")):
+            path = Path(filename)
+            builtin = theme.builtin_dir()
+            if builtin in path.parents:
+                return f"{{built-in theme}}/{path.relative_to(builtin).as_posix()}", line
+            return path.name if not path.is_absolute() else _rel(path), line
+    return "templates", 0
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+

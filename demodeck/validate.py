@@ -1,0 +1,361 @@
+"""Stage 2, validate: raw YAML trees → frozen :mod:`demodeck.model` objects.
+
+Walks the specs in :mod:`demodeck.schema`, collecting *every* problem with its
+file, line, column and field path (``demos[2].why``) instead of stopping at the
+first. A value that fails its check becomes ``INVALID`` and the enclosing
+record is not built, so one mistake never hides another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from demodeck import model, schema
+from demodeck.errors import Problem
+from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
+from demodeck.schema import Record, Spec
+
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Any = _Invalid()
+
+
+@dataclass(slots=True)
+class Ctx:
+    """Where we are: the file being checked, the project root, and the problems so far."""
+
+    file: str  # project-relative, for messages
+    base_dir: Path  # image paths are relative to the file that names them
+    root: Path  # resolved project root; nothing outside it may be read
+    problems: list[Problem]
+
+    def error(self, mark: Mark, field_path: str, message: str) -> Any:
+        self.problems.append(Problem(self.file, mark.line, mark.column, message, field_path))
+        return INVALID
+
+
+def _describe(raw: Raw) -> str:
+    if isinstance(raw, RawSeq):
+        return "a list"
+    if isinstance(raw, RawMap):
+        return "a mapping"
+    value = raw.value
+    if value is None:
+        return "nothing (the value is empty)"
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, dt.date):
+        return f"a date ({value})"
+    return "text"
+
+
+_WANTS = {
+    schema.Text: "text", schema.Integer: "a whole number", schema.Number: "a number",
+    schema.Date: "a date (YYYY-MM-DD)", schema.Url: "a URL", schema.ImagePath: "an image path",
+    schema.Choice: "one of the listed words", schema.ListOf: "a list",
+    schema.MapOf: "a mapping", schema.Record: "a mapping",
+}
+
+
+def _wrong_type(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
+    hint = ""
+    if isinstance(spec, schema.ListOf) and not isinstance(raw, RawSeq):
+        hint = "; write it as a list, one '- item' per line"
+    elif isinstance(spec, schema.Text) and isinstance(raw, RawScalar) and raw.value is not None:
+        hint = "; put it in quotes to make it text"
+    return ctx.error(raw.mark, path, f"expected {_WANTS[type(spec)]}, got {_describe(raw)}{hint}")
+
+
+def check(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
+    """Check ``raw`` against ``spec``; returns the plain value or INVALID (problem recorded)."""
+    match spec:
+        case schema.Record():
+            return check_record(spec, raw, path, ctx)
+        case schema.ListOf():
+            return _check_list(spec, raw, path, ctx)
+        case schema.MapOf():
+            return _check_map(spec, raw, path, ctx)
+    if not isinstance(raw, RawScalar):
+        return _wrong_type(spec, raw, path, ctx)
+    return _check_scalar(spec, raw, path, ctx)
+
+
+def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
+    value = raw.value
+    match spec:
+        case schema.Text() | schema.Url() | schema.ImagePath() | schema.Choice():
+            if not isinstance(value, str):
+                return _wrong_type(spec, raw, path, ctx)
+            if isinstance(spec, schema.Text) and spec.non_empty and not value.strip():
+                return ctx.error(raw.mark, path, "must not be empty")
+            if isinstance(spec, schema.Url):
+                return _check_url(value, raw.mark, path, ctx)
+            if isinstance(spec, schema.ImagePath):
+                return _check_image(value, raw.mark, path, ctx)
+            if isinstance(spec, schema.Choice) and value not in spec.values:
+                return ctx.error(raw.mark, path, f"'{value}' is not one of: "
+                                 + ", ".join(spec.values) + _suggest(value, spec.values))
+            return value
+        case schema.Integer():
+            if isinstance(value, bool) or not isinstance(value, int):
+                return _wrong_type(spec, raw, path, ctx)
+            if spec.minimum is not None and value < spec.minimum:
+                return ctx.error(raw.mark, path, f"must be at least {spec.minimum}")
+            return value
+        case schema.Number():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return _wrong_type(spec, raw, path, ctx)
+            if value != value or value in (float("inf"), float("-inf")):
+                return ctx.error(raw.mark, path, "must be a finite number")
+            return value
+        case schema.Date():
+            if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+                return _wrong_type(spec, raw, path, ctx)
+            return value
+    raise AssertionError(f"unhandled spec {spec!r}")  # pragma: no cover
+
+
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_ALLOWED_SCHEMES = ("http", "https", "mailto")
+
+
+def url_is_safe(url: str) -> bool:
+    """http(s), mailto and relative URLs only. Browsers ignore tabs, newlines and
+    leading control characters in URLs, so strip those before reading the scheme."""
+    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url).lower()
+    match = _SCHEME.match(squeezed)
+    return match is None or match.group(1) in _ALLOWED_SCHEMES
+
+
+def _check_url(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
+    if not url_is_safe(value):
+        return ctx.error(mark, path, "only http(s), mailto and relative links are allowed")
+    return value.strip()
+
+
+def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
+    if re.match(r"^[a-z][a-z0-9+.\-]*:", value, re.I) or value.startswith("//"):
+        return ctx.error(mark, path, "images must be files in the project, not URLs "
+                         "(the published deck must work offline)")
+    if Path(value).is_absolute():
+        return ctx.error(mark, path, "use a path relative to this file, not an absolute path")
+    candidate = ctx.base_dir / value
+    resolved = candidate.resolve()
+    if not is_inside(ctx.root, resolved):
+        return ctx.error(mark, path, f"'{value}' points outside the project; "
+                         "keep images inside the project folder")
+    if not resolved.is_file():
+        return ctx.error(mark, path, f"image '{value}' does not exist "
+                         f"(looked for {_display(ctx.root, candidate)})")
+    if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
+        return ctx.error(mark, path, f"'{value}' is not a supported image; use "
+                         + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
+                         + " (SVG is refused: it can carry scripts)")
+    return model.Asset(resolved, resolved.relative_to(ctx.root).as_posix())
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _check_list(spec: schema.ListOf, raw: Raw, path: str, ctx: Ctx) -> Any:
+    if not isinstance(raw, RawSeq):
+        if isinstance(raw, RawScalar) and raw.value is None and spec.min_items:
+            return ctx.error(raw.mark, path, f"needs at least {spec.min_items} item"
+                             + ("s" if spec.min_items > 1 else ""))
+        return _wrong_type(spec, raw, path, ctx)
+    if len(raw.items) < spec.min_items:
+        return ctx.error(raw.mark, path, "is empty; list at least one item"
+                         if spec.min_items == 1 else f"needs at least {spec.min_items} items")
+    values = [check(spec.item, item, f"{path}[{i}]", ctx) for i, item in enumerate(raw.items)]
+    return INVALID if any(v is INVALID for v in values) else tuple(values)
+
+
+def _check_map(spec: schema.MapOf, raw: Raw, path: str, ctx: Ctx) -> Any:
+    if not isinstance(raw, RawMap):
+        return _wrong_type(spec, raw, path, ctx)
+    out: dict[str, Any] = {}
+    for key, (key_mark, value_raw) in raw.entries.items():
+        if not re.match(spec.key_pattern, key):
+            ctx.error(key_mark, f"{path}.{key}", "names may use letters, digits, spaces and _")
+            out[key] = INVALID
+            continue
+        out[key] = check(spec.value, value_raw, f"{path}.{key}", ctx)
+    return INVALID if any(v is INVALID for v in out.values()) else out
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def check_record(record: Record, raw: Raw, path: str, ctx: Ctx) -> Any:
+    """Check a mapping field by field; returns a model object built by BUILDERS."""
+    if record.shorthand is not None and isinstance(raw, RawScalar) and raw.value is not None:
+        first = check(record.shorthand, raw, path, ctx)
+        return INVALID if first is INVALID else BUILDERS[record.name]({record.fields[0].name:
+                                                                       first})
+    if not isinstance(raw, RawMap):
+        return _wrong_type(record, raw, path, ctx)
+    values = check_fields(record, raw, path, ctx)
+    if values is INVALID:
+        return INVALID
+    return BUILDERS[record.name](values)
+
+
+def check_fields(record: Record, raw: RawMap, path: str, ctx: Ctx) -> Any:
+    """The field-by-field part of a record check, returning a dict of plain values."""
+    names = [f.name for f in record.fields]
+    values: dict[str, Any] = {}
+    ok = True
+    for key, (key_mark, _) in raw.entries.items():
+        if record.field(key) is None:
+            ctx.error(key_mark, _join(path, key), f"unknown field '{key}'{_suggest(key, names)}")
+            ok = False
+    for f in record.fields:
+        entry = raw.entries.get(f.name)
+        if entry is None or (isinstance(entry[1], RawScalar) and entry[1].value is None
+                             and not isinstance(f.spec, schema.ListOf)):
+            if f.required:
+                where = raw.mark if entry is None else entry[1].mark
+                what = "missing required field" if entry is None else "empty required field"
+                ctx.error(where, path or record.name, f"{what} '{f.name}'")
+                ok = False
+            continue
+        value = check(f.spec, entry[1], _join(path, f.name), ctx)
+        ok = ok and value is not INVALID
+        values[f.name] = value
+    return values if ok else INVALID
+
+
+# -- building model objects from checked values ---------------------------------------------
+
+def _person(v: dict[str, Any]) -> model.Person:
+    return model.Person(name=" ".join(v["name"].split()), role=v.get("role"),
+                        avatar=v.get("avatar"))
+
+
+def _demo(v: dict[str, Any]) -> model.Demo:
+    return model.Demo(id="", title=v["title"].strip(), people=v["people"],
+                      features=v["features"], why=v["why"], could_be_better=v["could_be_better"],
+                      team=v.get("team"), links=v.get("links", ()),
+                      screenshot=v.get("screenshot"), notes=v.get("notes"),
+                      minutes=v.get("minutes"))
+
+
+def _retro(v: dict[str, Any]) -> model.Retro:
+    return model.Retro(went_well=v.get("went_well", ()),
+                       could_be_better=v.get("could_be_better", ()),
+                       actions=v.get("actions", ()))
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "person": _person,
+    "link": lambda v: model.Link(label=v["label"], url=v["url"]),
+    "screenshot": lambda v: model.Screenshot(src=v["src"], alt=v["alt"]),
+    "demo": _demo,
+    "experiment": lambda v: model.Experiment(**v),
+    "action": lambda v: model.Action(what=v["what"], owner=v.get("owner")),
+    "retro": _retro,
+    "deck": lambda v: v,  # assembled by validate_deck, which knows the file name
+    "config": lambda v: v,
+}
+
+
+# -- whole decks ---------------------------------------------------------------------------
+
+def _file_ctx(source: SourceFile, root: Path, problems: list[Problem]) -> Ctx:
+    return Ctx(source.path, source.abspath.parent, root, problems)
+
+
+def validate_deck(deck: DeckSource, site: model.SiteConfig,
+                  problems: list[Problem]) -> model.Deck | None:
+    """Check one deck (file or folder); problems are appended, None if any were found."""
+    before = len(problems)
+    root = site.root.resolve()
+    values: dict[str, Any] = {}
+    demos: list[model.Demo] = []
+    if deck.main is not None and deck.main.root is not None:
+        values = _check_main(deck, root, problems)
+        demos = [dataclasses.replace(d, source=deck.main.path)
+                 for d in values.get("demos", ())]
+    for file in deck.demo_files:
+        if file.root is None:
+            continue
+        demo = check_record(schema.DEMO, file.root, "", _file_ctx(file, root, problems))
+        if demo is not INVALID:
+            demos.append(dataclasses.replace(demo, source=file.path))
+    if deck.is_folder and not deck.demo_files and not values.get("demos"):
+        problems.append(Problem(deck.path, 0, 0, "this deck folder has no demos; add one "
+                                "YAML file per demo (or a demos: list in deck.yaml)"))
+    if len(problems) > before or (deck.main is not None and deck.main.root is None):
+        return None
+    return _assemble(deck, site, values, demos)
+
+
+def _check_main(deck: DeckSource, root: Path, problems: list[Problem]) -> dict[str, Any]:
+    assert deck.main is not None and deck.main.root is not None
+    ctx = _file_ctx(deck.main, root, problems)
+    raw = deck.main.root
+    if not isinstance(raw, RawMap):
+        ctx.error(raw.mark, "", f"a deck file must be a mapping (title:, demos: ...), "
+                  f"got {_describe(raw)}")
+        return {}
+    record = schema.DECK
+    if deck.is_folder:  # demos come from the folder's other files; a list here is optional
+        record = dataclasses.replace(record, fields=tuple(
+            dataclasses.replace(f, required=False) if f.name == "demos" else f
+            for f in record.fields))
+    values = check_fields(record, raw, "", ctx)
+    date_entry = raw.entries.get("date")
+    if date_entry is not None and isinstance(date_entry[1], RawScalar):
+        named = dt.date.fromisoformat(deck.date_text)
+        if isinstance(date_entry[1].value, dt.date) and date_entry[1].value != named:
+            ctx.error(date_entry[1].mark, "date", f"the date {date_entry[1].value} does not "
+                      f"match the file name ({deck.date_text}); make them agree")
+    return values if values is not INVALID else {}
+
+
+def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
+              demos: list[model.Demo]) -> model.Deck:
+    ids = model.unique_slugs([d.title for d in demos])
+    metrics = tuple(model.Metric(k, v) for k, v in (values.get("metrics") or {}).items())
+    return model.Deck(
+        date=dt.date.fromisoformat(deck.date_text),
+        title=(values.get("title") or site.title).strip(),
+        demos=tuple(dataclasses.replace(d, id=i) for d, i in zip(demos, ids, strict=True)),
+        hosts=values.get("hosts", ()),
+        sprint_goals=values.get("sprint_goals", ()),
+        metrics=metrics,
+        experiments=values.get("experiments", ()),
+        retro=values.get("retro") or model.Retro(),
+        source=deck.path,
+        digest=deck.digest,
+    )
+
+
+def validate_decks(sources: list[DeckSource], site: model.SiteConfig,
+                   problems: list[Problem]) -> list[model.Deck]:
+    """Validate every deck; returns them newest first (those with problems left out)."""
+    decks = [d for s in sources if (d := validate_deck(s, site, problems)) is not None]
+    return sorted(decks, key=lambda d: d.date, reverse=True)

@@ -1,0 +1,88 @@
+"""Stage 4, write: pages in memory → the output folder, all or nothing.
+
+Pages are written to a fresh sibling folder which then replaces the output
+folder in two renames; if anything fails before the swap the previous site is
+untouched and the temporary folder is removed. A folder that demodeck did not
+make is never replaced: the marker file tells ours apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from demodeck.errors import UsageError
+from demodeck.render import Page
+
+MARKER = ".demodeck-site"
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse to replace a folder that is not a site demodeck built (or empty)."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UsageError(f"{out}: exists and is not a folder; choose another output folder")
+    if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise UsageError(f"{out}: this folder has files demodeck did not write; "
+                         "refusing to replace it (empty it or choose another --out)")
+
+
+def write_site(out: Path, pages: Iterable[Page]) -> None:
+    """Write ``pages`` under ``out``, replacing its previous contents in one swap."""
+    out = out.absolute()
+    check_replaceable(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        _write_all(tmp, pages)
+        (tmp / MARKER).write_text("Built by demodeck; this folder is replaced on each build.\n")
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a site must be readable
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_all(tmp: Path, pages: Iterable[Page]) -> None:
+    made: set[Path] = {tmp}
+    for page in pages:
+        rel = PurePosixPath(page.path)
+        if rel.is_absolute() or ".." in rel.parts:  # a page name never leaves the site
+            raise ValueError(f"refusing to write outside the site: {page.path}")
+        target = tmp.joinpath(*rel.parts)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(page.data)
+
+
+def _swap(new: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)  # put the previous site back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temp(out: Path) -> None:
+    """Remove temp folders left by a build that was killed (not just interrupted)."""
+    for prefix in (f".{out.name}.new-", f".{out.name}.old-"):
+        for stale in out.parent.glob(prefix + "*"):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(stale)
