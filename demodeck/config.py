@@ -8,7 +8,7 @@ from demodeck import schema
 from demodeck.errors import BuildError, Problem
 from demodeck.load import RawMap, read_yaml
 from demodeck.model import SiteConfig
-from demodeck.validate import INVALID, Ctx, check_fields
+from demodeck.validate import Ctx, field_values
 
 CONFIG_FILE = "demodeck.yaml"
 
@@ -30,8 +30,7 @@ def load_config(root: Path, *, output_dir: str | None = None,
                                     "of settings (title:, decks_dir:, ...)"))
         elif source.root is not None:
             ctx = Ctx(CONFIG_FILE, root, root, problems)
-            checked = check_fields(schema.CONFIG, source.root, "", ctx)
-            values = checked if checked is not INVALID else {}
+            values, _ = field_values(schema.CONFIG, source.root, "", ctx)
     problems.extend(_check_relative(values))
     if output_dir is not None:  # --out may point anywhere, e.g. a CI artifacts folder
         values["output_dir"] = output_dir

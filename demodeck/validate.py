@@ -224,7 +224,14 @@ def check_record(record: Record, raw: Raw, path: str, ctx: Ctx) -> Any:
 
 
 def check_fields(record: Record, raw: RawMap, path: str, ctx: Ctx) -> Any:
-    """The field-by-field part of a record check, returning a dict of plain values."""
+    """The field-by-field part of a record check: a dict of plain values, or INVALID."""
+    values, ok = field_values(record, raw, path, ctx)
+    return values if ok else INVALID
+
+
+def field_values(record: Record, raw: RawMap, path: str,
+                 ctx: Ctx) -> tuple[dict[str, Any], bool]:
+    """Every valid field's value, and whether all fields were valid (problems recorded)."""
     names = [f.name for f in record.fields]
     values: dict[str, Any] = {}
     ok = True
@@ -239,13 +246,15 @@ def check_fields(record: Record, raw: RawMap, path: str, ctx: Ctx) -> Any:
             if f.required:
                 where = raw.mark if entry is None else entry[1].mark
                 what = "missing required field" if entry is None else "empty required field"
-                ctx.error(where, path or record.name, f"{what} '{f.name}'")
+                ctx.error(where, path, f"{what} '{f.name}'")
                 ok = False
             continue
         value = check(f.spec, entry[1], _join(path, f.name), ctx)
-        ok = ok and value is not INVALID
-        values[f.name] = value
-    return values if ok else INVALID
+        if value is INVALID:
+            ok = False
+        else:
+            values[f.name] = value
+    return values, ok
 
 
 # -- building model objects from checked values ---------------------------------------------

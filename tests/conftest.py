@@ -1,0 +1,84 @@
+"""Shared fixtures: a throwaway demodeck project and a way to run the CLI in it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from demodeck.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL_DECK = """\
+title: Weekly Demo
+hosts: [Grace Hopper]
+demos:
+  - title: Search v2
+    team: Discovery
+    people:
+      - Gur Shafriri
+      - {name: Ada Lovelace, role: Backend}
+    features: [Typo-tolerant matching, "**Hebrew** tokenisation"]
+    why: |
+      12% of searches had a typo. See [the RFC](https://example.com/rfc/42).
+    could_be_better: |
+      We shipped without a zero-results dashboard.
+    minutes: 5
+  - title: Faster checkout
+    people: [Zoë Quinn]
+    features: [One-click pay]
+    why: Checkout took 9 steps.
+    could_be_better: Load testing came late.
+"""
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Project:
+    root: Path
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def write_bytes(self, rel: str, data: bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def run(self, *args: str, capsys: pytest.CaptureFixture[str]) -> Run:
+        """Run the CLI in-process (fast); use ``run_process`` to prove there is no traceback."""
+        code = main([*args[:1], "-C", str(self.root), *args[1:]])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    def run_process(self, *args: str) -> Run:
+        proc = subprocess.run([sys.executable, "-m", "demodeck", *args[:1], "-C",
+                               str(self.root), *args[1:]], capture_output=True, text=True,
+                              timeout=60)
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    def site(self, rel: str = "index.html") -> str:
+        return (self.root / "site" / rel).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    proj = Project(tmp_path / "proj")
+    proj.root.mkdir()
+    proj.write("decks/2026-11-23.yaml", MINIMAL_DECK)
+    return proj

@@ -1,0 +1,214 @@
+"""validate.py, through `demodeck check`: every content error a user can make, all at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Project
+
+CheckFn = pytest.CaptureFixture[str]
+
+
+def check(project: Project, capsys: CheckFn) -> list[str]:
+    result = project.run("check", capsys=capsys)
+    lines = result.err.splitlines()
+    assert result.code == (1 if lines else 0), result
+    return lines[:-1] if lines else []
+
+
+def test_valid_deck_passes(project: Project, capsys: CheckFn) -> None:
+    result = project.run("check", capsys=capsys)
+    assert result.code == 0
+    assert result.out == "OK: 1 deck, 5 slides, no problems\n"
+
+
+def test_missing_required_field_points_at_the_demo(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-23.yaml", """\
+        demos:
+          - title: A
+            people: [Ada]
+            features: [x]
+            could_be_better: y
+          - title: B
+            people: [Ada]
+            features: [x]
+            why: z
+            could_be_better: y
+          - title: C
+            people: [Ada]
+            features: [x]
+            could_be_better: y
+        """)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:2:5: demos[0]: missing required field 'why'",
+        "decks/2026-11-23.yaml:11:5: demos[2]: missing required field 'why'",
+    ]
+
+
+def test_unknown_key_suggests_the_right_one(project: Project, capsys: CheckFn) -> None:
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    project.write("decks/2026-11-23.yaml",
+                  text.replace("    could_be_better: Load", "    could_be_beter: Load"))
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:19:5: demos[1].could_be_beter: unknown field 'could_be_beter' "
+        "(did you mean 'could_be_better'?)",
+        "decks/2026-11-23.yaml:15:5: demos[1]: missing required field 'could_be_better'",
+    ][::-1]
+
+
+def test_wrong_types_say_what_was_expected(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-23.yaml", """\
+        hosts: 7
+        demos:
+          - title: 2026
+            people: Ada
+            features: [x]
+            why: z
+            could_be_better: y
+            minutes: five
+        """)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:1:8: hosts: expected a list, got a number (7); "
+        "write it as a list, one '- item' per line",
+        "decks/2026-11-23.yaml:3:12: demos[0].title: expected text, got a number (2026); "
+        "put it in quotes to make it text",
+        "decks/2026-11-23.yaml:4:13: demos[0].people: expected a list, got text; "
+        "write it as a list, one '- item' per line",
+        "decks/2026-11-23.yaml:8:14: demos[0].minutes: expected a whole number, got text",
+    ]
+
+
+def test_empty_demos(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-23.yaml", "title: Nothing yet\ndemos: []\n")
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:2:8: demos: is empty; list at least one item"]
+
+
+def test_date_must_match_file_name(project: Project, capsys: CheckFn) -> None:
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    project.write("decks/2026-11-23.yaml", "date: 2026-11-16\n" + text)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:1:7: date: the date 2026-11-16 does not match the file name "
+        "(2026-11-23); make them agree"]
+
+
+def test_two_decks_with_the_same_date(project: Project, capsys: CheckFn) -> None:
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    project.write("decks/2026-11-23.yml", text)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yml: two decks have the date 2026-11-23: decks/2026-11-23.yaml and "
+        "decks/2026-11-23.yml; keep one"]
+
+
+def test_misnamed_deck_file(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-3.yaml", "demos: []\n")
+    assert check(project, capsys) == [
+        "decks/2026-11-3.yaml: a deck file must be named after its date, YYYY-MM-DD.yaml "
+        "(or be a YYYY-MM-DD/ folder)"]
+
+
+def test_images_must_exist_and_stay_inside(project: Project, capsys: CheckFn) -> None:
+    project.write_bytes("outside.png", b"\x89PNG")  # inside the tmp dir, outside the project
+    (project.root.parent / "outside.png").write_bytes(b"\x89PNG")
+    project.write("decks/2026-11-23.yaml", """\
+        demos:
+          - title: A
+            people:
+              - {name: Ada, avatar: images/nope.png}
+              - {name: Bob, avatar: ../../outside.png}
+              - {name: Cy, avatar: /etc/passwd}
+            features: [x]
+            why: z
+            could_be_better: y
+            screenshot: {src: ../outside.png}
+        """)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:4:29: demos[0].people[0].avatar: image 'images/nope.png' does "
+        "not exist (looked for decks/images/nope.png)",
+        "decks/2026-11-23.yaml:5:29: demos[0].people[1].avatar: '../../outside.png' points "
+        "outside the project; keep images inside the project folder",
+        "decks/2026-11-23.yaml:6:28: demos[0].people[2].avatar: use a path relative to this "
+        "file, not an absolute path",
+        "decks/2026-11-23.yaml:10:17: demos[0].screenshot: missing required field 'alt'",
+    ]
+
+
+def test_symlinked_image_out_of_the_project_is_refused(project: Project,
+                                                       capsys: CheckFn) -> None:
+    secret = project.root.parent / "secret.png"
+    secret.write_bytes(b"\x89PNG")
+    (project.root / "decks").joinpath("leak.png").symlink_to(secret)
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    project.write("decks/2026-11-23.yaml", text.replace(
+        "    minutes: 5\n", "    minutes: 5\n    screenshot: {src: leak.png, alt: x}\n"))
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:15:23: demos[0].screenshot.src: 'leak.png' points outside the "
+        "project; keep images inside the project folder"]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)",
+                                 " java\tscript:alert(1)", "vbscript:x", "data:text/html,x"])
+def test_dangerous_link_urls_are_refused(project: Project, capsys: CheckFn, url: str) -> None:
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    link = '    links: [{label: Try, url: "' + url.replace("\t", "\\t") + '"}]\n'
+    project.write("decks/2026-11-23.yaml", text.replace("    minutes: 5\n",
+                                                        "    minutes: 5\n" + link))
+    lines = check(project, capsys)
+    assert len(lines) == 1
+    assert lines[0].startswith("decks/2026-11-23.yaml:15:31: ")
+    assert lines[0].endswith("demos[0].links[0].url: only http(s), mailto and relative links "
+                             "are allowed")
+
+
+def test_every_error_of_every_file_is_reported_at_once(project: Project,
+                                                       capsys: CheckFn) -> None:
+    project.write("decks/2026-11-16.yaml", "demos:\n\t- title: A\n")
+    project.write("decks/2026-11-09.yaml", "title: x\ntitle: y\ndemos: 3\n")
+    assert check(project, capsys) == [
+        "decks/2026-11-09.yaml:2:1: duplicate key 'title' (first given on line 1); "
+        "keep only one",
+        "decks/2026-11-09.yaml:3:8: demos: expected a list, got a number (3); "
+        "write it as a list, one '- item' per line",
+        "decks/2026-11-16.yaml:2:1: a tab character is used here; "
+        "YAML indentation must use spaces",
+    ]
+
+
+def test_folder_deck_with_one_file_per_demo(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-16/deck.yaml", "title: Folder week\nhosts: [Ada]\n")
+    project.write("decks/2026-11-16/10-search.yaml", """\
+        title: Search
+        people: [Ada]
+        features: [x]
+        why: z
+        could_be_better: y
+        """)
+    project.write("decks/2026-11-16/20-pay.yaml", "title: Pay\npeople: [Bob]\nfeatures: [x]\n"
+                  "why: z\n")
+    assert check(project, capsys) == [
+        "decks/2026-11-16/20-pay.yaml:1:1: missing required field 'could_be_better'"]
+    project.write("decks/2026-11-16/20-pay.yaml", "title: Pay\npeople: [Bob]\nfeatures: [x]\n"
+                  "why: z\ncould_be_better: q\n")
+    result = project.run("check", capsys=capsys)
+    assert result.out == "OK: 2 decks, 10 slides, no problems\n"
+
+
+def test_empty_folder_deck(project: Project, capsys: CheckFn) -> None:
+    project.write("decks/2026-11-16/deck.yaml", "title: Folder week\n")
+    assert check(project, capsys) == [
+        "decks/2026-11-16: this deck folder has no demos; add one YAML file per demo "
+        "(or a demos: list in deck.yaml)"]
+
+
+def test_bad_config_is_reported(project: Project, capsys: CheckFn) -> None:
+    project.write("demodeck.yaml", "titel: Our demos\noutput_dir: decks\n")
+    assert check(project, capsys) == [
+        "demodeck.yaml: output_dir: output folder 'decks' would overwrite your decks or "
+        "templates; pick an empty folder such as 'site'",
+        "demodeck.yaml:1:1: titel: unknown field 'titel' (did you mean 'title'?)",
+    ]
+
+
+def test_no_decks(project: Project, capsys: CheckFn) -> None:
+    (project.root / "decks/2026-11-23.yaml").unlink()
+    assert check(project, capsys) == ["decks: no decks found; create one with `demodeck new`"]
