@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 from demodeck import schema
 from demodeck.errors import BuildError, Problem
-from demodeck.load import RawMap, read_yaml
+from demodeck.load import RawMap, read_file
 from demodeck.model import SiteConfig
 from demodeck.validate import Ctx, field_values
 
@@ -24,13 +24,15 @@ def load_config(root: Path, *, output_dir: str | None = None,
     file = root / CONFIG_FILE
     problems: list[Problem] = []
     if file.exists():
-        source, problems = read_yaml(root, file)
-        if source.root is not None and not isinstance(source.root, RawMap):
+        source, problems = read_file(root, file)
+        tree, parse_problems = source.parse()
+        problems.extend(parse_problems)
+        if tree is not None and not isinstance(tree, RawMap):
             problems.append(Problem(CONFIG_FILE, 1, 1, "demodeck.yaml must be a mapping "
                                     "of settings (title:, decks_dir:, ...)"))
-        elif source.root is not None:
+        elif tree is not None:
             ctx = Ctx(CONFIG_FILE, root, root, problems)
-            values, _ = field_values(schema.CONFIG, source.root, "", ctx)
+            values, _ = field_values(schema.CONFIG, tree, "", ctx)
     problems.extend(_check_relative(values))
     if output_dir is not None:  # --out may point anywhere, e.g. a CI artifacts folder
         values["output_dir"] = output_dir

@@ -62,12 +62,17 @@ Raw = RawScalar | RawSeq | RawMap
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One YAML file read from the project, with its parsed tree (None if unreadable)."""
+    """One YAML file read from the project; parsed only when its deck is not cached."""
 
     path: str  # project-relative, POSIX separators, as shown in messages
     abspath: Path
+    data: bytes | None  # None when the file could not be read (a problem says why)
     digest: str  # sha256 of the bytes, for caches
-    root: Raw | None
+
+    def parse(self) -> tuple[Raw | None, list[Problem]]:
+        if self.data is None:
+            return None, []
+        return parse_yaml(self.path, self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,20 +254,19 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
     return _convert(node, walk, 0), problems
 
 
-def read_yaml(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
-    """Read and parse a project file; refuses files that resolve outside ``root``."""
+def read_file(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
+    """Read a project file (not parsed yet); refuses files that resolve outside ``root``."""
     rel = relpath(root, file)
     real = file.resolve()
     if not is_inside(root.resolve(), real):
-        return SourceFile(rel, file, "", None), [Problem(rel, 0, 0,
+        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "this file is a link to a place outside the project; refusing to read it")]
     try:
         data = real.read_bytes()
     except OSError as exc:
-        return SourceFile(rel, file, "", None), [Problem(rel, 0, 0,
+        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
                                                          f"cannot read the file: {exc.strerror}")]
-    tree, problems = parse_yaml(rel, data)
-    return SourceFile(rel, file, hashlib.sha256(data).hexdigest(), tree), problems
+    return SourceFile(rel, file, data, hashlib.sha256(data).hexdigest()), []
 
 
 def relpath(root: Path, file: Path) -> str:
@@ -291,7 +295,7 @@ def _valid_date(text: str) -> bool:
 
 
 def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Problem]]:
-    """Find and read every deck under ``decks_dir``; report misnamed and duplicate decks."""
+    """Find and read (not parse) every deck; report misnamed, unreadable and duplicate decks."""
     problems: list[Problem] = []
     if not decks_dir.is_dir():
         problems.append(Problem(relpath(root, decks_dir), 0, 0,
@@ -331,7 +335,7 @@ def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource 
         return None
     if entry.is_dir():
         return _read_folder(root, entry, match.group(1), problems)
-    source, file_problems = read_yaml(root, entry)
+    source, file_problems = read_file(root, entry)
     problems.extend(file_problems)
     return DeckSource(match.group(1), rel, source)
 
@@ -343,7 +347,7 @@ def _read_folder(root: Path, folder: Path, date_text: str,
     for file in sorted(folder.iterdir()):
         if is_temp_file(file.name) or not file.name.endswith((".yaml", ".yml")):
             continue
-        source, file_problems = read_yaml(root, file)
+        source, file_problems = read_file(root, file)
         problems.extend(file_problems)
         if file.stem == "deck":
             main = source

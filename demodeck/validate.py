@@ -299,33 +299,38 @@ def _file_ctx(source: SourceFile, root: Path, problems: list[Problem]) -> Ctx:
 
 def validate_deck(deck: DeckSource, site: model.SiteConfig,
                   problems: list[Problem]) -> model.Deck | None:
-    """Check one deck (file or folder); problems are appended, None if any were found."""
+    """Parse and check one deck (file or folder); None if any problem was appended."""
     before = len(problems)
     root = site.root.resolve()
     values: dict[str, Any] = {}
     demos: list[model.Demo] = []
-    if deck.main is not None and deck.main.root is not None:
-        values = _check_main(deck, root, problems)
-        demos = [dataclasses.replace(d, source=deck.main.path)
-                 for d in values.get("demos", ())]
+    if deck.main is not None:
+        tree, parse_problems = deck.main.parse()
+        problems.extend(parse_problems)
+        if tree is not None:
+            values = _check_main(deck, deck.main, tree, root, problems)
+            demos = [dataclasses.replace(d, source=deck.main.path)
+                     for d in values.get("demos", ())]
     for file in deck.demo_files:
-        if file.root is None:
+        tree, parse_problems = file.parse()
+        problems.extend(parse_problems)
+        if tree is None:
             continue
-        demo = check_record(schema.DEMO, file.root, "", _file_ctx(file, root, problems))
+        demo = check_record(schema.DEMO, tree, "", _file_ctx(file, root, problems))
         if demo is not INVALID:
             demos.append(dataclasses.replace(demo, source=file.path))
     if deck.is_folder and not deck.demo_files and not values.get("demos"):
         problems.append(Problem(deck.path, 0, 0, "this deck folder has no demos; add one "
                                 "YAML file per demo (or a demos: list in deck.yaml)"))
-    if len(problems) > before or (deck.main is not None and deck.main.root is None):
+    unreadable = any(f.data is None for f in (deck.main, *deck.demo_files) if f is not None)
+    if len(problems) > before or unreadable:  # unreadable files were reported by discover
         return None
     return _assemble(deck, site, values, demos)
 
 
-def _check_main(deck: DeckSource, root: Path, problems: list[Problem]) -> dict[str, Any]:
-    assert deck.main is not None and deck.main.root is not None
-    ctx = _file_ctx(deck.main, root, problems)
-    raw = deck.main.root
+def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
+                problems: list[Problem]) -> dict[str, Any]:
+    ctx = _file_ctx(main, root, problems)
     if not isinstance(raw, RawMap):
         ctx.error(raw.mark, "", f"a deck file must be a mapping (title:, demos: ...), "
                   f"got {_describe(raw)}")
