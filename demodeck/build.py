@@ -1,22 +1,38 @@
 """The pipeline: load → validate → render → write. The CLI and the preview server call this.
 
 Everything is gathered and rendered in memory first; the output folder is
-touched only when every deck and template rendered without a problem.
+touched only when every deck and template rendered without a problem. Work that
+a :class:`~demodeck.cache.BuildCache` already holds (a deck whose bytes did not
+change, a page whose inputs did not change) is skipped, and what is left is
+spread over a process pool when there is enough of it to pay for the fork.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import jinja2
 
-from demodeck import load, render, validate
+from demodeck import cache as cache_mod
+from demodeck import load, render, theme, validate
+from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem
+from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 from demodeck.render import Page, Renderer
 from demodeck.write import write_site
+
+PARALLEL_MIN = 24  # below this many decks a pool costs more than it saves
+
+T = TypeVar("T")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +42,7 @@ class BuildResult:
     slides: int
     pages: int
     seconds: float
+    rendered: int = 0  # deck pages rendered this time (the rest came from the cache)
     warnings: tuple[Problem, ...] = field(default=())
 
     def summary(self) -> str:
@@ -33,35 +50,134 @@ class BuildResult:
                 f"{self.slides} slides, {self.pages} files in {self.seconds:.2f} s → {self.out}")
 
 
-def check_decks(site: SiteConfig) -> list[Deck]:
-    """Load and validate every deck; raises BuildError with all problems at once."""
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+# -- a fork-based pool: workers inherit the parent's state instead of unpickling it ----------
+
+_FORKED: Any = None
+
+
+def _call(fn: Callable[[Any, int], T], index: int) -> T:
+    return fn(_FORKED, index)
+
+
+def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int) -> list[T]:
+    """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it."""
+    global _FORKED
+    if jobs <= 1 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(state, i) for i in range(count)]
+    _FORKED = state
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, count)) as pool:
+            return pool.map(partial(_call, fn), range(count),
+                            chunksize=max(1, count // (jobs * 8)))
+    finally:
+        _FORKED = None
+
+
+# -- load + validate -------------------------------------------------------------------------
+
+def settings_key(site: SiteConfig) -> str:
+    return cache_mod.digest(repr(site))
+
+
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig],
+                  index: int) -> tuple[Deck | None, list[Problem]]:
+    sources, site = state
     problems: list[Problem] = []
-    sources, found = load.discover(site.root.resolve(), site.decks_path)
-    problems.extend(found)
-    decks = validate.validate_decks(sources, site, problems)
+    return validate.validate_deck(sources[index], site, problems), problems
+
+
+def _stamps(deck: Deck) -> tuple[cache_mod.ImageStamp, ...]:
+    return tuple(s for a in deck.assets if (s := cache_mod.stamp(a.source)) is not None)
+
+
+def check_decks(site: SiteConfig, *, cache: BuildCache | None = None,
+                jobs: int = 1) -> list[Deck]:
+    """Load and validate every deck (newest first); raises BuildError with all problems."""
+    sources, problems = load.discover(site.root.resolve(), site.decks_path)
+    settings = settings_key(site)
+    decks: list[Deck] = []
+    misses: list[tuple[str, DeckSource]] = []
+    for source in sources:
+        key = cache_mod.digest(settings, source.digest)
+        hit = cache.get_deck(key) if cache is not None else None
+        if hit is None:
+            misses.append((key, source))
+        else:
+            decks.append(hit)
+    results = parallel_map(_validate_one, ([s for _, s in misses], site), len(misses), jobs)
+    for (key, _), (deck, found) in zip(misses, results, strict=True):
+        problems.extend(found)
+        if deck is not None:
+            decks.append(deck)
+            if cache is not None:
+                cache.put_deck(key, deck, _stamps(deck))
     if not sources and not problems:
         problems.append(Problem(site.decks_dir, 0, 0,
                                 "no decks found; create one with `demodeck new`"))
     if problems:
         raise BuildError(problems)
-    return decks
+    return sorted(decks, key=lambda d: d.date, reverse=True)
 
 
-def render_site(site: SiteConfig, decks: list[Deck]) -> list[Page]:
-    """Every page, asset and image of the site, in memory; raises BuildError on template errors."""
-    problems: list[Problem] = []
+# -- render ----------------------------------------------------------------------------------
+
+def theme_key(site: SiteConfig) -> str:
+    """Everything besides the decks that shapes a page: templates, statics, settings."""
+    parts: list[str | bytes] = [settings_key(site)]
+    for path in theme.template_files(site.root):
+        parts += [path.as_posix(), path.read_bytes()]
+    return cache_mod.digest(*parts)
+
+
+def _render_one(state: tuple[Renderer, Sequence[Deck]], index: int) -> bytes | Problem:
+    renderer, decks = state
+    try:
+        return renderer.deck_page(decks[index]).data
+    except (jinja2.TemplateError, render.RetroMissing) as exc:
+        return render.template_problem(renderer.site, exc)
+
+
+@dataclass
+class Rendered:
+    pages: list[Page]
+    fresh: int  # deck pages rendered (not from the cache)
+
+
+def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
+                jobs: int = 1) -> Rendered:
+    """Every page, asset and image of the site, in memory; raises BuildError on problems."""
     try:
         renderer = Renderer(site)
+        for deck in decks:  # hashed image names are part of each page's key
+            for asset in deck.assets:
+                renderer.image_page(asset)
+        base = theme_key(site)
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
-    pages: list[Page] = []
-    for deck in decks:
-        try:
-            pages.append(renderer.deck_page(deck))
-        except (jinja2.TemplateError, render.RetroMissing) as exc:
-            problem = render.template_problem(site, exc)
-            if problem not in problems:
-                problems.append(problem)
+    keys = [cache_mod.digest(base, deck.digest,
+                             *(renderer.image_page(a).path for a in deck.assets))
+            for deck in decks]
+    cached = [cache.get_page(k) if cache is not None else None for k in keys]
+    todo = [i for i, data in enumerate(cached) if data is None]
+    results = parallel_map(_render_one, (renderer, [decks[i] for i in todo]), len(todo), jobs)
+    problems: list[Problem] = []
+    for i, result in zip(todo, results, strict=True):
+        if isinstance(result, Problem):
+            if result not in problems:
+                problems.append(result)
+            continue
+        cached[i] = result
+        if cache is not None:
+            cache.put_page(keys[i], result)
+    pages = [Page(f"{d.slug}/index.html", data) for d, data in zip(decks, cached, strict=True)
+             if data is not None]
     if not problems:
         try:
             pages.append(renderer.index_page(decks))
@@ -69,16 +185,19 @@ def render_site(site: SiteConfig, decks: list[Deck]) -> list[Page]:
             problems.append(render.template_problem(site, exc))
     if problems:
         raise BuildError(problems)
-    return [*pages, *renderer.statics.values(), *renderer.images.values()]
+    return Rendered([*pages, *renderer.statics.values(), *renderer.images.values()], len(todo))
 
 
-def build(site: SiteConfig, *, out: Path | None = None) -> BuildResult:
+def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
+          jobs: int = 1) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
     started = time.perf_counter()
     target = out if out is not None else site.output_path
-    decks = check_decks(site)
-    pages = render_site(site, decks)
-    write_site(target, pages)
+    decks = check_decks(site, cache=cache, jobs=jobs)
+    rendered = render_site(site, decks, cache=cache, jobs=jobs)
+    write_site(target, rendered.pages)
+    if cache is not None:
+        cache.save()
     return BuildResult(out=target, decks=len(decks),
-                       slides=sum(len(d.slides) for d in decks), pages=len(pages),
-                       seconds=time.perf_counter() - started)
+                       slides=sum(len(d.slides) for d in decks), pages=len(rendered.pages),
+                       seconds=time.perf_counter() - started, rendered=rendered.fresh)

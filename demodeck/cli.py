@@ -57,11 +57,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from demodeck.build import build
+    from demodeck.build import build, default_jobs
+    from demodeck.cache import BuildCache
     from demodeck.config import load_config
 
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
-    result = build(site)
+    cache = None if args.no_cache else BuildCache.for_project(site.root)
+    result = build(site, cache=cache, jobs=args.jobs or default_jobs())
     print(result.summary())
     return 0
 
@@ -107,6 +109,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", metavar="DIR", help="output folder (default: site)")
     build.add_argument("--base-url", metavar="URL",
                        help="absolute URL the site is published at")
+    build.add_argument("--jobs", "-j", type=int, metavar="N",
+                       help="processes for large builds (default: one per core)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="ignore and do not write .demodeck-cache/")
     add("schema", cmd_schema, "print the JSON Schema of the deck format")
     return p
 

@@ -34,8 +34,8 @@ class Problem:
         field = f"{self.field}: " if self.field else ""
         return f"{where}: {prefix}{field}{self.message}"
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.message)
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.path, self.line, self.column)  # a stable sort keeps field order
 
 
 class DemodeckError(Exception):

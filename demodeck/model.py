@@ -158,6 +158,18 @@ class Deck:
         return tuple(seen.values())
 
     @property
+    def assets(self) -> tuple[Asset, ...]:
+        """Every image the deck shows, each once, in order."""
+        found: dict[Path, Asset] = {}
+        for demo in self.demos:
+            for person in demo.people:
+                if person.avatar is not None:
+                    found.setdefault(person.avatar.source, person.avatar)
+            if demo.screenshot is not None:
+                found.setdefault(demo.screenshot.src.source, demo.screenshot.src)
+        return tuple(found.values())
+
+    @property
     def slides(self) -> tuple[Slide, ...]:
         """The deck's slides in order; the retrospective is always there."""
         slides = [Slide("title", "title", self.title)]
