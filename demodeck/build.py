@@ -193,6 +193,8 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
     """Build the whole site into ``out`` (default: the configured output folder)."""
     started = time.perf_counter()
     target = out if out is not None else site.output_path
+    if cache is not None:
+        cache.begin()
     decks = check_decks(site, cache=cache, jobs=jobs)
     rendered = render_site(site, decks, cache=cache, jobs=jobs)
     write_site(target, rendered.pages)

@@ -95,11 +95,14 @@ class BuildCache:
         self.pages[key] = data
         self._used_pages.add(key)
 
+    def begin(self) -> None:
+        """Start a build: from now on, track which entries it uses."""
+        self._used_models, self._used_pages = set(), set()
+
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
-        self._used_models, self._used_pages = set(), set()
 
     def save(self) -> None:
         self.prune()

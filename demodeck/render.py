@@ -149,11 +149,11 @@ def template_problem(site: SiteConfig, exc: BaseException) -> Problem:
         return Problem(theme.template_origin(site.root, "deck.html"), 0, 0,
                        f"the deck template {what}; the retrospective slide is mandatory: keep "
                        "{% block retro_slide %} (or extend \"!theme/deck.html\")")
-    where, line = _template_frame(exc)
+    where, line = _template_frame(site.root, exc)
     return Problem(where, line, 0, f"template error: {exc}")
 
 
-def _template_frame(exc: BaseException) -> tuple[str, int]:
+def _template_frame(root: Path, exc: BaseException) -> tuple[str, int]:
     """Jinja rewrites tracebacks so template frames carry the template file and line."""
     for frame, line in reversed(list(traceback.walk_tb(exc.__traceback__))):
         filename = frame.f_code.co_filename
@@ -162,13 +162,9 @@ def _template_frame(exc: BaseException) -> tuple[str, int]:
             builtin = theme.builtin_dir()
             if builtin in path.parents:
                 return f"{{built-in theme}}/{path.relative_to(builtin).as_posix()}", line
-            return path.name if not path.is_absolute() else _rel(path), line
+            try:
+                return path.relative_to(root).as_posix(), line
+            except ValueError:
+                return path.as_posix(), line
     return "templates", 0
-
-
-def _rel(path: Path) -> str:
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
 

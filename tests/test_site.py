@@ -1,0 +1,274 @@
+"""The built site as a user gets it: slides, retro, escaping, themes, links, caches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+
+from demodeck import build as build_mod
+from demodeck.build import build
+from demodeck.cache import BuildCache
+from demodeck.config import load_config
+from demodeck.markdown import render_block
+from tests.conftest import REPO, Project
+
+Cap = pytest.CaptureFixture[str]
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def text(node: Tag) -> str:
+    return " ".join(node.get_text(" ").split())
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_deck_has_every_slide_in_order(project: Project, capsys: Cap) -> None:
+    assert project.run("build", capsys=capsys).code == 0
+    page = soup(project.site("2026-11-23/index.html"))
+    slides = page.select("section[data-slide]")
+    assert [(s["id"], s["data-slide"]) for s in slides] == [
+        ("title", "title"), ("search-v2", "demo"), ("faster-checkout", "demo"),
+        ("retro", "retro"), ("thanks", "thanks")]
+    title = text(slides[0])
+    assert "Monday 23 November 2026" in title and "Grace Hopper" in title
+    assert "Search v2" in title and "Gur Shafriri, Ada Lovelace" in title
+    assert "5 min" in title
+    demo = slides[1]
+    assert text(demo.select_one("h2")) == "Search v2"
+    assert "Discovery" in text(demo)
+    assert demo.select_one(".features strong").get_text() == "Hebrew"
+    rfc = demo.select_one(".why a")
+    assert rfc is not None and rfc["href"] == "https://example.com/rfc/42"
+    thanks = text(slides[-1])
+    for name in ("Gur Shafriri", "Ada Lovelace", "Zoë Quinn"):
+        assert name in thanks
+
+
+def test_retro_slide_gathers_every_could_be_better(project: Project, capsys: Cap) -> None:
+    project.write("decks/2026-11-23.yaml", (project.root / "decks/2026-11-23.yaml").read_text()
+                  + "retro:\n  went_well: [Pairing]\n  could_be_better: [Release script]\n"
+                  "  actions: [{what: Write the runbook, owner: Grace Hopper}, Plain action]\n")
+    assert project.run("build", capsys=capsys).code == 0
+    page = soup(project.site("2026-11-23/index.html"))
+    retro = page.select('[data-slide="retro"]')
+    assert len(retro) == 1
+    body = text(retro[0])
+    assert "What could we have done better?" in body
+    heads = [text(h) for h in retro[0].select("h3")]
+    assert heads[:2] == ["Search v2", "Faster checkout"]
+    assert "We shipped without a zero-results dashboard." in body
+    assert "Load testing came late." in body
+    for item in ("Pairing", "Release script", "Write the runbook", "Grace Hopper",
+                 "Plain action"):
+        assert item in body
+
+
+def test_example_decks_build_with_complete_retros(tmp_path: Path) -> None:
+    site = load_config(REPO, output_dir=str(tmp_path / "site"))
+    result = build(site)
+    decks = build_mod.check_decks(site)
+    assert result.decks == len(decks) >= 3
+    for deck in decks:
+        page = soup((tmp_path / "site" / deck.slug / "index.html").read_text())
+        retro = page.select('[data-slide="retro"]')
+        assert len(retro) == 1, deck.slug
+        body = text(retro[0])
+        for demo in deck.demos:
+            assert demo.title in body, (deck.slug, demo.title)
+            expected = text(soup(render_block(demo.could_be_better)))
+            assert expected in body, (deck.slug, demo.title)
+
+
+HOSTILE = [
+    '<script>alert("t")</script>',
+    '"><img src=x onerror=alert(1)>',
+    "'><svg onload=alert(1)>",
+    "</script><script>alert(1)</script>",
+    "{{ 7*7 }}{% raw %}",
+    "\u2028\u2029</style>",
+]
+
+
+def hostile_deck() -> str:
+    lines = ["title: '<b>T</b>{{ 7*7 }}'", "hosts: [\"<i>h</i>\"]", "demos:"]
+    for n, s in enumerate(HOSTILE):
+        q = s.replace("\\", "\\\\").replace('"', '\\"').replace("\u2028", "\\u2028") \
+             .replace("\u2029", "\\u2029")
+        lines += [
+            f'  - title: "{q} {n}"',
+            f'    team: "{q}"',
+            f'    people: ["{q}", {{name: "{q} b", role: "{q}"}}]',
+            f'    features: ["{q}"]',
+            f'    why: "{q} [x](javascript:alert(1))"',
+            f'    could_be_better: "{q}"',
+            f'    notes: "{q}"',
+            f'    links: [{{label: "{q}", url: "https://e.com/?q=\\"><script>"}}]',
+        ]
+    lines += ['metrics: {"deploys x": 3}', 'retro: {went_well: ["<b>w</b>"], '
+              'actions: [{what: "<script>x</script>", owner: "\\"><b>o</b>"}]}']
+    return "\n".join(lines) + "\n"
+
+
+def test_user_text_is_escaped_everywhere(project: Project, capsys: Cap) -> None:
+    project.write("decks/2026-11-23.yaml", hostile_deck())
+    result = project.run("build", capsys=capsys)
+    assert result.code == 0, result.err
+    for rel in ("2026-11-23/index.html", "index.html"):
+        html = project.site(rel)
+        page = soup(html)
+        scripts = page.find_all("script")
+        assert all(s.get("src") and not s.get_text().strip() for s in scripts), rel
+        for tag in page.find_all(True):
+            assert not any(a.startswith("on") for a in tag.attrs), (rel, tag)
+            for attr in ("href", "src"):
+                assert not str(tag.get(attr, "")).lower().startswith("javascript"), tag
+        assert page.find("svg", attrs={"onload": True}) is None
+        assert "<b>T</b>" not in html
+        assert "{{ 7*7 }}" in page.get_text()  # template syntax in data stays text
+    deck_text = soup(project.site("2026-11-23/index.html")).get_text()
+    for s in HOSTILE[:4]:
+        assert s in deck_text  # reads back exactly as written
+
+
+def test_user_template_extends_builtin_and_overrides_one_block(project: Project,
+                                                                capsys: Cap) -> None:
+    project.write("templates/deck.html", """\
+        {% extends "!theme/deck.html" %}
+        {% block thanks_slide %}<section class="slide" id="thanks" data-slide="thanks">
+        <h2>Cheers, {{ deck.presenters|length }} builders!</h2></section>{% endblock %}
+        """)
+    assert project.run("build", capsys=capsys).code == 0
+    page = soup(project.site("2026-11-23/index.html"))
+    assert text(page.select_one('[data-slide="thanks"] h2')) == "Cheers, 3 builders!"
+    assert page.select_one('[data-slide="retro"]') is not None  # the rest is the theme's
+
+
+def test_dropping_the_retro_slide_fails_the_build(project: Project, capsys: Cap) -> None:
+    assert project.run("build", capsys=capsys).code == 0
+    before = tree(project.root / "site")
+    project.write("templates/deck.html", """\
+        {% extends "!theme/deck.html" %}
+        {% block retro_slide %}{% endblock %}
+        """)
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        'templates/deck.html: the deck template has no element with data-slide="retro"; '
+        "the retrospective slide is mandatory: keep {% block retro_slide %} "
+        '(or extend "!theme/deck.html")')
+    assert tree(project.root / "site") == before
+
+
+def test_template_syntax_error_names_file_and_line(project: Project, capsys: Cap) -> None:
+    project.write("templates/deck.html", "{% extends '!theme/deck.html' %}\n\n{% block x %}\n")
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.startswith("templates/deck.html:3: template syntax error: Unexpected end "
+                                 "of template.")
+
+
+def test_template_undefined_variable_names_file_and_line(project: Project,
+                                                         capsys: Cap) -> None:
+    project.write("templates/index.html", "<p>\n{{ no_such_thing.title }}\n</p>\n")
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.startswith("templates/index.html:2: template error: 'no_such_thing' is "
+                                 "undefined")
+
+
+def test_index_lists_decks_newest_first_with_relative_links(project: Project,
+                                                            capsys: Cap) -> None:
+    older = (project.root / "decks/2026-11-23.yaml").read_text().replace("Search v2", "Older")
+    project.write("decks/2026-11-16.yaml", older)
+    assert project.run("build", capsys=capsys).code == 0
+    page = soup(project.site())
+    hrefs = [a["href"] for a in page.select("a[href$='index.html']")]
+    assert hrefs.index("2026-11-23/index.html") < hrefs.index("2026-11-16/index.html")
+    body = text(page)
+    assert "Older" in body and "Zoë Quinn" in body
+
+
+def test_every_local_link_and_asset_resolves(project: Project, capsys: Cap) -> None:
+    (project.root / "decks/images").mkdir()
+    shutil.copy(next((REPO / "decks").rglob("*.png")), project.root / "decks/images/a.png")
+    project.write("decks/2026-11-23.yaml", (project.root / "decks/2026-11-23.yaml").read_text()
+                  .replace("    minutes: 5\n", "    minutes: 5\n    screenshot: "
+                           "{src: images/a.png, alt: The thing}\n"))
+    assert project.run("build", capsys=capsys).code == 0
+    site = project.root / "site"
+    checked = 0
+    for html_file in site.rglob("*.html"):
+        for tag in soup(html_file.read_text()).find_all(["a", "link", "script", "img"]):
+            url = str(tag.get("href") or tag.get("src") or "")
+            if not url or url.startswith(("#", "https://", "http://", "mailto:", "data:")):
+                continue
+            assert not url.startswith("/"), url  # relative: works under any sub-path
+            target = (html_file.parent / url.split("#")[0]).resolve()
+            assert target.is_file(), (html_file, url)
+            checked += 1
+    assert checked >= 6
+    assert list(site.glob("assets/img/a.*.png"))
+    assert list(site.glob("assets/deck.*.css")) and list(site.glob("assets/deck.*.js"))
+
+
+def test_build_output_has_no_live_reload(project: Project, capsys: Cap) -> None:
+    assert project.run("build", capsys=capsys).code == 0
+    for html in (project.root / "site").rglob("*.html"):
+        assert "EventSource" not in html.read_text() and "__demodeck__" not in html.read_text()
+
+
+def test_cold_warm_and_parallel_builds_are_byte_identical(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    site = load_config(REPO, output_dir=str(tmp_path / "serial"))
+    build(site, jobs=1)
+    monkeypatch.setattr(build_mod, "PARALLEL_MIN", 1)
+    build(site, out=tmp_path / "parallel", jobs=2)
+    cache = BuildCache(tmp_path / "cache.pickle")
+    cold = build(site, out=tmp_path / "cold", cache=cache, jobs=2)
+    cache.save()
+    warm_cache = BuildCache(tmp_path / "cache.pickle")
+    warm_cache._load()
+    warm = build(site, out=tmp_path / "warm", cache=warm_cache, jobs=2)
+    assert cold.rendered == cold.decks and warm.rendered == 0
+    serial = tree(tmp_path / "serial")
+    assert len(serial) > 10
+    for other in ("parallel", "cold", "warm"):
+        assert tree(tmp_path / other) == serial, other
+
+
+def test_one_changed_deck_renders_only_that_deck(project: Project, tmp_path: Path) -> None:
+    project.write("decks/2026-11-16.yaml", (project.root / "decks/2026-11-23.yaml").read_text())
+    site = load_config(project.root)
+    cache = BuildCache()
+    assert build(site, cache=cache).rendered == 2
+    assert build(site, cache=cache).rendered == 0
+    deck = project.root / "decks/2026-11-16.yaml"
+    deck.write_text(deck.read_text().replace("Checkout took 9 steps.", "Nine steps."))
+    again = build(site, cache=cache)
+    assert again.rendered == 1
+    assert "Nine steps." in project.site("2026-11-16/index.html")
+
+
+def test_tampered_cache_is_ignored(project: Project, tmp_path: Path) -> None:
+    site = load_config(project.root)
+    cache = BuildCache(tmp_path / "c.pickle")
+    build(site, cache=cache)
+    data = bytearray((tmp_path / "c.pickle").read_bytes())
+    data[-5] ^= 0xFF
+    (tmp_path / "c.pickle").write_bytes(bytes(data))
+    reloaded = BuildCache(tmp_path / "c.pickle")
+    reloaded._load()
+    assert reloaded.models == {} and reloaded.pages == {}
+    (tmp_path / "c.pickle").write_bytes(b"garbage")
+    assert build(site, cache=BuildCache.for_project(tmp_path)).decks == 1
+
+
