@@ -68,6 +68,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from demodeck.serve import serve
+
+    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
@@ -113,6 +119,12 @@ def parser() -> argparse.ArgumentParser:
                        help="processes for large builds (default: one per core)")
     build.add_argument("--no-cache", action="store_true",
                        help="ignore and do not write .demodeck-cache/")
+    serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="port to listen on (default: 8000; 0 picks a free one)")
+    serve.add_argument("--open", action="store_true", help="open the preview in a browser")
     add("schema", cmd_schema, "print the JSON Schema of the deck format")
     return p
 

@@ -1,0 +1,809 @@
+"""`demodeck serve`: build in memory, serve it, rebuild on save, tell open pages over SSE.
+
+A thin shell over the pipeline. Each rebuild calls ``load_config`` →
+``check_decks`` → ``render_site`` from scratch and swaps the resulting pages
+into a dict under a lock: that dict is the preview's own folder, so ``site/``
+is never touched and ``demodeck build`` output never carries the live-reload
+script, which is added to HTML responses here, before ``</body>``.
+
+A broken save keeps the last good pages and pushes the same ``file:line:col``
+lines the CLI prints to the open pages (an overlay, set with ``textContent``).
+The page script asks for its events on a URL relative to itself, so the
+preview keeps working behind ``--host 0.0.0.0``, a proxy or a tunnel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import html
+import ipaddress
+import json
+import mimetypes
+import queue
+import secrets
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import TCPServer
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import unquote
+
+from demodeck.build import check_decks, render_site
+from demodeck.cache import BuildCache
+from demodeck.config import load_config
+from demodeck.errors import BuildError, DemodeckError, UsageError
+from demodeck.model import SiteConfig
+from demodeck.watch import Batch, Change, Debouncer, Kind, Layout, Watcher
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+INTERNAL = "__demodeck__/"  # never a deck slug (those are dates) nor a theme asset
+EVENTS = INTERNAL + "events"
+SCRIPT = INTERNAL + "live.js"
+KEEPALIVE_SECONDS = 15.0  # an SSE comment this often notices closed tabs
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+HTML_TYPE = "text/html; charset=utf-8"
+MAX_CHANGED = 200  # above this the reload event says "everything" (null)
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One good build, in memory."""
+
+    site: SiteConfig
+    pages: Mapping[str, bytes]  # site-relative POSIX path → bytes
+    decks: frozenset[str]  # deck slugs (their folder names in the site)
+    images: frozenset[Path]  # every image the decks show, for the watcher
+
+
+Builder = Callable[[Path], Snapshot]
+
+
+def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
+    """The one rebuild the preview does, from fresh settings; raises BuildError.
+
+    With a ``cache`` (content-hashed, in memory) an edit to one deck re-reads
+    every deck file but validates and renders only that deck and the index.
+    """
+    site = load_config(root)
+    if cache is not None:
+        cache.begin()
+    decks = check_decks(site, cache=cache)
+    pages = render_site(site, decks, cache=cache).pages
+    if cache is not None:
+        cache.prune()  # keep only what this build used: memory stays the size of the site
+    return Snapshot(site=site, pages={p.path: p.data for p in pages},
+                    decks=frozenset(d.slug for d in decks),
+                    images=frozenset(a.source for d in decks for a in d.assets))
+
+
+def cached_builder() -> Builder:
+    """A builder with its own in-memory cache, one per preview."""
+    return functools.partial(build_snapshot, cache=BuildCache())
+
+
+# --- state shared by the rebuild thread and the request threads ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the server answers with; replaced whole, never mutated."""
+
+    build: str = ""  # id of the last good build; "" before the first
+    pages: Mapping[str, bytes] = field(default_factory=dict)
+    removed: frozenset[str] = frozenset()  # deck slugs served earlier in this session
+    problems: tuple[str, ...] = ()  # the last build's problems; () when it was good
+
+
+class Store:
+    """The preview's own folder: pages in memory, swapped atomically under a lock."""
+
+    def __init__(self, *, session: str | None = None) -> None:
+        self._session = session or secrets.token_hex(4)
+        self._count = 0
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._state = State()
+
+    def current(self) -> State:
+        with self._lock:
+            return self._state
+
+    def good(self, snap: Snapshot) -> tuple[State, list[str] | None]:
+        """Serve ``snap``; returns the new state and the HTML pages that changed (None: many)."""
+        with self._lock:
+            old = self._state
+            self._count += 1
+            self._seen |= snap.decks
+            self._state = State(build=f"{self._session}-{self._count}", pages=snap.pages,
+                                removed=frozenset(self._seen - snap.decks))
+            return self._state, changed_pages(old.pages, snap.pages)
+
+    def bad(self, problems: Iterable[str]) -> State:
+        with self._lock:
+            self._state = State(build=self._state.build, pages=self._state.pages,
+                                removed=self._state.removed, problems=tuple(problems))
+            return self._state
+
+
+def changed_pages(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> list[str] | None:
+    names = sorted(k for k in old.keys() | new.keys()
+                   if k.endswith(".html") and old.get(k) != new.get(k))
+    return names if len(names) <= MAX_CHANGED else None
+
+
+class Hub:
+    """Server-sent events to every open page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inboxes: set[queue.SimpleQueue[bytes | None]] = set()
+        self._closed = False
+
+    @contextmanager
+    def subscribe(self) -> Iterator[queue.SimpleQueue[bytes | None]]:
+        inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        with self._lock:
+            if self._closed:
+                inbox.put(None)
+            self._inboxes.add(inbox)
+        try:
+            yield inbox
+        finally:
+            with self._lock:
+                self._inboxes.discard(inbox)
+
+    def publish(self, event: str, data: object) -> None:
+        message = sse(event, data)
+        with self._lock:
+            for inbox in self._inboxes:
+                inbox.put(message)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for inbox in self._inboxes:
+                inbox.put(None)
+
+    @property
+    def listeners(self) -> int:
+        with self._lock:
+            return len(self._inboxes)
+
+
+def sse(event: str, data: object) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def site_key(target: str) -> str | None:
+    """The page a request target names, or None for anything that tries to leave the site.
+
+    Refuses absolute-form targets (``http://x/...``), ``//``-paths, encoded
+    slashes and backslashes, NUL, bad UTF-8 and every ``.``/``..`` segment,
+    whether written plainly or percent-encoded.
+    """
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    if any(bad in path.lower() for bad in ("%2f", "%5c", "%00", "\\")):
+        return None
+    try:
+        text = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    parts = text[1:].split("/")
+    if "\x00" in text or any(p in (".", "..") for p in parts) or "" in parts[:-1]:
+        return None
+    key = "/".join(parts)
+    return key + "index.html" if key == "" or key.endswith("/") else key
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """DNS-rebinding guard: answer only to names that can only mean this computer."""
+
+    names: frozenset[str]
+    any_ip: bool = False  # bound to every interface: any IP literal is fine, names are not
+
+    @classmethod
+    def for_bind(cls, host: str) -> HostPolicy:
+        bound = host.strip("[]").lower()
+        names = set(LOOPBACK_NAMES | {bound})
+        wildcard = bound in WILDCARD_HOSTS
+        if wildcard:
+            names.add(socket.gethostname().lower())
+        return cls(frozenset(names - {""}), any_ip=wildcard)
+
+    def allows(self, header: str | None) -> bool:
+        name = host_name(header)
+        if name is None:
+            return False
+        if name in self.names:
+            return True
+        if self.any_ip:
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                return False
+            return True
+        return False
+
+
+def host_name(header: str | None) -> str | None:
+    """``localhost:8000`` → ``localhost``; ``[::1]:8000`` → ``::1``; None if malformed."""
+    if not header:
+        return None
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        name, rest = value[1:end], value[end + 1:]
+        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return None
+        return name
+    name, _, port = value.partition(":")
+    if ":" in port or (port and not port.isdigit()) or not name:
+        return None
+    return name
+
+
+def relative_prefix(target: str) -> str:
+    """``/2026-11-23/`` → ``../``: the way from a page back to the site root."""
+    path = target.split("?", 1)[0]
+    return "../" * max(path.count("/") - 1, 0)
+
+
+def inject(page: bytes, tag: bytes) -> bytes:
+    """Put ``tag`` before the last ``</body>`` (or at the end of a page without one)."""
+    at = page.lower().rfind(b"</body")
+    return page + tag if at < 0 else page[:at] + tag + page[at:]
+
+
+def live_tag(prefix: str, build: str) -> bytes:
+    return (f'<script src="{html.escape(prefix + SCRIPT)}" '
+            f'data-demodeck-build="{html.escape(build)}"></script>\n').encode()
+
+
+def message_page(title: str, lines: Iterable[str], prefix: str, *, pre: bool = False) -> bytes:
+    """The small pages the preview makes itself: 404, deck removed, no good build yet."""
+    body = "".join(f"<pre>{html.escape(t)}</pre>" if pre else f"<p>{html.escape(t)}</p>"
+                   for t in lines)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{html.escape(title)} · demodeck preview</title>
+<style>body{{font:17px/1.5 system-ui,sans-serif;max-width:44rem;margin:12vh auto;padding:0 1.5rem}}
+pre{{white-space:pre-wrap;font-size:14px}}</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+{body}
+<p><a href="{html.escape(prefix or './')}">All decks</a></p>
+</body>
+</html>
+""".encode()
+
+
+def content_type(key: str) -> str:
+    kind = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml",
+                                            "application/json", "application/xml"):
+        kind += "; charset=utf-8"
+    return kind
+
+
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True  # open event streams must not keep the process alive
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, *,
+                 store: Store, hub: Hub, hosts: HostPolicy,
+                 report: Callable[[str], None]) -> None:
+        self.address_family = family
+        self.store, self.hub, self.hosts, self.report = store, hub, hosts, report
+        super().__init__(address, Handler)
+
+    def server_bind(self) -> None:
+        TCPServer.server_bind(self)  # HTTPServer's would do a reverse DNS lookup
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, ConnectionError | TimeoutError):  # closed tabs are normal
+            self.report(f"internal error while answering a request: {type(exc).__name__}: {exc}")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the page's refetches reuse the connection
+    server_version = "demodeck"
+    timeout = 60  # an idle keep-alive connection frees its thread after this
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per request would bury the build messages
+
+    @property
+    def app(self) -> PreviewServer:
+        return cast(PreviewServer, self.server)
+
+    def _answer(self, *, body: bool) -> None:
+        if not self.app.hosts.allows(self.headers.get("Host")):
+            self._send(403, message_page("Forbidden", [
+                "This preview answers only to localhost (or the --host it was started with)."],
+                ""), body=body)
+            return
+        key = site_key(self.path)
+        if key == EVENTS:
+            self._events(body=body)
+        elif key == SCRIPT:
+            self._send(200, LIVE_JS.encode(), body=body, ctype="text/javascript; charset=utf-8")
+        else:
+            self._page(key, body=body)
+
+    def _page(self, key: str | None, *, body: bool) -> None:
+        state = self.app.store.current()
+        prefix = relative_prefix(self.path)
+        data = state.pages.get(key) if key is not None else None
+        if key is not None and data is not None:
+            self._send(200, data, body=body, ctype=content_type(key), prefix=prefix, state=state,
+                       cache="max-age=3600" if key.startswith("assets/") else "no-store")
+        elif key is not None and key + "/index.html" in state.pages:
+            location = key.rsplit("/", 1)[-1] + "/" + self._query()
+            self._send(301, b"", body=body, headers={"Location": location})
+        elif key is not None and key.split("/", 1)[0] in state.removed:
+            self._send(410, message_page("This deck was removed", [
+                f"The deck file for {key.split('/', 1)[0]} is gone from the decks folder. "
+                "If that was a mistake, restore it and this page comes back."], prefix),
+                body=body, prefix=prefix, state=state)
+        elif not state.build and state.problems:
+            self._send(503, message_page("The site has problems", state.problems, prefix,
+                                         pre=True), body=body, prefix=prefix, state=state)
+        else:
+            self._send(404, message_page("Not found", [
+                "There is no page at this address in the preview."], prefix),
+                body=body, prefix=prefix, state=state)
+
+    def _query(self) -> str:
+        _, mark, query = self.path.partition("?")
+        return mark + query.split("#", 1)[0]
+
+    def _send(self, status: int, data: bytes, *, body: bool, ctype: str = HTML_TYPE,
+              prefix: str | None = None, state: State | None = None, cache: str = "no-store",
+              headers: Mapping[str, str] | None = None) -> None:
+        if state is not None and prefix is not None and ctype.startswith("text/html"):
+            data = inject(data, live_tag(prefix, state.build))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", cache)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _events(self, *, body: bool) -> None:
+        self.close_connection = True  # the stream ends only when the tab or the server goes
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Accel-Buffering", "no")  # a proxy in front must not buffer it
+        self.end_headers()
+        if not body:
+            return
+        with self.app.hub.subscribe() as inbox:  # subscribe first: no event falls in between
+            state = self.app.store.current()
+            first = b"retry: 1000\n" + sse("hello", {"build": state.build,
+                                                     "problems": list(state.problems)})
+            message: bytes | None = first
+            while message is not None:
+                self.wfile.write(message)
+                self.wfile.flush()
+                try:
+                    message = inbox.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    message = b": keep-alive\n\n"
+
+
+def bind(host: str, port: int, **kwargs: Any) -> PreviewServer:
+    """Listen on ``host:port``; every way that can fail becomes a UsageError that says why."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot serve on '{host}': {exc.strerror}") from exc
+    family, _, _, _, address = infos[0]
+    try:
+        return PreviewServer((str(address[0]), port), family, **kwargs)
+    except OSError as exc:
+        raise UsageError(_bind_message(host, port, exc)) from exc
+
+
+def _bind_message(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another `demodeck serve`?); "
+                "stop it, choose another with --port, or use --port 0 for a free one")
+    if exc.errno == errno.EACCES:
+        return (f"not allowed to listen on port {port}; ports below 1024 need "
+                "administrator rights, choose one like 8000")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"'{host}' is not an address of this computer; check --host"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def url_for(host: str, port: int) -> str:
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+# --- the preview --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """Where the preview talks to the writer; tests pass a recording one."""
+
+    info: Callable[[str], None]
+    error: Callable[[str], None]
+
+    @classmethod
+    def standard(cls) -> Console:
+        return cls(info=lambda m: print(m, flush=True),
+                   error=lambda m: print(m, file=sys.stderr, flush=True))
+
+
+class Preview:
+    """Builds, watches and serves one project until stopped. Use as a context manager."""
+
+    def __init__(self, root: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                 console: Console | None = None, builder: Builder | None = None,
+                 quiet: float = 0.05, max_delay: float = 0.3) -> None:
+        self.root = root.resolve()
+        self.host, self.port = host, port
+        self.console = console or Console.standard()
+        self.store, self.hub = Store(), Hub()
+        self._builder = builder or cached_builder()
+        self._build_lock = threading.Lock()
+        self._debouncer = Debouncer(self.rebuild, quiet=quiet, max_delay=max_delay)
+        self._watcher = Watcher(_initial_layout(self.root), self._debouncer.push)
+        self._server: PreviewServer | None = None
+        self._thread: threading.Thread | None = None
+        self._last_failure: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the preview is not started")
+        return url_for(self.host, self._server.server_address[1])
+
+    def start(self) -> None:
+        self._server = bind(self.host, self.port, store=self.store, hub=self.hub,
+                            hosts=HostPolicy.for_bind(self.host), report=self.console.error)
+        try:
+            self._watcher.start()  # before the first build: no save falls in between
+            self._debouncer.start()
+            self.rebuild(None)
+            self._thread = threading.Thread(target=self._server.serve_forever,
+                                            kwargs={"poll_interval": 0.1},
+                                            name="demodeck-http", daemon=True)
+            self._thread.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop watching, end every event stream, free the port. Safe to call twice."""
+        self._watcher.stop()
+        self._debouncer.stop()
+        self.hub.close()
+        server, self._server = self._server, None
+        if server is not None:
+            if self._thread is not None:
+                server.shutdown()
+            server.server_close()
+
+    def __enter__(self) -> Preview:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def rebuild(self, batch: Batch | None) -> None:
+        """Build from scratch and serve the result, or keep the last good pages and say why."""
+        with self._build_lock:
+            started = time.perf_counter()
+            try:
+                snap = self._builder(self.root)
+            except BuildError as exc:
+                self._failed([str(p) for p in exc.problems])
+                return
+            except DemodeckError as exc:
+                self._failed([str(exc)])
+                return
+            except Exception as exc:  # a bug, or a file vanishing mid-build: keep serving
+                self._failed([f"internal error: {type(exc).__name__}: {exc}"])
+                return
+            state, changed = self.store.good(snap)
+            self.hub.publish("reload", {"build": state.build, "changed": changed})
+            self._last_failure = ()
+            self._report_good(snap, batch, time.perf_counter() - started)
+            added = self._watcher.update(Layout.of(snap.site, snap.images))
+            if added and batch is not None:  # saves in a just-watched folder went unseen
+                self._debouncer.push(Change(Kind.DECK, snap.site.decks_path))
+
+    def _failed(self, lines: list[str]) -> None:
+        state = self.store.bad(lines)
+        self.hub.publish("problems", {"build": state.build, "problems": lines})
+        with contextlib.suppress(DemodeckError):  # demodeck.yaml may have moved decks_dir
+            self._watcher.update(Layout.of(load_config(self.root), self._watcher.layout.images))
+        if tuple(lines) == self._last_failure:
+            return  # the same message once, not on every save that keeps it
+        self._last_failure = tuple(lines)
+        for line in lines:
+            self.console.error(line)
+        n = len(lines)
+        still = ("still serving the last good build" if state.build
+                 else "fix it and save; the preview will follow")
+        self.console.error(f"error: {n} problem{'s' if n != 1 else ''} found; {still}")
+
+    def _report_good(self, snap: Snapshot, batch: Batch | None, seconds: float) -> None:
+        n = len(snap.decks)
+        what = f"{n} deck{'s' if n != 1 else ''}"
+        if batch is None:
+            self.console.info(f"Built {what} in {seconds:.2f} s")
+        else:
+            self.console.info(f"{time.strftime('%H:%M:%S')} rebuilt {what} in {seconds:.2f} s "
+                              f"after a change to {batch.describe(self.root)}")
+
+
+def _initial_layout(root: Path) -> Layout:
+    try:
+        return Layout.of(load_config(root))
+    except DemodeckError:  # the first build reports it; watch the usual places meanwhile
+        return Layout.of(SiteConfig(root=root))
+
+
+def serve(root: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          open_browser: bool = False, console: Console | None = None,
+          opener: Callable[[str], object] = webbrowser.open) -> int:
+    """The `demodeck serve` command: run until Ctrl-C, then free the port and return 0."""
+    console = console or Console.standard()
+    if host.strip("[]").lower() not in LOOPBACK_NAMES:
+        console.error(f"warning: serving on {host}: anyone who can reach this computer can "
+                      "read these decks; the default, 127.0.0.1, keeps the preview private")
+    preview = Preview(root, host=host, port=port, console=console)
+    preview.start()
+    try:
+        console.info(f"Serving the preview at {preview.url} (Ctrl-C to stop)")
+        if open_browser:
+            opener(preview.url)
+        while True:
+            time.sleep(3600)  # Ctrl-C lands here as KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    finally:
+        preview.stop()
+    console.info("Stopped.")
+    return 0
+
+
+LIVE_JS = r"""// demodeck live preview. `demodeck serve` adds this script to HTML responses;
+// `demodeck build` output never contains it.
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  if (!me || window.__demodeckLive) { return; }
+  window.__demodeckLive = true;
+  var base = new URL(".", me.src);   // …/__demodeck__/ on whatever host served the page
+  var root = new URL("..", base);    // the site root
+  var build = me.getAttribute("data-demodeck-build") || "";
+  var SLIDES = "[data-slide][id]";
+  var STATE_ATTRS = ["class", "hidden", "inert", "style", "tabindex", "aria-hidden",
+                     "aria-current"];  // the deck's navigation owns these
+  var rendered = new WeakMap();      // slide element → {cls, html} as last rendered
+  var busy = false, again = false, leaving = false, box = null, text = null, head = null;
+
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+  function remember(slide, from) {
+    rendered.set(slide, {cls: from.getAttribute("class") || "", html: from.innerHTML});
+  }
+  each(document.querySelectorAll(SLIDES), function (s) { remember(s, s); });
+
+  function pageKey() {
+    var path = location.pathname, top = root.pathname;
+    var key = path.indexOf(top) === 0 ? path.slice(top.length) : path.replace(/^\/+/, "");
+    try { key = decodeURIComponent(key); } catch (e) { /* keep it encoded */ }
+    return key === "" || key.charAt(key.length - 1) === "/" ? key + "index.html" : key;
+  }
+  function reload() { leaving = true; location.reload(); }
+  function same(a, b) {
+    return a.length === b.length && a.every(function (x, i) { return x === b[i]; });
+  }
+  function attrs(doc, selector, name) {
+    return Array.prototype.map.call(doc.querySelectorAll(selector),
+                                    function (el) { return el.getAttribute(name); });
+  }
+  var SCRIPTS = "script[src]:not([data-demodeck-build])", SHEETS = 'link[rel~="stylesheet"]';
+
+  // The slides can be updated in place when the same slides come back in the same order
+  // with the same scripts; anything else (a demo added, deck.js changed) reloads.
+  function morphable(doc) {
+    var olds = document.querySelectorAll(SLIDES), news = doc.querySelectorAll(SLIDES);
+    if (!olds.length || olds.length !== news.length) { return false; }
+    for (var i = 0; i < olds.length; i++) { if (olds[i].id !== news[i].id) { return false; } }
+    var a = document.documentElement, b = doc.documentElement;
+    return a.lang === b.lang && a.dir === b.dir &&
+      same(attrs(document, SCRIPTS, "src"), attrs(doc, SCRIPTS, "src"));
+  }
+
+  // New stylesheets load next to the old ones before those go: no unstyled frame.
+  function swapStyles(doc) {
+    var have = Array.prototype.slice.call(document.querySelectorAll(SHEETS));
+    var want = Array.prototype.slice.call(doc.querySelectorAll(SHEETS));
+    var href = function (l) { return l.getAttribute("href"); };
+    if (same(have.map(href), want.map(href))) { return Promise.resolve(); }
+    var byHref = new Map(have.map(function (l) { return [href(l), l]; }));
+    var anchor = null, loads = [], last = have[have.length - 1];
+    for (var i = want.length - 1; i >= 0; i--) {
+      var old = byHref.get(href(want[i]));
+      if (old) { anchor = old; continue; }
+      var link = document.importNode(want[i], true);
+      loads.push(new Promise(function (done) {
+        link.addEventListener("load", done); link.addEventListener("error", done);
+        setTimeout(done, 2000);
+      }));
+      if (anchor) { anchor.parentNode.insertBefore(link, anchor); }
+      else if (last) { last.after(link); } else { document.head.appendChild(link); }
+      anchor = link;
+    }
+    var wanted = want.map(href);
+    return Promise.all(loads).then(function () {
+      each(have, function (l) { if (wanted.indexOf(href(l)) < 0) { l.remove(); } });
+    });
+  }
+
+  function syncSlide(slide, fresh) {
+    var was = rendered.get(slide) || {cls: "", html: null};
+    var now = (fresh.getAttribute("class") || "").split(/\s+/).filter(Boolean);
+    each(was.cls.split(/\s+/).filter(Boolean), function (c) {
+      if (now.indexOf(c) < 0) { slide.classList.remove(c); }
+    });
+    each(now, function (c) { slide.classList.add(c); });
+    each(fresh.attributes, function (a) {
+      if (STATE_ATTRS.indexOf(a.name) < 0 && slide.getAttribute(a.name) !== a.value) {
+        slide.setAttribute(a.name, a.value);
+      }
+    });
+    var html = fresh.innerHTML;
+    if (html !== was.html) {
+      var nodes = Array.prototype.slice.call(fresh.childNodes);
+      slide.replaceChildren.apply(slide, nodes.map(function (n) { return document.adoptNode(n); }));
+    }
+    rendered.set(slide, {cls: now.join(" "), html: html});
+  }
+
+  function apply(doc) {
+    if (!morphable(doc)) { return Promise.resolve(false); }
+    return swapStyles(doc).then(function () {
+      var api = window.demodeck;
+      var at = api && typeof api.current === "function" ? api.current() : null;
+      var olds = document.querySelectorAll(SLIDES), news = doc.querySelectorAll(SLIDES);
+      for (var i = 0; i < olds.length; i++) { syncSlide(olds[i], news[i]); }
+      if (doc.title) { document.title = doc.title; }
+      if (at !== null && at !== undefined && typeof api.go === "function") { api.go(at); }
+      document.dispatchEvent(new CustomEvent("demodeck:updated"));
+      return true;
+    });
+  }
+
+  function refresh() {
+    if (leaving) { return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(location.pathname + location.search, {cache: "no-store", credentials: "same-origin"})
+      .then(function (res) {
+        if (!res.ok) { throw new Error("HTTP " + res.status); }
+        return res.text();
+      })
+      .then(function (source) {
+        var doc = new DOMParser().parseFromString(source, "text/html");
+        var tag = doc.querySelector("script[data-demodeck-build]");
+        return apply(doc).then(function (ok) {
+          if (!ok) { return reload(); }
+          if (tag) { build = tag.getAttribute("data-demodeck-build"); }
+        });
+      })
+      .catch(reload)
+      .then(function () {
+        busy = false;
+        if (again && !leaving) { again = false; refresh(); }
+      });
+  }
+
+  var STYLE = ".panel{position:fixed;inset:auto 0 0 0;z-index:2147483647;max-height:45vh;" +
+    "overflow:auto;margin:0;padding:14px 20px 16px;background:#450a0a;color:#fff;" +
+    "font:15px/1.45 system-ui,sans-serif;box-shadow:0 -6px 24px rgba(0,0,0,.35);" +
+    "border-top:4px solid #ef4444;text-align:left;direction:ltr}" +
+    ".head{display:flex;gap:1em;align-items:baseline;margin:0 0 8px}" +
+    ".head strong{flex:1}button{font:inherit;color:inherit;background:none;border:1px solid " +
+    "rgba(255,255,255,.5);border-radius:4px;padding:0 .5em;cursor:pointer}" +
+    "pre{margin:0;white-space:pre-wrap;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace}";
+
+  function show(lines) {
+    if (!lines || !lines.length) {
+      if (box) { box.remove(); box = null; }
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "demodeck-problems";
+      var shadow = box.attachShadow({mode: "open"});
+      var style = document.createElement("style");
+      style.textContent = STYLE;
+      var panel = document.createElement("section");
+      panel.className = "panel";
+      panel.setAttribute("role", "alert");
+      var bar = document.createElement("p");
+      bar.className = "head";
+      head = document.createElement("strong");
+      var hide = document.createElement("button");
+      hide.type = "button";
+      hide.textContent = "Hide";
+      hide.addEventListener("click", function () { box.hidden = true; });
+      text = document.createElement("pre");
+      bar.append(head, hide);
+      panel.append(bar, text);
+      shadow.append(style, panel);
+      document.documentElement.appendChild(box);
+    }
+    var n = lines.length;
+    head.textContent = n + " problem" + (n === 1 ? "" : "s") + " in the last save" +
+      (build ? "; the page shows the last good version." : ".");
+    text.textContent = lines.join("\n");
+    box.hidden = false;
+  }
+
+  var events = new EventSource(new URL("events", base).href);
+  events.addEventListener("hello", function (e) {
+    var d = JSON.parse(e.data);
+    show(d.problems);
+    if (d.build && d.build !== build) { refresh(); }   // missed a build while away
+  });
+  events.addEventListener("problems", function (e) { show(JSON.parse(e.data).problems); });
+  events.addEventListener("reload", function (e) {
+    var d = JSON.parse(e.data);
+    show([]);
+    if (d.build === build) { return; }
+    if (d.changed && d.changed.indexOf(pageKey()) < 0) { build = d.build; return; }
+    refresh();
+  });
+})();
+"""
