@@ -1,0 +1,176 @@
+"""Where a demodeck build spends its time: one build in-process under cProfile.
+
+    python benchmarks/profile_build.py [--decks 520] [--scenario cold|warm|changed]
+        [--jobs 1] [--top 25]
+    python benchmarks/run.py --profile               # the same, cold, N = 520
+
+Generates the archive (benchmarks/generate.py) in a temporary folder and runs the
+real command, ``demodeck build -C DIR --out OUT --jobs 1``, through
+``demodeck.cli.main`` inside this process, so the profile covers exactly what the
+CLI does. ``--jobs 1`` by default: cProfile only sees the process it runs in, and a
+process pool would hide the work in its workers. ``cold`` removes the output
+folder and ``.demodeck-cache/`` first; ``warm`` and ``changed`` prime the cache
+with one unprofiled build (``changed`` then edits one demo in the newest deck).
+
+Prints the top functions by cumulative and by own (total) time, a summary of the
+pipeline's stages, and the heaviest imports of ``demodeck --version`` and of a
+build. The raw profile is saved as ``benchmarks/out/profile-<scenario>-N.prof``
+(open it with ``python -m pstats`` or snakeviz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT_DIR = HERE / "out"
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+# (label, regex on "file:function") for the stage summary; cumulative seconds each.
+STAGES = (
+    ("CLI total (cli.main)", r"demodeck/cli\.py:main$"),
+    ("import of demodeck modules and dependencies",
+     r"<frozen importlib\._bootstrap>:_find_and_load$"),
+    ("config (load_config)", r"demodeck/config\.py:load_config$"),
+    ("cache load (BuildCache.for_project)", r"demodeck/cache\.py:for_project$"),
+    ("discover + read deck files", r"demodeck/load\.py:discover$"),
+    ("  YAML parse (parse_yaml)", r"demodeck/load\.py:parse_yaml$"),
+    ("  of which yaml.compose (libyaml)", r"yaml/__init__\.py:compose$"),
+    ("validate decks (check_decks)", r"demodeck/build\.py:check_decks$"),
+    ("  validate_deck", r"demodeck/validate\.py:validate_deck$"),
+    ("render (render_site)", r"demodeck/build\.py:render_site$"),
+    ("  deck pages (Renderer.deck_page)", r"demodeck/render\.py:deck_page$"),
+    ("  index page (Renderer.index_page)", r"demodeck/render\.py:index_page$"),
+    ("  Markdown block (render_block)", r"demodeck/markdown\.py:render_block$"),
+    ("  Markdown inline (render_inline)", r"demodeck/markdown\.py:render_inline$"),
+    ("  code highlighting (pygments.highlight)", r"pygments/__init__\.py:highlight$"),
+    ("  template compile (Environment.compile)", r"jinja2/environment\.py:compile$"),
+    ("write output (write_site)", r"demodeck/write\.py:write_site$"),
+    ("cache save (BuildCache.save)", r"demodeck/cache\.py:save$"),
+)
+
+
+def _edit(deck: Path) -> None:
+    text = deck.read_text(encoding="utf-8")
+    deck.write_text(text.replace("why: |\n", "why: |\n      Edited for the profile.\n", 1)
+                    if "why: |\n      " in text else text + "\n", encoding="utf-8")
+
+
+def stage_summary(stats: pstats.Stats) -> list[tuple[str, float, int]]:
+    rows: list[tuple[str, float, int]] = []
+    table = stats.stats  # type: ignore[attr-defined]
+    for label, pattern in STAGES:
+        rx = re.compile(pattern)
+        cum, calls = 0.0, 0
+        for (file, _line, func), (_cc, nc, _tt, ct, _callers) in table.items():
+            if rx.search(f"{Path(file).as_posix()}:{func}"):
+                cum += ct  # the same function at several lines is rare; recursion is not
+                calls += nc
+        if calls:
+            rows.append((label, cum, calls))
+    return rows
+
+
+def import_times(code: str, top: int) -> list[tuple[float, str]]:
+    """The modules with the largest cumulative import time for ``python -c code``."""
+    res = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
+                         capture_output=True, text=True, check=False)
+    rows: list[tuple[float, str]] = []
+    for line in res.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m and len(m.group(3)) <= 3:  # top-level imports and their direct children
+            rows.append((int(m.group(2)) / 1e6, m.group(3)[1:] + m.group(4)))
+    rows.sort(reverse=True)
+    return rows[:top]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--decks", type=int, default=520)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--scenario", choices=("cold", "warm", "changed"), default="cold")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="processes for demodeck (default 1, so the profile sees all work)")
+    p.add_argument("--top", type=int, default=25)
+    args = p.parse_args(argv)
+
+    from demodeck import cli
+
+    work = Path(tempfile.mkdtemp(prefix="demodeck-profile-"))
+    try:
+        project, out = work / "demodeck", work / "out"
+        print(f"generating {args.decks} decks in {project} ...", file=sys.stderr)
+        generate(project, args.decks, args.seed)
+        cmd = ["build", "-C", str(project), "--out", str(out), "--jobs", str(args.jobs)]
+        if args.scenario != "cold":
+            with redirect_stdout(io.StringIO()):
+                cli.main(cmd)  # primes .demodeck-cache/
+            if args.scenario == "changed":
+                _edit(sorted((project / "decks").glob("*.yaml"))[-1])
+        else:
+            shutil.rmtree(project / ".demodeck-cache", ignore_errors=True)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        with redirect_stdout(io.StringIO()) as said:
+            status = profiler.runcall(cli.main, cmd)
+        wall = time.perf_counter() - started
+        if status != 0:
+            print(f"demodeck build failed (status {status}):\n{said.getvalue()}",
+                  file=sys.stderr)
+            return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    OUT_DIR.mkdir(exist_ok=True)
+    prof = OUT_DIR / f"profile-{args.scenario}-{args.decks}.prof"
+    profiler.dump_stats(prof)
+    print(f"## Profile: {args.scenario} build, N = {args.decks} decks, --jobs {args.jobs}\n")
+    print(f"{said.getvalue().strip()}\nWall time under cProfile: {wall:.2f} s "
+          "(cProfile adds overhead, roughly 1.5-2× for this code; compare shares, not "
+          "absolute seconds, with benchmarks/run.py).\n")
+    stats = pstats.Stats(profiler)
+    rows = stage_summary(stats)
+    total = max(rows[0][1] if rows else wall, 1e-9)  # cli.main's cumulative time is 100%
+    rendered = sum(v[1] for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                   if k[2] == "deck_page" and k[0].endswith("render.py"))
+    print(f"Deck pages rendered in this build (not taken from the cache): {rendered}.\n")
+    print("### Stages (cumulative seconds; indented rows are inside the row above)\n")
+    print("| stage | seconds | share | calls |\n| --- | ---: | ---: | ---: |")
+    for label, cum, calls in rows:
+        print(f"| {label} | {cum:.2f} | {cum / total:.0%} | {calls:,} |")
+    for key, title in (("cumulative", "cumulative time"), ("tottime", "own (total) time")):
+        buf = io.StringIO()
+        pstats.Stats(profiler, stream=buf).strip_dirs().sort_stats(key).print_stats(args.top)
+        body = buf.getvalue()
+        body = body[body.find("   ncalls"):] if "   ncalls" in body else body
+        print(f"\n### Top {args.top} by {title}\n\n```\n{body.rstrip()}\n```")
+    print("\n### Heaviest imports (python -X importtime, cumulative)\n")
+    for what, code in (("`demodeck --version`", "import demodeck.cli"),
+                       ("a build (demodeck.build + cache)",
+                        "import demodeck.cli, demodeck.build, demodeck.cache, "
+                        "demodeck.config, demodeck.markdown")):
+        print(f"{what}:\n")
+        for seconds, name in import_times(code, 12):
+            print(f"    {seconds * 1000:7.1f} ms  {name}")
+        print()
+    print(f"raw profile: {prof}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
