@@ -35,13 +35,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
-    from demodeck.scaffold import SCHEMA_FILE, new_deck, next_demo_day
+    from demodeck.scaffold import new_deck, next_demo_day
 
     site = load_config(_project(args))
     day = args.date or next_demo_day(dt.date.today(), site.demo_day)
-    schema = site.root / SCHEMA_FILE
-    rel = Path("..") / SCHEMA_FILE if schema.exists() else None
-    path = new_deck(site.decks_path, day, schema_rel=rel.as_posix() if rel else SCHEMA_FILE)
+    path = new_deck(site.decks_path, day)
     print(f"created {path.relative_to(site.root)}")
     return 0
 
@@ -75,11 +73,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    import json
+    from demodeck import scaffold
 
-    from demodeck.schema import json_schema
+    if not args.write:
+        print(scaffold.schema_text(args.kind), end="")
+        return 0
+    from demodeck.config import load_config
 
-    print(json.dumps(json_schema(), indent=2))
+    site = load_config(_project(args))
+    for path in scaffold.write_schemas(site.decks_path):
+        print(f"wrote {path.relative_to(site.root)}")
     return 0
 
 
@@ -125,7 +128,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000,
                        help="port to listen on (default: 8000; 0 picks a free one)")
     serve.add_argument("--open", action="store_true", help="open the preview in a browser")
-    add("schema", cmd_schema, "print the JSON Schema of the deck format")
+    schema = add("schema", cmd_schema, "print the JSON Schema of the deck format")
+    schema.add_argument("--kind", choices=["deck", "folder", "demo"], default="deck",
+                        help="deck file (default), a folder's deck.yaml, or one demo file")
+    schema.add_argument("--write", action="store_true",
+                        help="write all three into <decks>/schema/ for editors")
     return p
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -74,5 +75,13 @@ def render_block(text: str) -> Markup:
     return Markup(parser().render(text))
 
 
+# Most inline items (features, retro items, goals) are plain words. Text with none of
+# the characters Markdown, the typographer or HTML escaping react to renders as itself,
+# so skip the parser for it (a property test checks this matches markdown-it exactly).
+_PLAIN_INLINE = re.compile(r"[^\x00-\x20\x7f-\x9f\\`*_\[\]!<>&~\"'(+.\-:@|#=^$]*\Z")
+
+
 def render_inline(text: str) -> Markup:
+    if _PLAIN_INLINE.match(text.replace(" ", "x")):  # spaces are plain, other space is not
+        return Markup(text)
     return Markup(parser().renderInline(text))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from demodeck.errors import UsageError
 
-SCHEMA_FILE = "deck.schema.json"
+SCHEMA_DIR = "schema"  # inside the decks folder, beside the decks that point to it
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 CONFIG_TEMPLATE = """\
@@ -53,15 +53,33 @@ def next_demo_day(today: dt.date, weekday: str) -> dt.date:
     return today + dt.timedelta(days=ahead)
 
 
-def write_schema(root: Path) -> Path:
+def schema_text(kind: str) -> str:
     from demodeck.schema import json_schema
 
-    path = root / SCHEMA_FILE
-    path.write_text(json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
-    return path
+    return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
 
 
-def new_deck(decks_dir: Path, day: dt.date, *, schema_rel: str) -> Path:
+def write_schemas(decks_dir: Path) -> list[Path]:
+    """decks/schema/{deck,folder,demo}.schema.json, for editors' YAML language servers.
+
+    A deck file points at deck.schema.json; inside a deck folder, deck.yaml points at
+    ../schema/folder.schema.json and each demo file at ../schema/demo.schema.json.
+    """
+    from demodeck.schema import SCHEMA_KINDS
+
+    folder = decks_dir / SCHEMA_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in SCHEMA_KINDS:
+        path = folder / f"{kind}.schema.json"
+        text = schema_text(kind)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def new_deck(decks_dir: Path, day: dt.date) -> Path:
     """Create ``decks/YYYY-MM-DD.yaml`` from the template; never overwrites."""
     path = decks_dir / f"{day.isoformat()}.yaml"
     folder = decks_dir / day.isoformat()
@@ -71,7 +89,9 @@ def new_deck(decks_dir: Path, day: dt.date, *, schema_rel: str) -> Path:
                          "for another day")
     decks_dir.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite
-        f.write(DECK_TEMPLATE.format(schema=schema_rel, date=day.isoformat()))
+        f.write(DECK_TEMPLATE.format(schema=f"{SCHEMA_DIR}/deck.schema.json",
+                                     date=day.isoformat()))
+    write_schemas(decks_dir)
     return path
 
 
@@ -82,9 +102,8 @@ def init_project(target: Path, today: dt.date, *, title: str) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     made = [target / "demodeck.yaml"]
     made[0].write_text(CONFIG_TEMPLATE.format(title=json.dumps(title)), encoding="utf-8")
-    made.append(write_schema(target))
-    made.append(new_deck(target / "decks", next_demo_day(today, "monday"),
-                         schema_rel=f"../{SCHEMA_FILE}"))
+    made.append(new_deck(target / "decks", next_demo_day(today, "monday")))
+    made.extend(sorted((target / "decks" / SCHEMA_DIR).glob("*.json")))
     gitignore = target / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(GITIGNORE, encoding="utf-8")

@@ -201,10 +201,24 @@ def _record_schema(record: Record) -> dict[str, Any]:
     return obj
 
 
-def json_schema(record: Record = DECK) -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of a deck file, for editors and other tools."""
+def folder_deck() -> Record:
+    """``deck.yaml`` inside a deck folder: like a deck file, but demos are optional."""
+    return Record("deck", tuple(Field(f.name, f.spec, False, f.doc) if f.name == "demos" else f
+                                for f in DECK.fields))
+
+
+SCHEMA_KINDS = {
+    "deck": ("a deck file, decks/YYYY-MM-DD.yaml", DECK),
+    "folder": ("deck.yaml inside a deck folder, decks/YYYY-MM-DD/deck.yaml", folder_deck()),
+    "demo": ("one demo file inside a deck folder", DEMO),
+}
+
+
+def json_schema(kind: str = "deck") -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of one kind of file, for editors and other tools."""
+    title, record = SCHEMA_KINDS[kind]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"demodeck {record.name}",
+        "title": f"demodeck: {title}",
         **_record_schema(record),
     }

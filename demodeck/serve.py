@@ -702,12 +702,13 @@ LIVE_JS = r"""// demodeck live preview. `demodeck serve` adds this script to HTM
         slide.setAttribute(a.name, a.value);
       }
     });
-    var html = fresh.innerHTML;
+    var html = fresh.innerHTML, changed = html !== was.html || now.join(" ") !== was.cls;
     if (html !== was.html) {
       var nodes = Array.prototype.slice.call(fresh.childNodes);
       slide.replaceChildren.apply(slide, nodes.map(function (n) { return document.adoptNode(n); }));
     }
     rendered.set(slide, {cls: now.join(" "), html: html});
+    return changed;
   }
 
   function apply(doc) {
@@ -716,7 +717,12 @@ LIVE_JS = r"""// demodeck live preview. `demodeck serve` adds this script to HTM
       var api = window.demodeck;
       var at = api && typeof api.current === "function" ? api.current() : null;
       var olds = document.querySelectorAll(SLIDES), news = doc.querySelectorAll(SLIDES);
-      for (var i = 0; i < olds.length; i++) { syncSlide(olds[i], news[i]); }
+      for (var i = 0; i < olds.length; i++) {
+        // the theme shrinks crowded slides to fit; new content needs measuring again
+        if (syncSlide(olds[i], news[i]) && api && typeof api.fit === "function") {
+          api.fit(olds[i]);
+        }
+      }
       if (doc.title) { document.title = doc.title; }
       if (at !== null && at !== undefined && typeof api.go === "function") { api.go(at); }
       document.dispatchEvent(new CustomEvent("demodeck:updated"));

@@ -8,6 +8,7 @@ record is not built, so one mistake never hides another.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import difflib
@@ -122,6 +123,9 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
                 return ctx.error(raw.mark, path, "must be a finite number")
             return value
         case schema.Date():
+            if isinstance(value, str):  # "2026-11-23" in quotes is still a date to a person
+                with contextlib.suppress(ValueError):
+                    value = dt.date.fromisoformat(value.strip())
             if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
                 return _wrong_type(spec, raw, path, ctx)
             return value
@@ -328,6 +332,9 @@ def validate_deck(deck: DeckSource, site: model.SiteConfig,
     return _assemble(deck, site, values, demos)
 
 
+_FOLDER_DECK = schema.folder_deck()
+
+
 def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
                 problems: list[Problem]) -> dict[str, Any]:
     ctx = _file_ctx(main, root, problems)
@@ -335,19 +342,15 @@ def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
         ctx.error(raw.mark, "", f"a deck file must be a mapping (title:, demos: ...), "
                   f"got {_describe(raw)}")
         return {}
-    record = schema.DECK
-    if deck.is_folder:  # demos come from the folder's other files; a list here is optional
-        record = dataclasses.replace(record, fields=tuple(
-            dataclasses.replace(f, required=False) if f.name == "demos" else f
-            for f in record.fields))
-    values = check_fields(record, raw, "", ctx)
-    date_entry = raw.entries.get("date")
-    if date_entry is not None and isinstance(date_entry[1], RawScalar):
-        named = dt.date.fromisoformat(deck.date_text)
-        if isinstance(date_entry[1].value, dt.date) and date_entry[1].value != named:
-            ctx.error(date_entry[1].mark, "date", f"the date {date_entry[1].value} does not "
-                      f"match the file name ({deck.date_text}); make them agree")
-    return values if values is not INVALID else {}
+    # in a folder, demos come from the folder's other files; a list here is optional
+    record = _FOLDER_DECK if deck.is_folder else schema.DECK
+    values, ok = field_values(record, raw, "", ctx)
+    named = dt.date.fromisoformat(deck.date_text)
+    if "date" in values and values["date"] != named:
+        mark = raw.entries["date"][1].mark
+        ctx.error(mark, "date", f"the date {values['date']} does not match the file name "
+                  f"({deck.date_text}); make them agree")
+    return values if ok else {}
 
 
 def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],

@@ -12,7 +12,7 @@ import pytest
 
 from demodeck.cli import parser
 from demodeck.scaffold import next_demo_day
-from tests.conftest import Project
+from tests.conftest import REPO, Project
 
 Cap = pytest.CaptureFixture[str]
 
@@ -54,8 +54,8 @@ def test_init_then_check_then_build(tmp_path: Path) -> None:
     day = dt.date.fromisoformat(decks[0].stem)
     assert day.weekday() == 0 and 0 <= (day - dt.date.today()).days < 7
     first_line = decks[0].read_text().splitlines()[0]
-    assert first_line == "# yaml-language-server: $schema=../deck.schema.json"
-    schema = json.loads((team / "deck.schema.json").read_text())
+    assert first_line == "# yaml-language-server: $schema=schema/deck.schema.json"
+    schema = json.loads((team / "decks/schema/deck.schema.json").read_text())
     assert "could_be_better" in schema["properties"]["demos"]["items"]["properties"]
     assert (team / ".gitignore").read_text().startswith("site/\n")
     assert run("check", cwd=team).returncode == 0
@@ -86,6 +86,41 @@ def test_new_default_is_next_demo_day(project: Project, capsys: Cap) -> None:
     made = project.run("new", capsys=capsys)
     day = next_demo_day(dt.date.today(), "friday")
     assert made.out == f"created decks/{day.isoformat()}.yaml\n"
+
+
+def test_committed_schemas_match_the_format(capsys: Cap) -> None:
+    from demodeck.scaffold import schema_text
+
+    for kind in ("deck", "folder", "demo"):
+        committed = (REPO / "decks/schema" / f"{kind}.schema.json").read_text()
+        assert committed == schema_text(kind), f"run `demodeck schema --write` ({kind})"
+
+
+def _as_json(value: object) -> object:
+    """YAML as an editor's language server sees it (YAML 1.2: dates are strings)."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def test_example_files_validate_against_the_schema_they_name() -> None:
+    import jsonschema
+    import yaml
+
+    files = sorted((REPO / "decks").rglob("*.yaml"))
+    assert len(files) >= 5
+    for path in files:
+        first = path.read_text().splitlines()[0]
+        ref = first.removeprefix("# yaml-language-server: $schema=")
+        assert ref != first, path
+        schema = json.loads((path.parent / ref).read_text())
+        jsonschema.validate(_as_json(yaml.safe_load(path.read_text())), schema)
+    demo_schema = json.loads((REPO / "decks/schema/demo.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError, match="could_be_better"):
+        jsonschema.validate({"title": "x", "people": ["a"], "features": ["f"], "why": "w",
+                             "could_be_beter": "typo"}, demo_schema)
 
 
 def test_schema_is_json_schema(capsys: Cap) -> None:

@@ -1,0 +1,61 @@
+"""markdown.py: what Markdown in a deck may and may not turn into."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from demodeck.markdown import parser, render_block, render_inline
+
+
+def test_raw_html_is_text() -> None:
+    assert render_block("<script>alert(1)</script> <b>x</b>") == (
+        "<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;x&lt;/b&gt;</p>\n")
+
+
+def test_only_safe_link_schemes_become_links() -> None:
+    html = render_block("[a](https://x.org) [b](mailto:a@b.c) [c](../rel) [d](javascript:alert(1))"
+                        " [e](JAVASCRIPT:alert(1)) [f](vbscript:x) [g](data:text/html,x)"
+                        " <javascript:alert(1)>")
+    assert '<a href="https://x.org">a</a>' in html
+    assert '<a href="mailto:a@b.c">b</a>' in html
+    assert '<a href="../rel">c</a>' in html
+    assert html.count("<a ") == 3
+    assert "[d](javascript:alert(1))" in html
+
+
+def test_images_in_markdown_do_not_load() -> None:
+    assert "<img" not in render_block("![tracker](https://evil.example/pixel.png)")
+
+
+def test_tables_strikethrough_tasks_and_quotes() -> None:
+    html = render_block('| a | b |\n|---|---|\n| 1 | ~~2~~ |\n\n- [x] done\n- [ ] todo\n\n'
+                        '"quoted" -- it\'s\n')
+    assert "<table>" in html and "<s>2</s>" in html
+    assert 'class="task-list-item-checkbox" checked="checked" disabled="disabled"' in html
+    assert "“quoted” – it’s" in html
+
+
+def test_fenced_code_is_highlighted_at_build_time() -> None:
+    html = render_block('```python\ndef f():\n    return "<b>"\n```\n')
+    assert html.startswith('<pre class="highlight" dir="ltr"><code class="language-python">')
+    assert '<span class="k">def</span>' in html and "&lt;b&gt;" in html
+    plain = render_block("```nosuchlang\n<b>\n```\n")
+    assert plain == '<pre><code class="language-nosuchlang">&lt;b&gt;\n</code></pre>\n'
+
+
+def test_code_language_cannot_break_out_of_the_attribute() -> None:
+    html = render_block('```python" onmouseover="alert(1)\nx = 1\n```\n')
+    assert 'onmouseover="' not in html
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_inline_fast_path_matches_markdown_it(text: str) -> None:
+    assert render_inline(text) == parser().renderInline(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab -.,;:%/()'\"*_`[]!<>&~\\#|=+@^$é€\u05d0\n\t", max_size=30))
+def test_inline_fast_path_matches_on_markdown_heavy_text(text: str) -> None:
+    assert render_inline(text) == parser().renderInline(text)
