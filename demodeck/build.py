@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import load, render, theme, validate
+from demodeck import linkcheck, load, render, theme, validate
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem
 from demodeck.load import DeckSource
@@ -136,10 +136,13 @@ def theme_key(site: SiteConfig) -> str:
     return cache_mod.digest(*parts)
 
 
-def _render_one(state: tuple[Renderer, Sequence[Deck]], index: int) -> bytes | Problem:
-    renderer, decks = state
+RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext]]
+
+
+def _render_one(state: RenderState, index: int) -> bytes | Problem:
+    renderer, decks, contexts = state
     try:
-        return renderer.deck_page(decks[index]).data
+        return renderer.deck_page(decks[index], contexts[index]).data
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         return render.template_problem(renderer.site, exc)
 
@@ -161,12 +164,14 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
         base = theme_key(site)
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
-    keys = [cache_mod.digest(base, deck.digest,
+    contexts = render.deck_contexts(decks)
+    keys = [cache_mod.digest(base, deck.digest, context.key(),
                              *(renderer.image_page(a).path for a in deck.assets))
-            for deck in decks]
+            for deck, context in zip(decks, contexts, strict=True)]
     cached = [cache.get_page(k) if cache is not None else None for k in keys]
     todo = [i for i, data in enumerate(cached) if data is None]
-    results = parallel_map(_render_one, (renderer, [decks[i] for i in todo]), len(todo), jobs)
+    state = (renderer, [decks[i] for i in todo], [contexts[i] for i in todo])
+    results = parallel_map(_render_one, state, len(todo), jobs)
     problems: list[Problem] = []
     for i, result in zip(todo, results, strict=True):
         if isinstance(result, Problem):
@@ -181,11 +186,18 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     if not problems:
         try:
             pages.append(renderer.index_page(decks))
+            pages.extend(renderer.people_pages(decks))
+            pages.append(renderer.metrics_page(decks))
+            pages.append(renderer.feed(decks))
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
     if problems:
         raise BuildError(problems)
-    return Rendered([*pages, *renderer.statics.values(), *renderer.images.values()], len(todo))
+    everything = [*pages, *renderer.statics.values(), *renderer.images.values()]
+    broken = linkcheck.check_links(everything)
+    if broken:
+        raise BuildError(broken)
+    return Rendered(everything, len(todo))
 
 
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,

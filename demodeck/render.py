@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import traceback
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,7 +21,7 @@ from typing import Any
 
 import jinja2
 
-from demodeck import __version__, markdown, theme
+from demodeck import __version__, markdown, metrics, people, theme
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
 
@@ -45,6 +46,10 @@ def hashed_name(name: str, data: bytes) -> str:
 
 def format_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def atom_date(day: dt.date | None) -> str:
+    return f"{day or dt.date(1970, 1, 1):%Y-%m-%d}T00:00:00Z"
 
 
 def format_number(value: float) -> str:
@@ -78,6 +83,7 @@ class Renderer:
         )
         self.env.filters["markdown"] = markdown.render_block
         self.env.filters["inline"] = markdown.render_inline
+        self.env.filters["atom_date"] = atom_date
         self.statics = self._static_pages()
 
     def _static_pages(self) -> dict[str, Page]:
@@ -117,17 +123,75 @@ class Renderer:
     def render(self, template: str, page_path: str, **context: Any) -> str:
         return self.env.get_template(template).render(self._context(page_path) | context)
 
-    def deck_page(self, deck: Deck) -> Page:
+    def canonical(self, page_path: str) -> str | None:
+        """Absolute URL of a page when base_url is set (feeds, canonical links)."""
+        if not self.site.base_url:
+            return None
+        base = self.site.base_url if self.site.base_url.endswith("/") else self.site.base_url + "/"
+        return base + page_path.removesuffix("index.html")
+
+    def deck_page(self, deck: Deck, context: DeckContext, *, standalone: bool = False) -> Page:
         path = f"{deck.slug}/index.html"
-        html = self.render("deck.html", path, deck=deck)
+        html = self.render("deck.html", path, deck=deck, metrics=context.metrics,
+                           previous=context.previous, standalone=standalone,
+                           canonical=self.canonical(path))
         markers = len(RETRO_MARKER.findall(html))
         if markers != 1:
             raise RetroMissing(markers)
         return Page(path, html.encode())
 
     def index_page(self, decks: Iterable[Deck]) -> Page:
-        return Page("index.html", self.render("index.html", "index.html",
-                                              decks=tuple(decks)).encode())
+        return Page("index.html", self.render("index.html", "index.html", decks=tuple(decks),
+                                              canonical=self.canonical("index.html")).encode())
+
+    def people_pages(self, decks: list[Deck]) -> list[Page]:
+        everyone = people.profiles(decks)
+        pages = [Page("people/index.html", self.render(
+            "people.html", "people/index.html", people=everyone,
+            canonical=self.canonical("people/index.html")).encode())]
+        for profile in everyone:
+            path = f"people/{profile.slug}/index.html"
+            pages.append(Page(path, self.render("person.html", path, profile=profile,
+                                                canonical=self.canonical(path)).encode()))
+        return pages
+
+    def metrics_page(self, decks: list[Deck]) -> Page:
+        path = "metrics/index.html"
+        series = metrics.all_series(decks[::-1])
+        return Page(path, self.render("metrics.html", path, series=series,
+                                      canonical=self.canonical(path)).encode())
+
+    def feed(self, decks: list[Deck]) -> Page:
+        def feed_id(deck: Deck | None) -> str:
+            """A stable id for feeds without a base URL (Atom ids must be absolute IRIs)."""
+            name = f"demodeck:{self.site.title}:{deck.slug if deck else 'feed'}"
+            return uuid.uuid5(uuid.NAMESPACE_URL, name).urn
+
+        return Page("feed.xml", self.render("feed.xml", "feed.xml", decks=tuple(decks[:50]),
+                                            absolute=self.canonical, feed_id=feed_id).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class DeckContext:
+    """What a deck page shows from other decks; part of the page's cache key."""
+
+    previous: Deck | None  # the deck before this one: its retro actions are followed up
+    metrics: tuple[metrics.MetricView, ...]
+
+    def key(self) -> str:
+        prev = self.previous
+        follow_up = (prev.slug, prev.retro.actions) if prev is not None else None
+        return repr((follow_up, self.metrics))
+
+
+def deck_contexts(decks: list[Deck]) -> list[DeckContext]:
+    """One context per deck of ``decks`` (newest first)."""
+    out = []
+    for i in range(len(decks)):
+        history = decks[i:i + metrics.SPARK_DECKS][::-1]
+        previous = decks[i + 1] if i + 1 < len(decks) else None
+        out.append(DeckContext(previous, metrics.deck_metrics(history)))
+    return out
 
 
 class RetroMissing(Exception):

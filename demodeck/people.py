@@ -1,0 +1,84 @@
+"""Everyone who demoed, matched across decks however their name was typed.
+
+Names are matched after Unicode NFC normalisation, whitespace folding and case
+folding, so "Zoë" typed with a combining diaeresis, or "zoë", is the same person.
+Each person gets a stable, URL-safe slug (non-Latin names keep their letters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import unicodedata
+from dataclasses import dataclass
+
+from demodeck.model import Deck, Demo, Person, slugify
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    deck: Deck
+    demo: Demo
+    person: Person  # as written in that demo (role, avatar)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    key: str
+    slug: str
+    name: str  # as written most recently
+    appearances: tuple[Appearance, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.appearances)
+
+    @property
+    def latest(self) -> Person:
+        return self.appearances[0].person
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for a in self.appearances:
+            if a.demo.team:
+                seen.setdefault(a.demo.team, None)
+        return tuple(seen)
+
+
+def profiles(decks_newest_first: Sequence[Deck]) -> tuple[Profile, ...]:
+    """Everyone who demoed, most demos first, then by name."""
+    found: dict[str, list[Appearance]] = {}
+    for deck in decks_newest_first:
+        for demo in deck.demos:
+            for person in demo.people:
+                found.setdefault(person.key, []).append(Appearance(deck, demo, person))
+    slugs = _slugs(sorted(found))
+    people = [Profile(key, slugs[key], apps[0].person.name, tuple(apps))
+              for key, apps in found.items()]
+    return tuple(sorted(people, key=lambda p: (-p.count, p.key)))
+
+
+_LATIN = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ł": "l", "þ": "th",
+                        "œ": "oe", "ð": "d", "ı": "i"})
+
+
+def person_slug(key: str) -> str:
+    """Latin names lose their accents (zoë → zoe: folder names that survive zips and any
+    server); names in other scripts keep their letters (NFC), which URLs carry encoded."""
+    decomposed = unicodedata.normalize("NFKD", key.translate(_LATIN))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return slugify(stripped) or "person"
+
+
+def _slugs(keys: list[str]) -> dict[str, str]:
+    """Slugs made unique in key order, so they stay put as other people come and go."""
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for key in keys:
+        base = person_slug(key)
+        slug, n = base, 2
+        while slug in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        out[key] = slug
+    return out
