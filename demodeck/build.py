@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import linkcheck, load, render, theme, validate
+from demodeck import export, linkcheck, load, metrics, render, theme, validate
 from demodeck.cache import BuildCache
-from demodeck.errors import BuildError, Problem
+from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 from demodeck.render import Page, Renderer
@@ -136,13 +136,13 @@ def theme_key(site: SiteConfig) -> str:
     return cache_mod.digest(*parts)
 
 
-RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext]]
+RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext], bool]
 
 
 def _render_one(state: RenderState, index: int) -> bytes | Problem:
-    renderer, decks, contexts = state
+    renderer, decks, contexts, standalone = state
     try:
-        return renderer.deck_page(decks[index], contexts[index]).data
+        return renderer.deck_page(decks[index], contexts[index], standalone=standalone).data
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         return render.template_problem(renderer.site, exc)
 
@@ -154,8 +154,12 @@ class Rendered:
 
 
 def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
-                jobs: int = 1) -> Rendered:
-    """Every page, asset and image of the site, in memory; raises BuildError on problems."""
+                jobs: int = 1, self_contained: bool = False) -> Rendered:
+    """Every page, asset and image of the site, in memory; raises BuildError on problems.
+
+    ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
+    pages leave out links to the rest of the site, so each works as a single file.
+    """
     try:
         renderer = Renderer(site)
         for deck in decks:  # hashed image names are part of each page's key
@@ -165,12 +169,12 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     contexts = render.deck_contexts(decks)
-    keys = [cache_mod.digest(base, deck.digest, context.key(),
+    keys = [cache_mod.digest(base, deck.digest, context.key(), str(self_contained),
                              *(renderer.image_page(a).path for a in deck.assets))
             for deck, context in zip(decks, contexts, strict=True)]
     cached = [cache.get_page(k) if cache is not None else None for k in keys]
     todo = [i for i, data in enumerate(cached) if data is None]
-    state = (renderer, [decks[i] for i in todo], [contexts[i] for i in todo])
+    state = (renderer, [decks[i] for i in todo], [contexts[i] for i in todo], self_contained)
     results = parallel_map(_render_one, state, len(todo), jobs)
     problems: list[Problem] = []
     for i, result in zip(todo, results, strict=True):
@@ -194,21 +198,51 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     if problems:
         raise BuildError(problems)
     everything = [*pages, *renderer.statics.values(), *renderer.images.values()]
+    if self_contained:
+        everything = _inline_all(everything)
     broken = linkcheck.check_links(everything)
     if broken:
         raise BuildError(broken)
     return Rendered(everything, len(todo))
 
 
+def _inline_all(pages: list[Page]) -> list[Page]:
+    files = {p.path: p.data for p in pages}
+    return [Page(p.path, export.inline_page(p.data.decode(), p.path, files).encode())
+            if p.path.endswith(".html") else p for p in pages]
+
+
+def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
+    """One deck as a single self-contained HTML file (the newest when no date is given)."""
+    decks = check_decks(site)
+    if date_text is None:
+        index = 0
+    else:
+        slugs = [d.slug for d in decks]
+        if date_text not in slugs:
+            raise UsageError(f"no deck dated {date_text}; decks: {', '.join(slugs[:8])}"
+                             + (" ..." if len(slugs) > 8 else ""))
+        index = slugs.index(date_text)
+    renderer = Renderer(site)
+    deck = decks[index]
+    context = render.deck_contexts(decks[index:index + metrics.SPARK_DECKS])[0]
+    try:
+        page = renderer.deck_page(deck, context, standalone=True)
+    except (jinja2.TemplateError, render.RetroMissing) as exc:
+        raise BuildError([render.template_problem(site, exc)]) from exc
+    files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
+    return deck, export.inline_page(page.data.decode(), page.path, files).encode()
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
-          jobs: int = 1) -> BuildResult:
+          jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
     started = time.perf_counter()
     target = out if out is not None else site.output_path
     if cache is not None:
         cache.begin()
     decks = check_decks(site, cache=cache, jobs=jobs)
-    rendered = render_site(site, decks, cache=cache, jobs=jobs)
+    rendered = render_site(site, decks, cache=cache, jobs=jobs, self_contained=self_contained)
     write_site(target, rendered.pages)
     if cache is not None:
         cache.save()

@@ -61,7 +61,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
     cache = None if args.no_cache else BuildCache.for_project(site.root)
-    result = build(site, cache=cache, jobs=args.jobs or default_jobs())
+    result = build(site, cache=cache, jobs=args.jobs or default_jobs(),
+                   self_contained=args.self_contained)
     print(result.summary())
     return 0
 
@@ -70,6 +71,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from demodeck.serve import serve
 
     return serve(_project(args), host=args.host, port=args.port, open_browser=args.open)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from demodeck.build import export_deck
+    from demodeck.config import load_config
+
+    site = load_config(_project(args))
+    date_text = Path(args.deck).name.removesuffix(".yaml").removesuffix(".yml") \
+        if args.deck else None
+    deck, data = export_deck(site, date_text)
+    out = Path(args.output or f"{deck.slug}.html")
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data) / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -122,6 +137,12 @@ def parser() -> argparse.ArgumentParser:
                        help="processes for large builds (default: one per core)")
     build.add_argument("--no-cache", action="store_true",
                        help="ignore and do not write .demodeck-cache/")
+    build.add_argument("--self-contained", action="store_true",
+                       help="inline CSS, JS and images into every page (one file per deck)")
+    export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
+    export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="output file (default: YYYY-MM-DD.html)")
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")

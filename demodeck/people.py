@@ -7,8 +7,8 @@ Each person gets a stable, URL-safe slug (non-Latin names keep their letters).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from demodeck.model import Deck, Demo, Person, slugify

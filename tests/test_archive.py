@@ -1,0 +1,141 @@
+"""The archive around the decks (issue 5): people, metrics over time, feed, links."""
+
+from __future__ import annotations
+
+import unicodedata
+import xml.etree.ElementTree as ET
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import Project
+
+Cap = pytest.CaptureFixture[str]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def deck(title: str, people: list[str], metrics: str = "", retro: str = "") -> str:
+    names = ", ".join(f'"{p}"' for p in people)
+    return (f"demos:\n  - title: {title}\n    team: Search\n    people: [{names}]\n"
+            "    features: [x]\n    why: y\n    could_be_better: z\n" + metrics + retro)
+
+
+@pytest.fixture
+def weeks(project: Project) -> Project:
+    nfc = unicodedata.normalize("NFC", "Zoë Quinn")
+    nfd = unicodedata.normalize("NFD", "Zoë Quinn")
+    assert nfc != nfd
+    project.write("decks/2026-11-23.yaml", deck("Third", [nfc, "נועה לוי"],
+                  "metrics: {deployments: 12, p95_latency_ms: 180}\n"))
+    project.write("decks/2026-11-16.yaml", deck("Second", [nfd],
+                  "metrics: {deployments: 15, bugs_opened: 4}\n",
+                  "retro: {actions: [{what: Write the runbook, owner: Ada}]}\n"))
+    project.write("decks/2026-11-09.yaml", deck("First", ["zoë quinn", "Ada"],
+                  "metrics: {deployments: 10}\n"))
+    return project
+
+
+def page(project: Project, rel: str) -> BeautifulSoup:
+    return BeautifulSoup(project.site(rel), "html.parser")
+
+
+def test_people_are_one_person_however_their_name_was_typed(weeks: Project,
+                                                            capsys: Cap) -> None:
+    assert weeks.run("build", capsys=capsys).code == 0
+    index = page(weeks, "people/index.html")
+    items = {" ".join(li.select_one(".person-name").get_text().split()):
+             li.select_one(".count").get_text() for li in index.select(".people-item")}
+    assert items == {"Zoë Quinn": "3", "Ada": "1", "נועה לוי": "1"}
+    zoe = page(weeks, "people/zoe-quinn/index.html")
+    links = [a["href"] for a in zoe.select(".appearance h2 a")]
+    assert links == ["../../2026-11-23/index.html#third", "../../2026-11-16/index.html#second",
+                     "../../2026-11-09/index.html#first"]
+    noa = weeks.root / "site/people/נועה-לוי/index.html"
+    assert noa.is_file()
+
+
+def test_metrics_slide_shows_change_and_sparkline(weeks: Project, capsys: Cap) -> None:
+    assert weeks.run("build", capsys=capsys).code == 0
+    slide = page(weeks, "2026-11-23/index.html").select_one('[data-slide="metrics"]')
+    assert slide is not None
+    metric = slide.select_one('[data-metric="deployments"]')
+    assert metric is not None, slide
+    assert metric.select_one(".metric-number").get_text() == "12"
+    assert metric.select_one(".metric-delta").get_text(" ", strip=True).startswith("−3")
+    assert "metric-delta--neutral" not in str(metric)
+    spark = metric.select_one("svg polyline")
+    assert spark is not None and len(spark["points"].split()) == 3
+    custom = slide.select_one('[data-metric="p95_latency_ms"]')
+    assert "P95 latency ms" in custom.get_text()
+    assert custom.select_one("svg") is None  # one value: nothing to draw a line through
+
+
+def test_metrics_page_charts_every_metric_with_a_table(weeks: Project, capsys: Cap) -> None:
+    assert weeks.run("build", capsys=capsys).code == 0
+    metrics = page(weeks, "metrics/index.html")
+    series = {s.select_one("h2").get_text(" ", strip=True): s
+              for s in metrics.select(".metric-series")}
+    assert list(series) == ["Deployments", "Bugs opened", "P95 latency ms"]
+    deploys = series["Deployments"]
+    assert len(deploys.select("svg circle")) == 3
+    assert len(deploys.select_one("svg polyline")["points"].split()) == 3
+    rows = [[td.get_text() for td in tr.select("td")] for tr in deploys.select("tbody tr")]
+    assert rows == [["2026-11-23", "12"], ["2026-11-16", "15"], ["2026-11-09", "10"]]
+
+
+def test_previous_retro_actions_come_back_a_week_later(weeks: Project, capsys: Cap) -> None:
+    assert weeks.run("build", capsys=capsys).code == 0
+    retro = page(weeks, "2026-11-23/index.html").select_one('[data-slide="retro"]')
+    followup = retro.select_one(".retro-followup")
+    assert followup is not None
+    text = " ".join(followup.get_text(" ").split())
+    assert "Last time we said we would" in text
+    assert "Write the runbook" in text and "Ada" in text
+    first = page(weeks, "2026-11-09/index.html").select_one('[data-slide="retro"]')
+    assert first.select_one(".retro-followup") is None
+
+
+def test_feed_is_atom(weeks: Project, capsys: Cap) -> None:
+    assert weeks.run("build", capsys=capsys).code == 0
+    root = ET.fromstring((weeks.root / "site/feed.xml").read_bytes())
+    assert root.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated", "author"):
+        assert root.find(f"{ATOM}{name}") is not None, name
+    entries = root.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}updated") for e in entries] == [
+        "2026-11-23T00:00:00Z", "2026-11-16T00:00:00Z", "2026-11-09T00:00:00Z"]
+    for entry in entries:
+        assert entry.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
+        assert entry.find(f"{ATOM}link").get("href", "").endswith("/index.html")
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(set(ids)) == 3
+
+
+def test_base_url_makes_feed_and_canonical_links_absolute(weeks: Project,
+                                                          capsys: Cap) -> None:
+    result = weeks.run("build", "--base-url", "https://intra.example.com/demos", capsys=capsys)
+    assert result.code == 0
+    root = ET.fromstring((weeks.root / "site/feed.xml").read_bytes())
+    assert root.findtext(f"{ATOM}id") == "https://intra.example.com/demos/feed.xml"
+    entry = root.find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}id") == "https://intra.example.com/demos/2026-11-23/"
+    deck_page = page(weeks, "2026-11-23/index.html")
+    assert deck_page.select_one('link[rel="canonical"]')["href"] == (
+        "https://intra.example.com/demos/2026-11-23/")
+    assert deck_page.select_one('a[href="../index.html"]') is not None  # nav stays relative
+
+
+def test_broken_internal_link_fails_the_build(project: Project, capsys: Cap) -> None:
+    assert project.run("build", capsys=capsys).code == 0
+    before = (project.root / "site/index.html").read_bytes()
+    project.write("templates/index.html", '{% extends "!theme/index.html" %}'
+                  '{% block body %}<a href="2026-01-01/index.html">old</a>'
+                  '<a href="2026-11-23/index.html#nope">x</a>{% endblock %}')
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines()[:2] == [
+        "site/index.html: broken link '2026-01-01/index.html': no file "
+        "2026-01-01/index.html in the site",
+        "site/index.html: broken link '2026-11-23/index.html#nope': no element with id "
+        "'nope' in 2026-11-23/index.html"]
+    assert (project.root / "site/index.html").read_bytes() == before
