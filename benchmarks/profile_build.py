@@ -107,11 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1,
                    help="processes for demodeck (default 1, so the profile sees all work)")
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--live", action="store_true",
+                   help="import the installed demodeck instead of a copy of demodeck/ and "
+                        "templates/ taken at the start (others may be editing them)")
     args = p.parse_args(argv)
 
+    work = Path(tempfile.mkdtemp(prefix="demodeck-profile-"))
+    if not args.live:
+        from run import snapshot
+
+        sys.path.insert(0, str(snapshot(work / "src")))
     from demodeck import cli
 
-    work = Path(tempfile.mkdtemp(prefix="demodeck-profile-"))
     try:
         project, out = work / "demodeck", work / "out"
         print(f"generating {args.decks} decks in {project} ...", file=sys.stderr)

@@ -122,10 +122,14 @@ class TreeSampler(threading.Thread):
 def run_command(cmd: list[str], *, cwd: Path | None = None, log: Path,
                 sample: bool = True) -> Run:
     """Run ``cmd`` to completion; wall time, max RSS (wait4) and sampled tree memory."""
+    if cmd[:3] == [sys.executable, "-m", "demodeck"]:
+        env, cwd = DEMODECK_ENV, cwd or DEMODECK_CWD
+    else:
+        env = None
     with open(log, "wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, env=env)
         sampler = TreeSampler(proc.pid) if sample else None
         if sampler:
             sampler.start()
@@ -153,6 +157,36 @@ def checked(run: Run, what: str, log: Path) -> Run:
 
 # -- the tools -----------------------------------------------------------------------------
 
+DEMODECK_ENV: dict[str, str] | None = None  # set by use_snapshot()
+DEMODECK_CWD: Path | None = None  # `python -m` puts the working folder first on sys.path
+
+
+def snapshot(dest: Path) -> Path:
+    """Copy the checkout's demodeck/ and templates/ to ``dest``: the version measured.
+
+    Others may edit the working tree while a benchmark runs; a copy taken at the start
+    keeps every run of one benchmark on the same code and templates.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("demodeck", "templates"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, dest / name, ignore=ignore)
+    return dest
+
+
+def use_snapshot(src: Path) -> None:
+    """Make demodeck subprocesses import from ``src`` (it comes before site-packages)."""
+    global DEMODECK_ENV, DEMODECK_CWD
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    DEMODECK_ENV, DEMODECK_CWD = env, src
+    probe = subprocess.run([sys.executable, "-c", "import demodeck; print(demodeck.__file__)"],
+                           env=env, cwd=src, capture_output=True, text=True, check=False)
+    if not probe.stdout.strip().startswith(str(src)):
+        raise SystemExit(f"could not import demodeck from {src}: {probe.stdout}{probe.stderr}")
+
+
 def demodeck_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "demodeck", *args]
 
@@ -172,8 +206,11 @@ def mkdocs_cmd(project: Path, dest: Path) -> list[str] | None:
 
 
 def tool_version(cmd: list[str]) -> str:
+    ours = cmd[:3] == [sys.executable, "-m", "demodeck"]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False,
+                             env=DEMODECK_ENV if ours else None,
+                             cwd=DEMODECK_CWD if ours else None)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return (res.stdout or res.stderr).strip().splitlines()[0] if res.returncode == 0 else "?"
@@ -452,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-hugo", action="store_true", help="do not time Hugo")
     p.add_argument("--no-mkdocs", action="store_true", help="do not time MkDocs")
     p.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    p.add_argument("--live", action="store_true",
+                   help="run the installed demodeck as it is on disk during the run, "
+                        "instead of a copy of demodeck/ and templates/ taken at the start")
     p.add_argument("--profile", action="store_true",
                    help="instead: profile one cold build in-process (see profile_build.py)")
     args = p.parse_args(argv)
@@ -474,12 +514,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, why in skipped.items():
         say(f"skipping {name}: {why}")
 
+    base = Path(tempfile.mkdtemp(prefix="demodeck-bench-"))
+    commit = _git_commit()
+    if not args.live:
+        use_snapshot(snapshot(base / "src"))
     meta = {
         "when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]),
         "cpus": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
-        "demodeck": tool_version(demodeck_cmd("--version")) + f" (git {_git_commit()})",
+        "demodeck": tool_version(demodeck_cmd("--version")) + f" (git {commit}"
+        + (", live" if args.live else ", snapshot taken at the start") + ")",
         "hugo": tool_version(["hugo", "version"]).split(" BuildDate")[0] if hugo_ok
         else "not run",
         "mkdocs": tool_version([sys.executable, "-m", "mkdocs", "--version"]).split(" from")[0]
@@ -487,7 +532,6 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed, "runs": args.runs, "change": args.change,
     }
     results: list[SizeResult] = []
-    base = Path(tempfile.mkdtemp(prefix="demodeck-bench-"))
     try:
         say("startup: timing `demodeck --version` ...")
         startup = bench_startup(args.runs, base)
