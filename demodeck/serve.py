@@ -43,7 +43,7 @@ from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, DemodeckError, UsageError
 from demodeck.model import SiteConfig
-from demodeck.watch import Batch, Change, Debouncer, Kind, Layout, Watcher
+from demodeck.watch import Batch, Debouncer, Layout, Watcher
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -540,6 +540,7 @@ class Preview:
         """Build from scratch and serve the result, or keep the last good pages and say why."""
         with self._build_lock:
             started = time.perf_counter()
+            self._watch_config()  # a new decks/ or templates/ is watched before it is read
             try:
                 snap = self._builder(self.root)
             except BuildError as exc:
@@ -551,19 +552,19 @@ class Preview:
             except Exception as exc:  # a bug, or a file vanishing mid-build: keep serving
                 self._failed([f"internal error: {type(exc).__name__}: {exc}"])
                 return
+            self._watcher.update(Layout.of(snap.site, snap.images))
             state, changed = self.store.good(snap)
             self.hub.publish("reload", {"build": state.build, "changed": changed})
             self._last_failure = ()
             self._report_good(snap, batch, time.perf_counter() - started)
-            added = self._watcher.update(Layout.of(snap.site, snap.images))
-            if added and batch is not None:  # saves in a just-watched folder went unseen
-                self._debouncer.push(Change(Kind.DECK, snap.site.decks_path))
+
+    def _watch_config(self) -> None:
+        with contextlib.suppress(DemodeckError):  # the build reports a broken demodeck.yaml
+            self._watcher.update(Layout.of(load_config(self.root), self._watcher.layout.images))
 
     def _failed(self, lines: list[str]) -> None:
         state = self.store.bad(lines)
         self.hub.publish("problems", {"build": state.build, "problems": lines})
-        with contextlib.suppress(DemodeckError):  # demodeck.yaml may have moved decks_dir
-            self._watcher.update(Layout.of(load_config(self.root), self._watcher.layout.images))
         if tuple(lines) == self._last_failure:
             return  # the same message once, not on every save that keeps it
         self._last_failure = tuple(lines)

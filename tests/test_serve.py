@@ -1,0 +1,532 @@
+"""`demodeck serve`: a real server on a free port over a real project, no mocks.
+
+Edits are atomic saves (write a temp file, ``os.replace`` it over the deck), the
+way editors save; the test then waits, with a bound, for the server-sent event
+a page would get and checks what the server answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demodeck.build import build, check_decks
+from demodeck.config import load_config
+from demodeck.errors import BuildError, UsageError
+from demodeck.serve import (
+    SCRIPT,
+    Console,
+    HostPolicy,
+    Preview,
+    host_name,
+    inject,
+    relative_prefix,
+    site_key,
+)
+
+DECK = """\
+title: Preview test deck
+hosts: [Grace Hopper]
+sprint_goals: ["Ship the preview"]
+demos:
+  - title: Live reload
+    people: [Ada Lovelace]
+    features: ["Saves show up at once"]
+    why: Writers keep their place.
+    could_be_better: We measured late.
+  - title: Error overlay
+    people: [Grace Hopper]
+    features: ["Broken YAML shows a message"]
+    why: Nobody reads the terminal.
+    could_be_better: Colours.
+"""
+OTHER_DECK = DECK.replace("Preview test deck", "The week before")
+BROKEN = DECK.replace("    why: Writers keep their place.\n",
+                      "    why: Writers keep their place.\n    \"<b>bold</b>\": 1\n")
+DECK_PAGE = "2026-11-23/index.html"
+WAIT = 4.0  # seconds; every wait below is bounded by this
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+class Events:
+    """A server-sent-events client on its own thread, as a page's EventSource would be."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT * 2)
+        self.conn.request("GET", "/__demodeck__/events")
+        self.response = self.conn.getresponse()
+        assert self.response.status == 200
+        assert self.response.getheader("Content-Type", "").startswith("text/event-stream")
+        self.inbox: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        name, data = "message", ""
+        with contextlib.suppress(OSError, ValueError):
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data += line[6:]
+                elif not line and data:
+                    self.inbox.put((name, json.loads(data)))
+                    name, data = "message", ""
+
+    def next(self, name: str, where: Callable[[dict[str, Any]], bool] = lambda _: True
+             ) -> dict[str, Any]:
+        deadline = time.monotonic() + WAIT
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, data = self.inbox.get(timeout=left)
+            except queue.Empty:
+                break
+            if got == name and where(data):
+                return data
+        raise AssertionError(f"no '{name}' event within {WAIT} s")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass
+class Live:
+    root: Path
+    preview: Preview
+    said: list[str] = field(default_factory=list)
+    complained: list[str] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return int(self.preview.url.rsplit(":", 1)[1].strip("/"))
+
+    def get(self, target: str, *, host: str | None = None) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        try:
+            conn.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+            if host != "":
+                conn.putheader("Host", host or f"127.0.0.1:{self.port}")
+            conn.endheaders()
+            res = conn.getresponse()
+            return Response(res.status, {k.lower(): v for k, v in res.getheaders()},
+                            res.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+    def save(self, rel: str, text: str) -> None:
+        """An editor's atomic save: a temp file beside the target, renamed over it."""
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, target)
+
+    @contextlib.contextmanager
+    def events(self) -> Iterator[Events]:
+        stream = Events(self.port)
+        try:
+            stream.next("hello")
+            yield stream
+        finally:
+            stream.close()
+
+
+def start_live(root: Path) -> Live:
+    said: list[str] = []
+    complained: list[str] = []
+    preview = Preview(root, port=0, console=Console(said.append, complained.append))
+    preview.start()
+    return Live(root, preview, said, complained)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+    server = start_live(root)
+    try:
+        yield server
+    finally:
+        server.preview.stop()
+
+
+def cli_lines(root: Path) -> list[str]:
+    """What `demodeck check` prints for the project, one line per problem."""
+    with pytest.raises(BuildError) as caught:
+        check_decks(load_config(root))
+    return [str(p) for p in caught.value.problems]
+
+
+# --- serving ------------------------------------------------------------------------------
+
+
+def test_pages_are_served_from_memory_with_the_script_injected(live: Live) -> None:
+    res = live.get("/")
+    assert res.status == 200
+    assert res.headers["content-type"] == "text/html; charset=utf-8"
+    assert "2026-11-23" in res.body
+    tag = f'<script src="{SCRIPT}"'
+    assert tag in res.body
+    assert res.body.index(tag) < res.body.rindex("</body>")
+    deck = live.get("/2026-11-23/")
+    assert deck.status == 200
+    assert f'<script src="../{SCRIPT}"' in deck.body  # relative: no host, no port
+    assert "Writers keep their place." in deck.body
+    assert not (live.root / "site").exists()  # the preview never writes the site
+    script = live.get("/" + SCRIPT)
+    assert script.status == 200 and "EventSource" in script.body
+    assert "localhost" not in script.body and str(live.port) not in script.body
+
+
+def test_build_output_has_no_live_reload_script(live: Live, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(load_config(live.root), out=out)
+    for page in out.rglob("*"):
+        if page.is_file():
+            assert b"__demodeck__" not in page.read_bytes(), page
+
+
+def test_a_folder_without_its_slash_redirects_relatively(live: Live) -> None:
+    res = live.get("/2026-11-23?x=1")
+    assert res.status == 301
+    assert res.headers["location"] == "2026-11-23/?x=1"
+
+
+def test_unknown_paths_get_a_small_404_page(live: Live) -> None:
+    res = live.get("/no/such/page.html")
+    assert res.status == 404
+    assert "<h1>Not found</h1>" in res.body
+    assert f'src="../../{SCRIPT}"' in res.body
+
+
+@pytest.mark.parametrize("target", [
+    "/../etc/passwd",
+    "/2026-11-23/../../etc/passwd",
+    "/%2e%2e/etc/passwd",
+    "/%2E%2E/%2e%2e/etc/passwd",
+    "/assets/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/..%2fetc%2fpasswd",
+    "/..%5cetc%5cpasswd",
+    "/assets/..\\..\\etc\\passwd",
+    "//etc/passwd",
+    "/./index.html",
+    "/%00",
+    "/%ff%fe",
+    "http://evil.example/etc/passwd",
+    "/etc/passwd",
+    "/" + "x" * 300,
+])
+def test_path_traversal_is_404(live: Live, target: str) -> None:
+    res = live.get(target)
+    assert res.status == 404
+    assert "root:" not in res.body
+
+
+@pytest.mark.parametrize(("host", "status"), [
+    ("localhost:{port}", 200),
+    ("127.0.0.1:{port}", 200),
+    ("[::1]:{port}", 200),
+    ("LOCALHOST", 200),
+    ("evil.example", 403),
+    ("evil.example:{port}", 403),
+    ("localhost.evil.example:{port}", 403),
+    ("127.0.0.1.nip.io:{port}", 403),
+    ("localhost:80:80", 403),
+    ("", 403),  # no Host header at all
+])
+def test_host_header_guards_against_dns_rebinding(live: Live, host: str, status: int) -> None:
+    res = live.get("/", host=host.format(port=live.port))
+    assert res.status == status
+    if status == 403:
+        assert "2026-11-23" not in res.body
+
+
+def test_event_stream_is_host_guarded_too(live: Live) -> None:
+    assert live.get("/__demodeck__/events", host="evil.example").status == 403
+
+
+# --- rebuilding ---------------------------------------------------------------------------
+
+
+def test_atomic_save_sends_reload_and_serves_new_html(live: Live) -> None:
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", DECK.replace("keep their place", "never get lost"))
+        event = events.next("reload")
+        assert DECK_PAGE in event["changed"]
+    res = live.get("/2026-11-23/")
+    assert "never get lost" in res.body
+    assert f'data-demodeck-build="{event["build"]}"' in res.body
+    assert any("rebuilt 1 deck" in line and "decks/2026-11-23.yaml" in line
+               for line in live.said)
+
+
+def test_broken_save_keeps_last_good_pages_and_reports_like_the_cli(live: Live) -> None:
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", BROKEN)
+        problems = events.next("problems")["problems"]
+        expected = cli_lines(live.root)
+        assert problems == expected
+        assert expected == ["decks/2026-11-23.yaml:9:5: demos[0].<b>bold</b>: "
+                            "unknown field '<b>bold</b>'"]
+        page = live.get("/2026-11-23/")
+        assert page.status == 200 and "Writers keep their place." in page.body
+        # a page opened now learns about the problem as soon as it connects
+        hello = Events(live.port)
+        try:
+            assert hello.next("hello")["problems"] == expected
+        finally:
+            hello.close()
+        # the terminal says it once, without a traceback, even if the save is repeated
+        live.save("decks/2026-11-23.yaml", BROKEN)
+        events.next("problems")
+        assert live.complained.count(expected[0]) == 1
+        assert not any("Traceback" in line for line in live.complained)
+        assert live.complained[-1] == ("error: 1 problem found; "
+                                       "still serving the last good build")
+        # mended: a reload with the fix, and new pages learn there is no problem left
+        live.save("decks/2026-11-23.yaml", DECK.replace("Colours.", "Contrast."))
+        events.next("reload")
+    assert "Contrast." in live.get("/2026-11-23/").body
+    hello = Events(live.port)
+    try:
+        assert hello.next("hello")["problems"] == []
+    finally:
+        hello.close()
+
+
+def test_template_error_is_reported_and_recovered(live: Live) -> None:
+    with live.events() as events:
+        live.save("templates/deck.html", '{% extends "!theme/deck.html" %}{% block x %}')
+        problems = events.next("problems")["problems"]
+        assert len(problems) == 1 and problems[0].startswith("templates/deck.html:")
+        (live.root / "templates/deck.html").unlink()
+        events.next("reload")
+    assert live.get("/2026-11-23/").status == 200
+
+
+def test_new_deck_appears_in_the_index(live: Live) -> None:
+    assert "2026-11-16" not in live.get("/").body
+    with live.events() as events:
+        live.save("decks/2026-11-16.yaml", OTHER_DECK)
+        changed = events.next("reload")["changed"]
+    assert "2026-11-16/index.html" in changed and "index.html" in changed
+    assert "2026-11-16/" in live.get("/").body
+    assert "The week before" in live.get("/2026-11-16/").body
+
+
+def test_deleted_deck_shows_removed_page_and_leaves_the_index(live: Live) -> None:
+    with live.events() as events:
+        live.save("decks/2026-11-16.yaml", OTHER_DECK)
+        events.next("reload")
+        assert live.get("/2026-11-16/").status == 200
+        (live.root / "decks/2026-11-16.yaml").unlink()
+        changed = events.next("reload")["changed"]
+    assert "2026-11-16/index.html" in changed
+    gone = live.get("/2026-11-16/")
+    assert gone.status == 410
+    assert "This deck was removed" in gone.body
+    assert "The week before" not in gone.body  # not a stale copy
+    assert "2026-11-16/" not in live.get("/").body
+    assert live.get("/2026-11-23/").status == 200
+
+
+def test_first_build_broken_then_fixed(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(BROKEN, encoding="utf-8")
+    server = start_live(root)
+    try:
+        res = server.get("/")
+        assert res.status == 503
+        assert "unknown field &#x27;&lt;b&gt;bold&lt;/b&gt;&#x27;" in res.body
+        assert server.complained[-1].endswith("fix it and save; the preview will follow")
+        with server.events() as events:
+            server.save("decks/2026-11-23.yaml", DECK)
+            events.next("reload")
+        assert server.get("/").status == 200
+    finally:
+        server.preview.stop()
+
+
+# --- in a real browser ---------------------------------------------------------------------
+
+
+def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) -> None:
+    from browser import chromium, unavailable
+
+    if (why := unavailable()) is not None:
+        pytest.skip(why)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live.preview.url}2026-11-23/#live-reload")  # slide 3
+        page.wait_for_function("window.demodeck && demodeck.current() === 2")
+        deadline = time.monotonic() + WAIT
+        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        page.evaluate("window.notReloaded = true")
+
+        live.save("decks/2026-11-23.yaml", DECK.replace("keep their place", "never get lost"))
+        page.wait_for_function(
+            "document.getElementById('live-reload').textContent.includes('never get lost')",
+            timeout=WAIT * 1000)
+        assert page.evaluate("location.hash") == "#live-reload"
+        assert page.evaluate("demodeck.current()") == 2
+        assert page.evaluate("window.notReloaded") is True  # updated in place, no reload
+        assert page.is_visible("#live-reload")
+
+        live.save("decks/2026-11-23.yaml", BROKEN)
+        overlay = page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
+        assert overlay is not None
+        assert overlay.text_content() == cli_lines(live.root)[0]
+        assert page.evaluate("document.querySelector('#demodeck-problems').shadowRoot"
+                             ".querySelector('pre b')") is None  # text, not markup
+        assert page.is_visible("#live-reload")  # the last good deck stays
+        assert "never get lost" in (page.text_content("#live-reload") or "")
+
+        live.save("decks/2026-11-23.yaml", DECK)
+        page.wait_for_selector("#demodeck-problems", state="detached", timeout=WAIT * 1000)
+        page.wait_for_function(
+            "document.getElementById('live-reload').textContent.includes('keep their place')",
+            timeout=WAIT * 1000)
+        assert page.evaluate("location.hash") == "#live-reload"
+        assert page.evaluate("window.notReloaded") is True
+
+
+def test_browser_restyles_in_place_and_reloads_on_new_slides(live: Live) -> None:
+    from browser import chromium, unavailable
+
+    from demodeck.theme import builtin_dir
+
+    if (why := unavailable()) is not None:
+        pytest.skip(why)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live.preview.url}2026-11-23/#error-overlay")
+        page.wait_for_function("window.demodeck && demodeck.current() === 3")
+        deadline = time.monotonic() + WAIT
+        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        page.evaluate("window.notReloaded = true")
+
+        # a theme stylesheet changes: its hashed name changes, the page swaps the <link>
+        css = (builtin_dir() / "static/deck.css").read_text(encoding="utf-8")
+        live.save("templates/static/deck.css", css + "\n.deck { outline: 7px solid red; }\n")
+        page.wait_for_function("getComputedStyle(document.querySelector('.deck'))"
+                               ".outlineWidth === '7px'", timeout=WAIT * 1000)
+        assert page.evaluate("window.notReloaded") is True
+        assert page.evaluate("document.querySelectorAll('link[rel=stylesheet]').length") == 2
+
+        # a demo is added: the slides differ, so the page reloads, on the same slide
+        added = DECK + """\
+  - title: Added later
+    people: [Zoë Quinn]
+    features: ["One more"]
+    why: Because.
+    could_be_better: Nothing.
+"""
+        live.save("decks/2026-11-23.yaml", added)
+        page.wait_for_function("!!document.getElementById('added-later')",
+                               timeout=WAIT * 1000)
+        page.wait_for_function("window.demodeck && demodeck.current() === 3")
+        assert page.evaluate("location.hash") == "#error-overlay"
+        assert page.evaluate("window.notReloaded") is None
+
+
+# --- the port and the process -------------------------------------------------------------
+
+
+def test_port_in_use_is_a_clear_usage_error(live: Live) -> None:
+    other = Preview(live.root, port=live.port, console=Console(print, print))
+    with pytest.raises(UsageError, match=f"port {live.port} on 127.0.0.1 is already in use"):
+        other.start()
+
+
+def test_ctrl_c_stops_cleanly_and_frees_the_port(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "demodeck", "serve", "-C", str(root),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 10
+        while "http://" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        url = line.split("at ", 1)[1].split()[0]
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        assert url == f"http://127.0.0.1:{port}/"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "Stopped." in out
+    with socket.socket() as sock:  # the port is free again
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+
+
+# --- the small pure helpers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "key"), [
+    ("/", "index.html"),
+    ("/?x=1", "index.html"),
+    ("/2026-11-23/", "2026-11-23/index.html"),
+    ("/2026-11-23/#demo", "2026-11-23/index.html"),
+    ("/assets/deck.1234.css", "assets/deck.1234.css"),
+    ("/assets/img/a%20b.png", "assets/img/a b.png"),
+    ("/%D7%A9%D7%9C%D7%95%D7%9D/", "שלום/index.html"),
+    ("/a/../b", None),
+    ("/a/%2e%2e/b", None),
+    ("/a%2fb", None),
+    ("/a//b", None),
+    ("a/b", None),
+    ("*", None),
+])
+def test_site_key(target: str, key: str | None) -> None:
+    assert site_key(target) == key
+
+
+def test_host_policy() -> None:
+    loopback = HostPolicy.for_bind("127.0.0.1")
+    assert loopback.allows("localhost:8000") and loopback.allows("[::1]")
+    assert not loopback.allows("192.168.1.5:8000")
+    lan = HostPolicy.for_bind("0.0.0.0")
+    assert lan.allows("192.168.1.5:8000")  # an IP literal cannot be DNS-rebound
+    assert not lan.allows("attacker.example:8000")
+    named = HostPolicy.for_bind("devbox.lan")
+    assert named.allows("devbox.lan:8000") and not named.allows("other.lan")
+    assert host_name("[::1") is None and host_name(":8000") is None
+
+
+def test_inject_and_prefix() -> None:
+    assert inject(b"<p>x</p></BODY></html>", b"<s>") == b"<p>x</p><s></BODY></html>"
+    assert inject(b"<p>no body</p>", b"<s>") == b"<p>no body</p><s>"
+    assert relative_prefix("/") == "" and relative_prefix("/a/b/") == "../../"
