@@ -1,0 +1,55 @@
+"""Shared helper for browser tests: Playwright driving Debian's Chromium.
+
+Playwright's own browser builds are not downloaded; tests use the system
+Chromium at /usr/bin/chromium (or $DEMODECK_CHROMIUM). When either Playwright
+or Chromium is missing, :func:`unavailable` says why, so tests can skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+CHROMIUM = os.environ.get("DEMODECK_CHROMIUM", "/usr/bin/chromium")
+
+# Headless as root in a sandbox-less container, with no network: keep Chromium
+# from phoning home (its connection attempts are refused here, slowly).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def unavailable() -> str | None:
+    """Why a browser test can't run here, or None if it can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def launch(playwright: Any, **kwargs: Any) -> Any:
+    """Launch headless Chromium from a running ``sync_playwright()``."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, **kwargs)
+
+
+@contextmanager
+def chromium(**kwargs: Any) -> Iterator[Any]:
+    """``with chromium() as browser:`` a Playwright Browser, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p, **kwargs)
+        try:
+            yield browser
+        finally:
+            browser.close()
