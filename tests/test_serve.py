@@ -463,13 +463,21 @@ def test_port_in_use_is_a_clear_usage_error(live: Live) -> None:
         other.start()
 
 
-def test_ctrl_c_stops_cleanly_and_frees_the_port(tmp_path: Path) -> None:
-    root = tmp_path / "proj"
-    (root / "decks").mkdir(parents=True)
-    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+def test_cli_reports_a_busy_port_without_traceback(live: Live,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from demodeck.cli import main
+
+    assert main(["serve", "-C", str(live.root), "--port", str(live.port)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: port {live.port} on 127.0.0.1 is already in use" in err
+    assert "--port 0" in err and "Traceback" not in err
+
+
+def run_until_ctrl_c(root: Path, *args: str) -> tuple[int, str, str, int]:
+    """`demodeck serve --port 0 ARGS` in a process: wait for its URL, then Ctrl-C it."""
     proc = subprocess.Popen([sys.executable, "-m", "demodeck", "serve", "-C", str(root),
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                             "--port", "0", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = ""
@@ -484,12 +492,29 @@ def test_ctrl_c_stops_cleanly_and_frees_the_port(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
+    return proc.returncode, line + out, err, port
+
+
+def test_ctrl_c_stops_cleanly_and_frees_the_port(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+    code, out, err, port = run_until_ctrl_c(root)
+    assert code == 0, err
+    assert "Traceback" not in err and "warning" not in err
     assert "Stopped." in out
     with socket.socket() as sock:  # the port is free again
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_other_hosts_print_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+    code, _, err, _ = run_until_ctrl_c(root, "--host", "0.0.0.0")
+    assert code == 0
+    assert "warning: serving on 0.0.0.0: anyone who can reach this computer" in err
 
 
 # --- the small pure helpers ---------------------------------------------------------------
