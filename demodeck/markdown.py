@@ -66,7 +66,7 @@ def parser() -> MarkdownIt:
                                    "highlight": _highlight})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.disable("image")
-    md.use(tasklists_plugin)
+    md.use(tasklists_plugin, label=True)  # an unlabelled checkbox fails WCAG
     md.validateLink = url_is_safe  # type: ignore[method-assign]
     return md
 
