@@ -140,19 +140,31 @@ class Renderer:
             raise RetroMissing(markers)
         return Page(path, html.encode())
 
+    def archive_render(self, template: str, path: str, everyone: tuple[people.Profile, ...],
+                       **context: Any) -> Page:
+        """An archive page: these may link to people pages (deck pages may not, so that a
+        deck's cached page never depends on who else demoed)."""
+        slugs = {p.key: p.slug for p in everyone}
+        root = relative_root(path)
+
+        def person_url(person: Any) -> str:
+            return f"{root}people/{slugs[person.key]}/index.html"
+
+        return Page(path, self.render(template, path, person_url=person_url,
+                                      canonical=self.canonical(path), **context).encode())
+
     def index_page(self, decks: Iterable[Deck]) -> Page:
-        return Page("index.html", self.render("index.html", "index.html", decks=tuple(decks),
-                                              canonical=self.canonical("index.html")).encode())
+        decks = tuple(decks)
+        return self.archive_render("index.html", "index.html", people.profiles(decks),
+                                   decks=decks)
 
     def people_pages(self, decks: list[Deck]) -> list[Page]:
         everyone = people.profiles(decks)
-        pages = [Page("people/index.html", self.render(
-            "people.html", "people/index.html", people=everyone,
-            canonical=self.canonical("people/index.html")).encode())]
+        pages = [self.archive_render("people.html", "people/index.html", everyone,
+                                     people=everyone)]
         for profile in everyone:
             path = f"people/{profile.slug}/index.html"
-            pages.append(Page(path, self.render("person.html", path, profile=profile,
-                                                canonical=self.canonical(path)).encode()))
+            pages.append(self.archive_render("person.html", path, everyone, profile=profile))
         return pages
 
     def metrics_page(self, decks: list[Deck]) -> Page:
