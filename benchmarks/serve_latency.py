@@ -149,7 +149,7 @@ def chromium_page(url: str) -> Iterator[Any]:
 
 def measure(root: Path, label: str, saves: int, browser: bool) -> Result:
     builds: list[float] = []
-    plain = cached_builder()
+    plain = cached_builder(root)
 
     def timed(project: Path) -> Snapshot:
         started = time.perf_counter()

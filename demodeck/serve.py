@@ -1,10 +1,11 @@
 """`demodeck serve`: build in memory, serve it, rebuild on save, tell open pages over SSE.
 
 A thin shell over the pipeline. Each rebuild calls ``load_config`` →
-``check_decks`` → ``render_site`` from scratch and swaps the resulting pages
-into a dict under a lock: that dict is the preview's own folder, so ``site/``
-is never touched and ``demodeck build`` output never carries the live-reload
-script, which is added to HTML responses here, before ``</body>``.
+``check_decks`` → ``render_site`` afresh (a content-hashed cache skips decks
+whose files did not change) and swaps the resulting pages into a dict under a
+lock: that dict is the preview's own folder, so ``site/`` is never touched and
+``demodeck build`` output never carries the live-reload script, which is added
+to HTML responses here, before ``</body>``.
 
 A broken save keeps the last good pages and pushes the same ``file:line:col``
 lines the CLI prints to the open pages (an overlay, set with ``textContent``).
@@ -76,8 +77,9 @@ Builder = Callable[[Path], Snapshot]
 def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
     """The one rebuild the preview does, from fresh settings; raises BuildError.
 
-    With a ``cache`` (content-hashed, in memory) an edit to one deck re-reads
-    every deck file but validates and renders only that deck and the index.
+    With a ``cache`` (content-hashed) an edit to one deck re-reads every deck
+    file but validates and renders only that deck, plus the archive pages
+    (index, people, metrics, feed) that show every deck.
     """
     site = load_config(root)
     if cache is not None:
@@ -85,15 +87,20 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
     decks = check_decks(site, cache=cache)
     pages = render_site(site, decks, cache=cache).pages
     if cache is not None:
-        cache.prune()  # keep only what this build used: memory stays the size of the site
+        cache.prune()  # in memory only: keep what this build used, the size of the site
     return Snapshot(site=site, pages={p.path: p.data for p in pages},
                     decks=frozenset(d.slug for d in decks),
                     images=frozenset(a.source for d in decks for a in d.assets))
 
 
-def cached_builder() -> Builder:
-    """A builder with its own in-memory cache, one per preview."""
-    return functools.partial(build_snapshot, cache=BuildCache())
+def cached_builder(root: Path) -> Builder:
+    """A builder with its own cache, one per preview.
+
+    It starts from the cache the last ``demodeck build`` left (if any, and only
+    if it passes its signature check), so opening a big archive is quick; the
+    preview never writes it back: it writes nothing into the project.
+    """
+    return functools.partial(build_snapshot, cache=BuildCache.for_project(root))
 
 
 # --- state shared by the rebuild thread and the request threads ----------------------------
@@ -488,7 +495,7 @@ class Preview:
         self.host, self.port = host, port
         self.console = console or Console.standard()
         self.store, self.hub = Store(), Hub()
-        self._builder = builder or cached_builder()
+        self._builder = builder or cached_builder(self.root)
         self._build_lock = threading.Lock()
         self._debouncer = Debouncer(self.rebuild, quiet=quiet, max_delay=max_delay)
         self._watcher = Watcher(_initial_layout(self.root), self._debouncer.push)

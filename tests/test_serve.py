@@ -195,6 +195,7 @@ def test_pages_are_served_from_memory_with_the_script_injected(live: Live) -> No
     assert f'<script src="../{SCRIPT}"' in deck.body  # relative: no host, no port
     assert "Writers keep their place." in deck.body
     assert not (live.root / "site").exists()  # the preview never writes the site
+    assert not (live.root / ".demodeck-cache").exists()  # nor anything else
     script = live.get("/" + SCRIPT)
     assert script.status == 200 and "EventSource" in script.body
     assert "localhost" not in script.body and str(live.port) not in script.body
