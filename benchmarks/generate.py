@@ -110,30 +110,49 @@ FILLERS = ("It took two sprints, one of them mostly spent on edge cases nobody e
            "We paired with support for a week to watch real customers use it.",
            "Most of the work was in the data model, not in the screens you see.",
            "The same approach should work for the other teams that asked about it.")
-CBB = ("We underestimated the migration and slipped by {n} days; a spike in week one "
-       "would have shown it.",
-       "The review queue was the bottleneck: {n} pull requests waited more than a day.",
-       "We found the accessibility issues late; a screen-reader pass during design is cheaper.",
-       "Load testing came after the launch date was announced, which left no room to react.",
-       "Two teams built similar helpers in parallel; we should have talked earlier.",
+CBB = ("We underestimated the {topic} migration and slipped by {n} days; a spike in week "
+       "one would have shown it.",
+       "The review queue was the bottleneck: {n} pull requests for {topic} waited more than "
+       "a day.",
+       "We found the accessibility issues in {topic} late; a screen-reader pass during design "
+       "is cheaper.",
+       "Load testing of {topic} came after the launch date was announced, which left no room "
+       "to react.",
+       "Two teams built similar helpers for {topic} in parallel; we should have talked "
+       "earlier.",
        "The feature flag stayed on for {n} weeks and made the tests harder to reason about.",
-       "We shipped without a dashboard and learned about errors from customers first.",
-       "Requirements changed twice mid-sprint; writing them down earlier would have helped.")
-FEATURE_TEMPLATES = ("Filters by **{a}** and date", "Keyboard shortcut `{k}`", "Works *offline*",
-                     "Export to CSV and PDF", "Links to [the runbook]({url})",
-                     "Shows **{n}** results per page by default", "Undo within 10 seconds",
-                     "Remembers your last `{k}` choice", "Emails a weekly *digest*",
-                     "Retries with back-off up to {n} times", "Right-to-left layout support",
-                     "Admin-only **bulk** actions", "Inline help next to each field",
-                     "Status badge in the header", "Audit entry for every change")
+       "We shipped {topic} without a dashboard and learned about errors from customers first.",
+       "Requirements changed {n} times mid-sprint; writing them down earlier would have helped.",
+       "On-call got {n} pages in the first week because the alerts were tuned for the old "
+       "traffic.",
+       "The design review happened after {n} screens were built, so {n} of them changed.")
+FEATURE_TEMPLATES = ("Filters {b} by **{a}** and date, {n} at a time",
+                     "Keyboard shortcut `{k}` jumps to {b} ({n} most recent)",
+                     "Works *offline* for {b}, up to {n} days", "Exports {n}k {b} to CSV and PDF",
+                     "Links each of the {n} {b} checks to [the runbook]({url})",
+                     "Shows **{n}** {b} per page by default", "Undo any {b} change within {n} s",
+                     "Remembers your last `{k}` choice across {n} {b}",
+                     "Emails a weekly *digest* of {b} to {n} subscribers",
+                     "Retries {b} with back-off up to {n} times",
+                     "Right-to-left layout for {b}, tested in {n} locales",
+                     "Admin-only **bulk** actions on {n} {b} at once",
+                     "Inline help next to {n} {b} fields",
+                     "Status badge for {b}, refreshed every {n} s",
+                     "Audit entry for every {b} change, kept {n} months",
+                     "Loads {n}00 {b} in under a second", "Search {b} by *name* or `id` in {n} ms")
+FEATURE_WORDS = ("invoices", "teams", "owners", "regions", "tags", "reports", "users", "alerts",
+                 "projects", "exports", "comments", "files", "plans", "sessions", "webhooks")
 NOTES = ("Start with the slow path so the difference is visible.",
-         "Have the staging account logged in before the demo.",
-         "If the network is slow, switch to the recorded video.",
-         "Mention the customer who asked for this: they are in the audience.",
-         "Keep it under the timebox; questions go to the end.")
-GOALS = ("Ship **passkeys** to 50% of users", "Close the last `P1` bugs from the audit",
-         "Cut CI time below *10 minutes*", "Launch the new onboarding in two markets",
-         "Retire the legacy export service", "Publish the public API changelog")
+         "Have the staging account for {topic} logged in before the demo.",
+         "If the network is slow, switch to the recorded video ({n} minutes).",
+         "Mention the customer who asked for {topic}: they are in the audience.",
+         "Keep it under the timebox; questions go to the end.",
+         "Show the before and after side by side; the numbers are on slide {n}.",
+         "{person} can answer questions about the rollout.")
+GOALS = ("Ship **passkeys** to {n}0% of users", "Close the last `P1` bugs from the audit",
+         "Cut CI time below *{n} minutes*", "Launch the new onboarding in {n} markets",
+         "Retire the legacy export service", "Publish the public API changelog",
+         "Answer every support escalation within {n} hours")
 OUTCOMES = ("success", "mixed", "failed")
 
 CODE_SNIPPETS: tuple[tuple[str, str], ...] = (
@@ -200,11 +219,11 @@ def _why(rng: random.Random, title: str) -> str:
     return "\n".join(body) + "\n"
 
 
-def _could_be_better(rng: random.Random) -> str:
+def _could_be_better(rng: random.Random, topic: str) -> str:
     parts: list[str] = []
     for template in rng.sample(CBB, len(CBB)):
-        parts.append(template.format(n=rng.randint(2, 9)))
-        if _words(" ".join(parts)) >= 36:
+        parts.append(template.format(n=rng.randint(2, 9), topic=topic))
+        if _words(" ".join(parts)) >= 32:
             break
     return " ".join(parts) + "\n"
 
@@ -212,10 +231,15 @@ def _could_be_better(rng: random.Random) -> str:
 def _features(rng: random.Random) -> list[str]:
     out = []
     for template in rng.sample(FEATURE_TEMPLATES, rng.randint(3, 5)):
-        out.append(template.format(a=rng.choice(("team", "owner", "status", "region")),
-                                   k=rng.choice(("g s", "ctrl+k", "?", "shift+e")),
-                                   n=rng.randint(2, 50), url=_url(rng, "runbook")))
+        out.append(template.format(a=rng.choice(FEATURE_WORDS), b=rng.choice(FEATURE_WORDS),
+                                   k=rng.choice(("g s", "ctrl+k", "?", "shift+e", "g i", "/")),
+                                   n=rng.randint(2, 60), url=_url(rng, "runbook")))
     return out
+
+
+def _notes(rng: random.Random, topic: str) -> str:
+    return " ".join(t.format(topic=topic, n=rng.randint(2, 12), person=rng.choice(PEOPLE)[0])
+                    for t in rng.sample(NOTES, rng.randint(1, 2))) + "\n"
 
 
 def _people(rng: random.Random) -> list[Any]:
@@ -239,13 +263,14 @@ def _demo(rng: random.Random, used_titles: set[str]) -> dict[str, Any]:
     demo["people"] = _people(rng)
     demo["features"] = _features(rng)
     demo["why"] = _why(rng, title)
-    demo["could_be_better"] = _could_be_better(rng)
+    topic = title.split(" ", 1)[1].removesuffix(" v2").removesuffix(" v3").removesuffix(" v4")
+    demo["could_be_better"] = _could_be_better(rng, topic)
     if rng.random() < 0.3:
         demo["links"] = [{"label": label, "url": _url(rng, label)}
                          for label in rng.sample(("Design doc", "Pull request", "Dashboard",
                                                   "Recording"), rng.randint(1, 2))]
     if rng.random() < 0.4:
-        demo["notes"] = " ".join(rng.sample(NOTES, rng.randint(1, 2))) + "\n"
+        demo["notes"] = _notes(rng, topic)
     demo["minutes"] = rng.randint(3, 10)
     return demo
 
@@ -311,7 +336,8 @@ def make_deck(rng: random.Random, day: dt.date, week: int) -> dict[str, Any]:
         deck["date"] = day
     deck["hosts"] = [p[0] for p in rng.sample(PEOPLE, rng.randint(1, 2))]
     if rng.random() < 0.5:
-        deck["sprint_goals"] = rng.sample(GOALS, rng.randint(2, 4))
+        deck["sprint_goals"] = [g.format(n=rng.randint(2, 9))
+                                for g in rng.sample(GOALS, rng.randint(2, 4))]
     used: set[str] = set()
     deck["demos"] = [_demo(rng, used) for _ in range(DEMOS_PER_DECK)]
     deck["metrics"] = _metrics(rng, week)

@@ -32,6 +32,7 @@ import tempfile
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = HERE / "out"
@@ -63,10 +64,97 @@ STAGES = (
 )
 
 
-def _edit(deck: Path) -> None:
+def _edit(deck: Path, line: str) -> None:
     text = deck.read_text(encoding="utf-8")
-    deck.write_text(text.replace("why: |\n", "why: |\n      Edited for the profile.\n", 1)
-                    if "why: |\n      " in text else text + "\n", encoding="utf-8")
+    deck.write_text(text.replace("why: |\n", f"why: |\n      {line}\n", 1), encoding="utf-8")
+
+
+# Functions timed by the low-overhead pass: (module, attribute, label). Times are inclusive;
+# indentation shows nesting. Names that do not exist (the code moves on) are skipped.
+TIMED = (
+    ("demodeck.cache", "BuildCache._load", "cache load"),
+    ("demodeck.build", "check_decks", "load + validate (check_decks)"),
+    ("demodeck.load", "discover", "  find + read deck files (discover)"),
+    ("demodeck.load", "parse_yaml", "  YAML parse, with line marks (parse_yaml)"),
+    ("demodeck.validate", "validate_deck", "  validate_deck (includes parse_yaml)"),
+    ("demodeck.build", "render_site", "render (render_site)"),
+    ("demodeck.render", "Renderer.deck_page", "  deck pages"),
+    ("demodeck.markdown", "render_block", "    Markdown blocks"),
+    ("demodeck.markdown", "render_inline", "    Markdown inline"),
+    ("demodeck.markdown", "_highlight", "    code highlighting (inside Markdown blocks)"),
+    ("demodeck.build", "_archive_pages", "  archive pages: index, people, metrics, feed"),
+    ("demodeck.render", "Renderer.index_page", "    index page"),
+    ("demodeck.render", "Renderer.people_pages", "    people pages"),
+    ("demodeck.render", "Renderer.metrics_page", "    metrics page"),
+    ("demodeck.render", "Renderer.feed", "    feed"),
+    ("demodeck.linkcheck", "check_links", "  link check"),
+    ("demodeck.write", "write_site", "write output (write_site)"),
+    ("demodeck.cache", "BuildCache.save", "cache save"),
+)
+
+
+class Timers:
+    """Wraps functions in demodeck's modules with a wall-clock accumulator."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.labels: list[str] = []
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def install(self) -> None:
+        import importlib
+        import inspect
+
+        for module_name, attr, label in TIMED:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            owner: Any = module
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part, None)
+            if owner is None or not inspect.isfunction(inspect.getattr_static(owner, name,
+                                                                                None)):
+                continue
+            original = getattr(owner, name) if owner is module else owner.__dict__[name]
+            wrapped = self._wrap(original, label)
+            self._set(owner, name, wrapped, original)
+            if owner is module:  # also where other modules imported it by name
+                for mod in list(sys.modules.values()):
+                    if getattr(mod, "__name__", "").startswith("demodeck"):
+                        for key, value in list(vars(mod).items()):
+                            if value is original:
+                                self._set(mod, key, wrapped, original)
+            self.labels.append(label)
+
+    def _set(self, owner: Any, name: str, value: Any, original: Any) -> None:
+        setattr(owner, name, value)
+        self._undo.append((owner, name, original))
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+    def _wrap(self, fn: Any, label: str) -> Any:
+        seconds, calls, clock = self.seconds, self.calls, time.perf_counter
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                seconds[label] = seconds.get(label, 0.0) + clock() - started
+                calls[label] = calls.get(label, 0) + 1
+
+        timed.__wrapped__ = fn  # type: ignore[attr-defined]
+        return timed
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
 
 
 def stage_summary(stats: pstats.Stats) -> list[tuple[str, float, int]]:
@@ -119,18 +207,45 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(snapshot(work / "src")))
     from demodeck import cli
 
+    timers = Timers()
     try:
         project, out = work / "demodeck", work / "out"
         print(f"generating {args.decks} decks in {project} ...", file=sys.stderr)
         generate(project, args.decks, args.seed)
         cmd = ["build", "-C", str(project), "--out", str(out), "--jobs", str(args.jobs)]
-        if args.scenario != "cold":
+        newest = sorted((project / "decks").glob("*.yaml"))[-1]
+        original = newest.read_text(encoding="utf-8")
+
+        def prepare(edit: str) -> None:
+            if args.scenario == "cold":
+                shutil.rmtree(project / ".demodeck-cache", ignore_errors=True)
+                shutil.rmtree(out, ignore_errors=True)
+                return
+            newest.write_text(original, encoding="utf-8")
             with redirect_stdout(io.StringIO()):
-                cli.main(cmd)  # primes .demodeck-cache/
+                cli.main(cmd)  # primes .demodeck-cache/ with the archive as generated
             if args.scenario == "changed":
-                _edit(sorted((project / "decks").glob("*.yaml"))[-1])
-        else:
-            shutil.rmtree(project / ".demodeck-cache", ignore_errors=True)
+                _edit(newest, edit)
+
+        # Pass 1: wall-clock timers around the pipeline's stages (little overhead).
+        # Installed before any build, so the Markdown parser and filters see the wrappers.
+        import demodeck.build  # noqa: F401 - the CLI imports it lazily; the timers need it
+
+        timers.install()
+        prepare("Edited for the timers.")
+        timers.reset()
+        started = time.perf_counter()
+        with redirect_stdout(io.StringIO()) as said_timed:
+            status = cli.main(cmd)
+        timed_wall = time.perf_counter() - started
+        timers.uninstall()
+        if status != 0:
+            print(f"demodeck build failed (status {status}):\n{said_timed.getvalue()}",
+                  file=sys.stderr)
+            return 1
+
+        # Pass 2: cProfile (every function, much more overhead).
+        prepare("Edited for the profile.")
         profiler = cProfile.Profile()
         started = time.perf_counter()
         with redirect_stdout(io.StringIO()) as said:
@@ -147,16 +262,26 @@ def main(argv: list[str] | None = None) -> int:
     prof = OUT_DIR / f"profile-{args.scenario}-{args.decks}.prof"
     profiler.dump_stats(prof)
     print(f"## Profile: {args.scenario} build, N = {args.decks} decks, --jobs {args.jobs}\n")
-    print(f"{said.getvalue().strip()}\nWall time under cProfile: {wall:.2f} s "
-          "(cProfile adds overhead, roughly 1.5-2× for this code; compare shares, not "
-          "absolute seconds, with benchmarks/run.py).\n")
+    print("### Stages, timed without the profiler (wall clock, inclusive)\n")
+    print(f"{said_timed.getvalue().strip()}\n")
+    print("| stage | seconds | share | calls |\n| --- | ---: | ---: | ---: |")
+    print(f"| whole command (cli.main) | {timed_wall:.2f} | 100% | 1 |")
+    for label in timers.labels:
+        if label in timers.calls:
+            sec = timers.seconds[label]
+            print(f"| {label} | {sec:.2f} | {sec / timed_wall:.0%} | {timers.calls[label]:,} |")
+    print(f"\n### cProfile\n\n{said.getvalue().strip()}\nWall time under cProfile: {wall:.2f} s "
+          f"({wall / timed_wall:.1f}× the timed pass: cProfile inflates code that makes many "
+          "small calls, such as the Markdown parser, more than C code; read shares with "
+          "care).\n")
     stats = pstats.Stats(profiler)
     rows = stage_summary(stats)
     total = max(rows[0][1] if rows else wall, 1e-9)  # cli.main's cumulative time is 100%
     rendered = sum(v[1] for k, v in stats.stats.items()  # type: ignore[attr-defined]
                    if k[2] == "deck_page" and k[0].endswith("render.py"))
     print(f"Deck pages rendered in this build (not taken from the cache): {rendered}.\n")
-    print("### Stages (cumulative seconds; indented rows are inside the row above)\n")
+    print("#### Stages under cProfile (cumulative seconds; indented rows are inside the row "
+          "above)\n")
     print("| stage | seconds | share | calls |\n| --- | ---: | ---: | ---: |")
     for label, cum, calls in rows:
         print(f"| {label} | {cum:.2f} | {cum / total:.0%} | {calls:,} |")
@@ -165,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         pstats.Stats(profiler, stream=buf).strip_dirs().sort_stats(key).print_stats(args.top)
         body = buf.getvalue()
         body = body[body.find("   ncalls"):] if "   ncalls" in body else body
-        print(f"\n### Top {args.top} by {title}\n\n```\n{body.rstrip()}\n```")
+        print(f"\n#### Top {args.top} by {title}\n\n```\n{body.rstrip()}\n```")
     print("\n### Heaviest imports (python -X importtime, cumulative)\n")
     for what, code in (("`demodeck --version`", "import demodeck.cli"),
                        ("a build (demodeck.build + cache)",
