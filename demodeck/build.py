@@ -44,9 +44,11 @@ class BuildResult:
     seconds: float
     rendered: int = 0  # deck pages rendered this time (the rest came from the cache)
     warnings: tuple[Problem, ...] = field(default=())
+    up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
     def summary(self) -> str:
-        return (f"Built {self.decks} deck{'s' if self.decks != 1 else ''}, "
+        what = "Up to date:" if self.up_to_date else "Built"
+        return (f"{what} {self.decks} deck{'s' if self.decks != 1 else ''}, "
                 f"{self.slides} slides, {self.pages} files in {self.seconds:.2f} s → {self.out}")
 
 
@@ -66,16 +68,26 @@ def _call(fn: Callable[[Any, int], T], index: int) -> T:
     return fn(_FORKED, index)
 
 
-def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int) -> list[T]:
-    """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it."""
+def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
+                 meanwhile: Callable[[], None] = lambda: None) -> list[T]:
+    """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it.
+
+    ``meanwhile`` runs in this process while the workers work (or after, when serial).
+    Callers that run threads (the preview server) pass ``jobs=1``: forking a threaded
+    process is not safe.
+    """
     global _FORKED
     if jobs <= 1 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(state, i) for i in range(count)]
+        results = [fn(state, i) for i in range(count)]
+        meanwhile()
+        return results
     _FORKED = state
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, count)) as pool:
-            return pool.map(partial(_call, fn), range(count),
-                            chunksize=max(1, count // (jobs * 8)))
+            pending = pool.map_async(partial(_call, fn), range(count),
+                                     chunksize=max(1, count // (jobs * 8)))
+            meanwhile()
+            return pending.get()
     finally:
         _FORKED = None
 
@@ -97,10 +109,18 @@ def _stamps(deck: Deck) -> tuple[cache_mod.ImageStamp, ...]:
     return tuple(s for a in deck.assets if (s := cache_mod.stamp(a.source)) is not None)
 
 
-def check_decks(site: SiteConfig, *, cache: BuildCache | None = None,
-                jobs: int = 1) -> list[Deck]:
+Discovered = tuple[list[DeckSource], list[Problem]]
+
+
+def discover(site: SiteConfig) -> Discovered:
+    return load.discover(site.root.resolve(), site.decks_path)
+
+
+def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
+                discovered: Discovered | None = None) -> list[Deck]:
     """Load and validate every deck (newest first); raises BuildError with all problems."""
-    sources, problems = load.discover(site.root.resolve(), site.decks_path)
+    sources, found = discovered if discovered is not None else discover(site)
+    problems = list(found)
     settings = settings_key(site)
     decks: list[Deck] = []
     misses: list[tuple[str, DeckSource]] = []
@@ -175,8 +195,16 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     cached = [cache.get_page(k) if cache is not None else None for k in keys]
     todo = [i for i, data in enumerate(cached) if data is None]
     state = (renderer, [decks[i] for i in todo], [contexts[i] for i in todo], self_contained)
-    results = parallel_map(_render_one, state, len(todo), jobs)
     problems: list[Problem] = []
+    archive: list[Page] = []
+
+    def render_archive() -> None:  # in this process, while workers render the decks
+        try:
+            archive.extend(_archive_pages(renderer, decks, base, cache))
+        except jinja2.TemplateError as exc:
+            problems.append(render.template_problem(site, exc))
+
+    results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
     for i, result in zip(todo, results, strict=True):
         if isinstance(result, Problem):
             if result not in problems:
@@ -185,25 +213,31 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
         cached[i] = result
         if cache is not None:
             cache.put_page(keys[i], result)
-    pages = [Page(f"{d.slug}/index.html", data) for d, data in zip(decks, cached, strict=True)
-             if data is not None]
-    if not problems:
-        try:
-            pages.append(renderer.index_page(decks))
-            pages.extend(renderer.people_pages(decks))
-            pages.append(renderer.metrics_page(decks))
-            pages.append(renderer.feed(decks))
-        except jinja2.TemplateError as exc:
-            problems.append(render.template_problem(site, exc))
     if problems:
         raise BuildError(problems)
-    everything = [*pages, *renderer.statics.values(), *renderer.images.values()]
+    pages = [Page(f"{d.slug}/index.html", data) for d, data in zip(decks, cached, strict=True)
+             if data is not None]
+    everything = [*pages, *archive, *renderer.statics.values(), *renderer.images.values()]
     if self_contained:
         everything = _inline_all(everything)
-    broken = linkcheck.check_links(everything)
+    broken = linkcheck.check_links(everything, cache=cache)
     if broken:
         raise BuildError(broken)
     return Rendered(everything, len(todo))
+
+
+def _archive_pages(renderer: Renderer, decks: list[Deck], base: str,
+                   cache: BuildCache | None) -> list[Page]:
+    pages = []
+    for job in render.archive_jobs(renderer, decks):
+        key = cache_mod.digest(base, job.path, job.key)
+        data = cache.get_page(key) if cache is not None else None
+        if data is None:
+            data = job.make().data
+            if cache is not None:
+                cache.put_page(key, data)
+        pages.append(Page(job.path, data))
+    return pages
 
 
 def _inline_all(pages: list[Page]) -> list[Page]:
@@ -234,18 +268,58 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
     return deck, export.inline_page(page.data.decode(), page.path, files).encode()
 
 
+def _fingerprint(site: SiteConfig, sources: list[DeckSource], out: Path,
+                 self_contained: bool) -> str:
+    return cache_mod.digest(theme_key(site), str(out.absolute()), str(self_contained),
+                            *(s.digest for s in sources))
+
+
+def _output_stamps(out: Path) -> dict[str, list[int]]:
+    stamps: dict[str, list[int]] = {}
+    for folder, _, names in os.walk(out):
+        for name in names:
+            st = os.stat(os.path.join(folder, name))
+            stamps[os.path.relpath(os.path.join(folder, name), out)] = [st.st_size,
+                                                                        st.st_mtime_ns]
+    return stamps
+
+
+def _unchanged(cache: BuildCache, fingerprint: str, out: Path) -> dict[str, Any] | None:
+    """The last build's manifest, if its inputs and the output folder are exactly as it left
+    them: same deck bytes, templates and settings, same images, output files untouched."""
+    manifest = cache.read_manifest()
+    if manifest is None or manifest.get("fingerprint") != fingerprint:
+        return None
+    for path, size, mtime in manifest.get("images", []):
+        if cache_mod.stamp(Path(path)) != (path, size, mtime):
+            return None
+    return manifest if _output_stamps(out) == manifest.get("output") else None
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
     started = time.perf_counter()
     target = out if out is not None else site.output_path
+    discovered = discover(site)
+    fingerprint = _fingerprint(site, discovered[0], target, self_contained)
+    if cache is not None and not discovered[1]:
+        manifest = _unchanged(cache, fingerprint, target)
+        if manifest is not None:
+            return BuildResult(out=target, decks=manifest["decks"], slides=manifest["slides"],
+                               pages=manifest["pages"], seconds=time.perf_counter() - started,
+                               up_to_date=True)
     if cache is not None:
         cache.begin()
-    decks = check_decks(site, cache=cache, jobs=jobs)
+    decks = check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
     rendered = render_site(site, decks, cache=cache, jobs=jobs, self_contained=self_contained)
     write_site(target, rendered.pages)
+    slides = sum(len(d.slides) for d in decks)
     if cache is not None:
         cache.save()
-    return BuildResult(out=target, decks=len(decks),
-                       slides=sum(len(d.slides) for d in decks), pages=len(rendered.pages),
+        images = sorted({s for d in decks for s in _stamps(d)})
+        cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
+                              "pages": len(rendered.pages), "images": images,
+                              "output": _output_stamps(target)})
+    return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh)

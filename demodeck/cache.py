@@ -19,19 +19,21 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import pickle
 import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from demodeck import __version__
 from demodeck.model import Deck
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
-_MAGIC = b"demodeck-cache-1\n"
+_MAGIC = b"demodeck-cache-2\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -62,16 +64,28 @@ class BuildCache:
     path: Path | None = None
     models: dict[str, tuple[Deck, tuple[ImageStamp, ...]]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
+    parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
+    _used_parsed: set[str] = field(default_factory=set)
+    _dirty: bool = False  # anything added or dropped since loading: save() has work to do
+    _loaded: bool = False  # a cache on disk is read on first use
+
+    def __post_init__(self) -> None:
+        self._loaded = self.path is None
 
     @classmethod
     def for_project(cls, root: Path) -> BuildCache:
-        cache = cls(root / CACHE_DIR / _FILE)
-        cache._load()
-        return cache
+        """The project's on-disk cache, read on first use (a no-change build never reads it)."""
+        return cls(root / CACHE_DIR / _FILE)
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._load()
 
     def get_deck(self, key: str) -> Deck | None:
+        self._ensure_loaded()
         entry = self.models.get(key)
         if entry is None:
             return None
@@ -82,60 +96,117 @@ class BuildCache:
         return deck
 
     def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...]) -> None:
+        self._ensure_loaded()
         self.models[key] = (deck, images)
         self._used_models.add(key)
+        self._dirty = True
 
     def get_page(self, key: str) -> bytes | None:
+        self._ensure_loaded()
         data = self.pages.get(key)
         if data is not None:
             self._used_pages.add(key)
         return data
 
     def put_page(self, key: str, data: bytes) -> None:
+        self._ensure_loaded()
         self.pages[key] = data
         self._used_pages.add(key)
+        self._dirty = True
+
+    def get_parsed(self, key: str) -> Any:
+        self._ensure_loaded()
+        value = self.parsed.get(key)
+        if value is not None:
+            self._used_parsed.add(key)
+        return value
+
+    def put_parsed(self, key: str, value: Any) -> None:
+        self._ensure_loaded()
+        self.parsed[key] = value
+        self._used_parsed.add(key)
+        self._dirty = True
 
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
-        self._used_models, self._used_pages = set(), set()
+        self._used_models, self._used_pages, self._used_parsed = set(), set(), set()
 
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
+        if not self._loaded:
+            return
+        before = len(self.models) + len(self.pages) + len(self.parsed)
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
+        self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
+        if len(self.models) + len(self.pages) + len(self.parsed) != before:
+            self._dirty = True
 
     def save(self) -> None:
         self.prune()
-        if self.path is None:
+        if self.path is None or not self._dirty:
             return
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.path.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n")
-            body = pickle.dumps((self.models, self.pages), protocol=pickle.HIGHEST_PROTOCOL)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + _sign(body) + body)
-            os.replace(tmp, self.path)
+            body = pickle.dumps((self.models, self.pages, self.parsed),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            write_signed(self.path, body)
+            self._dirty = False
 
     def _load(self) -> None:
         assert self.path is not None
+        body = read_signed(self.path)
+        if body is None:
+            return  # missing, or not written by this user's demodeck: never unpickle it
         try:
-            data = self.path.read_bytes()
-        except OSError:
-            return
-        if not data.startswith(_MAGIC):
-            return
-        sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], data[len(_MAGIC) + _SIG:]
-        if not secrets.compare_digest(sig, _sign(body)):
-            return  # not written by this user's demodeck: never unpickle it
-        try:
-            models, pages = pickle.loads(body)
+            models, pages, parsed = pickle.loads(body)
         except Exception:  # signed but unreadable (a class changed shape): start over
             return
-        if isinstance(models, dict) and isinstance(pages, dict):
-            self.models, self.pages = models, pages
+        if isinstance(models, dict) and isinstance(pages, dict) and isinstance(parsed, dict):
+            self.models, self.pages, self.parsed = models, pages, parsed
+
+    # -- the manifest: what the last build read and wrote, for the no-change fast path --
+
+    def manifest_path(self) -> Path | None:
+        return self.path.with_name("manifest.json") if self.path is not None else None
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        path = self.manifest_path()
+        body = read_signed(path) if path is not None else None
+        if body is None:
+            return None
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        path = self.manifest_path()
+        if path is not None:
+            with contextlib.suppress(OSError):
+                write_signed(path, json.dumps(manifest, sort_keys=True).encode())
+
+
+def read_signed(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(_MAGIC):
+        return None
+    sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], data[len(_MAGIC) + _SIG:]
+    return body if secrets.compare_digest(sig, _sign(body)) else None
+
+
+def write_signed(path: Path, body: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gitignore = path.parent / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(_MAGIC + _sign(body) + body)
+    os.replace(tmp, path)
 
 
 def _sign(body: bytes) -> bytes:

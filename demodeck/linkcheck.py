@@ -2,64 +2,113 @@
 
 Runs on the pages in memory: for each HTML page, every relative ``href``/``src``
 must name a page or file of the site, and a ``#fragment`` on it must name an
-``id`` in that page. External links (with a scheme) are not fetched.
+``id`` in that page. External links (with a scheme) are not fetched. Parsing a
+page is the slow part, so its result (links and ids) is cached by the page's
+bytes: a rebuild only parses the pages that changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
+from demodeck.cache import BuildCache
 from demodeck.errors import Problem
 from demodeck.render import Page
 
-_URL_ATTR = re.compile(r"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_ID_ATTR = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_URL_ATTR = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ID_ATTR = re.compile(rb"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+Parsed = tuple[tuple[str, ...], frozenset[str]]  # (local URLs, ids)
 
 
-def _ids(text: str) -> set[str]:
-    return {html.unescape(a or b) for a, b in _ID_ATTR.findall(text)}
+def _is_external(url: str) -> bool:
+    return bool(re.match(r"^([a-zA-Z][a-zA-Z0-9+.\-]*:|//)", url))
 
 
-def check_links(pages: Iterable[Page], *, output_name: str = "site") -> list[Problem]:
+def parse(data: bytes) -> Parsed:
+    """The local URLs a page links to and the ids it defines."""
+    urls = []
+    for a, b in _URL_ATTR.findall(data):
+        url = html.unescape((a or b).decode("utf-8", "replace")).strip()
+        if url and not _is_external(url):
+            urls.append(url)
+    ids = frozenset(html.unescape((a or b).decode("utf-8", "replace"))
+                    for a, b in _ID_ATTR.findall(data))
+    return tuple(urls), ids
+
+
+def check_links(pages: Iterable[Page], *, cache: BuildCache | None = None,
+                output_name: str = "site") -> list[Problem]:
     files = {p.path: p for p in pages}
-    html_text = {path: p.data.decode("utf-8", "replace") for path, p in files.items()
-                 if path.endswith(".html")}
-    ids: dict[str, set[str]] = {}
+    parsed: dict[str, Parsed] = {}
+    for path, page in files.items():
+        if path.endswith(".html"):
+            parsed[path] = _parse_cached(page.data, cache)
     problems: list[Problem] = []
-    for path, text in sorted(html_text.items()):
-        for a, b in _URL_ATTR.findall(text):
-            url = html.unescape(a or b).strip()
-            reason = _broken(path, url, files, html_text, ids)
+    memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
+    for path in sorted(parsed):
+        folder = posixpath.dirname(path)
+        for url in dict.fromkeys(parsed[path][0]):  # each distinct URL once per page
+            reason = _check(folder, path, url, files, parsed, memo)
             if reason:
                 problems.append(Problem(f"{output_name}/{path}", 0, 0,
                                         f"broken link '{url}': {reason}"))
     return problems
 
 
-def _broken(page: str, url: str, files: dict[str, Page], html_text: dict[str, str],
-            ids: dict[str, set[str]]) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or url.startswith("//"):
-        return None  # external, or a data: URI
+def _parse_cached(data: bytes, cache: BuildCache | None) -> Parsed:
+    if cache is None:
+        return parse(data)
+    key = hashlib.blake2b(data, digest_size=20).hexdigest()
+    found: Parsed | None = cache.get_parsed(key)
+    if found is None:
+        found = parse(data)
+        cache.put_parsed(key, found)
+    return found
+
+
+def _resolve(folder: str, path: str) -> str | None:
+    """``path`` relative to ``folder``, as a site path; None if it leaves the site."""
+    rest, ups = path, 0
+    while rest.startswith("../"):
+        rest, ups = rest[3:], ups + 1
+    parts = folder.split("/") if folder else []
+    if ups > len(parts):
+        return None
+    joined = "/".join([*parts[:len(parts) - ups], rest])
+    if "./" in joined or joined.endswith((".", "/")) or "//" in joined:  # rare: do it fully
+        joined = posixpath.normpath(posixpath.join(folder, path))
+        if joined == ".." or joined.startswith("../"):
+            return None
+        if path.endswith("/") or joined == ".":
+            joined = posixpath.join(joined, "index.html").removeprefix("./")
+    return joined
+
+
+def _check(folder: str, page: str, url: str, files: dict[str, Page],
+           parsed: dict[str, Parsed], memo: dict[tuple[str, str], str | None]) -> str | None:
     if url.startswith("/"):
         return "root-relative links break when the site is served from a sub-path"
-    target = page
-    if parts.path:
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(parts.path)))
-        if target.startswith("../") or target == "..":
-            return "points outside the site"
-        if parts.path.endswith("/") or target == ".":
-            target = posixpath.join(target, "index.html").removeprefix("./")
+    path, _, fragment = url.partition("#")
+    path = unquote(path.partition("?")[0])
+    target = _resolve(folder, path) if path else page
+    if target is None:
+        return "points outside the site"
+    key = (target, fragment)
+    if key not in memo:
+        memo[key] = _missing(target, unquote(fragment), files, parsed)
+    return memo[key]
+
+
+def _missing(target: str, fragment: str, files: dict[str, Page],
+             parsed: dict[str, Parsed]) -> str | None:
     if target not in files:
         return f"no file {target} in the site"
-    fragment = unquote(parts.fragment)
-    if fragment and target in html_text:
-        if target not in ids:
-            ids[target] = _ids(html_text[target])
-        if fragment not in ids[target]:
-            return f"no element with id '{fragment}' in {target}"
+    if fragment and target in parsed and fragment not in parsed[target][1]:
+        return f"no element with id '{fragment}' in {target}"
     return None

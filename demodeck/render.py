@@ -14,8 +14,9 @@ import hashlib
 import re
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,6 +27,7 @@ from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
 
 GENERATOR = f"demodeck {__version__}"
+FEED_DECKS = 50
 RETRO_MARKER = re.compile(r"""data-slide\s*=\s*["']?retro(?=["'\s>/])""")
 
 
@@ -179,8 +181,48 @@ class Renderer:
             name = f"demodeck:{self.site.title}:{deck.slug if deck else 'feed'}"
             return uuid.uuid5(uuid.NAMESPACE_URL, name).urn
 
-        return Page("feed.xml", self.render("feed.xml", "feed.xml", decks=tuple(decks[:50]),
+        return Page("feed.xml", self.render("feed.xml", "feed.xml",
+                                            decks=tuple(decks[:FEED_DECKS]),
                                             absolute=self.canonical, feed_id=feed_id).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveJob:
+    """One archive page, with what it shows summed up as a cache key and made on demand."""
+
+    path: str
+    key: str
+    make: Callable[[], Page]
+
+
+def _deck_ids(decks: Iterable[Deck]) -> str:
+    return "|".join(d.digest for d in decks)
+
+
+def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
+    """Index, people, metrics and feed pages. Each key names the decks whose content the
+    page shows, so a person's page is rendered again only when one of their decks changed."""
+    everyone = people.profiles(decks)
+    every_deck = _deck_ids(decks)
+    slugs = repr(sorted((p.key, p.slug) for p in everyone))
+    series = metrics.all_series(decks[::-1])
+    jobs = [
+        ArchiveJob("index.html", f"index:{every_deck}", lambda: renderer.archive_render(
+            "index.html", "index.html", everyone, decks=tuple(decks))),
+        ArchiveJob("people/index.html", f"people:{every_deck}", lambda: renderer.archive_render(
+            "people.html", "people/index.html", everyone, people=everyone)),
+        ArchiveJob("metrics/index.html", f"metrics:{series!r}",
+                   lambda: renderer.metrics_page(decks)),
+        ArchiveJob("feed.xml", f"feed:{_deck_ids(decks[:FEED_DECKS])}",
+                   lambda: renderer.feed(decks)),
+    ]
+    for profile in everyone:
+        path = f"people/{profile.slug}/index.html"
+        shown = _deck_ids(a.deck for a in profile.appearances)
+        jobs.append(ArchiveJob(path, f"person:{slugs}:{profile.key}:{shown}",
+                               partial(renderer.archive_render, "person.html", path, everyone,
+                                       profile=profile)))
+    return jobs
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,7 @@ def test_cold_warm_and_parallel_builds_are_byte_identical(tmp_path: Path,
     cold = build(site, out=tmp_path / "cold", cache=cache, jobs=2)
     cache.save()
     warm_cache = BuildCache(tmp_path / "cache.pickle")
-    warm_cache._load()
+    warm_cache._ensure_loaded()
     warm = build(site, out=tmp_path / "warm", cache=warm_cache, jobs=2)
     assert cold.rendered == cold.decks and warm.rendered == 0
     serial = tree(tmp_path / "serial")
@@ -266,9 +266,38 @@ def test_tampered_cache_is_ignored(project: Project, tmp_path: Path) -> None:
     data[-5] ^= 0xFF
     (tmp_path / "c.pickle").write_bytes(bytes(data))
     reloaded = BuildCache(tmp_path / "c.pickle")
-    reloaded._load()
+    reloaded._ensure_loaded()
     assert reloaded.models == {} and reloaded.pages == {}
     (tmp_path / "c.pickle").write_bytes(b"garbage")
     assert build(site, cache=BuildCache.for_project(tmp_path)).decks == 1
 
 
+
+
+def test_unchanged_build_writes_nothing_but_notices_any_change(project: Project,
+                                                               capsys: Cap) -> None:
+    (project.root / "decks/images").mkdir()
+    shutil.copy(next((REPO / "decks").rglob("*.png")), project.root / "decks/images/a.png")
+    deck = project.root / "decks/2026-11-23.yaml"
+    deck.write_text(deck.read_text().replace(
+        "    minutes: 5\n", "    minutes: 5\n    screenshot: {src: images/a.png, alt: A}\n"))
+    first = project.run("build", capsys=capsys)
+    assert first.out.startswith("Built 1 deck, 5 slides, ")
+    site = project.root / "site"
+    before = tree(site)
+    again = project.run("build", capsys=capsys)
+    assert again.out.startswith("Up to date: 1 deck, 5 slides, ")
+    assert tree(site) == before
+    (site / "index.html").write_text("tampered")  # the output changed: rebuild it
+    assert project.run("build", capsys=capsys).out.startswith("Built ")
+    assert tree(site) == before
+    image = project.root / "decks/images/a.png"
+    image.write_bytes(image.read_bytes() + b"\0")  # an image changed: its hashed name too
+    assert project.run("build", capsys=capsys).out.startswith("Built ")
+    assert tree(site) != before
+    deck.write_text(deck.read_text().replace("Search v2", "Search v3"))
+    assert project.run("build", capsys=capsys).out.startswith("Built ")
+    assert "Search v3" in project.site("2026-11-23/index.html")
+    assert project.run("build", capsys=capsys).out.startswith("Up to date:")
+    project.write("decks/2026-11-2.yaml", "demos: []\n")  # a problem is still reported
+    assert project.run("build", capsys=capsys).code == 1
