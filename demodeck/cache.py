@@ -213,11 +213,15 @@ def _sign(body: bytes) -> bytes:
     return hashlib.blake2b(body, key=_secret(), digest_size=_SIG).digest()
 
 
+def cache_dir() -> Path:
+    """The user's own demodeck folder, outside every project."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demodeck"
+
+
 @functools.lru_cache(maxsize=1)
 def _secret() -> bytes:
     """A per-user key, created once, kept outside every project."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "demodeck"
-    key_file = base / "cache-key"
+    key_file = cache_dir() / "cache-key"
     try:
         return bytes.fromhex(key_file.read_text().strip())[:64] or _new_secret(key_file)
     except (OSError, ValueError):

@@ -19,6 +19,7 @@ class Appearance:
     deck: Deck
     demo: Demo
     person: Person  # as written in that demo (role, avatar)
+    others: tuple[Person, ...] = ()  # everyone else in that demo
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,8 @@ def profiles(decks_newest_first: Sequence[Deck]) -> tuple[Profile, ...]:
     for deck in decks_newest_first:
         for demo in deck.demos:
             for person in demo.people:
-                found.setdefault(person.key, []).append(Appearance(deck, demo, person))
+                others = tuple(p for p in demo.people if p.key != person.key)
+                found.setdefault(person.key, []).append(Appearance(deck, demo, person, others))
     slugs = _slugs(sorted(found))
     people = [Profile(key, slugs[key], apps[0].person.name, tuple(apps))
               for key, apps in found.items()]

@@ -10,6 +10,7 @@ content-hashed file names, so a published site never serves a stale asset.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import traceback
@@ -23,6 +24,7 @@ from typing import Any
 import jinja2
 
 from demodeck import __version__, markdown, metrics, people, theme
+from demodeck.cache import cache_dir
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
 
@@ -46,6 +48,7 @@ def hashed_name(name: str, data: bytes) -> str:
     return str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
 
 
+@functools.lru_cache(maxsize=4096)
 def format_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
@@ -65,6 +68,17 @@ def relative_root(page_path: str) -> str:
     return "../" * depth
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept in the user's cache folder (never in a project, where a
+    committed file could smuggle in code); keyed by Jinja on each template's source."""
+    folder = cache_dir() / f"jinja-{jinja2.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @dataclass
 class Renderer:
     """Renders decks and the index for one site; build() makes one per run."""
@@ -77,6 +91,7 @@ class Renderer:
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
             loader=theme.loader(self.site.root),
+            bytecode_cache=_bytecode_cache(),
             autoescape=True,  # every template, whatever its file name
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -233,9 +248,12 @@ class DeckContext:
     metrics: tuple[metrics.MetricView, ...]
 
     def key(self) -> str:
+        """Plain tuples, not dataclass reprs: this runs for every deck on every build."""
         prev = self.previous
-        follow_up = (prev.slug, prev.retro.actions) if prev is not None else None
-        return repr((follow_up, self.metrics))
+        follow_up = (prev.slug, [(a.what, a.owner) for a in prev.retro.actions]) if prev else None
+        shown = [(v.metric.key, v.metric.value, v.previous,
+                  [p.value for p in v.spark.points] if v.spark else None) for v in self.metrics]
+        return repr((follow_up, shown))
 
 
 def deck_contexts(decks: list[Deck]) -> list[DeckContext]:
