@@ -9,6 +9,7 @@ naming the same slide across edits and rebuilds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
@@ -26,6 +27,13 @@ KNOWN_METRICS: dict[str, tuple[str, str]] = {
     "cycle_time_days": ("Cycle time", "days"),
     "active_users": ("Active users", ""),
 }
+
+
+@functools.lru_cache(maxsize=65536)
+def person_key(name: str) -> str:
+    """NFC, whitespace-folded, case-folded: "Zoë" however it was typed. Memoised because
+    the archive pages ask for it tens of thousands of times on a large archive."""
+    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ class Person:
     @property
     def key(self) -> str:
         """Identity for matching the same person across demos and decks (NFC + casefold)."""
-        return unicodedata.normalize("NFC", " ".join(self.name.split())).casefold()
+        return person_key(self.name)
 
 
 @dataclass(frozen=True, slots=True)

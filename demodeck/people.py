@@ -34,6 +34,11 @@ class Profile:
         return len(self.appearances)
 
     @property
+    def avatar(self) -> Person | None:
+        """The most recent way this person appeared with a picture, if any."""
+        return next((a.person for a in self.appearances if a.person.avatar), None)
+
+    @property
     def latest(self) -> Person:
         return self.appearances[0].person
 
