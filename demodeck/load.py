@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,14 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a year of demos fits in a few hundred KB
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") in time and memory
 MAX_DEPTH = 64  # the deck format is 4 levels deep; anything near this is a mistake
+# libyaml's composer recurses in C once per nesting level and overflows the C stack (the
+# process dies with SIGSEGV) somewhere past 20,000 levels; a text that could nest deeper than
+# this is first checked with the parser's event stream, which does not recurse.
+COMPOSE_SAFE_DEPTH = 1_000
+# Composing builds every node before any can be counted: 5 MB of "[a,a,a,..." is 2.6 million
+# nodes, 1.7 GB and half a minute. A text of n characters can hold about n nodes, so one
+# longer than this is first counted with the event stream, which stops at MAX_NODES values.
+PRESCAN_CHARS = 64 * 1024
 
 DECK_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.ya?ml)?$")
 
@@ -97,9 +107,6 @@ class DeckSource:
 class _Walk:
     path: str
     problems: list[Problem]
-    nodes: int = 0
-    stopped: bool = False
-    seen_alias: set[int] = field(default_factory=set)
 
 
 def _mark(node: yaml.Node) -> Mark:
@@ -121,23 +128,99 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
 
+def _too_many(path: str, mark: Mark) -> Problem:
+    return Problem(path, mark.line, mark.column,
+                   f"the document expands to more than {MAX_NODES:,} values "
+                   "(too many aliases, or far too large); refusing to read it")
+
+
+def _too_deep(path: str, mark: Mark) -> Problem:
+    return Problem(path, mark.line, mark.column,
+                   f"values are nested more than {MAX_DEPTH} levels deep; refusing to read it")
+
+
+def _check_limits(root: yaml.Node, path: str) -> Problem | None:
+    """Refuse an alias bomb or absurd nesting before anything is expanded.
+
+    Each distinct node is measured once (its expanded size and height are memoised), so
+    a "billion laughs" document costs time linear in its *text*, not in its expansion.
+    An alias to a node that contains it (``&a [*a]``) is infinitely deep.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height)
+    open_nodes: set[int] = set()
+
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int] | Problem:
+        key = id(node)
+        known = measured.get(key)
+        if known is not None:
+            return known if depth + known[1] <= MAX_DEPTH else _too_deep(path, _mark(node))
+        if depth > MAX_DEPTH or key in open_nodes:
+            return _too_deep(path, _mark(node))
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [value for _, value in node.value]  # keys are never expanded
+        else:
+            children = []
+        open_nodes.add(key)
+        size, height = 1, 0
+        for child in children:
+            got = measure(child, depth + 1)
+            if isinstance(got, Problem):
+                return got
+            size, height = size + got[0], max(height, got[1] + 1)
+            if size > MAX_NODES:
+                return _too_many(path, _mark(child))
+        open_nodes.discard(key)
+        measured[key] = (size, height)
+        return size, height
+
+    got = measure(root, 0)
+    return got if isinstance(got, Problem) else None
+
+
+def _max_depth_bound(text: str) -> int:
+    """A cheap upper bound on how deep ``text`` can nest: each flow collection needs a
+    bracket, and nested block collections need more indentation at least every other
+    level (a block sequence may share its parent key's column)."""
+    longest = max(map(len, text.split("\n")))
+    return text.count("[") + text.count("{") + 2 * (longest + 1)
+
+
+def _prescan(path: str, text: str) -> Problem | None:
+    """Walk the parser's events, which builds no nodes and does not recurse, and stop at
+    the first collection nested deeper than MAX_DEPTH or the first value past MAX_NODES
+    (aliases are measured after composing, by :func:`_check_limits`). Only a text that
+    could crash libyaml's composer or make it build millions of nodes needs this."""
+    stack: list[bool | None] = []  # per open collection: a mapping's "a key comes next"
+    values = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        is_key = bool(stack) and stack[-1] is True
+        if stack and stack[-1] is not None:
+            stack[-1] = not stack[-1]
+        start = event.start_mark
+        mark = Mark(start.line + 1, start.column + 1) if start is not None else Mark(0, 0)
+        if not is_key and not isinstance(event, yaml.AliasEvent):
+            values += 1
+            if values > MAX_NODES:
+                return _too_many(path, mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+            if len(stack) > MAX_DEPTH + 1:  # the top collection is at depth 0
+                return _too_deep(path, mark)
+    return None
+
+
 def _convert(node: yaml.Node, walk: _Walk, depth: int) -> Raw | None:
-    """Turn a composed YAML node into a Raw value; None means a problem was recorded."""
-    if walk.stopped:
-        return None
-    walk.nodes += 1
+    """Turn a composed YAML node into a Raw value; None means a problem was recorded.
+
+    :func:`_check_limits` has already bounded the expansion and the depth."""
     mark = _mark(node)
-    if walk.nodes > MAX_NODES:
-        walk.stopped = True
-        walk.problems.append(Problem(walk.path, mark.line, mark.column,
-            f"the document expands to more than {MAX_NODES:,} values "
-            "(too many aliases, or far too large); refusing to read it"))
-        return None
-    if depth > MAX_DEPTH:
-        walk.stopped = True
-        walk.problems.append(Problem(walk.path, mark.line, mark.column,
-            f"values are nested more than {MAX_DEPTH} levels deep; refusing to read it"))
-        return None
     if isinstance(node, yaml.ScalarNode):
         return _convert_scalar(node, walk, mark)
     if isinstance(node, yaml.SequenceNode):
@@ -219,12 +302,24 @@ def _decode(path: str, data: bytes, problems: list[Problem]) -> str | None:
     return text.removeprefix("\ufeff")  # a BOM is harmless; editors on Windows add it
 
 
+def _reader_problem(path: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    """libyaml refuses control characters with a byte offset, not a line."""
+    before = text.encode("utf-8")[: exc.position]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
+    return Problem(path, line, column, f"the file contains the control character U+{char:04X}, "
+                   "which YAML does not allow; delete it")
+
+
 def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return _reader_problem(path, text, exc)
     mark = getattr(exc, "problem_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
     problem = getattr(exc, "problem", None) or str(exc)
     at = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
-    if at == "\t" or "tab" in problem:
+    if at == "\t" or re.search(r"\btab\b", problem):
         message = "a tab character is used here; YAML indentation must use spaces"
     else:
         context = getattr(exc, "context", None)
@@ -232,24 +327,34 @@ def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
     return Problem(path, line, column, message)
 
 
+def _too_large(path: str, size: int) -> Problem:
+    return Problem(path, 0, 0, f"the file is {size / 1e6:.1f} MB; "
+                   f"deck files are limited to {MAX_FILE_BYTES // 2**20} MB")
+
+
 def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
     """Parse one YAML document into a Raw tree; problems carry ``path`` for messages."""
     problems: list[Problem] = []
     if len(data) > MAX_FILE_BYTES:
-        problems.append(Problem(path, 0, 0, f"the file is {len(data) / 1e6:.1f} MB; "
-                                f"deck files are limited to {MAX_FILE_BYTES // 2**20} MB"))
-        return None, problems
+        return None, [_too_large(path, len(data))]
     text = _decode(path, data, problems)
     if text is None:
         return None, problems
     try:
+        if len(text) > PRESCAN_CHARS or _max_depth_bound(text) > COMPOSE_SAFE_DEPTH:
+            refused = _prescan(path, text)
+            if refused is not None:
+                return None, [refused]
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, text, exc)]
-    except RecursionError:
-        return None, [Problem(path, 0, 0, "values are nested far too deeply; refusing to read it")]
+    except RecursionError:  # the pure-Python composer, when PyYAML has no libyaml
+        return None, [Problem(path, 1, 1, "values are nested far too deeply; refusing to read it")]
     if node is None:
         return None, [Problem(path, 1, 1, "the file is empty")]
+    limit = _check_limits(node, path)
+    if limit is not None:
+        return None, [limit]
     walk = _Walk(path, problems)
     return _convert(node, walk, 0), problems
 
@@ -257,12 +362,25 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
 def read_file(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
     """Read a project file (not parsed yet); refuses files that resolve outside ``root``."""
     rel = relpath(root, file)
-    real = file.resolve()
+    try:
+        real = file.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
+            "cannot read the file: it is a symbolic link that loops")]
     if not is_inside(root.resolve(), real):
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "this file is a link to a place outside the project; refusing to read it")]
     try:
-        data = real.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it)
+        with os.fdopen(os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+            # a FIFO or a device would block or never end; a huge file is refused unread
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
+                    "this is not a regular file; refusing to read it")]
+            data = handle.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                size = max(os.fstat(handle.fileno()).st_size, len(data))
+                return SourceFile(rel, file, None, ""), [_too_large(rel, size)]
     except OSError as exc:
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
                                                          f"cannot read the file: {exc.strerror}")]
