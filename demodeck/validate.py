@@ -94,12 +94,22 @@ def check(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
     return _check_scalar(spec, raw, path, ctx)
 
 
+# What XML 1.0 cannot carry even escaped (the Atom feed would stop parsing), and what
+# HTML parsers drop or replace: C0 controls but tab, newline and CR; surrogates; U+FFFE/F.
+# YAML refuses them written raw, but a double-quoted "\0" or "\e" escape gets them through.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
     value = raw.value
     match spec:
         case schema.Text() | schema.Url() | schema.ImagePath() | schema.Choice():
             if not isinstance(value, str):
                 return _wrong_type(spec, raw, path, ctx)
+            if control := _CONTROL.search(value):
+                return ctx.error(raw.mark, path, f"contains the control character "
+                                 f"U+{ord(control.group()):04X}, which a page cannot show; "
+                                 "remove it")
             if isinstance(spec, schema.Text) and spec.non_empty and not value.strip():
                 return ctx.error(raw.mark, path, "must not be empty")
             if isinstance(spec, schema.Url):
@@ -157,11 +167,17 @@ def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
     if Path(value).is_absolute():
         return ctx.error(mark, path, "use a path relative to this file, not an absolute path")
     candidate = ctx.base_dir / value
-    resolved = candidate.resolve()
-    if not is_inside(ctx.root, resolved):
+    try:
+        resolved = candidate.resolve()
+        inside = is_inside(ctx.root, resolved)
+        exists = inside and resolved.is_file()
+    except (OSError, ValueError, RuntimeError) as exc:  # too long a name, a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ctx.error(mark, path, f"cannot use this image path: {reason}")
+    if not inside:
         return ctx.error(mark, path, f"'{value}' points outside the project; "
                          "keep images inside the project folder")
-    if not resolved.is_file():
+    if not exists:
         return ctx.error(mark, path, f"image '{value}' does not exist "
                          f"(looked for {_display(ctx.root, candidate)})")
     if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
@@ -196,7 +212,7 @@ def _check_map(spec: schema.MapOf, raw: Raw, path: str, ctx: Ctx) -> Any:
         return _wrong_type(spec, raw, path, ctx)
     out: dict[str, Any] = {}
     for key, (key_mark, value_raw) in raw.entries.items():
-        if not re.match(spec.key_pattern, key):
+        if not re.fullmatch(spec.key_pattern, key):  # "$" alone lets "name\n" through
             ctx.error(key_mark, f"{path}.{key}", "names may use letters, digits, spaces and _")
             out[key] = INVALID
             continue

@@ -2,8 +2,11 @@
 
 Pages are written to a fresh sibling folder which then replaces the output
 folder in two renames; if anything fails before the swap the previous site is
-untouched and the temporary folder is removed. A folder that demodeck did not
-make is never replaced: the marker file tells ours apart.
+untouched and the temporary folder is removed. Ctrl-C is held back during the
+swap itself (milliseconds), so no interruption can leave the output folder
+missing or an old copy aside. A folder that demodeck did not make is never
+replaced: the marker file tells ours apart. A write the system refuses (no
+permission, a full disk) is a :class:`UsageError` that says so, not a crash.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from demodeck.errors import UsageError
@@ -34,16 +39,26 @@ def write_site(out: Path, pages: Iterable[Page]) -> None:
     """Write ``pages`` under ``out``, replacing its previous contents in one swap."""
     out = out.absolute()
     check_replaceable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
     try:
         _write_all(tmp, pages)
         (tmp / MARKER).write_text("Built by demodeck; this folder is replaced on each build.\n")
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a site must be readable
         _swap(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(out, exc) from exc
         raise
+
+
+def _cannot_write(out: Path, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write the site to {out}: {exc.strerror or exc}; "
+                      "the previous site is unchanged")
 
 
 def _write_all(tmp: Path, pages: Iterable[Page]) -> None:
@@ -60,18 +75,36 @@ def _write_all(tmp: Path, pages: Iterable[Page]) -> None:
 
 
 def _swap(new: Path, out: Path) -> None:
-    if not out.exists():
-        os.rename(new, out)
+    with _interrupts_held():
+        if not out.exists():
+            os.rename(new, out)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        os.rename(out, old)
+        try:
+            os.rename(new, out)
+        except BaseException:
+            os.rename(old, out)  # put the previous site back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ignore Ctrl-C for the few milliseconds of the swap: a KeyboardInterrupt between the
+    two renames would leave no site at all, one during the clean-up a stray old copy. The
+    build is complete by then, so a Ctrl-C that lands here simply comes a moment too late.
+    Only the main thread is ever interrupted, and only it may change signal handlers."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    old.rmdir()
-    os.rename(out, old)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        os.rename(new, out)
-    except BaseException:
-        os.rename(old, out)  # put the previous site back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _umask() -> int:
