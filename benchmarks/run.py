@@ -64,6 +64,7 @@ class Run:
     maxrss_mb: float  # kernel's ru_maxrss of the child (largest process incl. waited children)
     tree_mb: float  # peak of the summed PSS of the child and all its descendants (sampled)
     returncode: int = 0
+    cpu_seconds: float = 0.0  # user + sys of the child and its waited-for descendants
     said: str = ""  # the last line the command printed (demodeck's build summary)
 
 
@@ -141,7 +142,8 @@ def run_command(cmd: list[str], *, cwd: Path | None = None, log: Path,
     lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     return Run(seconds=seconds, maxrss_mb=usage.ru_maxrss / 1024,
                tree_mb=(sampler.peak_kb / 1024 if sampler else 0.0),
-               returncode=proc.returncode, said=lines[-1][:300] if lines else "")
+               returncode=proc.returncode, cpu_seconds=usage.ru_utime + usage.ru_stime,
+               said=lines[-1][:300] if lines else "")
 
 
 class ToolFailed(Exception):
@@ -432,6 +434,17 @@ def report(sizes: list[SizeResult], startup: dict[str, list[dict[str, Any]]],
                   f"| one demo changed | {_s(changed)} | | "
                   f"| {_ratio(changed, hugo, t['changed_vs_hugo'])} | {_ratio(changed, mk)} "
                   f"| ≤ {t['changed_vs_hugo']}× Hugo |"]
+        cpu = {k: s.median(k, "cpu_seconds") for k in ("demodeck_cold", "demodeck_warm",
+                                                       "demodeck_changed", "hugo_cold",
+                                                       "mkdocs_cold")}
+        for label, key in (("cold full build", "demodeck_cold"),
+                           ("warm rebuild, nothing changed", "demodeck_warm"),
+                           ("one demo changed", "demodeck_changed")):
+            others = (f"| {_s(cpu['hugo_cold'])} | {_s(cpu['mkdocs_cold'])} "
+                      if key == "demodeck_cold" else "| | ")
+            lines.append(f"| {label}: CPU time (user+sys, all processes) | {_s(cpu[key])} "
+                         f"{others}| {_ratio(cpu[key], cpu['hugo_cold'])} "
+                         f"| {_ratio(cpu[key], cpu['mkdocs_cold'])} | (context) |")
         for label, what in (("peak memory, whole process tree (PSS)", "tree_mb"),
                             ("peak RSS, largest process", "maxrss_mb")):
             dm = s.median("demodeck_cold", what)
