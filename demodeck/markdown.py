@@ -82,6 +82,7 @@ _PLAIN_INLINE = re.compile(r"[^\x00-\x20\x7f-\x9f\\`*_\[\]!<>&~\"'(+.\-:@|#=^$]*
 
 
 def render_inline(text: str) -> Markup:
-    if _PLAIN_INLINE.match(text.replace(" ", "x")):  # spaces are plain, other space is not
+    if (_PLAIN_INLINE.match(text.replace(" ", "x"))  # spaces are plain, other space is not
+            and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
     return Markup(parser().renderInline(text))

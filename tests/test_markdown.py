@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck.markdown import parser, render_block, render_inline
@@ -51,6 +51,9 @@ def test_code_language_cannot_break_out_of_the_attribute() -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@example(",,")
+@example("Really????")
+@example("a\x00b")
 def test_inline_fast_path_matches_markdown_it(text: str) -> None:
     assert render_inline(text) == parser().renderInline(text)
 
