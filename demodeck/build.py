@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,12 @@ def _call(fn: Callable[[Any, int], T], index: int) -> T:
     return fn(_FORKED, index)
 
 
+def _worker_init() -> None:
+    """Ctrl-C is the parent's to handle: it stops the pool. A worker that took it too would
+    print its own traceback and could die holding the result queue's lock."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
                  meanwhile: Callable[[], None] = lambda: None) -> list[T]:
     """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it.
@@ -83,7 +90,8 @@ def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
         return results
     _FORKED = state
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, count)) as pool:
+        with multiprocessing.get_context("fork").Pool(min(jobs, count),
+                                                      initializer=_worker_init) as pool:
             pending = pool.map_async(partial(_call, fn), range(count),
                                      chunksize=max(1, count // (jobs * 8)))
             meanwhile()

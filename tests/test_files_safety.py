@@ -468,12 +468,6 @@ def _worker_ignores_sigint(_state: object, _index: int) -> bool:
     return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG in build.parallel_map (not fixed here: build.py is not ours): the fork pool's "
-    "workers take Ctrl-C too, so a Ctrl-C during `demodeck build -j 2` prints a traceback "
-    "per worker and can deadlock pool.terminate() on a queue lock a dying worker held "
-    "(seen: the build hung until killed, 1 run in 8). Workers should ignore SIGINT "
-    "(a Pool initializer) and let the parent stop them."))
 def test_parallel_build_workers_leave_ctrl_c_to_the_parent(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_mod, "PARALLEL_MIN", 1)
