@@ -45,12 +45,19 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from demodeck import overflow
     from demodeck.build import check_decks
     from demodeck.config import load_config
 
-    decks = check_decks(load_config(_project(args)))
+    site = load_config(_project(args))
+    decks = check_decks(site)
+    warnings = overflow.check(site, decks)  # warnings only: the exit status stays 0
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     slides = sum(len(d.slides) for d in decks)
-    print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, no problems")
+    n = len(warnings)
+    found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
+    print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, {found}")
     return 0
 
 
@@ -84,6 +91,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output or f"{deck.slug}.html")
     out.write_bytes(data)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
+    return 0
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    from demodeck.config import load_config
+    from demodeck.pdf import deck_pdf
+
+    site = load_config(_project(args))
+    date_text = Path(args.deck).name.removesuffix(".yaml").removesuffix(".yml") \
+        if args.deck else None
+    result = deck_pdf(site, date_text, out=Path(args.out) if args.out else None,
+                      chromium=args.chromium)
+    slides = len(result.deck.slides)
+    print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "
+          f"for {slides} slides)")
+    if result.pages != slides:
+        print(f"warning: {result.pages - slides} slide(s) ran onto a continuation page; "
+              "`demodeck check` names the demos that are too long", file=sys.stderr)
     return 0
 
 
@@ -143,6 +168,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     export.add_argument("-o", "--output", metavar="FILE",
                         help="output file (default: YYYY-MM-DD.html)")
+    pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
+    pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
+    pdf.add_argument("-o", "--out", metavar="FILE",
+                     help="output file (default: YYYY-MM-DD.pdf)")
+    pdf.add_argument("--chromium", metavar="PATH",
+                     help="Chromium or Chrome to print with (default: the first "
+                          "chromium, chromium-browser or google-chrome on PATH)")
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")

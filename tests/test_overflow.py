@@ -1,0 +1,255 @@
+"""overflow.py: `demodeck check` warns about demos too long for their slide.
+
+The estimate is checked twice: against hand-made cases, and against what
+deck.js actually does in Chromium at 1280×720 for demos of every size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import struct
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demodeck import overflow
+from demodeck.build import check_decks
+from demodeck.cli import main
+from demodeck.config import load_config
+from demodeck.model import Demo, Person
+from tests.browser import chromium, unavailable
+from tests.conftest import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SENTENCE = "Every sentence here is a reason this matters to our customers."
+
+
+def demo(**fields: Any) -> Demo:
+    base = Demo(id="d", title="Search v2", people=(Person("Ada Lovelace"),),
+                features=("Typo-tolerant matching",), why="Customers asked.",
+                could_be_better="Late.")
+    return dataclasses.replace(base, **fields)
+
+
+# -- the pieces --------------------------------------------------------------------------------
+
+def test_wrapping_counts_lines() -> None:
+    one = overflow.text_width("word")
+    assert overflow.wrapped_lines("", 10) == 0
+    assert overflow.wrapped_lines("word", 10) == 1
+    assert overflow.wrapped_lines("word word", one * 2 + overflow.SPACE + 0.01) == 1
+    assert overflow.wrapped_lines("word word", one * 2 + overflow.SPACE - 0.01) == 2
+    assert overflow.wrapped_lines("a\nb", 10) == 2
+    assert overflow.wrapped_lines("x" * 30, 5) == 4  # a long word breaks anywhere
+    assert overflow.wrapped_lines("x = 1\n\ny = 2", 40, mono=True) == 3
+
+
+def test_character_widths() -> None:
+    assert overflow.char_width("é") == overflow.char_width("e")
+    assert overflow.char_width("i") < overflow.char_width("m")
+    assert overflow.char_width("搜") == 1.0
+    assert overflow.char_width("\u0301") == 0.0  # a combining accent
+    assert 0.3 < overflow.char_width("ש") < 1.0
+
+
+def test_markdown_blocks_skip_link_targets_and_markup() -> None:
+    blocks = overflow.markdown_blocks(textwrap.dedent("""\
+        See [the RFC](https://example.com/a/very/long/url/that/is/not/shown) **now**.
+
+        - one
+        - two
+
+        ```
+        code
+        ```
+        """))
+    assert [b.text.paragraphs and len(b.text.paragraphs[0]) for b in blocks] == [4, 1, 1, 1]
+    assert [b.spaced for b in blocks] == [True, True, False, True]
+    assert blocks[1].indent == pytest.approx(1.2)
+    assert blocks[3].own_margin
+    table = overflow.markdown_blocks("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert len(table) == 1 and len(table[0].rows) == 2
+    assert overflow.inline_text("**Bold** [link](https://x.example) `code`") == "Bold link code"
+
+
+def test_image_sizes(tmp_path: Path) -> None:
+    assert overflow.image_size(REPO / "decks/images/search-did-you-mean.png") == (1200, 750)
+    gif = tmp_path / "a.gif"
+    gif.write_bytes(b"GIF89a" + struct.pack("<HH", 320, 200) + b"\0" * 20)
+    assert overflow.image_size(gif) == (320, 200)
+    jpeg = tmp_path / "a.jpg"
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\0" * 9
+    sof = b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 480, 640) + b"\0" * 10
+    jpeg.write_bytes(b"\xff\xd8" + app0 + sof)
+    assert overflow.image_size(jpeg) == (640, 480)
+    (tmp_path / "b.webp").write_bytes(b"RIFF....WEBP")
+    assert overflow.image_size(tmp_path / "b.webp") is None
+    assert overflow.image_size(tmp_path / "missing.png") is None
+
+
+def test_estimates_shrink_with_more_text() -> None:
+    assert overflow.estimate_demo(demo()) == overflow.Estimate(1.0, True)
+    fits = [overflow.estimate_demo(demo(why=" ".join([SENTENCE] * n))).fit
+            for n in (1, 8, 16, 32, 64)]
+    assert fits == sorted(fits, reverse=True)
+    assert fits[0] == 1.0 and fits[-1] < overflow.READABLE_FIT
+    huge = overflow.estimate_demo(demo(why="\n\n".join([SENTENCE * 4] * 14)))
+    assert huge == overflow.Estimate(overflow.MIN_FIT, False)
+
+
+def test_the_example_decks_need_no_warning() -> None:
+    site = load_config(REPO)
+    assert overflow.check(site, check_decks(site)) == []
+
+
+# -- `demodeck check` --------------------------------------------------------------------------
+
+LONG_DEMO = f"""\
+  - title: The whole design document
+    people: [Ada Lovelace]
+    features: [One, Two]
+    why: |
+{textwrap.indent(chr(10).join([SENTENCE * 3] * 9), ' ' * 6)}
+    could_be_better: Brevity.
+"""
+
+
+def test_check_warns_with_the_line_of_the_demo(project: Project,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    original = project.root.joinpath("decks/2026-11-23.yaml").read_text(encoding="utf-8")
+    project.write("decks/2026-11-23.yaml", original + LONG_DEMO)
+    line = original.count("\n") + 1
+    result = project.run("check", capsys=capsys)
+    assert result.code == 0  # a warning does not fail the check
+    assert result.out == "OK: 1 deck, 6 slides, 1 warning\n"
+    assert result.err.startswith(f"decks/2026-11-23.yaml:{line}:5: warning: demos[2]: "
+                                 "'The whole design document' has more text than fits on "
+                                 "its slide: its text will be shrunk to about ")
+    assert "% of the designed size" in result.err
+    assert "move detail into notes" in result.err
+    assert result.err.count("\n") == 1
+
+
+def test_check_warns_about_a_demo_file_in_a_deck_folder(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    project.write("decks/2026-11-30/deck.yaml", "title: Folder deck\n")
+    project.write("decks/2026-11-30/01-short.yaml", """\
+        title: Short
+        people: [Ada]
+        features: [x]
+        why: y
+        could_be_better: z
+        """)
+    body = textwrap.dedent(LONG_DEMO).replace("- title", "title", 1)
+    project.write("decks/2026-11-30/02-long.yaml", textwrap.indent(body, "")
+                  .replace("\n  ", "\n"))
+    result = project.run("check", capsys=capsys)
+    assert result.code == 0, result.err
+    assert result.err.startswith("decks/2026-11-30/02-long.yaml:1:1: warning: "
+                                 "'The whole design document' has more text")
+    assert "1 warning" in result.out
+
+
+def test_a_slide_that_will_scroll_says_so(project: Project,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    original = project.root.joinpath("decks/2026-11-23.yaml").read_text(encoding="utf-8")
+    why = "\n\n".join([SENTENCE * 4] * 14)  # in Chromium too, this scrolls at half size
+    project.write("decks/2026-11-23.yaml", original + LONG_DEMO.split("    why:")[0]
+                  + "    why: |\n" + textwrap.indent(why, " " * 6) + "\n    could_be_better: x\n")
+    result = project.run("check", capsys=capsys)
+    assert result.code == 0
+    assert "even at half size, so the slide will scroll" in result.err
+
+
+def test_check_without_warnings_is_unchanged(project: Project,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    result = project.run("check", capsys=capsys)
+    assert (result.code, result.out, result.err) == (0, "OK: 1 deck, 5 slides, no problems\n",
+                                                     "")
+
+
+# -- against Chromium --------------------------------------------------------------------------
+
+def calibration_demos() -> list[dict[str, Any]]:
+    """Demos from one line to far too much: lists, paragraphs, code, tables, screenshots."""
+    demos: list[dict[str, Any]] = []
+    sizes = [(1, 1, 0), (3, 2, 0), (4, 4, 1), (6, 6, 0), (8, 8, 2), (10, 10, 0), (5, 14, 3),
+             (12, 16, 1), (6, 56, 0)]
+    for shot in (False, True):
+        for n, (features, sentences, extra) in enumerate(sizes):
+            why = " ".join([SENTENCE] * sentences)
+            if extra >= 1:
+                why += "\n\n" + "\n".join(f"- point {k}: {SENTENCE}" for k in range(extra + 1))
+            if extra >= 2:
+                why += "\n\n```\n" + "\n".join(f"result = search(query_{k})" for k in
+                                               range(3)) + "\n```"
+            if extra >= 3:
+                why += "\n\n| Gap | Searches | Fix |\n|---|--:|---|\n" + "\n".join(
+                    f"| Gap {k} | {k * 1000} | {SENTENCE} |" for k in range(3))
+            entry: dict[str, Any] = {
+                "title": " ".join(filter(None, [f"Demo {n}", "with a screenshot" if shot
+                                                else "", *["of the week"] * (n % 3)])),
+                "team": "Search",
+                "people": [f"Person {k} Lovelace" for k in range(1 + n % 3)],
+                "features": [f"Feature {k}: " + " ".join([SENTENCE] * (1 + (k + n) % 2))
+                             for k in range(features)],
+                "why": why,
+                "could_be_better": "Later.",
+                "minutes": 5,
+            }
+            if n % 2:
+                entry["links"] = [{"label": f"Dashboard {k}", "url": "https://example.com/"}
+                                  for k in range(2)]
+            if shot:
+                entry["screenshot"] = {"src": "images/shot.png", "alt": "A dashboard"}
+            demos.append(entry)
+    return demos
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = unavailable()
+    if reason is not None:
+        pytest.fail(f"{reason}; `bash .ci/run` installs it (apt-get install chromium)")
+    with chromium() as b:
+        yield b
+
+
+def test_estimates_match_chromium(browser: Any, tmp_path: Path) -> None:
+    import yaml
+
+    (tmp_path / "decks/images").mkdir(parents=True)
+    shutil.copy(REPO / "decks/images/search-did-you-mean.png", tmp_path / "decks/images/shot.png")
+    demos = calibration_demos()
+    (tmp_path / "decks/2026-11-23.yaml").write_text(
+        yaml.safe_dump({"title": "Calibration", "demos": demos}, allow_unicode=True),
+        encoding="utf-8")
+    assert main(["build", "-C", str(tmp_path), "--no-cache"]) == 0
+    deck = check_decks(load_config(tmp_path))[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto((tmp_path / "site/2026-11-23/index.html").as_uri())
+        page.wait_for_load_state("load")
+        measured = page.evaluate("""demodeck.slides.filter(s => s.dataset.slide === 'demo')
+            .map(s => [parseFloat(s.style.getPropertyValue('--fit') || '1'),
+                       s.classList.contains('is-overflowing')])""")
+    finally:
+        page.close()
+    rows = []
+    for d, (fit, scrolls) in zip(deck.demos, measured, strict=True):
+        estimate = overflow.estimate_demo(d)
+        rows.append((d.title, round(fit, 3), scrolls, round(estimate.fit, 3), estimate.fits))
+    report = "\n".join(map(str, rows))
+    fits = [r[1] for r in rows]
+    assert min(fits) < overflow.READABLE_FIT < 0.9 < max(fits), report  # a spread of sizes
+    assert any(r[2] for r in rows), report  # and some too long even at half size
+    for _title, fit, scrolls, guess, guess_fits in rows:
+        assert abs(guess - fit) <= 0.06, report
+        if abs(fit - overflow.READABLE_FIT) > 0.05:  # clear cases get the same verdict
+            assert (fit < overflow.READABLE_FIT) == (guess < overflow.READABLE_FIT), report
+        if scrolls:
+            assert not guess_fits, report

@@ -1,0 +1,156 @@
+"""PDF: the browser's print gives one 16:9 page per slide, and `demodeck pdf` writes it.
+
+Pages are counted in the PDF itself (Chromium writes page objects uncompressed).
+The example decks are printed through Playwright (the browser's print dialog
+uses the same engine) and through `demodeck pdf`, which drives Chromium's own
+command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demodeck.cli import main
+from tests.browser import CHROMIUM, chromium, unavailable
+from tests.conftest import Project
+
+REPO = Path(__file__).resolve().parent.parent
+SETUP = "`bash .ci/run` installs it (apt-get install chromium)"
+SLIDES = {"2026-11-09": 10, "2026-11-16": 10, "2026-11-23": 11}
+
+
+def pages_of(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+def media_boxes(pdf: bytes) -> set[bytes]:
+    return set(re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pdf") / "site"
+    assert main(["build", "-C", str(REPO), "--out", str(out), "--no-cache"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = unavailable()
+    if reason is not None:
+        pytest.fail(f"{reason}; {SETUP}")
+    with chromium() as b:
+        yield b
+
+
+@pytest.mark.parametrize("date", sorted(SLIDES))
+def test_print_has_one_16_9_page_per_slide(browser: Any, site: Path, date: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto((site / date / "index.html").as_uri())
+        page.wait_for_load_state("load")
+        slides = page.evaluate("demodeck.slides.length")
+        assert slides == SLIDES[date]
+        pdf: bytes = page.pdf(prefer_css_page_size=True, print_background=True)
+        assert pages_of(pdf) == slides
+        assert media_boxes(pdf) == {b"0 0 960 540"}  # 1280×720 CSS px, in points
+        page.emulate_media(media="print")
+        printed = page.evaluate("""demodeck.slides.map(s => ({
+            id: s.id, cut: s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1,
+            height: s.getBoundingClientRect().height,
+            exact: getComputedStyle(s).printColorAdjust}))""")
+        assert [s["id"] for s in printed if s["cut"]] == []  # no text cut off
+        assert {s["height"] for s in printed} == {720}
+        assert {s["exact"] for s in printed} == {"exact"}  # backgrounds are printed
+    finally:
+        page.close()
+
+
+def test_demodeck_pdf_end_to_end(tmp_path: Path) -> None:
+    """A real process, as a user runs it: finds Chromium on PATH and prints the newest deck."""
+    env = dict(os.environ)
+    if shutil.which("chromium") is None:  # e.g. $DEMODECK_CHROMIUM points elsewhere
+        env["PATH"] = f"{Path(CHROMIUM).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run([sys.executable, "-m", "demodeck", "pdf", "-C", str(REPO)],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "2026-11-23.pdf"  # the newest deck, named by its date
+    assert proc.stdout.startswith(f"wrote {out.name} (")
+    assert "11 pages for 11 slides" in proc.stdout
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert pages_of(pdf) == 11
+    assert media_boxes(pdf) == {b"0 0 960 540"}
+    # The dark title and thank-you slides are gradients: printed as shadings.
+    assert len(re.findall(rb"/ShadingType", pdf)) >= 2
+    if shutil.which("pdftoppm"):  # where poppler is installed, look at the first page too
+        ppm = subprocess.run(["pdftoppm", "-r", "10", "-f", "1", "-l", "1", str(out)],
+                             capture_output=True, check=True).stdout
+        header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
+        assert header is not None
+        r, g, b = ppm[header.end():header.end() + 3]
+        assert max(r, g, b) < 60  # the title slide's night-blue background, not white paper
+
+
+def test_no_chromium_on_path_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["pdf", "-C", str(REPO), "--out", str(tmp_path / "x.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no Chromium found")
+    assert "--chromium PATH" in err and "apt-get install chromium" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_missing_chromium_path_is_a_clear_error(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-chrome"
+    assert main(["pdf", "-C", str(REPO), "--chromium", str(missing)]) == 1
+    assert capsys.readouterr().err == (f"error: no Chromium at {missing}: give the path of a "
+                                       "Chromium or Chrome executable with --chromium\n")
+
+
+def test_a_failing_chromium_is_reported(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'crashed: no display' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    assert main(["pdf", "-C", str(REPO), "--chromium", str(fake),
+                 "--out", str(tmp_path / "x.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {fake} could not print the deck (exit status 3):" in err
+    assert "crashed: no display" in err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_slide_too_long_even_at_half_size_runs_onto_another_page(
+        project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    why = "\n\n".join(["Every sentence here is a reason this matters to our customers. " * 4]
+                      * 14)
+    project.write("decks/2026-11-30.yaml", textwrap.dedent("""\
+        title: Too much
+        demos:
+          - title: The whole design document
+            people: [Ada Lovelace]
+            features: [Everything]
+            why: |
+        """) + textwrap.indent(why, " " * 6) + "\n    could_be_better: Brevity.\n")
+    out = tmp_path / "week 48" / "long.pdf"
+    assert main(["pdf", "-C", str(project.root), "decks/2026-11-30.yaml", "--out", str(out),
+                 "--chromium", CHROMIUM]) == 0
+    captured = capsys.readouterr()
+    pdf = out.read_bytes()
+    assert pages_of(pdf) > 4  # title, demo, retro, thanks, and the rest of the demo
+    assert f"{pages_of(pdf)} pages for 4 slides" in captured.out
+    assert "ran onto a continuation page" in captured.err
