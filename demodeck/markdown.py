@@ -60,19 +60,29 @@ def pygments_css() -> str:
     return css + "\n"
 
 
-@functools.lru_cache(maxsize=1)
-def parser() -> MarkdownIt:
+# markdown-it's smartquotes rule is quadratic in the quotes of one paragraph: 40,000
+# apostrophes ("don't " pasted 40,000 times, 240 KB) take 6.5 s, a 5 MB deck hours. Past
+# this many quotes in a field they stay straight, which costs nothing but typography.
+SMARTQUOTES_MAX = 5_000
+
+
+@functools.lru_cache(maxsize=2)
+def parser(*, smartquotes: bool = True) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True,
                                    "highlight": _highlight})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
-    md.disable("image")
+    md.disable(["image"] if smartquotes else ["image", "smartquotes"])
     md.use(tasklists_plugin, label=True)  # an unlabelled checkbox fails WCAG
     md.validateLink = url_is_safe  # type: ignore[method-assign]
     return md
 
 
+def _parser_for(text: str) -> MarkdownIt:
+    return parser(smartquotes=text.count("'") + text.count('"') <= SMARTQUOTES_MAX)
+
+
 def render_block(text: str) -> Markup:
-    return Markup(parser().render(text))
+    return Markup(_parser_for(text).render(text))
 
 
 # Most inline items (features, retro items, goals) are plain words. Text with none of
@@ -85,4 +95,4 @@ def render_inline(text: str) -> Markup:
     if (_PLAIN_INLINE.match(text.replace(" ", "x"))  # spaces are plain, other space is not
             and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
-    return Markup(parser().renderInline(text))
+    return Markup(_parser_for(text).renderInline(text))
