@@ -456,6 +456,19 @@ def report(sizes: list[SizeResult], startup: dict[str, list[dict[str, Any]]],
         lines.append(f"| `demodeck --version` | {_s(ver)}"
                      f"{' ✓' if ver * 1000 < t['version_ms'] else ' ✗'} | | | | "
                      f"| < {t['version_ms']:.0f} ms (bare `python -c pass`: {_s(bare)}) |")
+        best = {k: min((r["seconds"] for r in v), default=None) for k, v in s.runs.items()}
+        bc, bh, bm = best.get("demodeck_cold"), best.get("hugo_cold"), best.get("mkdocs_cold")
+        lines += ["", "Fastest run of each (less sensitive to other load than the median): "
+                  f"cold demodeck {_s(bc)}, Hugo {_s(bh)}, MkDocs {_s(bm)} "
+                  f"(demodeck/Hugo {_ratio(bc, bh)}, demodeck/MkDocs {_ratio(bc, bm)}); "
+                  f"warm {_s(best.get('demodeck_warm'))}; "
+                  f"one demo changed {_s(best.get('demodeck_changed'))}."]
+        cpus = os.cpu_count() or 1
+        if max(s.load_before[0], s.load_after[0]) > cpus:
+            lines += ["", f"**Warning:** the load average ({s.load_before[0]:.1f} before, "
+                      f"{s.load_after[0]:.1f} after) exceeded the {cpus} CPUs: other work "
+                      "competed for the cores, so wall times are unreliable. Compare the CPU "
+                      "rows and the fastest runs, or run again on a quiet machine."]
         c = s.checks
         lines += ["", f"Checks: `demodeck check` → {c.get('demodeck_check', '?')}; "
                   f"warm output byte-identical to cold: {_ok(c['warm_identical_to_cold'])}; "
