@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, metrics, render, theme, validate
+from demodeck import export, linkcheck, load, render, theme, validate
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
@@ -196,13 +196,13 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
         base = theme_key(site)
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
-    contexts = render.deck_contexts(decks)
-    keys = [cache_mod.digest(base, deck.digest, context.key(), str(self_contained),
+    keys = [cache_mod.digest(base, deck.digest, render.context_key(decks, i), str(self_contained),
                              *(renderer.image_page(a).path for a in deck.assets))
-            for deck, context in zip(decks, contexts, strict=True)]
+            for i, deck in enumerate(decks)]
     cached = [cache.get_page(k) if cache is not None else None for k in keys]
     todo = [i for i, data in enumerate(cached) if data is None]
-    state = (renderer, [decks[i] for i in todo], [contexts[i] for i in todo], self_contained)
+    state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
+             self_contained)
     problems: list[Problem] = []
     archive: list[Page] = []
 
@@ -267,7 +267,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
         index = slugs.index(date_text)
     renderer = Renderer(site)
     deck = decks[index]
-    context = render.deck_contexts(decks[index:index + metrics.SPARK_DECKS])[0]
+    context = render.deck_context(decks, index)
     try:
         page = renderer.deck_page(deck, context, standalone=True)
     except (jinja2.TemplateError, render.RetroMissing) as exc:

@@ -26,7 +26,7 @@ import jinja2
 from demodeck import __version__, markdown, metrics, people, theme
 from demodeck.cache import cache_dir
 from demodeck.errors import Problem
-from demodeck.model import Asset, Deck, SiteConfig
+from demodeck.model import Asset, Deck, Demo, Person, SiteConfig
 
 GENERATOR = f"demodeck {__version__}"
 FEED_DECKS = 50
@@ -214,56 +214,93 @@ def _deck_ids(decks: Iterable[Deck]) -> str:
     return "|".join(d.digest for d in decks)
 
 
+# Templates the archive pages are made of. While a project overrides none of them we know
+# exactly which fields the pages show, and key each page on those fields alone.
+ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
+                     "index.html", "people.html", "person.html")
+
+
+def _person_shown(renderer: Renderer, person: Person) -> tuple[str, str | None, str | None]:
+    avatar = renderer.image_page(person.avatar).path if person.avatar else None
+    return (person.name, person.role, avatar)
+
+
+def _demo_shown(renderer: Renderer, demo: Demo) -> tuple[Any, ...]:
+    return (demo.id, demo.title, demo.team, demo.minutes,
+            tuple(_person_shown(renderer, p) for p in demo.people))
+
+
 def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
-    """Index, people, metrics and feed pages. Each key names the decks whose content the
-    page shows, so a person's page is rendered again only when one of their decks changed."""
+    """Index, people, metrics and feed pages, each with a cache key.
+
+    With the built-in archive templates a key holds just the fields the page shows
+    (editing a demo's "why" re-renders no archive page); when a project overrides any of
+    them, a key names the whole content of every deck the page covers."""
     everyone = people.profiles(decks)
-    every_deck = _deck_ids(decks)
-    slugs = repr(sorted((p.key, p.slug) for p in everyone))
+    slugs = {p.key: p.slug for p in everyone}
+    user = theme.user_dir(renderer.site.root)
+    precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
+    demos: dict[int, tuple[Any, ...]] = {}
+
+    def shown(deck: Deck) -> str:
+        if not precise:
+            return deck.digest
+        return repr((deck.slug, deck.title, [demos.setdefault(id(d), _demo_shown(renderer, d))
+                                             for d in deck.demos]))
+
+    every_deck = "|".join(shown(d) for d in decks)
     series = metrics.all_series(decks[::-1])
     jobs = [
         ArchiveJob("index.html", f"index:{every_deck}", lambda: renderer.archive_render(
             "index.html", "index.html", everyone, decks=tuple(decks))),
-        ArchiveJob("people/index.html", f"people:{every_deck}", lambda: renderer.archive_render(
-            "people.html", "people/index.html", everyone, people=everyone)),
         ArchiveJob("metrics/index.html", f"metrics:{series!r}",
                    lambda: renderer.metrics_page(decks)),
         ArchiveJob("feed.xml", f"feed:{_deck_ids(decks[:FEED_DECKS])}",
                    lambda: renderer.feed(decks)),
     ]
+    summary = repr([(p.key, p.slug, p.name, p.count, p.teams,
+                     _person_shown(renderer, p.avatar or p.latest)) for p in everyone])
+    jobs.append(ArchiveJob("people/index.html", f"people:{summary if precise else every_deck}",
+                           lambda: renderer.archive_render("people.html", "people/index.html",
+                                                           everyone, people=everyone)))
     for profile in everyone:
         path = f"people/{profile.slug}/index.html"
-        shown = _deck_ids(a.deck for a in profile.appearances)
-        jobs.append(ArchiveJob(path, f"person:{slugs}:{profile.key}:{shown}",
-                               partial(renderer.archive_render, "person.html", path, everyone,
-                                       profile=profile)))
+        if precise:
+            rows = repr([(a.deck.slug, demos.setdefault(id(a.demo), _demo_shown(renderer, a.demo)),
+                          a.person.role, [slugs[o.key] for o in a.others])
+                         for a in profile.appearances])
+            key = f"person:{profile.slug}:{rows}"
+        else:
+            key = f"person:{slugs!r}:{profile.key}:{_deck_ids(a.deck for a in profile.appearances)}"
+        jobs.append(ArchiveJob(path, key, partial(renderer.archive_render, "person.html", path,
+                                                  everyone, profile=profile)))
     return jobs
 
 
 @dataclass(frozen=True, slots=True)
 class DeckContext:
-    """What a deck page shows from other decks; part of the page's cache key."""
+    """What a deck page shows from other decks."""
 
     previous: Deck | None  # the deck before this one: its retro actions are followed up
     metrics: tuple[metrics.MetricView, ...]
 
-    def key(self) -> str:
-        """Plain tuples, not dataclass reprs: this runs for every deck on every build."""
-        prev = self.previous
-        follow_up = (prev.slug, [(a.what, a.owner) for a in prev.retro.actions]) if prev else None
-        shown = [(v.metric.key, v.metric.value, v.previous,
-                  [p.value for p in v.spark.points] if v.spark else None) for v in self.metrics]
-        return repr((follow_up, shown))
+
+def context_key(decks: list[Deck], index: int) -> str:
+    """The inputs of ``deck_context(decks, index)``, cheap to compute for every deck on every
+    build: the previous deck's retro actions and the metric values of the sparkline window."""
+    previous = decks[index + 1] if index + 1 < len(decks) else None
+    follow_up = ((previous.slug, [(a.what, a.owner) for a in previous.retro.actions])
+                 if previous else None)
+    window = [(d.slug, [(m.key, m.value) for m in d.metrics])
+              for d in decks[index:index + metrics.SPARK_DECKS]]
+    return repr((follow_up, window))
 
 
-def deck_contexts(decks: list[Deck]) -> list[DeckContext]:
-    """One context per deck of ``decks`` (newest first)."""
-    out = []
-    for i in range(len(decks)):
-        history = decks[i:i + metrics.SPARK_DECKS][::-1]
-        previous = decks[i + 1] if i + 1 < len(decks) else None
-        out.append(DeckContext(previous, metrics.deck_metrics(history)))
-    return out
+def deck_context(decks: list[Deck], index: int) -> DeckContext:
+    """Context of ``decks[index]`` (``decks`` newest first)."""
+    history = decks[index:index + metrics.SPARK_DECKS][::-1]
+    previous = decks[index + 1] if index + 1 < len(decks) else None
+    return DeckContext(previous, metrics.deck_metrics(history))
 
 
 class RetroMissing(Exception):

@@ -301,3 +301,30 @@ def test_unchanged_build_writes_nothing_but_notices_any_change(project: Project,
     assert project.run("build", capsys=capsys).out.startswith("Up to date:")
     project.write("decks/2026-11-2.yaml", "demos: []\n")  # a problem is still reported
     assert project.run("build", capsys=capsys).code == 1
+
+
+def test_archive_pages_follow_what_they_show(project: Project) -> None:
+    """Built-in archive pages are keyed on the fields they show; an override that shows
+    more falls back to whole-deck keys, so the cache never serves a stale page."""
+    site = load_config(project.root)
+    cache = BuildCache()
+    deck = project.root / "decks/2026-11-23.yaml"
+    build(site, cache=cache)
+    deck.write_text(deck.read_text().replace("Checkout took 9 steps.", "Nine steps."))
+    build(site, cache=cache)
+    assert "Faster checkout" in project.site("people/zoe-quinn/index.html")
+    project.write("templates/person.html", """\
+        {% extends "!theme/person.html" %}
+        {% block content %}{% for a in profile.appearances %}<p>{{ a.demo.why }}</p>{% endfor %}
+        {% endblock %}
+        """)
+    build(site, cache=cache)
+    assert "Nine steps." in project.site("people/zoe-quinn/index.html")
+    deck.write_text(deck.read_text().replace("Nine steps.", "Eight steps."))
+    build(site, cache=cache)
+    assert "Eight steps." in project.site("people/zoe-quinn/index.html")
+    deck.write_text(deck.read_text().replace("Faster checkout", "Quicker checkout"))
+    build(site, cache=cache)
+    (project.root / "templates/person.html").unlink()
+    build(site, cache=cache)
+    assert "Quicker checkout" in project.site("people/zoe-quinn/index.html")
