@@ -216,7 +216,10 @@ class SiteConfig:
         return self.root / "templates"
 
 
-RESERVED_SLIDE_IDS = frozenset({"title", "goals", "experiments", "metrics", "retro", "thanks"})
+# The fixed slides, plus ids the built-in deck page gives its own elements (<main id="deck">,
+# the agenda's heading "agenda:h"): a demo titled "Deck" must not take them.
+RESERVED_SLIDE_IDS = frozenset({"title", "goals", "experiments", "metrics", "retro", "thanks",
+                                "deck", "agenda"})
 
 
 def slugify(text: str) -> str:

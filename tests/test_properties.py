@@ -24,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -139,7 +138,7 @@ def project(root: Path, decks: dict[str, str]) -> Path:
     return root
 
 
-# Fixed ids of the built-in deck page that are not slides (see the xfail below).
+# Fixed ids of the built-in deck page that are not slides (reserved in model.py).
 THEME_IDS = {"deck", "agenda"}
 SAFE_SLUG = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
 
@@ -238,11 +237,6 @@ def test_people_slugs_are_unique_safe_and_case_blind(names: list[str]) -> None:
         assert SAFE_SLUG.fullmatch(slug) and slug not in (".", ".."), slug
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG in model.RESERVED_SLIDE_IDS (not ours to fix): a demo titled 'Deck' gets the slide "
-    "id 'deck', which the theme already gives <main>; one titled 'Agenda' gets a heading "
-    "'agenda:h', the agenda's own heading id. Duplicate ids make #deck and aria-labelledby "
-    "point at the wrong element. 'deck' and 'agenda' belong among the reserved ids."))
 def test_demo_titles_never_collide_with_the_themes_ids(tmp_path: Path) -> None:
     text = MINIMAL_DECK.replace("Search v2", "Deck").replace("Faster checkout", "Agenda")
     site = load_config(project(tmp_path / "p", {"2026-11-23": text}))

@@ -162,13 +162,6 @@ def test_200_concurrent_clients_and_event_streams(served: tuple[Live, Counted]) 
     assert live.get("/2026-11-23/").status == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG in serve.PreviewServer (not ours to fix): it keeps socketserver's listen backlog "
-    "of 5, so a burst of connections overflows it and the kernel drops SYNs: of 200 "
-    "connections opened at once only 33-56 were answered within 20 s (retries back off "
-    "1, 3, 7, 15 s), and 88 of 100 page loads timed out after 60 s when 200 clients "
-    "started together. With request_queue_size = socket.SOMAXCONN all 200 are answered "
-    "in 0.25 s."))
 def test_a_burst_of_200_connections_is_answered_at_once(served: tuple[Live, Counted]) -> None:
     live, _ = served
     request = (f"GET /2026-11-23/ HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\n"
