@@ -434,25 +434,33 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     return root, seconds, v1, tree(expected)
 
 
-def test_ctrl_c_mid_build_keeps_the_previous_site(archive: Archive) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])  # 2: the forked workers get the signal too
+def test_ctrl_c_mid_build_keeps_the_previous_site(archive: Archive, jobs: str) -> None:
     """Ctrl-C as a terminal sends it (to the whole process group), at several moments of a
     real `demodeck build` of a big archive: each run either stops with the previous site
-    intact or finishes with the new one; never half of each, never a temp folder."""
+    intact or finishes with the new one; never half of each, never a temp folder, never
+    a traceback or a hang."""
     root, seconds, v1, v2 = archive
     outcomes = []
     for fraction in (0.3, 0.6, 0.85):
+        previous = tree(root / "site")
+        assert previous in (v1, v2)
         proc = subprocess.Popen([sys.executable, "-m", "demodeck", "build", "-C", str(root),
-                                 "--jobs", "1", "--no-cache"], stdout=subprocess.PIPE,
+                                 "--jobs", jobs, "--no-cache"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         time.sleep(seconds * fraction)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:  # hung: do not leave it behind
+                os.killpg(proc.pid, signal.SIGKILL)
         assert "Traceback" not in err, err
         site = tree(root / "site")
         if proc.returncode == 130:
             assert err.strip() == "interrupted; nothing was changed"
-            assert site == v1, f"interrupted at {fraction}: the previous site changed"
+            assert site == previous, f"interrupted at {fraction}: the previous site changed"
         else:  # the build was already done
             assert proc.returncode == 0, err
             assert site == v2, f"finished at {fraction}: not the new site"
