@@ -81,7 +81,7 @@ def preview_threads() -> list[str]:
 
 def test_200_concurrent_clients_and_event_streams(served: tuple[Live, Counted]) -> None:
     """200 connections open at the same time: they arrive over two seconds (a burst all
-    at once is the xfail below) and stay open, the pages' for a second, the streams'
+    at once is the next test) and stay open, the pages' for a second, the streams'
     until their tabs close."""
     live, _ = served
     before = set(threading.enumerate())
