@@ -10,6 +10,7 @@ spread over a process pool when there is enough of it to pay for the fork.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import time
@@ -71,8 +72,19 @@ def _call(fn: Callable[[Any, int], T], index: int) -> T:
 
 def _worker_init() -> None:
     """Ctrl-C is the parent's to handle: it stops the pool. A worker that took it too would
-    print its own traceback and could die holding the result queue's lock."""
+    print its own traceback and could die holding the result queue's lock. Workers are
+    born with SIGINT blocked (see _new_pool), so no Ctrl-C reaches them before this."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _new_pool(processes: int) -> multiprocessing.pool.Pool:
+    """A fork pool whose workers never see Ctrl-C, not even in the instant after fork."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_init)
+    finally:  # a Ctrl-C that arrived meanwhile is delivered to the parent here
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
@@ -90,8 +102,7 @@ def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
         return results
     _FORKED = state
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, count),
-                                                      initializer=_worker_init) as pool:
+        with _new_pool(min(jobs, count)) as pool:
             pending = pool.map_async(partial(_call, fn), range(count),
                                      chunksize=max(1, count // (jobs * 8)))
             meanwhile()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -457,8 +456,6 @@ def test_ctrl_c_mid_build_keeps_the_previous_site(archive: Archive, jobs: str) -
         finally:
             if proc.poll() is None:  # hung: do not leave it behind
                 os.killpg(proc.pid, signal.SIGKILL)
-        if jobs != "1":
-            err = without_worker_birth_noise(err)
         assert "Traceback" not in err, err
         site = tree(root / "site")
         if proc.returncode == 130:
@@ -473,12 +470,6 @@ def test_ctrl_c_mid_build_keeps_the_previous_site(archive: Archive, jobs: str) -
     final = run_build(root)
     assert final.returncode == 0, final.stderr  # the cache an interrupted build left works
     assert tree(root / "site") == v2
-
-
-def without_worker_birth_noise(err: str) -> str:
-    """Drop the 'Exception ignored ... KeyboardInterrupt' a worker prints when Ctrl-C lands
-    in the instant it is forked (the xfail below); any other traceback still counts."""
-    return re.sub(r"Exception ignored in: .*?\nKeyboardInterrupt: ?\n", "", err, flags=re.S)
 
 
 def _worker_ignores_sigint(_state: object, _index: int) -> bool:
@@ -505,13 +496,6 @@ def _record_sigint_at_fork() -> None:
 os.register_at_fork(after_in_child=_record_sigint_at_fork)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RESIDUAL in build.parallel_map (not ours to fix; cosmetic): workers set SIGINT to "
-    "SIG_IGN in the Pool initializer, which runs after fork and after the at-fork "
-    "handlers, so a Ctrl-C in that window still reaches a new worker and prints "
-    "'Exception ignored ... KeyboardInterrupt' (seen 1 in 40 Ctrl-Cs timed at pool start). "
-    "Blocking SIGINT (signal.pthread_sigmask) around Pool() in the parent, and ignoring "
-    "then unblocking it in the initializer, closes the window; the site is safe either way."))
 def test_parallel_build_workers_are_shielded_from_ctrl_c_from_birth(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     global _AT_FORK
