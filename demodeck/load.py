@@ -40,7 +40,7 @@ COMPOSE_SAFE_DEPTH = 1_000
 # longer than this is first counted with the event stream, which stops at MAX_NODES values.
 PRESCAN_CHARS = 64 * 1024
 
-DECK_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.ya?ml)?$")
+DECK_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.ya?ml)?$", re.IGNORECASE)  # .YAML too
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,7 +440,7 @@ def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource 
     if is_temp_file(name):
         return None
     match = DECK_NAME.match(name)
-    is_yaml = name.endswith((".yaml", ".yml"))
+    is_yaml = name.lower().endswith((".yaml", ".yml"))
     if entry.is_dir():
         if match is None or match.group(2):
             return None  # images/, shared assets and the like live here too
@@ -463,7 +463,7 @@ def _read_folder(root: Path, folder: Path, date_text: str,
     main: SourceFile | None = None
     demos: list[SourceFile] = []
     for file in sorted(folder.iterdir()):
-        if is_temp_file(file.name) or not file.name.endswith((".yaml", ".yml")):
+        if is_temp_file(file.name) or not file.name.lower().endswith((".yaml", ".yml")):
             continue
         source, file_problems = read_file(root, file)
         problems.extend(file_problems)

@@ -212,3 +212,9 @@ def test_bad_config_is_reported(project: Project, capsys: CheckFn) -> None:
 def test_no_decks(project: Project, capsys: CheckFn) -> None:
     (project.root / "decks/2026-11-23.yaml").unlink()
     assert check(project, capsys) == ["decks: no decks found; create one with `demodeck new`"]
+
+
+def test_upper_case_extension_is_a_deck(project: Project, capsys: CheckFn) -> None:
+    text = (project.root / "decks/2026-11-23.yaml").read_text()
+    project.write("decks/2026-11-16.YAML", text)
+    assert project.run("check", capsys=capsys).out == "OK: 2 decks, 10 slides, no problems\n"
