@@ -2,7 +2,8 @@
 
 Playwright's own browser builds are not downloaded; tests use the system
 Chromium at /usr/bin/chromium (or $DEMODECK_CHROMIUM). When either Playwright
-or Chromium is missing, :func:`unavailable` says why, so tests can skip.
+or Chromium is missing, :func:`unavailable` says why and :func:`require` fails the
+test with that reason: browser tests never skip.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def unavailable() -> str | None:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     return None
+
+
+def require() -> None:
+    """Fail, never skip, when the browser is missing: the browser suite must run in CI."""
+    import pytest
+
+    reason = unavailable()
+    if reason is not None:
+        pytest.fail(f"{reason}. Browser tests run everywhere, CI included: `bash .ci/run` "
+                    "installs Chromium, Java and the npm test tools, then runs them.")
 
 
 def launch(playwright: Any, **kwargs: Any) -> Any:

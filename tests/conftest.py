@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +76,16 @@ class Project:
 
     def site(self, rel: str = "index.html") -> str:
         return (self.root / "site" / rel).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (Debian's, driven by Playwright)."""
+    from tests.browser import chromium, require
+
+    require()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

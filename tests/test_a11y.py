@@ -27,7 +27,6 @@ import pytest
 from demodeck.build import export_deck
 from demodeck.cli import main
 from demodeck.config import load_config
-from tests.browser import chromium, unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "tests" / "node_modules"
@@ -76,15 +75,6 @@ def test_the_site_has_every_kind_of_page(site: Site) -> None:
     assert {"index.html", "people/index.html", "metrics/index.html"} <= names
     assert len([n for n in names if n.startswith("2026-")]) == 3
     assert len([n for n in names if n.startswith("people/") and n != "people/index.html"]) > 5
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    reason = unavailable()
-    if reason is not None:
-        pytest.fail(f"{reason}; {SETUP}")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

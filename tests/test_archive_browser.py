@@ -22,10 +22,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 
 from demodeck.cli import main
-from tests.browser import chromium, unavailable
 from tests.conftest import REPO
-
-pytestmark = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 
 ZOE_NFC = unicodedata.normalize("NFC", "Zoë Quinn")
 ZOE_NFD = unicodedata.normalize("NFD", "Zoë Quinn")
@@ -76,12 +73,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"title: {title}\ndemos:\n" + "".join(demos), encoding="utf-8")
     assert main(["build", "-C", str(root), "--no-cache"]) == 0
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:

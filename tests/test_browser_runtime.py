@@ -15,9 +15,6 @@ from typing import Any
 import pytest
 
 from demodeck.cli import main
-from tests.browser import chromium, unavailable
-
-pytestmark = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 
 LONG_WHY = " ".join(["Every sentence here is a reason this matters to our customers."] * 40)
 
@@ -61,12 +58,6 @@ def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     page = root / "site/2026-11-23/index.html"
     assert page.is_file()
     return page.as_uri()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

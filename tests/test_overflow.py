@@ -10,7 +10,6 @@ import dataclasses
 import shutil
 import struct
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from demodeck.build import check_decks
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.model import Demo, Person
-from tests.browser import chromium, unavailable
 from tests.conftest import Project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,15 +206,6 @@ def calibration_demos() -> list[dict[str, Any]]:
                 entry["screenshot"] = {"src": "images/shot.png", "alt": "A dashboard"}
             demos.append(entry)
     return demos
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    reason = unavailable()
-    if reason is not None:
-        pytest.fail(f"{reason}; `bash .ci/run` installs it (apt-get install chromium)")
-    with chromium() as b:
-        yield b
 
 
 def test_estimates_match_chromium(browser: Any, tmp_path: Path) -> None:

@@ -14,18 +14,16 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from demodeck.cli import main
-from tests.browser import CHROMIUM, chromium, unavailable
+from tests.browser import CHROMIUM
 from tests.conftest import Project
 
 REPO = Path(__file__).resolve().parent.parent
-SETUP = "`bash .ci/run` installs it (apt-get install chromium)"
 SLIDES = {"2026-11-09": 10, "2026-11-16": 10, "2026-11-23": 11}
 
 
@@ -42,15 +40,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "site"
     assert main(["build", "-C", str(REPO), "--out", str(out), "--no-cache"]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    reason = unavailable()
-    if reason is not None:
-        pytest.fail(f"{reason}; {SETUP}")
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.parametrize("date", sorted(SLIDES))

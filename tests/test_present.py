@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from demodeck.cli import main
-from tests.browser import chromium, unavailable
 
 DECK = """\
 title: Presenting test deck
@@ -54,13 +53,6 @@ IDS = ["title", "goals", "search-v2", "faster-checkout", "no-timebox-here", "met
        "retro", "thanks"]
 
 
-def require_browser() -> None:
-    reason = unavailable()
-    if reason is not None:
-        pytest.fail(f"{reason}. Browser tests run everywhere, CI included: `bash .ci/run` "
-                    "installs Chromium, Java and the npm test tools, then runs them.")
-
-
 @pytest.fixture(scope="module")
 def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("present")
@@ -68,13 +60,6 @@ def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     (root / "decks/2026-11-23.yaml").write_text(textwrap.dedent(DECK), encoding="utf-8")
     assert main(["build", "-C", str(root), "--no-cache"]) == 0
     return (root / "site/2026-11-23/index.html").as_uri()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_browser()
-    with chromium() as b:
-        yield b
 
 
 class Pages:

@@ -375,10 +375,9 @@ def test_first_build_broken_then_fixed(tmp_path: Path) -> None:
 
 
 def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) -> None:
-    from browser import chromium, unavailable
+    from browser import chromium, require
 
-    if (why := unavailable()) is not None:
-        pytest.skip(why)
+    require()
     with chromium() as browser:
         page = browser.new_page()
         page.goto(f"{live.preview.url}2026-11-23/#live-reload")  # slide 3
@@ -416,12 +415,11 @@ def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) ->
 
 
 def test_browser_restyles_in_place_and_reloads_on_new_slides(live: Live) -> None:
-    from browser import chromium, unavailable
+    from browser import chromium, require
 
     from demodeck.theme import builtin_dir
 
-    if (why := unavailable()) is not None:
-        pytest.skip(why)
+    require()
     with chromium() as browser:
         page = browser.new_page()
         page.goto(f"{live.preview.url}2026-11-23/#error-overlay")
