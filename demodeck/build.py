@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,7 +45,6 @@ class BuildResult:
     pages: int
     seconds: float
     rendered: int = 0  # deck pages rendered this time (the rest came from the cache)
-    warnings: tuple[Problem, ...] = field(default=())
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
     def summary(self) -> str:

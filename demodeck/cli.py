@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +21,14 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _project(args: argparse.Namespace) -> Path:
     return Path(args.project).absolute()
+
+
+def _deck_date(args: argparse.Namespace) -> str | None:
+    """The DECK argument of export/pdf (a date, or a deck file or folder) as a date."""
+    if not args.deck:
+        return None
+    name = Path(args.deck).name
+    return re.sub(r"\.ya?ml$", "", name, flags=re.IGNORECASE)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -85,9 +94,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
 
     site = load_config(_project(args))
-    date_text = Path(args.deck).name.removesuffix(".yaml").removesuffix(".yml") \
-        if args.deck else None
-    deck, data = export_deck(site, date_text)
+    deck, data = export_deck(site, _deck_date(args))
     out = Path(args.output or f"{deck.slug}.html")
     out.write_bytes(data)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
@@ -99,9 +106,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     from demodeck.pdf import deck_pdf
 
     site = load_config(_project(args))
-    date_text = Path(args.deck).name.removesuffix(".yaml").removesuffix(".yml") \
-        if args.deck else None
-    result = deck_pdf(site, date_text, out=Path(args.out) if args.out else None,
+    result = deck_pdf(site, _deck_date(args), out=Path(args.out) if args.out else None,
                       chromium=args.chromium)
     slides = len(result.deck.slides)
     print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "

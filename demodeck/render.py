@@ -157,11 +157,11 @@ class Renderer:
             raise RetroMissing(markers)
         return Page(path, html.encode())
 
-    def archive_render(self, template: str, path: str, everyone: tuple[people.Profile, ...],
+    def archive_render(self, template: str, path: str, slugs: dict[str, str],
                        **context: Any) -> Page:
-        """An archive page: these may link to people pages (deck pages may not, so that a
-        deck's cached page never depends on who else demoed)."""
-        slugs = {p.key: p.slug for p in everyone}
+        """An archive page: these may link to people pages through ``slugs`` (person key →
+        page slug). Deck pages may not, so that a deck's cached page never depends on who
+        else demoed."""
         root = relative_root(path)
 
         def person_url(person: Any) -> str:
@@ -170,23 +170,8 @@ class Renderer:
         return Page(path, self.render(template, path, person_url=person_url,
                                       canonical=self.canonical(path), **context).encode())
 
-    def index_page(self, decks: Iterable[Deck]) -> Page:
-        decks = tuple(decks)
-        return self.archive_render("index.html", "index.html", people.profiles(decks),
-                                   decks=decks)
-
-    def people_pages(self, decks: list[Deck]) -> list[Page]:
-        everyone = people.profiles(decks)
-        pages = [self.archive_render("people.html", "people/index.html", everyone,
-                                     people=everyone)]
-        for profile in everyone:
-            path = f"people/{profile.slug}/index.html"
-            pages.append(self.archive_render("person.html", path, everyone, profile=profile))
-        return pages
-
-    def metrics_page(self, decks: list[Deck]) -> Page:
+    def metrics_page(self, series: tuple[metrics.Series, ...]) -> Page:
         path = "metrics/index.html"
-        series = metrics.all_series(decks[::-1])
         return Page(path, self.render("metrics.html", path, series=series,
                                       canonical=self.canonical(path)).encode())
 
@@ -252,9 +237,9 @@ def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
     series = metrics.all_series(decks[::-1])
     jobs = [
         ArchiveJob("index.html", f"index:{every_deck}", lambda: renderer.archive_render(
-            "index.html", "index.html", everyone, decks=tuple(decks))),
+            "index.html", "index.html", slugs, decks=tuple(decks))),
         ArchiveJob("metrics/index.html", f"metrics:{series!r}",
-                   lambda: renderer.metrics_page(decks)),
+                   lambda: renderer.metrics_page(series)),
         ArchiveJob("feed.xml", f"feed:{_deck_ids(decks[:FEED_DECKS])}",
                    lambda: renderer.feed(decks)),
     ]
@@ -262,7 +247,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
                      _person_shown(renderer, p.avatar or p.latest)) for p in everyone])
     jobs.append(ArchiveJob("people/index.html", f"people:{summary if precise else every_deck}",
                            lambda: renderer.archive_render("people.html", "people/index.html",
-                                                           everyone, people=everyone)))
+                                                           slugs, people=everyone)))
     for profile in everyone:
         path = f"people/{profile.slug}/index.html"
         if precise:
@@ -273,7 +258,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
         else:
             key = f"person:{slugs!r}:{profile.key}:{_deck_ids(a.deck for a in profile.appearances)}"
         jobs.append(ArchiveJob(path, key, partial(renderer.archive_render, "person.html", path,
-                                                  everyone, profile=profile)))
+                                                  slugs, profile=profile)))
     return jobs
 
 

@@ -386,9 +386,3 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
         digest=deck.digest,
     )
 
-
-def validate_decks(sources: list[DeckSource], site: model.SiteConfig,
-                   problems: list[Problem]) -> list[model.Deck]:
-    """Validate every deck; returns them newest first (those with problems left out)."""
-    decks = [d for s in sources if (d := validate_deck(s, site, problems)) is not None]
-    return sorted(decks, key=lambda d: d.date, reverse=True)

@@ -112,10 +112,3 @@ def _umask() -> int:
     os.umask(mask)
     return mask
 
-
-def remove_stale_temp(out: Path) -> None:
-    """Remove temp folders left by a build that was killed (not just interrupted)."""
-    for prefix in (f".{out.name}.new-", f".{out.name}.old-"):
-        for stale in out.parent.glob(prefix + "*"):
-            with contextlib.suppress(OSError):
-                shutil.rmtree(stale)

@@ -179,3 +179,14 @@ def test_debug_shows_traceback(project: Project) -> None:
     assert result.code == 1
     assert "Traceback (most recent call last)" in result.err
     assert "demodeck.errors.BuildError: decks/2026-11-23.yaml:1:8: demos:" in result.err
+
+
+@pytest.mark.parametrize("deck", ["2026-11-23", "decks/2026-11-23.yaml", "2026-11-23.YAML",
+                                  "decks/2026-11-23/"])
+def test_export_takes_a_date_or_a_deck_path(project: Project, capsys: Cap, tmp_path: Path,
+                                            deck: str) -> None:
+    out = tmp_path / "one.html"
+    result = project.run("export", deck, "-o", str(out), capsys=capsys)
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"wrote {out} (")
+    assert "Search v2" in out.read_text()
