@@ -50,9 +50,9 @@ STAGES = (
     ("discover + read deck files", r"demodeck/load\.py:discover$"),
     ("  YAML parse (parse_yaml)", r"demodeck/load\.py:parse_yaml$"),
     ("  of which yaml.compose (libyaml)", r"yaml/__init__\.py:compose$"),
-    ("validate decks (check_decks)", r"demodeck/build\.py:check_decks$"),
+    ("validate decks (check_decks)", r"demodeck/pipeline\.py:check_decks$"),
     ("  validate_deck", r"demodeck/validate\.py:validate_deck$"),
-    ("render (render_site)", r"demodeck/build\.py:render_site$"),
+    ("render (render_site)", r"demodeck/pipeline\.py:render_site$"),
     ("  deck pages (Renderer.deck_page)", r"demodeck/render\.py:deck_page$"),
     ("  archive pages (Renderer.archive_render)", r"demodeck/render\.py:archive_render$"),
     ("  Markdown block (render_block)", r"demodeck/markdown\.py:render_block$"),
@@ -73,16 +73,16 @@ def _edit(deck: Path, line: str) -> None:
 # indentation shows nesting. Names that do not exist (the code moves on) are skipped.
 TIMED = (
     ("demodeck.cache", "BuildCache._load", "cache load"),
-    ("demodeck.build", "check_decks", "load + validate (check_decks)"),
+    ("demodeck.pipeline", "check_decks", "load + validate (check_decks)"),
     ("demodeck.load", "discover", "  find + read deck files (discover)"),
     ("demodeck.load", "parse_yaml", "  YAML parse, with line marks (parse_yaml)"),
     ("demodeck.validate", "validate_deck", "  validate_deck (includes parse_yaml)"),
-    ("demodeck.build", "render_site", "render (render_site)"),
+    ("demodeck.pipeline", "render_site", "render (render_site)"),
     ("demodeck.render", "Renderer.deck_page", "  deck pages"),
     ("demodeck.markdown", "render_block", "    Markdown blocks"),
     ("demodeck.markdown", "render_inline", "    Markdown inline"),
     ("demodeck.markdown", "_highlight", "    code highlighting (inside Markdown blocks)"),
-    ("demodeck.build", "_archive_pages", "  archive pages: index, people, metrics, feed"),
+    ("demodeck.pipeline", "_archive_pages", "  archive pages: index, people, metrics, feed"),
     ("demodeck.render", "Renderer.archive_render", "    index, people and person pages"),
     ("demodeck.render", "Renderer.metrics_page", "    metrics page"),
     ("demodeck.render", "Renderer.feed", "    feed"),
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # Pass 1: wall-clock timers around the pipeline's stages (little overhead).
         # Installed before any build, so the Markdown parser and filters see the wrappers.
-        import demodeck.build  # noqa: F401 - the CLI imports it lazily; the timers need it
+        import demodeck.pipeline  # noqa: F401 - the CLI imports it lazily; the timers need it
 
         timers.install()
         prepare("Edited for the timers.")

@@ -6,7 +6,11 @@ Two levels, because they go stale for different reasons:
   deck's files, the site settings and demodeck's version. The images it names are
   re-checked by (size, mtime) on every use.
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
-  deck, the other decks' data it shows, the templates, the settings).
+  deck, the other decks' data it shows, the templates, the settings). Only the
+  preview's in-memory cache holds pages: between CLI runs the previous output folder
+  is the store (:mod:`demodeck.build` keeps its files whose key did not change), so
+  ~45 MB of HTML is neither pickled nor held in memory twice.
+* ``parsed``: each page's links and ids, for the link check.
 
 On disk it is one pickle under ``.demodeck-cache/``, signed with a keyed BLAKE2
 hash whose key lives in the user's cache folder, outside the project: a cache
@@ -29,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from demodeck import __version__
-from demodeck.model import Deck
+from demodeck.model import Deck, SiteConfig
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
-_MAGIC = b"demodeck-cache-2\n"
+_MAGIC = b"demodeck-cache-3\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -47,6 +51,14 @@ def digest(*parts: str | bytes) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
+
+
+def settings_key(site: SiteConfig) -> str:
+    return digest(repr(site))
+
+
+def image_stamps(deck: Deck) -> tuple[ImageStamp, ...]:
+    return tuple(s for a in deck.assets if (s := stamp(a.source)) is not None)
 
 
 def stamp(path: Path) -> ImageStamp | None:
@@ -109,7 +121,8 @@ class BuildCache:
         return data
 
     def put_page(self, key: str, data: bytes) -> None:
-        self._ensure_loaded()
+        if self.path is not None:
+            return  # on disk, the output folder keeps pages (see the module docstring)
         self.pages[key] = data
         self._used_pages.add(key)
         self._dirty = True
@@ -147,7 +160,7 @@ class BuildCache:
         if self.path is None or not self._dirty:
             return
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
-            body = pickle.dumps((self.models, self.pages, self.parsed),
+            body = pickle.dumps((self.models, self.parsed),
                                 protocol=pickle.HIGHEST_PROTOCOL)
             write_signed(self.path, body)
             self._dirty = False
@@ -158,11 +171,11 @@ class BuildCache:
         if body is None:
             return  # missing, or not written by this user's demodeck: never unpickle it
         try:
-            models, pages, parsed = pickle.loads(body)
+            models, parsed = pickle.loads(body)
         except Exception:  # signed but unreadable (a class changed shape): start over
             return
-        if isinstance(models, dict) and isinstance(pages, dict) and isinstance(parsed, dict):
-            self.models, self.pages, self.parsed = models, pages, parsed
+        if isinstance(models, dict) and isinstance(parsed, dict):
+            self.models, self.parsed = models, parsed
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 

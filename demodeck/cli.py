@@ -55,8 +55,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from demodeck import overflow
-    from demodeck.build import check_decks
     from demodeck.config import load_config
+    from demodeck.pipeline import check_decks
 
     site = load_config(_project(args))
     decks = check_decks(site)
@@ -71,9 +71,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from demodeck.build import build, default_jobs
+    from demodeck.build import build
     from demodeck.cache import BuildCache
     from demodeck.config import load_config
+    from demodeck.pool import default_jobs
 
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
     cache = None if args.no_cache else BuildCache.for_project(site.root)
@@ -90,8 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from demodeck.build import export_deck
     from demodeck.config import load_config
+    from demodeck.pipeline import export_deck
 
     site = load_config(_project(args))
     deck, data = export_deck(site, _deck_date(args))

@@ -3,8 +3,9 @@
 Runs on the pages in memory: for each HTML page, every relative ``href``/``src``
 must name a page or file of the site, and a ``#fragment`` on it must name an
 ``id`` in that page. External links (with a scheme) are not fetched. Parsing a
-page is the slow part, so its result (links and ids) is cached by the page's
-bytes: a rebuild only parses the pages that changed.
+page is the slow part, so its result (links and ids) is cached by the page's key
+(what it was rendered from) or, lacking one, its bytes: a rebuild only parses
+the pages that changed, and never reads the files it kept from the last build.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import unquote
 
 from demodeck.cache import BuildCache
 from demodeck.errors import Problem
-from demodeck.render import Page
+from demodeck.render import Output
 
 _URL_ATTR = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ID_ATTR = re.compile(rb"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -42,13 +43,13 @@ def parse(data: bytes) -> Parsed:
     return tuple(urls), ids
 
 
-def check_links(pages: Iterable[Page], *, cache: BuildCache | None = None,
+def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
                 output_name: str = "site") -> list[Problem]:
     files = {p.path: p for p in pages}
     parsed: dict[str, Parsed] = {}
     for path, page in files.items():
         if path.endswith(".html"):
-            parsed[path] = _parse_cached(page.data, cache)
+            parsed[path] = _parse_cached(page, cache)
     problems: list[Problem] = []
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
     for path in sorted(parsed):
@@ -61,13 +62,14 @@ def check_links(pages: Iterable[Page], *, cache: BuildCache | None = None,
     return problems
 
 
-def _parse_cached(data: bytes, cache: BuildCache | None) -> Parsed:
+def _parse_cached(page: Output, cache: BuildCache | None) -> Parsed:
     if cache is None:
-        return parse(data)
-    key = hashlib.blake2b(data, digest_size=20).hexdigest()
+        return parse(page.data)
+    key = (f"key:{page.key}" if page.key
+           else hashlib.blake2b(page.data, digest_size=20).hexdigest())
     found: Parsed | None = cache.get_parsed(key)
     if found is None:
-        found = parse(data)
+        found = parse(page.data)
         cache.put_parsed(key, found)
     return found
 
@@ -90,7 +92,7 @@ def _resolve(folder: str, path: str) -> str | None:
     return joined
 
 
-def _check(folder: str, page: str, url: str, files: dict[str, Page],
+def _check(folder: str, page: str, url: str, files: dict[str, Output],
            parsed: dict[str, Parsed], memo: dict[tuple[str, str], str | None]) -> str | None:
     if url.startswith("/"):
         return "root-relative links break when the site is served from a sub-path"
@@ -105,7 +107,7 @@ def _check(folder: str, page: str, url: str, files: dict[str, Page],
     return memo[key]
 
 
-def _missing(target: str, fragment: str, files: dict[str, Page],
+def _missing(target: str, fragment: str, files: dict[str, Output],
              parsed: dict[str, Parsed]) -> str | None:
     if target not in files:
         return f"no file {target} in the site"

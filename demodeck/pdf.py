@@ -17,9 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from demodeck.build import export_deck
 from demodeck.errors import DemodeckError, UsageError
 from demodeck.model import Deck, SiteConfig
+from demodeck.pipeline import export_deck
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120.0  # seconds; a deck prints in one or two

@@ -35,10 +35,29 @@ RETRO_MARKER = re.compile(r"""data-slide\s*=\s*["']?retro(?=["'\s>/])""")
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One output file: a path relative to the site root and its bytes."""
+    """One output file: a path relative to the site root and its bytes. ``key`` names
+    everything it was made from, when known: a later build with the same key keeps it."""
 
     path: str
     data: bytes
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A file the previous build wrote that is still right (same key, untouched since):
+    the write stage links it into the new site instead of rendering and writing it again."""
+
+    path: str
+    source: Path  # the file in the current output folder
+    key: str
+
+    @property
+    def data(self) -> bytes:
+        return self.source.read_bytes()
+
+
+Output = Page | Kept
 
 
 def hashed_name(name: str, data: bytes) -> str:

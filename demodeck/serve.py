@@ -39,11 +39,11 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import unquote
 
-from demodeck.build import check_decks, render_site
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, DemodeckError, UsageError
 from demodeck.model import SiteConfig
+from demodeck.pipeline import check_decks, render_site
 from demodeck.watch import Batch, Debouncer, Layout, Watcher
 
 DEFAULT_HOST = "127.0.0.1"

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+from demodeck import cache
+from demodeck.model import SiteConfig
+
+if TYPE_CHECKING:  # Jinja is imported when a page is rendered, not for the no-change check
+    import jinja2
 
 THEME_PREFIX = "!theme"
 
@@ -31,6 +36,8 @@ def user_dir(project_root: Path) -> Path:
 
 
 def loader(project_root: Path) -> jinja2.BaseLoader:
+    import jinja2
+
     builtin = jinja2.FileSystemLoader(builtin_dir())
     loaders: list[jinja2.BaseLoader] = []
     if user_dir(project_root).is_dir():
@@ -66,3 +73,11 @@ def template_files(project_root: Path) -> list[Path]:
         if base.is_dir():
             out.extend(p for p in sorted(base.rglob("*")) if p.is_file())
     return out
+
+
+def key(site: SiteConfig) -> str:
+    """Everything besides the decks that shapes a page: templates, statics, settings."""
+    parts: list[str | bytes] = [cache.settings_key(site)]
+    for path in template_files(site.root):
+        parts += [path.as_posix(), path.read_bytes()]
+    return cache.digest(*parts)

@@ -4,7 +4,10 @@ Pages are written to a fresh sibling folder which then replaces the output
 folder in two renames; if anything fails before the swap the previous site is
 untouched and the temporary folder is removed. Ctrl-C is held back during the
 swap itself (milliseconds), so no interruption can leave the output folder
-missing or an old copy aside. A folder that demodeck did not make is never
+missing or an old copy aside. A file the previous build wrote and this one kept
+(:class:`~demodeck.render.Kept`) is hard-linked into the new folder, not copied:
+rebuilding a large archive after a small edit writes only what changed. A folder
+that demodeck did not make is never
 replaced: the marker file tells ours apart. A write the system refuses (no
 permission, a full disk) is a :class:`UsageError` that says so, not a crash.
 """
@@ -21,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from demodeck.errors import UsageError
-from demodeck.render import Page
+from demodeck.render import Kept, Output
 
 MARKER = ".demodeck-site"
 
@@ -35,7 +38,7 @@ def check_replaceable(out: Path) -> None:
                          "refusing to replace it (empty it or choose another --out)")
 
 
-def write_site(out: Path, pages: Iterable[Page]) -> None:
+def write_site(out: Path, pages: Iterable[Output]) -> None:
     """Write ``pages`` under ``out``, replacing its previous contents in one swap."""
     out = out.absolute()
     check_replaceable(out)
@@ -61,7 +64,7 @@ def _cannot_write(out: Path, exc: OSError) -> UsageError:
                       "the previous site is unchanged")
 
 
-def _write_all(tmp: Path, pages: Iterable[Page]) -> None:
+def _write_all(tmp: Path, pages: Iterable[Output]) -> None:
     made: set[Path] = {tmp}
     for page in pages:
         rel = PurePosixPath(page.path)
@@ -71,7 +74,19 @@ def _write_all(tmp: Path, pages: Iterable[Page]) -> None:
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        target.write_bytes(page.data)
+        if isinstance(page, Kept):
+            _link(page.source, target)
+        else:
+            target.write_bytes(page.data)
+
+
+def _link(source: Path, target: Path) -> None:
+    """Share the previous build's file (the old folder is removed after the swap, so the
+    data has one name again); copy where the file system has no hard links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from demodeck.build import export_deck
 from demodeck.cli import main
 from demodeck.config import load_config
+from demodeck.pipeline import export_deck
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "tests" / "node_modules"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from demodeck.build import check_decks
 from demodeck.cli import main
 from demodeck.config import load_config
+from demodeck.pipeline import check_decks
 from tests.conftest import REPO
 
 EXAMPLE = "2026-11-23"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from demodeck import build as build_mod
+from demodeck import pool
 from demodeck import write as write_mod
 from demodeck.build import build
 from demodeck.config import load_config
@@ -498,8 +498,8 @@ def _worker_ignores_sigint(_state: object, _index: int) -> bool:
 
 def test_parallel_build_workers_leave_ctrl_c_to_the_parent(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_mod, "PARALLEL_MIN", 1)
-    assert all(build_mod.parallel_map(_worker_ignores_sigint, None, 4, jobs=2))
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+    assert all(pool.parallel_map(_worker_ignores_sigint, None, 4, jobs=2))
 
 
 _AT_FORK: Path | None = None  # where the hook below records, while a test wants it
@@ -519,10 +519,10 @@ os.register_at_fork(after_in_child=_record_sigint_at_fork)
 def test_parallel_build_workers_are_shielded_from_ctrl_c_from_birth(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     global _AT_FORK
-    monkeypatch.setattr(build_mod, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
     _AT_FORK = tmp_path / "at-fork"
     try:
-        build_mod.parallel_map(_worker_ignores_sigint, None, 4, jobs=2)
+        pool.parallel_map(_worker_ignores_sigint, None, 4, jobs=2)
     finally:
         _AT_FORK = None
     births = [int(line) for line in (tmp_path / "at-fork").read_text().split()]

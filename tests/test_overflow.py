@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from demodeck import overflow
-from demodeck.build import check_decks
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.model import Demo, Person
+from demodeck.pipeline import check_decks
 from tests.conftest import Project
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,9 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demodeck import model, people
-from demodeck.build import build, check_decks, render_site
+from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
+from demodeck.pipeline import check_decks, render_site
 from tests.conftest import MINIMAL_DECK, REPO
 from tests.test_hostile_xss import norm, q
 

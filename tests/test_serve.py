@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from demodeck.build import build, check_decks
+from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
+from demodeck.pipeline import check_decks
 from demodeck.serve import (
     SCRIPT,
     Console,

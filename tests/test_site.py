@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from demodeck import build as build_mod
+from demodeck import pipeline, pool
 from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -75,7 +75,7 @@ def test_retro_slide_gathers_every_could_be_better(project: Project, capsys: Cap
 def test_example_decks_build_with_complete_retros(tmp_path: Path) -> None:
     site = load_config(REPO, output_dir=str(tmp_path / "site"))
     result = build(site)
-    decks = build_mod.check_decks(site)
+    decks = pipeline.check_decks(site)
     assert result.decks == len(decks) >= 3
     for deck in decks:
         page = soup((tmp_path / "site" / deck.slug / "index.html").read_text())
@@ -230,19 +230,54 @@ def test_cold_warm_and_parallel_builds_are_byte_identical(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     site = load_config(REPO, output_dir=str(tmp_path / "serial"))
     build(site, jobs=1)
-    monkeypatch.setattr(build_mod, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
     build(site, out=tmp_path / "parallel", jobs=2)
     cache = BuildCache(tmp_path / "cache.pickle")
     cold = build(site, out=tmp_path / "cold", cache=cache, jobs=2)
-    cache.save()
-    warm_cache = BuildCache(tmp_path / "cache.pickle")
-    warm_cache._ensure_loaded()
-    warm = build(site, out=tmp_path / "warm", cache=warm_cache, jobs=2)
-    assert cold.rendered == cold.decks and warm.rendered == 0
+    assert cold.rendered == cold.decks
+    (tmp_path / "warm").mkdir()  # the same cache, another folder: models reused, pages made
+    warm = build(site, out=tmp_path / "warm", cache=BuildCache(tmp_path / "cache.pickle"), jobs=2)
+    assert warm.rendered == warm.decks and not warm.up_to_date
+    again = build(site, out=tmp_path / "warm", cache=BuildCache(tmp_path / "cache.pickle"))
+    assert again.up_to_date and again.rendered == 0
     serial = tree(tmp_path / "serial")
     assert len(serial) > 10
     for other in ("parallel", "cold", "warm"):
         assert tree(tmp_path / other) == serial, other
+
+
+def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path) -> None:
+    """After an edit, a rebuild renders only what the edit touched, hard-links every other
+    file from the previous output, and the result is byte-identical to a cold build."""
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    first = build(site, cache=BuildCache(cache_file))
+    inodes = {path: (out / path).stat().st_ino for path in tree(out)}
+    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    text = deck.read_text()
+    deck.write_text(text.replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    second = build(site, cache=BuildCache(cache_file))
+    assert (first.rendered, second.rendered) == (first.decks, 1)
+    moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
+    assert moved == {"2026-11-09/index.html", "feed.xml", ".demodeck-site"}  # the feed quotes it
+    assert "Edited today." in (out / "2026-11-09/index.html").read_text()
+    build(site, out=tmp_path / "cold")
+    assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_an_output_file_changed_by_hand_is_made_again(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    index = out / "index.html"
+    good = index.read_bytes()
+    index.write_bytes(good.replace(b"<title>", b"<title>HACKED "))
+    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    build(site, cache=BuildCache(cache_file))
+    assert index.read_bytes() == good
 
 
 def test_one_changed_deck_renders_only_that_deck(project: Project, tmp_path: Path) -> None:

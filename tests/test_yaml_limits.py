@@ -167,7 +167,7 @@ def test_50_mb_deck_is_refused_unread(project: Project) -> None:
         f.truncate(50 * 1024 * 1024)
     child = textwrap.dedent(f"""\
         import resource, sys, time
-        from demodeck.build import check_decks
+        from demodeck.pipeline import check_decks
         from demodeck.config import load_config
         from demodeck.errors import BuildError
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

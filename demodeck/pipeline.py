@@ -1,0 +1,214 @@
+"""The whole site in memory: every deck loaded and validated, every page rendered.
+
+Stages 1–3 (load → validate → render) for all decks at once, spread over a process
+pool when there is enough work to pay for the fork. Nothing here touches the output
+folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
+it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
+bytes did not change, a page whose inputs did not change) is skipped, and a page the
+previous build wrote with the same key is kept as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from demodeck import cache as cache_mod
+from demodeck import export, linkcheck, load, render, theme, validate
+from demodeck.cache import BuildCache
+from demodeck.errors import BuildError, Problem, UsageError
+from demodeck.load import DeckSource
+from demodeck.model import Deck, SiteConfig
+from demodeck.pool import parallel_map
+from demodeck.render import Kept, Output, Page, Renderer
+
+
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig],
+                  index: int) -> tuple[Deck | None, list[Problem]]:
+    sources, site = state
+    problems: list[Problem] = []
+    return validate.validate_deck(sources[index], site, problems), problems
+
+
+Discovered = tuple[list[DeckSource], list[Problem]]
+
+
+def discover(site: SiteConfig) -> Discovered:
+    return load.discover(site.root.resolve(), site.decks_path)
+
+
+def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
+                discovered: Discovered | None = None) -> list[Deck]:
+    """Load and validate every deck (newest first); raises BuildError with all problems."""
+    sources, found = discovered if discovered is not None else discover(site)
+    problems = list(found)
+    settings = cache_mod.settings_key(site)
+    decks: list[Deck] = []
+    misses: list[tuple[str, DeckSource]] = []
+    for source in sources:
+        key = cache_mod.digest(settings, source.digest)
+        hit = cache.get_deck(key) if cache is not None else None
+        if hit is None:
+            misses.append((key, source))
+        else:
+            decks.append(hit)
+    results = parallel_map(_validate_one, ([s for _, s in misses], site), len(misses), jobs)
+    for (key, _), (deck, found) in zip(misses, results, strict=True):
+        problems.extend(found)
+        if deck is not None:
+            decks.append(deck)
+            if cache is not None:
+                cache.put_deck(key, deck, cache_mod.image_stamps(deck))
+    if not sources and not problems:
+        problems.append(Problem(site.decks_dir, 0, 0,
+                                "no decks found; create one with `demodeck new`"))
+    if problems:
+        raise BuildError(problems)
+    return sorted(decks, key=lambda d: d.date, reverse=True)
+
+
+# -- render ----------------------------------------------------------------------------------
+
+RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext], bool]
+Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
+
+
+def _render_one(state: RenderState, index: int) -> bytes | Problem:
+    renderer, decks, contexts, standalone = state
+    try:
+        return renderer.deck_page(decks[index], contexts[index], standalone=standalone).data
+    except (jinja2.TemplateError, render.RetroMissing) as exc:
+        return render.template_problem(renderer.site, exc)
+
+
+@dataclass
+class Rendered:
+    pages: list[Output]
+    fresh: int  # deck pages rendered (not from the cache)
+
+
+def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
+    """The page made from ``key`` without rendering it: the last build's file, or the
+    preview's in-memory copy."""
+    prior = reusable.get(path)
+    if prior is not None and prior[0] == key:
+        return Kept(path, prior[1], key)
+    data = cache.get_page(key) if cache is not None else None
+    return Page(path, data, key) if data is not None else None
+
+
+def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
+                jobs: int = 1, self_contained: bool = False,
+                reusable: Reusable | None = None) -> Rendered:
+    """Every page, asset and image of the site, in memory; raises BuildError on problems.
+
+    ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
+    pages leave out links to the rest of the site, so each works as a single file.
+    ``reusable``: files of the previous build that may be kept when their key matches.
+    """
+    reusable = reusable or {}
+    try:
+        renderer = Renderer(site)
+        for deck in decks:  # hashed image names are part of each page's key
+            for asset in deck.assets:
+                renderer.image_page(asset)
+        base = cache_mod.digest(theme.key(site), str(self_contained))
+    except (jinja2.TemplateError, OSError) as exc:
+        raise BuildError([render.template_problem(site, exc)]) from exc
+    paths = [f"{deck.slug}/index.html" for deck in decks]
+    keys = [cache_mod.digest(base, deck.digest, render.context_key(decks, i),
+                             *(renderer.image_page(a).path for a in deck.assets))
+            for i, deck in enumerate(decks)]
+    done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
+    todo = [i for i, page in enumerate(done) if page is None]
+    state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
+             self_contained)
+    problems: list[Problem] = []
+    archive: list[Output] = []
+
+    def render_archive() -> None:  # in this process, while workers render the decks
+        try:
+            archive.extend(_archive_pages(renderer, decks, base, cache, reusable,
+                                          self_contained))
+        except jinja2.TemplateError as exc:
+            problems.append(render.template_problem(site, exc))
+
+    results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
+    for i, result in zip(todo, results, strict=True):
+        if isinstance(result, Problem):
+            if result not in problems:
+                problems.append(result)
+            continue
+        page = Page(paths[i], result, keys[i])
+        done[i] = page = _inline(page, renderer) if self_contained else page
+        if cache is not None:
+            cache.put_page(keys[i], page.data)
+    if problems:
+        raise BuildError(problems)
+    files = [_asset(page, reusable) for page in (*renderer.statics.values(),
+                                                 *renderer.images.values())]
+    everything = [*(p for p in done if p is not None), *archive, *files]
+    broken = linkcheck.check_links(everything, cache=cache)
+    if broken:
+        raise BuildError(broken)
+    return Rendered(everything, len(todo))
+
+
+def _asset(page: Page, reusable: Reusable) -> Output:
+    """Theme files and images carry their content's hash in their name: that is the key."""
+    prior = reusable.get(page.path)
+    return Kept(page.path, prior[1], page.path) if prior and prior[0] == page.path \
+        else Page(page.path, page.data, page.path)
+
+
+def _archive_pages(renderer: Renderer, decks: list[Deck], base: str, cache: BuildCache | None,
+                   reusable: Reusable, self_contained: bool) -> list[Output]:
+    images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
+    pages: list[Output] = []
+    for job in render.archive_jobs(renderer, decks):
+        key = cache_mod.digest(base, job.path, job.key, *images)
+        page = _reuse(job.path, key, reusable, cache)
+        if page is None:
+            page = Page(job.path, job.make().data, key)
+            if self_contained:
+                page = _inline(page, renderer)
+            if cache is not None:
+                cache.put_page(key, page.data)
+        pages.append(page)
+    return pages
+
+
+def _inline(page: Page, renderer: Renderer) -> Page:
+    """The page with its CSS, JS and images inline (``build --self-contained``)."""
+    if not page.path.endswith(".html"):
+        return page
+    files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
+    return Page(page.path, export.inline_page(page.data.decode(), page.path, files).encode(),
+                page.key)
+
+
+def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
+    """One deck as a single self-contained HTML file (the newest when no date is given)."""
+    decks = check_decks(site)
+    if date_text is None:
+        index = 0
+    else:
+        slugs = [d.slug for d in decks]
+        if date_text not in slugs:
+            raise UsageError(f"no deck dated {date_text}; decks: {', '.join(slugs[:8])}"
+                             + (" ..." if len(slugs) > 8 else ""))
+        index = slugs.index(date_text)
+    renderer = Renderer(site)
+    deck = decks[index]
+    context = render.deck_context(decks, index)
+    try:
+        page = renderer.deck_page(deck, context, standalone=True)
+    except (jinja2.TemplateError, render.RetroMissing) as exc:
+        raise BuildError([render.template_problem(site, exc)]) from exc
+    files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
+    return deck, export.inline_page(page.data.decode(), page.path, files).encode()
+
+
