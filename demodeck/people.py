@@ -56,9 +56,13 @@ def profiles(decks_newest_first: Sequence[Deck]) -> tuple[Profile, ...]:
     found: dict[str, list[Appearance]] = {}
     for deck in decks_newest_first:
         for demo in deck.demos:
-            for person in demo.people:
-                others = tuple(p for p in demo.people if p.key != person.key)
-                found.setdefault(person.key, []).append(Appearance(deck, demo, person, others))
+            everyone = demo.people
+            keys = [p.key for p in everyone]
+            unique = len(set(keys)) == len(keys)  # the same person listed twice is rare
+            for i, (person, key) in enumerate(zip(everyone, keys, strict=True)):
+                others = (everyone[:i] + everyone[i + 1:] if unique
+                          else tuple(p for p, k in zip(everyone, keys, strict=True) if k != key))
+                found.setdefault(key, []).append(Appearance(deck, demo, person, others))
     slugs = _slugs(sorted(found))
     people = [Profile(key, slugs[key], apps[0].person.name, tuple(apps))
               for key, apps in found.items()]

@@ -239,18 +239,24 @@ def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
 
     With the built-in archive templates a key holds just the fields the page shows
     (editing a demo's "why" re-renders no archive page); when a project overrides any of
-    them, a key names the whole content of every deck the page covers."""
+    them, a key names the whole content of every deck the page covers. Computed on every
+    build for a whole archive, so each demo's part is written out once and reused."""
     everyone = people.profiles(decks)
     slugs = {p.key: p.slug for p in everyone}
     user = theme.user_dir(renderer.site.root)
     precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
-    demos: dict[int, tuple[Any, ...]] = {}
+    demo_texts: dict[int, str] = {}
+
+    def demo_text(demo: Demo) -> str:
+        text = demo_texts.get(id(demo))
+        if text is None:
+            text = demo_texts[id(demo)] = repr(_demo_shown(renderer, demo))
+        return text
 
     def shown(deck: Deck) -> str:
         if not precise:
             return deck.digest
-        return repr((deck.slug, deck.title, [demos.setdefault(id(d), _demo_shown(renderer, d))
-                                             for d in deck.demos]))
+        return repr((deck.slug, deck.title)) + "".join(demo_text(d) for d in deck.demos)
 
     every_deck = "|".join(shown(d) for d in decks)
     series = metrics.all_series(decks[::-1])
@@ -269,10 +275,10 @@ def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
                                                            slugs, people=everyone)))
     for profile in everyone:
         path = f"people/{profile.slug}/index.html"
-        if precise:
-            rows = repr([(a.deck.slug, demos.setdefault(id(a.demo), _demo_shown(renderer, a.demo)),
-                          a.person.role, [slugs[o.key] for o in a.others])
-                         for a in profile.appearances])
+        if precise:  # deck slugs and person slugs are [a-z0-9-]: safe between separators
+            rows = "".join(f"\n{a.deck.slug} {demo_text(a.demo)} {a.person.role!r} "
+                           f"{','.join(slugs[o.key] for o in a.others)}"
+                           for a in profile.appearances)
             key = f"person:{profile.slug}:{rows}"
         else:
             key = f"person:{slugs!r}:{profile.key}:{_deck_ids(a.deck for a in profile.appearances)}"

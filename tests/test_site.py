@@ -363,3 +363,30 @@ def test_archive_pages_follow_what_they_show(project: Project) -> None:
     (project.root / "templates/person.html").unlink()
     build(site, cache=cache)
     assert "Quicker checkout" in project.site("people/zoe-quinn/index.html")
+
+
+@pytest.mark.parametrize(("old", "new", "remade"), [
+    ("why: |\n", "why: |\n      Edited today.\n", set()),  # archive pages do not show it
+    ("title: Apple Pay and Google Pay at checkout", "title: Wallets at checkout",
+     {"index.html", "people/jose-ibanez/index.html", "people/mei-lin-tan/index.html",
+      "people/sofia-marquez/index.html"}),
+    # the index and the pages of everyone in that demo list its people with their roles
+    ("role: Search engineer", "role: Search lead",
+     {"index.html", "people/noa-levi/index.html", "people/tomasz-nowak/index.html"}),
+])
+def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
+        tmp_path: Path, old: str, new: str, remade: set[str]) -> None:
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    inodes = {path: (out / path).stat().st_ino for path in tree(out)}
+    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    assert old in deck.read_text()
+    deck.write_text(deck.read_text().replace(old, new, 1))
+    build(site, cache=BuildCache(cache_file))
+    moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
+    archive = {p for p in moved if not p.startswith(("2026-", "feed.xml", ".demodeck"))}
+    assert archive == remade
+    build(site, out=tmp_path / "cold")
+    assert tree(out) == tree(tmp_path / "cold")
