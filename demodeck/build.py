@@ -9,6 +9,7 @@ other build keeps every output file whose key did not change (see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -51,11 +52,18 @@ def _output_stamps(out: Path) -> Stamps:
     """What each output file looks like on disk. The inode tells a file replaced by another
     of the same size and time apart; a kept (hard-linked) file keeps its stamp."""
     stamps: Stamps = {}
-    for folder, _, names in os.walk(out):
-        for name in names:
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            stamps[os.path.relpath(path, out)] = [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    stamps[prefix + entry.name] = [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        walk(str(out), "")
     return stamps
 
 

@@ -14,7 +14,7 @@ import hashlib
 import html
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from demodeck.cache import BuildCache
@@ -44,11 +44,20 @@ def parse(data: bytes) -> Parsed:
 
 
 def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
+                known: Mapping[str, Parsed] | None = None,
                 output_name: str = "site") -> list[Problem]:
+    """Broken local links and fragments of ``pages``. ``known``: pages already parsed
+    (by the workers that rendered them), by path."""
     files = {p.path: p for p in pages}
     parsed: dict[str, Parsed] = {}
     for path, page in files.items():
-        if path.endswith(".html"):
+        if not path.endswith(".html"):
+            continue
+        if known is not None and path in known:
+            parsed[path] = known[path]
+            if cache is not None and page.key:
+                cache.put_parsed(f"key:{page.key}", known[path])
+        else:
             parsed[path] = _parse_cached(page, cache)
     problems: list[Problem] = []
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken

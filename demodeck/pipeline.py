@@ -76,12 +76,17 @@ RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext], bool
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
-def _render_one(state: RenderState, index: int) -> bytes | Problem:
-    renderer, decks, contexts, standalone = state
+def _render_one(state: RenderState, index: int) -> tuple[bytes, linkcheck.Parsed] | Problem:
+    """One deck page, final (inlined when self-contained), and the links and ids the link
+    check needs: parsing it here, in a worker, keeps that off the parent's serial path."""
+    renderer, decks, contexts, self_contained = state
     try:
-        return renderer.deck_page(decks[index], contexts[index], standalone=standalone).data
+        page = renderer.deck_page(decks[index], contexts[index], standalone=self_contained)
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         return render.template_problem(renderer.site, exc)
+    if self_contained:
+        page = _inline(page, renderer)
+    return page.data, linkcheck.parse(page.data)
 
 
 @dataclass
@@ -137,21 +142,22 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
             problems.append(render.template_problem(site, exc))
 
     results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
+    parsed: dict[str, linkcheck.Parsed] = {}
     for i, result in zip(todo, results, strict=True):
         if isinstance(result, Problem):
             if result not in problems:
                 problems.append(result)
             continue
-        page = Page(paths[i], result, keys[i])
-        done[i] = page = _inline(page, renderer) if self_contained else page
+        done[i] = Page(paths[i], result[0], keys[i])
+        parsed[paths[i]] = result[1]
         if cache is not None:
-            cache.put_page(keys[i], page.data)
+            cache.put_page(keys[i], result[0])
     if problems:
         raise BuildError(problems)
     files = [_asset(page, reusable) for page in (*renderer.statics.values(),
                                                  *renderer.images.values())]
     everything = [*(p for p in done if p is not None), *archive, *files]
-    broken = linkcheck.check_links(everything, cache=cache)
+    broken = linkcheck.check_links(everything, cache=cache, known=parsed)
     if broken:
         raise BuildError(broken)
     return Rendered(everything, len(todo))
