@@ -12,7 +12,12 @@ Two levels, because they go stale for different reasons:
   ~45 MB of HTML is neither pickled nor held in memory twice.
 * ``parsed``: each page's links and ids, for the link check.
 
-On disk it is one pickle under ``.demodeck-cache/``, signed with a keyed BLAKE2
+On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
+added since (``delta.pickle``): a build that changed one deck writes that deck's
+entries, not the whole archive's, and the two are merged into one again when the
+additions (or entries no longer used) pass a quarter of the whole. Entries are
+keyed by content, so a delta read over a newer base can never give a wrong value.
+Each file is signed with a keyed BLAKE2
 hash whose key lives in the user's cache folder, outside the project: a cache
 file that was committed, copied from another machine, tampered with, truncated
 or written by another version fails the check and is ignored, never unpickled.
@@ -37,6 +42,8 @@ from demodeck.model import Deck, SiteConfig
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
+_DELTA = "delta.pickle"
+COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
 _MAGIC = b"demodeck-cache-3\n"
 _SIG = 32
 
@@ -80,6 +87,9 @@ class BuildCache:
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
+    _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
+    _new_parsed: set[str] = field(default_factory=set)
+    _base_size: int = 0  # entries read from the base file
     _dirty: bool = False  # anything added or dropped since loading: save() has work to do
     _loaded: bool = False  # a cache on disk is read on first use
 
@@ -111,6 +121,7 @@ class BuildCache:
         self._ensure_loaded()
         self.models[key] = (deck, images)
         self._used_models.add(key)
+        self._new_models.add(key)
         self._dirty = True
 
     def get_page(self, key: str) -> bytes | None:
@@ -136,9 +147,11 @@ class BuildCache:
 
     def put_parsed(self, key: str, value: Any) -> None:
         self._ensure_loaded()
+        if key not in self.parsed:
+            self._new_parsed.add(key)
+            self._dirty = True
         self.parsed[key] = value
         self._used_parsed.add(key)
-        self._dirty = True
 
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
@@ -152,30 +165,42 @@ class BuildCache:
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
+        self._new_models &= self.models.keys()
+        self._new_parsed &= self.parsed.keys()
         if len(self.models) + len(self.pages) + len(self.parsed) != before:
             self._dirty = True
 
     def save(self) -> None:
+        """Write what this build added to the delta, or everything when it is time to."""
         self.prune()
         if self.path is None or not self._dirty:
             return
+        new = len(self._new_models) + len(self._new_parsed)
+        unused = self._base_size - (len(self.models) + len(self.parsed) - new)
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
-            body = pickle.dumps((self.models, self.parsed),
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            write_signed(self.path, body)
+            if not self._base_size or new + unused > COMPACT_AT * self._base_size:
+                write_signed(self.path, _dumps(self.models, self.parsed))
+                self.path.with_name(_DELTA).unlink(missing_ok=True)
+                self._base_size = len(self.models) + len(self.parsed)
+                self._new_models, self._new_parsed = set(), set()
+            elif new:
+                write_signed(self.path.with_name(_DELTA),
+                             _dumps({k: self.models[k] for k in self._new_models},
+                                    {k: self.parsed[k] for k in self._new_parsed}))
             self._dirty = False
 
     def _load(self) -> None:
         assert self.path is not None
-        body = read_signed(self.path)
-        if body is None:
-            return  # missing, or not written by this user's demodeck: never unpickle it
-        try:
-            models, parsed = pickle.loads(body)
-        except Exception:  # signed but unreadable (a class changed shape): start over
-            return
-        if isinstance(models, dict) and isinstance(parsed, dict):
-            self.models, self.parsed = models, parsed
+        base = _loads(self.path)
+        if base is None:
+            return  # missing, or not written by this user's demodeck: start over
+        self.models, self.parsed = base
+        self._base_size = len(self.models) + len(self.parsed)
+        delta = _loads(self.path.with_name(_DELTA))
+        if delta is not None:
+            self.models.update(delta[0])
+            self.parsed.update(delta[1])
+            self._new_models, self._new_parsed = set(delta[0]), set(delta[1])
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
@@ -198,6 +223,28 @@ class BuildCache:
         if path is not None:
             with contextlib.suppress(OSError):
                 write_signed(path, json.dumps(manifest, sort_keys=True).encode())
+
+
+Entries = tuple[dict[str, tuple[Deck, tuple[ImageStamp, ...]]], dict[str, Any]]
+
+
+def _dumps(models: dict[str, Any], parsed: dict[str, Any]) -> bytes:
+    return pickle.dumps((models, parsed), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _loads(path: Path) -> Entries | None:
+    """A cache file's (models, parsed), if this user's demodeck wrote it: never unpickle
+    anything else."""
+    body = read_signed(path)
+    if body is None:
+        return None
+    try:
+        models, parsed = pickle.loads(body)
+    except Exception:  # signed but unreadable (a class changed shape): start over
+        return None
+    if isinstance(models, dict) and isinstance(parsed, dict):
+        return models, parsed
+    return None
 
 
 def read_signed(path: Path) -> bytes | None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from demodeck import pipeline, pool
+from demodeck import cache as cache_mod
+from demodeck import pipeline, pool, validate
 from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -390,3 +391,38 @@ def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
     assert archive == remade
     build(site, out=tmp_path / "cold")
     assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    base, delta = tmp_path / "c" / "build.pickle", tmp_path / "c" / "delta.pickle"
+    build(site, cache=BuildCache(base))
+    first = base.read_bytes()
+    assert not delta.exists()
+    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit one.\n", 1))
+    build(site, cache=BuildCache(base))
+    assert base.read_bytes() == first and 0 < delta.stat().st_size < len(first) / 4
+
+    validated: list[object] = []
+    real = validate.validate_deck
+    monkeypatch.setattr(validate, "validate_deck",
+                        lambda *a, **k: validated.append(a) or real(*a, **k))
+    elsewhere = build(site, out=tmp_path / "elsewhere", cache=BuildCache(base))
+    assert validated == [] and elsewhere.decks == 3  # every model came from base + delta
+
+    # editing the same deck again replaces its entries in the delta: it does not grow
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit two.\n", 1))
+    size = delta.stat().st_size
+    build(site, cache=BuildCache(base))
+    assert base.read_bytes() == first and delta.stat().st_size < size * 1.5
+    # past COMPACT_AT of the whole, additions and unused entries are folded into the base
+    monkeypatch.setattr(cache_mod, "COMPACT_AT", 0.01)
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit three.\n", 1))
+    build(site, cache=BuildCache(base))
+    assert not delta.exists() and base.read_bytes() != first
+    validated.clear()
+    build(site, out=tmp_path / "again", cache=BuildCache(base))
+    assert validated == []
