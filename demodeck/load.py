@@ -113,8 +113,11 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
-    "tag:yaml.org,2002:str": yaml.constructor.SafeConstructor.construct_yaml_str,
+    _STR_TAG: yaml.constructor.SafeConstructor.construct_yaml_str,
     "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
@@ -122,6 +125,37 @@ _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode]
     "tag:yaml.org,2002:timestamp": yaml.constructor.SafeConstructor.construct_yaml_timestamp,
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+# PyYAML's implicit resolvers keyed by a plain scalar's first character ("" for an empty
+# one), each list already followed by the first-character-independent ones (None: there
+# are none today). Built once: PyYAML's own ``resolve`` concatenates two lists and checks
+# for path resolvers on every one of the ~400 scalars of a deck file.
+_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]  # (tag, regexp), tried in order
+_WILDCARD: _Resolvers = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
+_IMPLICIT: dict[str, _Resolvers] = {
+    first: tuple(resolvers) + _WILDCARD
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
+}
+
+
+class _ResolvingLoader(_Loader):
+    """The C loader, tagging nodes exactly as PyYAML's resolver does, only cheaper.
+
+    libyaml's composer calls ``resolve`` from Python once per node. A plain scalar whose
+    first character can start no implicit type (most text: "Keyboard-first uploads")
+    is a string at once; otherwise the same regular expressions decide, in the same
+    order. SafeLoader has no path resolvers, so the node kind alone decides the rest.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str | None,
+                implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0] and value is not None:  # plain, untagged
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
 def _short_tag(tag: str) -> str:
@@ -345,7 +379,7 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
             refused = _prescan(path, text)
             if refused is not None:
                 return None, [refused]
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_ResolvingLoader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, text, exc)]
     except RecursionError:  # the pure-Python composer, when PyYAML has no libyaml
