@@ -250,27 +250,134 @@ def _prescan(path: str, text: str) -> Problem | None:
     return None
 
 
-def _convert(node: yaml.Node, walk: _Walk, depth: int) -> Raw | None:
-    """Turn a composed YAML node into a Raw value; None means a problem was recorded.
+class _Fallback(Exception):
+    """The one-pass walk met an alias to a collection, or a limit: it cannot vouch for
+    the limits (or for where the message should point), so the caller measures first."""
 
-    :func:`_check_limits` has already bounded the expansion and the depth."""
-    mark = _mark(node)
-    if isinstance(node, yaml.ScalarNode):
-        return _convert_scalar(node, walk, mark)
-    if isinstance(node, yaml.SequenceNode):
-        if node.tag != "tag:yaml.org,2002:seq":
-            _bad_tag(node, walk, mark)
-            return None
-        items = [_convert(item, walk, depth + 1) for item in node.value]
-        if any(item is None for item in items):
-            return None
-        return RawSeq([i for i in items if i is not None], mark)
-    if isinstance(node, yaml.MappingNode):
-        if node.tag != "tag:yaml.org,2002:map":
-            _bad_tag(node, walk, mark)
-            return None
-        return _convert_map(node, walk, mark, depth)
-    return None  # pragma: no cover - the composer makes no other node kinds
+
+class _Converter:
+    """Turns a composed YAML node into a Raw tree; a value is None after a recorded problem.
+
+    Unless the document was ``measured`` by :func:`_check_limits` already, the walk keeps
+    the limits itself, which spares a deck file a second walk: it counts values (mapping
+    keys are not values) and depth as :func:`_check_limits` does, and raises
+    :class:`_Fallback` at the first value past MAX_NODES or MAX_DEPTH and at the second
+    visit of a collection node (an alias: the one way a document expands beyond its
+    text) before expanding it. Without a second visit the nodes form a tree, where the
+    counts are exactly :func:`_check_limits`' sizes and heights.
+    """
+
+    __slots__ = ("entered", "measured", "values", "walk")
+
+    def __init__(self, path: str, measured: bool) -> None:
+        self.walk = _Walk(path, [])
+        self.measured = measured
+        self.values = 0
+        self.entered: set[int] = set()  # id() of each collection node converted so far
+
+    def value(self, node: yaml.Node, depth: int) -> Raw | None:
+        if not self.measured:
+            self.values += 1
+            if self.values > MAX_NODES or depth > MAX_DEPTH:
+                raise _Fallback
+        start = node.start_mark
+        mark = Mark(start.line + 1, start.column + 1)
+        if type(node) is yaml.ScalarNode:
+            if node.tag == _STR_TAG:  # most values: construct_yaml_str is the text itself
+                return RawScalar(node.value, mark)
+            return _convert_scalar(node, self.walk, mark)
+        if not self.measured:
+            if id(node) in self.entered:
+                raise _Fallback
+            self.entered.add(id(node))
+        kind = type(node)
+        if kind is yaml.SequenceNode:
+            if node.tag != _SEQ_TAG:
+                _bad_tag(node, self.walk, mark)
+                return None
+            return self.sequence(node, mark, depth)
+        if kind is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                _bad_tag(node, self.walk, mark)
+                return None
+            return self.mapping(node, mark, depth)
+        return None  # pragma: no cover - the composer makes no other node kinds
+
+    def sequence(self, node: yaml.Node, mark: Mark, depth: int) -> RawSeq | None:
+        items: list[Raw] = []
+        ok = True
+        for item in node.value:  # every item is converted, to report every problem
+            raw = self.value(item, depth + 1)
+            if raw is None:
+                ok = False
+            else:
+                items.append(raw)
+        return RawSeq(items, mark) if ok else None
+
+    def mapping(self, node: yaml.Node, mark: Mark, depth: int) -> RawMap | None:
+        walk = self.walk
+        entries: dict[str, tuple[Mark, Raw]] = {}
+        ok = True
+        for key_node, value_node in node.value:
+            start = key_node.start_mark
+            key_mark = Mark(start.line + 1, start.column + 1)
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
+                key = key_node.value  # nearly every key: its text
+            else:
+                key = _key_text(key_node, walk, key_mark)
+                if key is None:
+                    ok = False
+                    continue
+            if key in entries:  # reported, but the rest of the file is still checked
+                first = entries[key][0]
+                walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
+                    f"duplicate key '{key}' (first given on line {first.line}); keep only one"))
+                continue
+            value = self.value(value_node, depth + 1)
+            if value is None:
+                ok = False
+                continue
+            entries[key] = (key_mark, value)
+        return RawMap(entries, mark) if ok else None
+
+
+def _key_text(node: yaml.Node, walk: _Walk, mark: Mark) -> str | None:
+    """A mapping key as text (``1:`` is the key "1"); None after recording why not."""
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:merge":
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "YAML merge keys ('<<') are not supported; "
+                                     "write the fields out"))
+        return None
+    if not isinstance(node, yaml.ScalarNode) or tag not in _SCALARS:
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "a key must be plain text"))
+        return None
+    return str(node.value)
+
+
+def _convert(node: yaml.Node, path: str) -> tuple[Raw | None, list[Problem]]:
+    """The Raw tree of a composed document, or the limit it breaks."""
+    try:
+        converter = _Converter(path, measured=False)
+        tree = converter.value(node, 0)
+    except _Fallback:  # an alias to a collection, or a limit: measure, then convert
+        return _measured_convert(node, path)
+    if converter.walk.problems:
+        # the walk stops descending at a problem, but the limits cover the whole
+        # document and come first: a limit is then the only problem reported
+        limit = _check_limits(node, path)
+        if limit is not None:
+            return None, [limit]
+    return tree, converter.walk.problems
+
+
+def _measured_convert(node: yaml.Node, path: str) -> tuple[Raw | None, list[Problem]]:
+    limit = _check_limits(node, path)
+    if limit is not None:
+        return None, [limit]
+    converter = _Converter(path, measured=True)
+    return converter.value(node, 0), converter.walk.problems
 
 
 def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar | None:
@@ -284,36 +391,6 @@ def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar
         walk.problems.append(Problem(walk.path, mark.line, mark.column,
                                      f"cannot read {node.value!r}: {exc}"))
         return None
-
-
-def _convert_map(node: yaml.MappingNode, walk: _Walk, mark: Mark, depth: int) -> RawMap | None:
-    entries: dict[str, tuple[Mark, Raw]] = {}
-    ok = True
-    for key_node, value_node in node.value:
-        key_mark = _mark(key_node)
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                                         "YAML merge keys ('<<') are not supported; "
-                                         "write the fields out"))
-            ok = False
-            continue
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALARS:
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                                         "a key must be plain text"))
-            ok = False
-            continue
-        key = str(key_node.value)
-        if key in entries:  # reported, but the rest of the file is still checked
-            first = entries[key][0]
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                f"duplicate key '{key}' (first given on line {first.line}); keep only one"))
-            continue
-        value = _convert(value_node, walk, depth + 1)
-        if value is None:
-            ok = False
-            continue
-        entries[key] = (key_mark, value)
-    return RawMap(entries, mark) if ok else None
 
 
 def _bad_tag(node: yaml.Node, walk: _Walk, mark: Mark) -> None:
@@ -386,11 +463,7 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
         return None, [Problem(path, 1, 1, "values are nested far too deeply; refusing to read it")]
     if node is None:
         return None, [Problem(path, 1, 1, "the file is empty")]
-    limit = _check_limits(node, path)
-    if limit is not None:
-        return None, [limit]
-    walk = _Walk(path, problems)
-    return _convert(node, walk, 0), problems
+    return _convert(node, path)
 
 
 def read_file(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
