@@ -30,6 +30,23 @@ def test_values_keep_line_and_column() -> None:
     assert (minutes.value, minutes.mark.line, minutes.mark.column) == (5, 4, 14)
 
 
+def test_marks_are_shared_but_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marks are shared between trees (they are immutable); past the bound of the shared
+    table each value still gets its own, right, mark."""
+    monkeypatch.setattr(load, "_MARKS", {})
+    monkeypatch.setattr(load, "_MARKS_MAX", 3)
+    doc = b"a: [x, y, z]\nb: {c: 1, d: [2, 3]}\n"
+    for _ in range(2):
+        tree, problems = parse_yaml("x.yaml", doc)
+        assert problems == [] and isinstance(tree, RawMap)
+        b_mark, b = tree.entries["b"]
+        assert isinstance(b, RawMap) and (b_mark, b.mark) == (load.Mark(2, 1), load.Mark(2, 4))
+        d = b.entries["d"][1]
+        assert isinstance(d, RawSeq) and [i.mark for i in d.items] == [
+            load.Mark(2, 15), load.Mark(2, 18)]
+        assert len(load._MARKS) == 3
+
+
 def test_syntax_error_names_line_and_column() -> None:
     assert messages(b"title: A\ndemos: [1, 2\n") == [
         "decks/x.yaml:3:1: YAML syntax error: did not find expected ',' or ']' "
