@@ -484,15 +484,19 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
     return _convert(node, path)
 
 
-def read_file(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
-    """Read a project file (not parsed yet); refuses files that resolve outside ``root``."""
+def read_file(root: Path, file: Path, real_root: Path | None = None
+              ) -> tuple[SourceFile, list[Problem]]:
+    """Read a project file (not parsed yet); refuses files that resolve outside ``root``.
+
+    ``real_root`` is ``root.resolve()``, from a caller that reads many files: resolving
+    costs a system call per path component."""
     rel = relpath(root, file)
     try:
         real = file.resolve()
     except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "cannot read the file: it is a symbolic link that loops")]
-    if not is_inside(root.resolve(), real):
+    if not is_inside(root.resolve() if real_root is None else real_root, real):
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "this file is a link to a place outside the project; refusing to read it")]
     try:
@@ -546,8 +550,9 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
         return [], problems
     found: dict[str, str] = {}
     decks: list[DeckSource] = []
+    real_root = root.resolve()
     for entry in sorted(decks_dir.iterdir()):
-        deck = _read_entry(root, entry, problems)
+        deck = _read_entry(root, real_root, entry, problems)
         if deck is None:
             continue
         if deck.date_text in found:
@@ -560,13 +565,15 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     return decks, problems
 
 
-def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource | None:
+def _read_entry(root: Path, real_root: Path, entry: Path,
+                problems: list[Problem]) -> DeckSource | None:
     name = entry.name
     if is_temp_file(name):
         return None
     match = DECK_NAME.match(name)
     is_yaml = name.lower().endswith((".yaml", ".yml"))
-    if entry.is_dir():
+    is_dir = entry.is_dir()
+    if is_dir:
         if match is None or match.group(2):
             return None  # images/, shared assets and the like live here too
     elif not is_yaml:
@@ -576,21 +583,21 @@ def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource 
         problems.append(Problem(rel, 0, 0, "a deck file must be named after its date, "
                                 "YYYY-MM-DD.yaml (or be a YYYY-MM-DD/ folder)"))
         return None
-    if entry.is_dir():
-        return _read_folder(root, entry, match.group(1), problems)
-    source, file_problems = read_file(root, entry)
+    if is_dir:
+        return _read_folder(root, real_root, entry, match.group(1), problems)
+    source, file_problems = read_file(root, entry, real_root)
     problems.extend(file_problems)
     return DeckSource(match.group(1), rel, source)
 
 
-def _read_folder(root: Path, folder: Path, date_text: str,
+def _read_folder(root: Path, real_root: Path, folder: Path, date_text: str,
                  problems: list[Problem]) -> DeckSource:
     main: SourceFile | None = None
     demos: list[SourceFile] = []
     for file in sorted(folder.iterdir()):
         if is_temp_file(file.name) or not file.name.lower().endswith((".yaml", ".yml")):
             continue
-        source, file_problems = read_file(root, file)
+        source, file_problems = read_file(root, file, real_root)
         problems.extend(file_problems)
         if file.stem == "deck":
             main = source
