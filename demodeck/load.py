@@ -113,8 +113,27 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# Marks are immutable, and deck files put their keys and values at the same few thousand
+# (line, column) places (4,025 distinct among the 205,000 of the 520-deck benchmark), so
+# the converter shares them: a dictionary hit costs a quarter of a new frozen dataclass
+# and allocates nothing for the garbage collector to track. Bounded: a file may hold
+# millions of places (one long line of "[a,a,a,...").
+_MARKS: dict[tuple[int, int], Mark] = {}  # 0-based (line, column) as libyaml counts
+_MARKS_MAX = 20_000
+
+
+def _new_mark(where: tuple[int, int]) -> Mark:
+    mark = Mark(where[0] + 1, where[1] + 1)
+    if len(_MARKS) < _MARKS_MAX:
+        _MARKS[where] = mark
+    return mark
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
-    "tag:yaml.org,2002:str": yaml.constructor.SafeConstructor.construct_yaml_str,
+    _STR_TAG: yaml.constructor.SafeConstructor.construct_yaml_str,
     "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
@@ -122,6 +141,37 @@ _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode]
     "tag:yaml.org,2002:timestamp": yaml.constructor.SafeConstructor.construct_yaml_timestamp,
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+# PyYAML's implicit resolvers keyed by a plain scalar's first character ("" for an empty
+# one), each list already followed by the first-character-independent ones (None: there
+# are none today). Built once: PyYAML's own ``resolve`` concatenates two lists and checks
+# for path resolvers on every one of the ~400 scalars of a deck file.
+_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]  # (tag, regexp), tried in order
+_WILDCARD: _Resolvers = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
+_IMPLICIT: dict[str, _Resolvers] = {
+    first: tuple(resolvers) + _WILDCARD
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
+}
+
+
+class _ResolvingLoader(_Loader):
+    """The C loader, tagging nodes exactly as PyYAML's resolver does, only cheaper.
+
+    libyaml's composer calls ``resolve`` from Python once per node. A plain scalar whose
+    first character can start no implicit type (most text: "Keyboard-first uploads")
+    is a string at once; otherwise the same regular expressions decide, in the same
+    order. SafeLoader has no path resolvers, so the node kind alone decides the rest.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str | None,
+                implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0] and value is not None:  # plain, untagged
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
 def _short_tag(tag: str) -> str:
@@ -216,27 +266,136 @@ def _prescan(path: str, text: str) -> Problem | None:
     return None
 
 
-def _convert(node: yaml.Node, walk: _Walk, depth: int) -> Raw | None:
-    """Turn a composed YAML node into a Raw value; None means a problem was recorded.
+class _Fallback(Exception):
+    """The one-pass walk met an alias to a collection, or a limit: it cannot vouch for
+    the limits (or for where the message should point), so the caller measures first."""
 
-    :func:`_check_limits` has already bounded the expansion and the depth."""
-    mark = _mark(node)
-    if isinstance(node, yaml.ScalarNode):
-        return _convert_scalar(node, walk, mark)
-    if isinstance(node, yaml.SequenceNode):
-        if node.tag != "tag:yaml.org,2002:seq":
-            _bad_tag(node, walk, mark)
-            return None
-        items = [_convert(item, walk, depth + 1) for item in node.value]
-        if any(item is None for item in items):
-            return None
-        return RawSeq([i for i in items if i is not None], mark)
-    if isinstance(node, yaml.MappingNode):
-        if node.tag != "tag:yaml.org,2002:map":
-            _bad_tag(node, walk, mark)
-            return None
-        return _convert_map(node, walk, mark, depth)
-    return None  # pragma: no cover - the composer makes no other node kinds
+
+class _Converter:
+    """Turns a composed YAML node into a Raw tree; a value is None after a recorded problem.
+
+    Unless the document was ``measured`` by :func:`_check_limits` already, the walk keeps
+    the limits itself, which spares a deck file a second walk: it counts values (mapping
+    keys are not values) and depth as :func:`_check_limits` does, and raises
+    :class:`_Fallback` at the first value past MAX_NODES or MAX_DEPTH and at the second
+    visit of a collection node (an alias: the one way a document expands beyond its
+    text) before expanding it. Without a second visit the nodes form a tree, where the
+    counts are exactly :func:`_check_limits`' sizes and heights.
+    """
+
+    __slots__ = ("entered", "measured", "values", "walk")
+
+    def __init__(self, path: str, measured: bool) -> None:
+        self.walk = _Walk(path, [])
+        self.measured = measured
+        self.values = 0
+        self.entered: set[int] = set()  # id() of each collection node converted so far
+
+    def value(self, node: yaml.Node, depth: int) -> Raw | None:
+        if not self.measured:
+            self.values += 1
+            if self.values > MAX_NODES or depth > MAX_DEPTH:
+                raise _Fallback
+        start = node.start_mark
+        where = (start.line, start.column)
+        mark = _MARKS.get(where) or _new_mark(where)
+        if type(node) is yaml.ScalarNode:
+            if node.tag == _STR_TAG:  # most values: construct_yaml_str is the text itself
+                return RawScalar(node.value, mark)
+            return _convert_scalar(node, self.walk, mark)
+        if not self.measured:
+            if id(node) in self.entered:
+                raise _Fallback
+            self.entered.add(id(node))
+        kind = type(node)
+        if kind is yaml.SequenceNode:
+            if node.tag != _SEQ_TAG:
+                _bad_tag(node, self.walk, mark)
+                return None
+            return self.sequence(node, mark, depth)
+        if kind is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                _bad_tag(node, self.walk, mark)
+                return None
+            return self.mapping(node, mark, depth)
+        return None  # pragma: no cover - the composer makes no other node kinds
+
+    def sequence(self, node: yaml.Node, mark: Mark, depth: int) -> RawSeq | None:
+        items: list[Raw] = []
+        ok = True
+        for item in node.value:  # every item is converted, to report every problem
+            raw = self.value(item, depth + 1)
+            if raw is None:
+                ok = False
+            else:
+                items.append(raw)
+        return RawSeq(items, mark) if ok else None
+
+    def mapping(self, node: yaml.Node, mark: Mark, depth: int) -> RawMap | None:
+        walk = self.walk
+        entries: dict[str, tuple[Mark, Raw]] = {}
+        ok = True
+        for key_node, value_node in node.value:
+            start = key_node.start_mark
+            where = (start.line, start.column)
+            key_mark = _MARKS.get(where) or _new_mark(where)
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
+                key = key_node.value  # nearly every key: its text
+            else:
+                key = _key_text(key_node, walk, key_mark)
+                if key is None:
+                    ok = False
+                    continue
+            if key in entries:  # reported, but the rest of the file is still checked
+                first = entries[key][0]
+                walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
+                    f"duplicate key '{key}' (first given on line {first.line}); keep only one"))
+                continue
+            value = self.value(value_node, depth + 1)
+            if value is None:
+                ok = False
+                continue
+            entries[key] = (key_mark, value)
+        return RawMap(entries, mark) if ok else None
+
+
+def _key_text(node: yaml.Node, walk: _Walk, mark: Mark) -> str | None:
+    """A mapping key as text (``1:`` is the key "1"); None after recording why not."""
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:merge":
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "YAML merge keys ('<<') are not supported; "
+                                     "write the fields out"))
+        return None
+    if not isinstance(node, yaml.ScalarNode) or tag not in _SCALARS:
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "a key must be plain text"))
+        return None
+    return str(node.value)
+
+
+def _convert(node: yaml.Node, path: str) -> tuple[Raw | None, list[Problem]]:
+    """The Raw tree of a composed document, or the limit it breaks."""
+    try:
+        converter = _Converter(path, measured=False)
+        tree = converter.value(node, 0)
+    except _Fallback:  # an alias to a collection, or a limit: measure, then convert
+        return _measured_convert(node, path)
+    if converter.walk.problems:
+        # the walk stops descending at a problem, but the limits cover the whole
+        # document and come first: a limit is then the only problem reported
+        limit = _check_limits(node, path)
+        if limit is not None:
+            return None, [limit]
+    return tree, converter.walk.problems
+
+
+def _measured_convert(node: yaml.Node, path: str) -> tuple[Raw | None, list[Problem]]:
+    limit = _check_limits(node, path)
+    if limit is not None:
+        return None, [limit]
+    converter = _Converter(path, measured=True)
+    return converter.value(node, 0), converter.walk.problems
 
 
 def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar | None:
@@ -250,36 +409,6 @@ def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar
         walk.problems.append(Problem(walk.path, mark.line, mark.column,
                                      f"cannot read {node.value!r}: {exc}"))
         return None
-
-
-def _convert_map(node: yaml.MappingNode, walk: _Walk, mark: Mark, depth: int) -> RawMap | None:
-    entries: dict[str, tuple[Mark, Raw]] = {}
-    ok = True
-    for key_node, value_node in node.value:
-        key_mark = _mark(key_node)
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                                         "YAML merge keys ('<<') are not supported; "
-                                         "write the fields out"))
-            ok = False
-            continue
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALARS:
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                                         "a key must be plain text"))
-            ok = False
-            continue
-        key = str(key_node.value)
-        if key in entries:  # reported, but the rest of the file is still checked
-            first = entries[key][0]
-            walk.problems.append(Problem(walk.path, key_mark.line, key_mark.column,
-                f"duplicate key '{key}' (first given on line {first.line}); keep only one"))
-            continue
-        value = _convert(value_node, walk, depth + 1)
-        if value is None:
-            ok = False
-            continue
-        entries[key] = (key_mark, value)
-    return RawMap(entries, mark) if ok else None
 
 
 def _bad_tag(node: yaml.Node, walk: _Walk, mark: Mark) -> None:
@@ -345,29 +474,29 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
             refused = _prescan(path, text)
             if refused is not None:
                 return None, [refused]
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_ResolvingLoader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, text, exc)]
     except RecursionError:  # the pure-Python composer, when PyYAML has no libyaml
         return None, [Problem(path, 1, 1, "values are nested far too deeply; refusing to read it")]
     if node is None:
         return None, [Problem(path, 1, 1, "the file is empty")]
-    limit = _check_limits(node, path)
-    if limit is not None:
-        return None, [limit]
-    walk = _Walk(path, problems)
-    return _convert(node, walk, 0), problems
+    return _convert(node, path)
 
 
-def read_file(root: Path, file: Path) -> tuple[SourceFile, list[Problem]]:
-    """Read a project file (not parsed yet); refuses files that resolve outside ``root``."""
+def read_file(root: Path, file: Path, real_root: Path | None = None
+              ) -> tuple[SourceFile, list[Problem]]:
+    """Read a project file (not parsed yet); refuses files that resolve outside ``root``.
+
+    ``real_root`` is ``root.resolve()``, from a caller that reads many files: resolving
+    costs a system call per path component."""
     rel = relpath(root, file)
     try:
         real = file.resolve()
     except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "cannot read the file: it is a symbolic link that loops")]
-    if not is_inside(root.resolve(), real):
+    if not is_inside(root.resolve() if real_root is None else real_root, real):
         return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
             "this file is a link to a place outside the project; refusing to read it")]
     try:
@@ -421,8 +550,9 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
         return [], problems
     found: dict[str, str] = {}
     decks: list[DeckSource] = []
+    real_root = root.resolve()
     for entry in sorted(decks_dir.iterdir()):
-        deck = _read_entry(root, entry, problems)
+        deck = _read_entry(root, real_root, entry, problems)
         if deck is None:
             continue
         if deck.date_text in found:
@@ -435,13 +565,15 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     return decks, problems
 
 
-def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource | None:
+def _read_entry(root: Path, real_root: Path, entry: Path,
+                problems: list[Problem]) -> DeckSource | None:
     name = entry.name
     if is_temp_file(name):
         return None
     match = DECK_NAME.match(name)
     is_yaml = name.lower().endswith((".yaml", ".yml"))
-    if entry.is_dir():
+    is_dir = entry.is_dir()
+    if is_dir:
         if match is None or match.group(2):
             return None  # images/, shared assets and the like live here too
     elif not is_yaml:
@@ -451,21 +583,21 @@ def _read_entry(root: Path, entry: Path, problems: list[Problem]) -> DeckSource 
         problems.append(Problem(rel, 0, 0, "a deck file must be named after its date, "
                                 "YYYY-MM-DD.yaml (or be a YYYY-MM-DD/ folder)"))
         return None
-    if entry.is_dir():
-        return _read_folder(root, entry, match.group(1), problems)
-    source, file_problems = read_file(root, entry)
+    if is_dir:
+        return _read_folder(root, real_root, entry, match.group(1), problems)
+    source, file_problems = read_file(root, entry, real_root)
     problems.extend(file_problems)
     return DeckSource(match.group(1), rel, source)
 
 
-def _read_folder(root: Path, folder: Path, date_text: str,
+def _read_folder(root: Path, real_root: Path, folder: Path, date_text: str,
                  problems: list[Problem]) -> DeckSource:
     main: SourceFile | None = None
     demos: list[SourceFile] = []
     for file in sorted(folder.iterdir()):
         if is_temp_file(file.name) or not file.name.lower().endswith((".yaml", ".yml")):
             continue
-        source, file_problems = read_file(root, file)
+        source, file_problems = read_file(root, file, real_root)
         problems.extend(file_problems)
         if file.stem == "deck":
             main = source

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from demodeck import load
 from demodeck.load import RawMap, RawScalar, RawSeq, is_temp_file, parse_yaml
 
 
@@ -22,6 +28,23 @@ def test_values_keep_line_and_column() -> None:
     minutes = demo.entries["minutes"][1]
     assert isinstance(minutes, RawScalar)
     assert (minutes.value, minutes.mark.line, minutes.mark.column) == (5, 4, 14)
+
+
+def test_marks_are_shared_but_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marks are shared between trees (they are immutable); past the bound of the shared
+    table each value still gets its own, right, mark."""
+    monkeypatch.setattr(load, "_MARKS", {})
+    monkeypatch.setattr(load, "_MARKS_MAX", 3)
+    doc = b"a: [x, y, z]\nb: {c: 1, d: [2, 3]}\n"
+    for _ in range(2):
+        tree, problems = parse_yaml("x.yaml", doc)
+        assert problems == [] and isinstance(tree, RawMap)
+        b_mark, b = tree.entries["b"]
+        assert isinstance(b, RawMap) and (b_mark, b.mark) == (load.Mark(2, 1), load.Mark(2, 4))
+        d = b.entries["d"][1]
+        assert isinstance(d, RawSeq) and [i.mark for i in d.items] == [
+            load.Mark(2, 15), load.Mark(2, 18)]
+        assert len(load._MARKS) == 3
 
 
 def test_syntax_error_names_line_and_column() -> None:
@@ -86,3 +109,77 @@ def test_editor_temp_files_are_recognised() -> None:
                  "2026-11-23.yaml.tmp", "4913"[:0] + ".goutputstream-X"]:
         assert is_temp_file(name), name
     assert not is_temp_file("2026-11-23.yaml")
+
+
+# --- plain scalars are typed exactly as PyYAML's own resolver types them ------------------
+
+# YAML 1.1's implicit types and their near misses, and the characters that start them
+TRICKY = [
+    "", "~", "null", "Null", "NULL", "nulL", "none", "true", "True", "TRUE", "tRUE", "yes", "Yes",
+    "YES", "y", "Y", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "false", "F",
+    "0", "1", "-1", "+1", "-0", "1_000", "0x1F", "0x", "0o17", "017", "08", "0b101", "0b2",
+    "1:30", "190:20:30", "1:60", "1.5", ".5", "-.5", "+.5", "1.", "1e3", "1.0e+3", "1.0e3",
+    "1_0.5", ".inf", "-.Inf", "+.INF", ".NaN", ".nan", ".", "..", "2026-11-23", "2026-1-2",
+    "2026-11-23T10:00:00Z", "2026-11-23 10:00:00.5 +01:00", "2026-11-23t1:00:00", "2026-13-45",
+    "20261123", "<<", "<", "=", "==", "!", "&a", "*a", "Keyboard-first uploads", "6 min",
+    "1.2.3", "v1", " 1", "1 ", "Ünïcode", "ノート", "-", "+", "-a", "0.1.2", "12:30:00.5",
+]
+REFERENCE = load._Loader("")  # the C loader with PyYAML's resolve, as before the fast one
+FAST = load._ResolvingLoader("")
+KINDS_AND_IMPLICITS = [(yaml.ScalarNode, (plain, quoted)) for plain in (True, False)
+                       for quoted in (True, False)]
+
+
+def assert_same_tags(value: str) -> None:
+    for kind, implicit in KINDS_AND_IMPLICITS:
+        expected = yaml.resolver.BaseResolver.resolve(REFERENCE, kind, value, implicit)
+        assert FAST.resolve(kind, value, implicit) == expected, (value, implicit)
+
+
+def test_fast_resolve_agrees_with_pyyaml_on_tricky_values() -> None:
+    for value in TRICKY:
+        assert_same_tags(value)
+
+
+def test_fast_resolve_agrees_with_pyyaml_for_every_first_character() -> None:
+    for code in range(0x300):
+        for rest in ("", "1", "0", ".5", "rue", "ull", "o", "es", "<", ":30", "026-11-23"):
+            assert_same_tags(chr(code) + rest)
+
+
+def test_fast_resolve_tags_collections_like_pyyaml() -> None:
+    assert not load._Loader.yaml_path_resolvers  # what lets the kind alone decide
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        for implicit in (True, False):
+            expected = yaml.resolver.BaseResolver.resolve(REFERENCE, kind, None, implicit)
+            assert FAST.resolve(kind, None, implicit) == expected  # type: ignore[arg-type]
+
+
+YAMLISH = st.text(st.sampled_from("0123456789+-._:eExXoObB TtFfNnYyLlUuSs~<=!&*aZ:"),
+                  max_size=12)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(YAMLISH, st.text(max_size=8), st.sampled_from(TRICKY).flatmap(
+    lambda word: st.tuples(st.just(word), YAMLISH).map("".join))))
+def test_fast_resolve_agrees_with_pyyaml_on_generated_values(value: str) -> None:
+    assert_same_tags(value)
+
+
+@pytest.mark.parametrize("value", [v for v in TRICKY if v and v.strip() == v])
+def test_plain_scalars_get_pyyaml_values(value: str) -> None:
+    """End to end, through the composer: the value and its Python type are safe_load's."""
+    doc = f"v: {value}\n".encode()
+    try:
+        expected = yaml.load(doc, Loader=yaml.CSafeLoader)
+    except (yaml.YAMLError, ValueError):  # e.g. '=', or the date 2026-13-45
+        expected = None
+    tree, problems = parse_yaml("x.yaml", doc)
+    if expected is None:  # refused by both
+        assert problems and tree is None
+        return
+    assert problems == []
+    assert isinstance(tree, RawMap) and isinstance(expected, dict)
+    got = tree.entries["v"][1]
+    assert isinstance(got, RawScalar)
+    assert type(got.value) is type(expected["v"]) and repr(got.value) == repr(expected["v"])

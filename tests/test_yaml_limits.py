@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demodeck import load
 from demodeck.load import MAX_FILE_BYTES, MAX_NODES, PRESCAN_CHARS, parse_yaml
@@ -269,3 +272,104 @@ def test_tags_are_refused_and_never_run(project: Project, template: str,
     assert "is not allowed" in lines[0] or "a key must be plain text" in lines[0]
     assert "Traceback" not in result.err and "internal error" not in result.err
     assert not (project.root / "site").exists()
+
+
+# --- one walk: the converter keeps the limits itself, exactly as measuring first did ------
+
+DEEP_70 = "[" * 70 + "]" * 70
+
+
+@pytest.mark.parametrize(("doc", "where"), [
+    (f"a: !foo {DEEP_70}\n", "1:73"),  # a refused tag: the converter does not look inside
+    (f"a: 1\nb: 2\na: {DEEP_70}\n", "3:68"),  # a duplicate key's value is not converted
+    (f"<<: {DEEP_70}\n", "1:69"),  # nor a merge key's
+    (f"? [k]\n: {DEEP_70}\n", "2:67"),  # nor the value of a key that is not text
+    (f"a: 2026-02-30\nb: {DEEP_70}\n", "2:68"),  # an unreadable date first
+])
+def test_a_limit_behind_a_problem_is_still_the_only_problem(doc: str, where: str) -> None:
+    """Converting stops at the first problem in a value, but the limits cover the whole
+    document and come first, as they did when the document was measured before it was
+    converted."""
+    assert [str(p) for p in parse_yaml("x.yaml", doc.encode())[1]] == [
+        f"x.yaml:{where}: values are nested more than 64 levels deep; refusing to read it"]
+
+
+def test_an_alias_bomb_behind_a_refused_tag_is_still_refused() -> None:
+    doc = ("b: &b [" + ", ".join(["x"] * 1000) + "]\n"
+           "a: !foo [" + ", ".join(["*b"] * 300) + "]\n")
+    assert [str(p) for p in parse_yaml("x.yaml", doc.encode())[1]] == [
+        f"x.yaml:1:4: the document expands to more than {MAX_NODES:,} values (too many "
+        "aliases, or far too large); refusing to read it"]
+
+
+def test_aliases_to_collections_are_expanded_with_the_anchors_marks() -> None:
+    tree, problems = parse_yaml(
+        "x.yaml", b"team: &t {name: Data}\ndemos:\n  - team: *t\n  - team: *t\n")
+    assert problems == [] and isinstance(tree, load.RawMap)
+    demos = tree.entries["demos"][1]
+    assert isinstance(demos, load.RawSeq) and len(demos.items) == 2
+    for demo in demos.items:
+        assert isinstance(demo, load.RawMap)
+        team = demo.entries["team"][1]
+        assert isinstance(team, load.RawMap) and team.mark == load.Mark(1, 7)
+        name = team.entries["name"][1]
+        assert isinstance(name, load.RawScalar) and name.value == "Data"
+
+
+def test_an_alias_bomb_is_refused_before_anything_is_expanded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one walk stops at the first alias to a collection, having converted no more
+    values than the text holds; measuring then refuses the bomb."""
+    converted = 0
+    value = load._Converter.value
+
+    def counting(self: load._Converter, node: yaml.Node, depth: int) -> load.Raw | None:
+        nonlocal converted
+        converted += 1
+        return value(self, node, depth)
+
+    monkeypatch.setattr(load._Converter, "value", counting)
+    problems = parse_yaml("x.yaml", HOSTILE["billion_laughs"])[1]
+    assert len(problems) == 1 and f"more than {MAX_NODES:,} values" in problems[0].message
+    assert 0 < converted <= HOSTILE["billion_laughs"].count(b",") + 20
+
+
+# Small flow documents: anchors and aliases (to scalars; now and then to collections or to
+# themselves), refused tags and keys, duplicate keys, unreadable values, a few levels deep.
+_COMMON = st.sampled_from(["x", "1", "2026-11-23", "~", "true", "'q'", "!!str 5", "*c"])
+_SCALAR = st.one_of(_COMMON, _COMMON, _COMMON, _COMMON, _COMMON, _COMMON, st.sampled_from(
+    ["2026-02-30", "!foo y", "!!binary eA==", "<<", "=", "*a", "*b", "*r"]))
+_KEY = st.one_of(st.sampled_from(["k", "j", "1", "l", "m", "'n'", "*c"]),
+                 st.sampled_from(["k", "j", "1", "l", "m"]),
+                 st.sampled_from(["<<", "[z]", "!foo k", "k"]))
+
+
+def _collections(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    seqs = st.lists(children, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]")
+    maps = st.lists(st.tuples(_KEY, children), max_size=4).map(
+        lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
+    plain = st.one_of(seqs, maps)
+    tagged = st.tuples(st.sampled_from(["&r ", "!!seq ", "!!map ", "!foo ", "!!set "]),
+                       plain).map("".join)
+    return st.one_of(plain, plain, plain, tagged)
+
+
+_DOCS = st.recursive(_SCALAR, _collections, max_leaves=25).map(
+    lambda main: "{d0: &a [x, y], d1: &b {k: [z]}, d2: &c z, main: " + main + "}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DOCS, st.sampled_from([(MAX_NODES, 64), (12, 3), (25, 5)]))
+def test_one_walk_agrees_with_measuring_first(doc: str, limits: tuple[int, int]) -> None:
+    """parse_yaml converts in one walk that keeps the limits itself; measuring the whole
+    document first and converting after (the way every document was read before, and the
+    way one with an alias to a collection still is) must give the same tree and problems,
+    also when small limits make them bite."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "MAX_NODES", limits[0])
+        patch.setattr(load, "MAX_DEPTH", limits[1])
+        try:
+            node = yaml.compose(doc, Loader=load._ResolvingLoader)
+        except yaml.YAMLError:
+            return  # e.g. an alias to an anchor not defined yet: composing refuses it
+        assert load._convert(node, "x.yaml") == load._measured_convert(node, "x.yaml")
