@@ -10,8 +10,10 @@ other build keeps every output file whose key did not change (see
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,22 @@ def _reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str
             if path in keys and before.get(path) == stamp}
 
 
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """A build allocates millions of short-lived objects (YAML nodes, Markdown tokens,
+    template output) and next to no reference cycles: Python's cycle collector kept
+    re-scanning the growing heap of models for ~0.5 s of CPU per 520-deck cold build to
+    free ~7 MB. Reference counting still frees everything else at once; the cycles wait
+    for the collector to be switched back on at the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
@@ -106,10 +124,11 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
 
     if cache is not None:
         cache.begin()
-    decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
-    rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
-                                    self_contained=self_contained,
-                                    reusable=_reusable(manifest, target))
+    with _cycle_collection_paused():
+        decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
+        rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
+                                        self_contained=self_contained,
+                                        reusable=_reusable(manifest, target))
     write_site(target, rendered.pages)
     slides = sum(len(d.slides) for d in decks)
     if cache is not None:
