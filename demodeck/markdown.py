@@ -14,6 +14,8 @@ import re
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.tasklists import tasklists_plugin
 
@@ -82,6 +84,9 @@ def _parser_for(text: str) -> MarkdownIt:
 
 
 def render_block(text: str) -> Markup:
+    fast = _fast_block(text)
+    if fast is not None:
+        return Markup(fast)
     return Markup(_parser_for(text).render(text))
 
 
@@ -95,4 +100,185 @@ def render_inline(text: str) -> Markup:
     if (_PLAIN_INLINE.match(text.replace(" ", "x"))  # spaces are plain, other space is not
             and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
+    fast = _fast_inline(text)
+    if fast is not None:
+        return Markup(fast)
     return Markup(_parser_for(text).renderInline(text))
+
+
+# --- Fast paths -----------------------------------------------------------------------
+# markdown-it costs ~130 µs a field however simple the field is (state objects, every
+# core, block and inline rule, the generic renderer), and a deck field is nearly always
+# simple: paragraphs and a tight "- " list of text with **bold**, *em*, `code` and
+# [links](https://…), sometimes a fenced code block. For text that fits that small
+# grammar the HTML is written directly; anything else returns None and goes to
+# markdown-it. Every condition below is conservative, and property tests in
+# tests/test_markdown_fastpath.py compare both paths on generated and hostile text.
+# Text runs hold no quotes, so the output does not depend on the smartquotes cap.
+
+# Characters a text run may hold: none that starts Markdown syntax here (``\`*_[]<>&~``),
+# that HTML escaping changes (``&<>"``), that smartquotes change (``'"``), nor control
+# characters (markdown-it rewrites NUL and CR; the rest are whitespace to the emphasis
+# rules). "\n" is allowed (a soft break renders as itself) but checked separately.
+_TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"']"
+_INLINE_PIECE = re.compile(
+    rf"(?P<text>{_TEXT}+)"
+    r"|`(?P<code>[^`\x00-\x1f\x7f]+)`"
+    rf"|(?P<em>\*\*?)(?P<inner>{_TEXT}+?)(?P=em)"
+    rf"|\[(?P<label>{_TEXT}+)\]\((?P<url>[A-Za-z0-9\-._~:/?#@!$*+,;=%]+)\)")
+# The typographer's replacements (markdown-it's RARE_RE and SCOPED_ABBR_RE): a text
+# run holding one of these goes to markdown-it.
+_TYPOGRAPHY = re.compile(r"\+-|\.\.|\?\?\?\?|!!!!|,,|--|\((?:c|tm|r)\)", re.IGNORECASE)
+# Emphasis: an opener needs whitespace (or the start) before it; a closer needs the end,
+# whitespace or this punctuation after it, so both are unambiguous delimiter runs.
+_AFTER_CLOSER = frozenset(" \n.,;:!?)")
+
+
+def _is_edge_char(ch: str) -> bool:
+    """Not whitespace for any of markdown-it's whitespace tests (trim, flanking, strip)."""
+    return ("\x20" < ch < "\x7f") or (ch > "\x9f" and ch.isalnum())
+
+
+def _fast_inline(text: str) -> str | None:
+    """HTML for inline text in the fast grammar, else None."""
+    if " \n" in text or "\n " in text:  # spaces around a soft break are dropped
+        return None
+    out: list[str] = []
+    pos, end = 0, len(text)
+    while pos < end:
+        m = _INLINE_PIECE.match(text, pos)
+        if m is None:
+            return None
+        kind = m.lastgroup  # the last group each alternative closes
+        if kind == "text":
+            piece = _fast_text(m.group("text"))
+        elif kind == "code":
+            piece = _fast_code(m.group("code"), text, m.end())
+        elif kind == "inner":
+            piece = _fast_emphasis(m.group("em"), m.group("inner"), text, pos, m.end())
+        else:
+            piece = _fast_link(m.group("label"), m.group("url"))
+        if piece is None:
+            return None
+        out.append(piece)
+        pos = m.end()
+    return "".join(out)
+
+
+def _fast_text(run: str) -> str | None:
+    return None if _TYPOGRAPHY.search(run) else run
+
+
+def _fast_code(code: str, text: str, end: int) -> str | None:
+    # A longer backtick run after it would change which run closes the span; a space
+    # at either end may be stripped.
+    if text.startswith("`", end) or code[0] == " " or code[-1] == " ":
+        return None
+    return f"<code>{escapeHtml(code)}</code>"
+
+
+def _fast_emphasis(marker: str, inner: str, text: str, start: int, end: int) -> str | None:
+    if start > 0 and text[start - 1] not in " \n":
+        return None
+    if end < len(text) and text[end] not in _AFTER_CLOSER:
+        return None
+    if not (_is_edge_char(inner[0]) and _is_edge_char(inner[-1])) or _TYPOGRAPHY.search(inner):
+        return None
+    tag = "strong" if marker == "**" else "em"
+    return f"<{tag}>{inner}</{tag}>"
+
+
+def _fast_link(label: str, url: str) -> str | None:
+    if "\n" in label or _TYPOGRAPHY.search(label):
+        return None
+    md = parser()
+    href = md.normalizeLink(url)
+    if not md.validateLink(href):
+        return None  # markdown-it leaves it as text; let it
+    return f'<a href="{escapeHtml(href)}">{label}</a>'
+
+
+# A line may start a paragraph (or be a list item's text) in the fast grammar when its
+# first character cannot open any other block: no indent, "#", ">", "-", "+", "=",
+# "|", ":", "<", "~", "_", fence, ordered-list number, hr or list "* ".
+_LINE_START = re.compile(r"[A-Za-z(\[]|\d+(?![\d.)])|\*\*?[^\s*]|`[^`]")
+_FENCE_OPEN = re.compile(r"```([A-Za-z0-9_+.#-]*)")
+
+
+def _fast_line(line: str) -> bool:
+    """A paragraph line (or list item text) with no block meaning and nothing to strip."""
+    if not line or not _is_edge_char(line[-1]):
+        return False
+    first = line[0]
+    return _LINE_START.match(line) is not None or (first > "\x9f" and first.isalnum())
+
+
+def _fast_block(text: str) -> str | None:
+    """HTML for block text in the fast grammar, else None."""
+    if "\r" in text or "\x00" in text:
+        return None
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line:
+            i += 1
+            continue
+        if line.startswith("```"):
+            i, html_ = _fast_fence(lines, i)
+        elif line.startswith("- "):
+            i, html_ = _fast_list(lines, i)
+        else:
+            i, html_ = _fast_paragraph(lines, i)
+        if html_ is None:
+            return None
+        out.append(html_)
+    return "".join(out)
+
+
+def _fast_paragraph(lines: list[str], i: int) -> tuple[int, str | None]:
+    start = i
+    while i < len(lines) and lines[i]:
+        if not _fast_line(lines[i]):
+            return i, None
+        i += 1
+    body = _fast_inline("\n".join(lines[start:i]))
+    return i, None if body is None else f"<p>{body}</p>\n"
+
+
+def _fast_list(lines: list[str], i: int) -> tuple[int, str | None]:
+    """A tight "- " list: no blank line inside, none of the lazy continuation lines."""
+    items: list[str] = []
+    while i < len(lines) and lines[i].startswith("- "):
+        item = lines[i][2:]
+        body = _fast_inline(item) if _fast_line(item) else None
+        if body is None:
+            return i, None
+        items.append(f"<li>{body}</li>\n")
+        i += 1
+    if i < len(lines) and lines[i]:
+        return i, None  # a lazy continuation or a different block right after an item
+    following = next((line for line in lines[i:] if line), "")
+    if following.startswith(("-", "+", "*")) or following[:1].isdigit():
+        return i, None  # after a blank line, another item would make the list loose
+    return i, "<ul>\n" + "".join(items) + "</ul>\n"
+
+
+def _fast_fence(lines: list[str], i: int) -> tuple[int, str | None]:
+    """A ``` fence with a plain language name, closed by a bare ``` line."""
+    opening = _FENCE_OPEN.fullmatch(lines[i])
+    if opening is None:
+        return i, None
+    body: list[str] = []
+    i += 1
+    while i < len(lines) and lines[i] != "```":
+        if lines[i].lstrip(" \t").startswith("```"):
+            return i, None  # might close the fence or not: markdown-it knows
+        body.append(lines[i] + "\n")
+        i += 1
+    if i == len(lines):
+        return i, None  # unclosed: it runs to the end of the text
+    md = parser()
+    token = Token("fence", "code", 0, info=opening.group(1), content="".join(body), markup="```")
+    return i + 1, md.renderer.render([token], md.options, {})
