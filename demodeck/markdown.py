@@ -84,7 +84,7 @@ def _parser_for(text: str) -> MarkdownIt:
 
 
 def render_block(text: str) -> Markup:
-    fast = _fast_block(text)
+    fast = _fast_block(text) if _quotes_are_smart(text) else None
     if fast is not None:
         return Markup(fast)
     return Markup(_parser_for(text).render(text))
@@ -100,10 +100,15 @@ def render_inline(text: str) -> Markup:
     if (_PLAIN_INLINE.match(text.replace(" ", "x"))  # spaces are plain, other space is not
             and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
-    fast = _fast_inline(text)
+    fast = _fast_inline(text) if _quotes_are_smart(text) else None
     if fast is not None:
         return Markup(fast)
     return Markup(_parser_for(text).renderInline(text))
+
+
+def _quotes_are_smart(text: str) -> bool:
+    """Whether markdown-it would turn this field's apostrophes into ’ (SMARTQUOTES_MAX)."""
+    return "'" not in text or text.count("'") + text.count('"') <= SMARTQUOTES_MAX
 
 
 # --- Fast paths -----------------------------------------------------------------------
@@ -114,13 +119,18 @@ def render_inline(text: str) -> Markup:
 # grammar the HTML is written directly; anything else returns None and goes to
 # markdown-it. Every condition below is conservative, and property tests in
 # tests/test_markdown_fastpath.py compare both paths on generated and hostile text.
-# Text runs hold no quotes, so the output does not depend on the smartquotes cap.
+# The only quote text may hold is an apostrophe inside a word ("didn't", "team's"):
+# markdown-it's smartquotes turns such a quote into ’ whatever else the paragraph holds
+# (it can neither open nor close a quotation), as long as the field is under the cap.
 
 # Characters a text run may hold: none that starts Markdown syntax here (``\`*_[]<>&~``),
-# that HTML escaping changes (``&<>"``), that smartquotes change (``'"``), nor control
-# characters (markdown-it rewrites NUL and CR; the rest are whitespace to the emphasis
-# rules). "\n" is allowed (a soft break renders as itself) but checked separately.
-_TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"']"
+# that HTML escaping changes (``&<>"``), that smartquotes change (``"``; ``'`` is
+# checked by _APOSTROPHE), nor control characters (markdown-it rewrites NUL and CR; the
+# rest are whitespace to the emphasis rules). "\n" is allowed (a soft break renders as
+# itself) but checked separately.
+_TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"]"
+# An apostrophe between two ASCII letters or digits, the only quote the fast path takes.
+_STRAY_QUOTE = re.compile(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])")
 _INLINE_PIECE = re.compile(
     rf"(?P<text>{_TEXT}+)"
     r"|`(?P<code>[^`\x00-\x1f\x7f]+)`"
@@ -143,6 +153,8 @@ def _fast_inline(text: str) -> str | None:
     """HTML for inline text in the fast grammar, else None."""
     if " \n" in text or "\n " in text:  # spaces around a soft break are dropped
         return None
+    if "'" in text and _STRAY_QUOTE.search(text):
+        return None  # a quote that may open or close a quotation: markdown-it pairs them
     out: list[str] = []
     pos, end = 0, len(text)
     while pos < end:
@@ -165,8 +177,13 @@ def _fast_inline(text: str) -> str | None:
     return "".join(out)
 
 
+def _curl(text: str) -> str:
+    """Apostrophes (all inside words, see _STRAY_QUOTE) as smartquotes writes them."""
+    return text.replace("'", "\u2019")
+
+
 def _fast_text(run: str) -> str | None:
-    return None if _TYPOGRAPHY.search(run) else run
+    return None if _TYPOGRAPHY.search(run) else _curl(run)
 
 
 def _fast_code(code: str, text: str, end: int) -> str | None:
@@ -185,7 +202,7 @@ def _fast_emphasis(marker: str, inner: str, text: str, start: int, end: int) -> 
     if not (_is_edge_char(inner[0]) and _is_edge_char(inner[-1])) or _TYPOGRAPHY.search(inner):
         return None
     tag = "strong" if marker == "**" else "em"
-    return f"<{tag}>{inner}</{tag}>"
+    return f"<{tag}>{_curl(inner)}</{tag}>"
 
 
 def _fast_link(label: str, url: str) -> str | None:
@@ -195,7 +212,7 @@ def _fast_link(label: str, url: str) -> str | None:
     href = md.normalizeLink(url)
     if not md.validateLink(href):
         return None  # markdown-it leaves it as text; let it
-    return f'<a href="{escapeHtml(href)}">{label}</a>'
+    return f'<a href="{escapeHtml(href)}">{_curl(label)}</a>'
 
 
 # A line may start a paragraph (or be a list item's text) in the fast grammar when its

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck.markdown import _fast_block, _fast_inline, parser, render_block, render_inline
+from demodeck.markdown import (
+    SMARTQUOTES_MAX,
+    _fast_block,
+    _fast_inline,
+    parser,
+    render_block,
+    render_inline,
+)
 
 # Small pieces: words, each character the grammar treats specially, typographer
 # triggers, unicode whitespace and punctuation that the flanking rules look at.
@@ -47,7 +55,9 @@ _INLINE = st.lists(st.one_of(_ATOMS, _ATOMS, st.composite(_markup)()), max_size=
 
 # Deck-like inline text: words and spaces around markup, as features and paragraphs are.
 _WORD = st.sampled_from(["Ship", "search", "v2", "to", "10%", "users;", "it", "works.", "a/b",
-                         "(beta)", "p95:", "é", "ready?", "now!", "k€", "#42", "x|y", "3-4"])
+                         "(beta)", "p95:", "é", "ready?", "now!", "k€", "#42", "x|y", "3-4",
+                         "didn't", "team's", "90's", "rock'n'roll", "'tis", "users'", "l'été",
+                         "it's.", "'a'", '"a"', "O'Neil:"])
 _PROSE_PIECE = st.one_of(
     _WORD, _WORD,
     _WORD.map(lambda w: f"**{w}**"), _WORD.map(lambda w: f"*{w}*"), _WORD.map(lambda w: f"`{w}`"),
@@ -168,6 +178,21 @@ _CONTEXTS = ["{}", "a\n{}", "{}\na", "a\n\n{}", "{}\n\na", "- a\n{}", "- a\n\n{}
              "|a|b|\n{}", "{}\n|-|-|"]
 
 
+@pytest.mark.parametrize("text", [
+    "We didn't know the team's plan.", "**it's** here", "*90's*", "[Bo's page](https://x.org)",
+    "`it's` stays straight", "rock'n'roll", "it's 'quoted' now", "'tis", "users'", "a'\nb",
+    "O'Neil's **team's** `x'y` [it's](https://x.org/it's)", "don't\nstop"])
+def test_apostrophes_inside_words_curl_like_markdown_it(text: str) -> None:
+    _same_inline(text)
+    _same_block(text)
+
+
+def test_past_the_smartquotes_cap_apostrophes_stay_straight() -> None:
+    text = "it's " * (SMARTQUOTES_MAX + 1)
+    assert "it's" in render_block(text) and "it’s" not in render_block(text)
+    assert "it's" in render_inline(text) and "it’s" not in render_inline(text)
+
+
 def test_fast_block_next_to_every_kind_of_line() -> None:
     for context, line in itertools.product(_CONTEXTS, _TRICKY):
         for end in ("", "\n"):
@@ -183,6 +208,7 @@ def test_deck_shaped_fields_take_the_fast_paths() -> None:
            "\n```python\nprint(1)\n```\n")
     assert _fast_block(why) == parser().render(why)
     for item in ["Right-to-left layout, tested in 51 locales", "Ship **passkeys** to 80%",
+                 "We didn't ship the team's **first** draft",
                  "Keyboard shortcut `shift+e` jumps to exports (3 most recent)",
                  "Links to [the runbook](https://x.example.com/runbook/2194)"]:
         assert _fast_inline(item) == parser().renderInline(item)
