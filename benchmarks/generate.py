@@ -102,26 +102,26 @@ LIST_ITEMS = ("Works for every plan, including **free**", "No migration needed f
               "Accessible with a keyboard and a screen reader", "Logs every change for audit",
               "Falls back to the old path on error", "Translated into 12 languages",
               "Costs nothing extra to run", "Has a kill switch in the admin console")
-CLOSERS = ("Next week we turn it on for everyone.", "Questions welcome in the team channel.",
+CLOSERS = ("Next week we turn it on for everyone.", "Questions welcome in the team's channel.",
            "Thanks to everyone who tested the beta.", "Support has already seen fewer tickets.",
            "We will report the numbers again in a month.")
-FILLERS = ("It took two sprints, one of them mostly spent on edge cases nobody expected.",
+FILLERS = ("It took two sprints, one of them mostly spent on edge cases we didn't expect.",
            "The old behaviour is still there for accounts that opted out.",
            "We paired with support for a week to watch real customers use it.",
-           "Most of the work was in the data model, not in the screens you see.",
+           "Most of the work was in the data model, not in the screens you'll see.",
            "The same approach should work for the other teams that asked about it.")
 CBB = ("We underestimated the {topic} migration and slipped by {n} days; a spike in week "
        "one would have shown it.",
        "The review queue was the bottleneck: {n} pull requests for {topic} waited more than "
        "a day.",
-       "We found the accessibility issues in {topic} late; a screen-reader pass during design "
-       "is cheaper.",
+       "We didn't find the accessibility issues in {topic} until late; a screen-reader pass "
+       "during design is cheaper.",
        "Load testing of {topic} came after the launch date was announced, which left no room "
        "to react.",
        "Two teams built similar helpers for {topic} in parallel; we should have talked "
        "earlier.",
        "The feature flag stayed on for {n} weeks and made the tests harder to reason about.",
-       "We shipped {topic} without a dashboard and learned about errors from customers first.",
+       "Support called it \"the {topic} surprise\": we hadn't told them the launch date.",
        "Requirements changed {n} times mid-sprint; writing them down earlier would have helped.",
        "On-call got {n} pages in the first week because the alerts were tuned for the old "
        "traffic.",
