@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from demodeck.model import Deck, Demo, Person, slugify
 
@@ -28,27 +28,24 @@ class Profile:
     slug: str
     name: str  # as written most recently
     appearances: tuple[Appearance, ...]  # newest first
+    # Worked out once from the appearances: the cache key, the people page and the
+    # person's page each ask for them, and a long-time presenter has hundreds.
+    avatar: Person | None = field(init=False)  # the newest appearance with a picture
+    teams: tuple[str, ...] = field(init=False)  # each team once, newest first
+
+    def __post_init__(self) -> None:
+        avatar = next((a.person for a in self.appearances if a.person.avatar), None)
+        teams = dict.fromkeys(a.demo.team for a in self.appearances if a.demo.team)
+        object.__setattr__(self, "avatar", avatar)
+        object.__setattr__(self, "teams", tuple(teams))
 
     @property
     def count(self) -> int:
         return len(self.appearances)
 
     @property
-    def avatar(self) -> Person | None:
-        """The most recent way this person appeared with a picture, if any."""
-        return next((a.person for a in self.appearances if a.person.avatar), None)
-
-    @property
     def latest(self) -> Person:
         return self.appearances[0].person
-
-    @property
-    def teams(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for a in self.appearances:
-            if a.demo.team:
-                seen.setdefault(a.demo.team, None)
-        return tuple(seen)
 
 
 def profiles(decks_newest_first: Sequence[Deck]) -> tuple[Profile, ...]:
