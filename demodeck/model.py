@@ -54,9 +54,7 @@ class Person:
 
     @property
     def initials(self) -> str:
-        words = [w for w in re.split(r"[\s\-]+", self.name) if w]
-        letters = [w[0] for w in words[:1] + words[1:][-1:]]
-        return "".join(letters).upper()
+        return _initials(self.name)
 
     @property
     def key(self) -> str:
@@ -244,6 +242,13 @@ def unique_slugs(titles: list[str], *, reserved: frozenset[str] = RESERVED_SLIDE
         used.add(slug)
         out.append(slug)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _initials(name: str) -> str:
+    """First letters of the first and last words; read for every avatar on every page."""
+    words = [w for w in re.split(r"[\s\-]+", name) if w]
+    return "".join(w[0] for w in words[:1] + words[1:][-1:]).upper()
 
 
 def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
