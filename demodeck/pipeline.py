@@ -134,15 +134,19 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     problems: list[Problem] = []
     archive: list[Output] = []
 
+    parsed: dict[str, linkcheck.Parsed] = {}
+
     def render_archive() -> None:  # in this process, while workers render the decks
         try:
             archive.extend(_archive_pages(renderer, decks, base, cache, reusable,
                                           self_contained))
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
+        for page in archive:  # parsed for the link check now, not after the workers
+            if isinstance(page, Page) and page.path.endswith(".html"):
+                parsed[page.path] = linkcheck.parse(page.data)
 
     results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
-    parsed: dict[str, linkcheck.Parsed] = {}
     for i, result in zip(todo, results, strict=True):
         if isinstance(result, Problem):
             if result not in problems:
