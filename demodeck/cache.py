@@ -6,10 +6,10 @@ Two levels, because they go stale for different reasons:
   deck's files, the site settings and demodeck's version. The images it names are
   re-checked by (size, mtime) on every use.
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
-  deck, the other decks' data it shows, the templates, the settings). Only the
-  preview's in-memory cache holds pages: between CLI runs the previous output folder
-  is the store (:mod:`demodeck.build` keeps its files whose key did not change), so
-  ~45 MB of HTML is neither pickled nor held in memory twice.
+  deck, the other decks' data it shows, the templates, the settings). Pages live in
+  memory only, for the preview's rebuilds: between CLI runs the previous output
+  folder is the store (:mod:`demodeck.build` keeps its files whose key did not
+  change), so ~45 MB of HTML is never pickled.
 * ``parsed``: each page's links and ids, for the link check.
 
 On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
@@ -131,8 +131,8 @@ class BuildCache:
         return data
 
     def put_page(self, key: str, data: bytes) -> None:
-        if self.path is not None:
-            return  # on disk, the output folder keeps pages (see the module docstring)
+        """Kept in memory only (the preview's rebuilds reuse them; the same bytes objects as
+        the pages, so no copy): on disk the output folder keeps pages, see above."""
         self.pages[key] = data
         self._used_pages.add(key)
         self._dirty = True

@@ -139,12 +139,9 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     def render_archive() -> None:  # in this process, while workers render the decks
         try:
             archive.extend(_archive_pages(renderer, decks, base, cache, reusable,
-                                          self_contained))
+                                          self_contained, parsed))
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
-        for page in archive:  # parsed for the link check now, not after the workers
-            if isinstance(page, Page) and page.path.endswith(".html"):
-                parsed[page.path] = linkcheck.parse(page.data)
 
     results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
     for i, result in zip(todo, results, strict=True):
@@ -175,7 +172,10 @@ def _asset(page: Page, reusable: Reusable) -> Output:
 
 
 def _archive_pages(renderer: Renderer, decks: list[Deck], base: str, cache: BuildCache | None,
-                   reusable: Reusable, self_contained: bool) -> list[Output]:
+                   reusable: Reusable, self_contained: bool,
+                   parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
+    """The archive's pages, each rendered only if its key changed; those that were are
+    parsed for the link check here, while the workers are still busy with decks."""
     images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
     pages: list[Output] = []
     for job in render.archive_jobs(renderer, decks):
@@ -185,6 +185,8 @@ def _archive_pages(renderer: Renderer, decks: list[Deck], base: str, cache: Buil
             page = Page(job.path, job.make().data, key)
             if self_contained:
                 page = _inline(page, renderer)
+            if page.path.endswith(".html"):
+                parsed[page.path] = linkcheck.parse(page.data)
             if cache is not None:
                 cache.put_page(key, page.data)
         pages.append(page)

@@ -555,3 +555,29 @@ def test_inject_and_prefix() -> None:
     assert inject(b"<p>x</p></BODY></html>", b"<s>") == b"<p>x</p><s></BODY></html>"
     assert inject(b"<p>no body</p>", b"<s>") == b"<p>no body</p><s>"
     assert relative_prefix("/") == "" and relative_prefix("/a/b/") == "../../"
+
+
+def test_a_preview_rebuild_renders_only_the_deck_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview's builder (the project's cache, held in memory) keeps every page it
+    rendered: after a save, one deck page is rendered again, not the whole archive."""
+    import shutil
+
+    from demodeck.render import Renderer
+    from demodeck.serve import cached_builder
+
+    shutil.copytree(Path(__file__).parent.parent / "decks", tmp_path / "decks")
+    rendered: list[str] = []
+    real = Renderer.deck_page
+    monkeypatch.setattr(Renderer, "deck_page",
+                        lambda self, deck, *a, **k: rendered.append(deck.slug)
+                        or real(self, deck, *a, **k))
+    builder = cached_builder(tmp_path)
+    first = builder(tmp_path)
+    assert len(rendered) == len(first.decks) == 3
+    rendered.clear()
+    deck = tmp_path / "decks" / "2026-11-09.yaml"
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Saved.\n", 1))
+    second = builder(tmp_path)
+    assert rendered == ["2026-11-09"]
+    assert b"Saved." in second.pages["2026-11-09/index.html"]
