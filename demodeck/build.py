@@ -80,6 +80,12 @@ def _unchanged(manifest: dict[str, Any] | None, fingerprint: str, out: Path) -> 
     return bool(_output_stamps(out) == manifest.get("output"))
 
 
+def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
+    """Files the last ``demodeck build`` left in ``out`` that may be kept (see _reusable):
+    the preview starts from them instead of rendering a whole archive again."""
+    return _reusable(cache.read_manifest(), out)
+
+
 def _reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
     """Output files the last build wrote into ``out`` that nobody touched since, with the key
     each was made from: the pipeline keeps those whose key it computes again."""

@@ -39,11 +39,13 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import unquote
 
+from demodeck.build import reusable_files
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, DemodeckError, UsageError
 from demodeck.model import SiteConfig
 from demodeck.pipeline import check_decks, render_site
+from demodeck.render import Kept
 from demodeck.watch import Batch, Debouncer, Layout, Watcher
 
 DEFAULT_HOST = "127.0.0.1"
@@ -82,13 +84,20 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
     (index, people, metrics, feed) that show every deck.
     """
     site = load_config(root)
+    reusable: dict[str, tuple[str, Path]] = {}
     if cache is not None:
         cache.begin()
+        if not cache.pages:  # the first build: start from what `demodeck build` left
+            reusable = reusable_files(cache, site.output_path)
     decks = check_decks(site, cache=cache)
-    pages = render_site(site, decks, cache=cache).pages
+    pages = render_site(site, decks, cache=cache, reusable=reusable).pages
+    files = {p.path: p.data for p in pages}
     if cache is not None:
+        for page in pages:
+            if isinstance(page, Kept):  # read once from disk; from memory from now on
+                cache.put_page(page.key, files[page.path])
         cache.prune()  # in memory only: keep what this build used, the size of the site
-    return Snapshot(site=site, pages={p.path: p.data for p in pages},
+    return Snapshot(site=site, pages=files,
                     decks=frozenset(d.slug for d in decks),
                     images=frozenset(a.source for d in decks for a in d.assets))
 

@@ -581,3 +581,33 @@ def test_a_preview_rebuild_renders_only_the_deck_that_changed(
     second = builder(tmp_path)
     assert rendered == ["2026-11-09"]
     assert b"Saved." in second.pages["2026-11-09/index.html"]
+
+
+def test_the_preview_starts_from_the_files_the_last_build_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening the preview of an archive `demodeck build` just built renders nothing: it
+    reads the kept files (and serves the same bytes the build wrote)."""
+    import shutil
+
+    from demodeck.cache import BuildCache
+    from demodeck.render import Renderer
+    from demodeck.serve import cached_builder
+
+    shutil.copytree(Path(__file__).parent.parent / "decks", tmp_path / "decks")
+    build(load_config(tmp_path), cache=BuildCache.for_project(tmp_path))
+    rendered: list[str] = []
+    real = Renderer.deck_page
+    monkeypatch.setattr(Renderer, "deck_page",
+                        lambda self, deck, *a, **k: rendered.append(deck.slug)
+                        or real(self, deck, *a, **k))
+    builder = cached_builder(tmp_path)
+    snapshot = builder(tmp_path)
+    assert rendered == []
+    site = tmp_path / "site"
+    written = {p.relative_to(site).as_posix(): p.read_bytes()
+               for p in site.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
+    assert snapshot.pages == written
+    deck = tmp_path / "decks" / "2026-11-09.yaml"  # later saves: from memory, as before
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Saved.\n", 1))
+    assert b"Saved." in builder(tmp_path).pages["2026-11-09/index.html"]
+    assert rendered == ["2026-11-09"]
