@@ -426,3 +426,42 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
     validated.clear()
     build(site, out=tmp_path / "again", cache=BuildCache(base))
     assert validated == []
+
+
+def test_kept_files_are_copied_where_hard_links_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    before = tree(out)
+
+    def no_links(*_: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr("demodeck.write.os.link", no_links)
+    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    again = build(site, cache=BuildCache(cache_file))
+    assert again.rendered == 1
+    after = tree(out)
+    assert after["2026-11-16/index.html"] == before["2026-11-16/index.html"]
+    assert all((out / p).stat().st_nlink == 1 for p in after)
+    build(site, out=tmp_path / "cold")
+    assert after == tree(tmp_path / "cold")
+
+
+def test_switching_self_contained_on_and_off_never_keeps_the_other_kind(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
+    site = load_config(tmp_path / "p")
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    linked = tree(out)
+    build(site, cache=BuildCache(cache_file), self_contained=True)
+    inline = tree(out)
+    assert b"<style" in inline["2026-11-23/index.html"]
+    assert b"<style" not in linked["2026-11-23/index.html"]
+    build(site, out=tmp_path / "cold-inline", self_contained=True)
+    assert inline == tree(tmp_path / "cold-inline")
+    build(site, cache=BuildCache(cache_file))
+    assert tree(out) == linked
