@@ -51,14 +51,8 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     files = {p.path: p for p in pages}
     parsed: dict[str, Parsed] = {}
     for path, page in files.items():
-        if not path.endswith(".html"):
-            continue
-        if known is not None and path in known:
-            parsed[path] = known[path]
-            if cache is not None and page.key:
-                cache.put_parsed(f"key:{page.key}", known[path])
-        else:
-            parsed[path] = _parse_cached(page, cache)
+        if path.endswith(".html"):
+            parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
     problems: list[Problem] = []
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
     for path in sorted(parsed):
@@ -71,15 +65,17 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     return problems
 
 
-def _parse_cached(page: Output, cache: BuildCache | None) -> Parsed:
+def _parse_cached(page: Output, cache: BuildCache | None, known: Parsed | None) -> Parsed:
+    """The page's links and ids: ``known`` (parsed where it was rendered), the cache's, or
+    parsed now; the cache keeps them for the next build."""
     if cache is None:
-        return parse(page.data)
+        return known or parse(page.data)
     key = (f"key:{page.key}" if page.key
            else hashlib.blake2b(page.data, digest_size=20).hexdigest())
-    found: Parsed | None = cache.get_parsed(key)
+    found: Parsed | None = known or cache.get_parsed(key)
     if found is None:
         found = parse(page.data)
-        cache.put_parsed(key, found)
+    cache.put_parsed(key, found)
     return found
 
 

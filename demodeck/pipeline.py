@@ -166,9 +166,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
 
 def _asset(page: Page, reusable: Reusable) -> Output:
     """Theme files and images carry their content's hash in their name: that is the key."""
-    prior = reusable.get(page.path)
-    return Kept(page.path, prior[1], page.path) if prior and prior[0] == page.path \
-        else Page(page.path, page.data, page.path)
+    return _reuse(page.path, page.path, reusable, None) or Page(page.path, page.data, page.path)
 
 
 def _archive_pages(renderer: Renderer, decks: list[Deck], base: str, cache: BuildCache | None,
