@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,20 @@ import pytest
 from demodeck.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_DECK = "decks/2026-11-09.yaml"  # a deck of the examples that rebuild tests edit
+
+
+def copy_examples(root: Path) -> Path:
+    """A new project at ``root`` holding a copy of this repository's example decks."""
+    shutil.copytree(REPO / "decks", root / "decks")
+    return root
+
+
+def add_why_line(deck: Path, line: str) -> None:
+    """A real edit to a deck file: ``line`` now opens its first demo's ``why``."""
+    text = deck.read_text()
+    assert "why: |\n" in text
+    deck.write_text(text.replace("why: |\n", f"why: |\n      {line}\n", 1))
 
 MINIMAL_DECK = """\
 title: Weekly Demo

@@ -7,7 +7,6 @@ exported deck is opened from disk in Chromium with every request but its own ref
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from bs4 import BeautifulSoup
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.pipeline import check_decks
-from tests.conftest import REPO
+from tests.conftest import copy_examples
 
 EXAMPLE = "2026-11-23"
 URL_ATTRS = ("href", "src", "srcset", "poster", "action", "formaction", "xlink:href", "data")
@@ -28,9 +27,7 @@ ALLOWED = ("#", "data:", "http://", "https://", "mailto:")
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project holding a copy of the example decks (their images included)."""
-    root = tmp_path_factory.mktemp("example")
-    shutil.copytree(REPO / "decks", root / "decks")
-    return root
+    return copy_examples(tmp_path_factory.mktemp("example"))
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
 from demodeck.pipeline import check_decks, render_site
-from tests.conftest import MINIMAL_DECK, REPO
+from tests.conftest import MINIMAL_DECK, REPO, copy_examples
 from tests.test_hostile_xss import norm, q
 
 CI = bool(os.environ.get("CI"))
@@ -256,8 +256,7 @@ def test_building_twice_gives_identical_bytes_across_processes(tmp_path: Path) -
     seeds, then again into the same folder: the same bytes every time."""
     from tests.test_hostile_xss import CONTEXT, Expect, deck_yaml
 
-    root = tmp_path / "p"
-    shutil.copytree(REPO / "decks", root / "decks")
+    root = copy_examples(tmp_path / "p")
     (root / "decks/2026-10-05.yaml").write_text(deck_yaml(CONTEXT[:20], Expect()))
     shutil.copy(next((REPO / "decks/images").glob("*.png")), root / "decks/shot.png")
     trees = []

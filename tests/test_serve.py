@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from demodeck.build import build
+from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
 from demodeck.pipeline import check_decks
@@ -34,11 +35,13 @@ from demodeck.serve import (
     Console,
     HostPolicy,
     Preview,
+    cached_builder,
     host_name,
     inject,
     relative_prefix,
     site_key,
 )
+from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
 DECK = """\
 title: Preview test deck
@@ -557,57 +560,46 @@ def test_inject_and_prefix() -> None:
     assert relative_prefix("/") == "" and relative_prefix("/a/b/") == "../../"
 
 
-def test_a_preview_rebuild_renders_only_the_deck_that_changed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The preview's builder (the project's cache, held in memory) keeps every page it
-    rendered: after a save, one deck page is rendered again, not the whole archive."""
-    import shutil
-
+@pytest.fixture
+def deck_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The slug of every deck page rendered from now on, in order."""
     from demodeck.render import Renderer
-    from demodeck.serve import cached_builder
 
-    shutil.copytree(Path(__file__).parent.parent / "decks", tmp_path / "decks")
     rendered: list[str] = []
     real = Renderer.deck_page
     monkeypatch.setattr(Renderer, "deck_page",
                         lambda self, deck, *a, **k: rendered.append(deck.slug)
                         or real(self, deck, *a, **k))
-    builder = cached_builder(tmp_path)
+    return rendered
+
+
+def test_a_preview_rebuild_renders_only_the_deck_that_changed(
+        tmp_path: Path, deck_renders: list[str]) -> None:
+    """The preview's builder (the project's cache, held in memory) keeps every page it
+    rendered: after a save, one deck page is rendered again, not the whole archive."""
+    builder = cached_builder(copy_examples(tmp_path))
     first = builder(tmp_path)
-    assert len(rendered) == len(first.decks) == 3
-    rendered.clear()
-    deck = tmp_path / "decks" / "2026-11-09.yaml"
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Saved.\n", 1))
+    assert len(deck_renders) == len(first.decks) == 3
+    deck_renders.clear()
+    add_why_line(tmp_path / EXAMPLE_DECK, "Saved.")
     second = builder(tmp_path)
-    assert rendered == ["2026-11-09"]
+    assert deck_renders == ["2026-11-09"]
     assert b"Saved." in second.pages["2026-11-09/index.html"]
 
 
 def test_the_preview_starts_from_the_files_the_last_build_left(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, deck_renders: list[str]) -> None:
     """Opening the preview of an archive `demodeck build` just built renders nothing: it
     reads the kept files (and serves the same bytes the build wrote)."""
-    import shutil
-
-    from demodeck.cache import BuildCache
-    from demodeck.render import Renderer
-    from demodeck.serve import cached_builder
-
-    shutil.copytree(Path(__file__).parent.parent / "decks", tmp_path / "decks")
-    build(load_config(tmp_path), cache=BuildCache.for_project(tmp_path))
-    rendered: list[str] = []
-    real = Renderer.deck_page
-    monkeypatch.setattr(Renderer, "deck_page",
-                        lambda self, deck, *a, **k: rendered.append(deck.slug)
-                        or real(self, deck, *a, **k))
+    build(load_config(copy_examples(tmp_path)), cache=BuildCache.for_project(tmp_path))
+    deck_renders.clear()
     builder = cached_builder(tmp_path)
     snapshot = builder(tmp_path)
-    assert rendered == []
+    assert deck_renders == []
     site = tmp_path / "site"
     written = {p.relative_to(site).as_posix(): p.read_bytes()
                for p in site.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
     assert snapshot.pages == written
-    deck = tmp_path / "decks" / "2026-11-09.yaml"  # later saves: from memory, as before
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Saved.\n", 1))
+    add_why_line(tmp_path / EXAMPLE_DECK, "Saved.")  # later saves: from memory, as before
     assert b"Saved." in builder(tmp_path).pages["2026-11-09/index.html"]
-    assert rendered == ["2026-11-09"]
+    assert deck_renders == ["2026-11-09"]

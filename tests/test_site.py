@@ -14,7 +14,7 @@ from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.markdown import render_block
-from tests.conftest import REPO, Project
+from tests.conftest import EXAMPLE_DECK, REPO, Project, add_why_line, copy_examples
 
 Cap = pytest.CaptureFixture[str]
 
@@ -250,14 +250,11 @@ def test_cold_warm_and_parallel_builds_are_byte_identical(tmp_path: Path,
 def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path) -> None:
     """After an edit, a rebuild renders only what the edit touched, hard-links every other
     file from the previous output, and the result is byte-identical to a cold build."""
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     first = build(site, cache=BuildCache(cache_file))
     inodes = {path: (out / path).stat().st_ino for path in tree(out)}
-    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
-    text = deck.read_text()
-    deck.write_text(text.replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     second = build(site, cache=BuildCache(cache_file))
     assert (first.rendered, second.rendered) == (first.decks, 1)
     moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
@@ -268,15 +265,13 @@ def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path)
 
 
 def test_an_output_file_changed_by_hand_is_made_again(tmp_path: Path) -> None:
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
     index = out / "index.html"
     good = index.read_bytes()
     index.write_bytes(good.replace(b"<title>", b"<title>HACKED "))
-    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     build(site, cache=BuildCache(cache_file))
     assert index.read_bytes() == good
 
@@ -377,12 +372,11 @@ def test_archive_pages_follow_what_they_show(project: Project) -> None:
 ])
 def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
         tmp_path: Path, old: str, new: str, remade: set[str]) -> None:
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
     inodes = {path: (out / path).stat().st_ino for path in tree(out)}
-    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
+    deck = tmp_path / "p" / EXAMPLE_DECK
     assert old in deck.read_text()
     deck.write_text(deck.read_text().replace(old, new, 1))
     build(site, cache=BuildCache(cache_file))
@@ -395,14 +389,13 @@ def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
 
 def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     base, delta = tmp_path / "c" / "build.pickle", tmp_path / "c" / "delta.pickle"
     build(site, cache=BuildCache(base))
     first = base.read_bytes()
     assert not delta.exists()
-    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit one.\n", 1))
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    add_why_line(deck, "Edit one.")
     build(site, cache=BuildCache(base))
     assert base.read_bytes() == first and 0 < delta.stat().st_size < len(first) / 4
 
@@ -414,13 +407,13 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
     assert validated == [] and elsewhere.decks == 3  # every model came from base + delta
 
     # editing the same deck again replaces its entries in the delta: it does not grow
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit two.\n", 1))
+    add_why_line(deck, "Edit two.")
     size = delta.stat().st_size
     build(site, cache=BuildCache(base))
     assert base.read_bytes() == first and delta.stat().st_size < size * 1.5
     # past COMPACT_AT of the whole, additions and unused entries are folded into the base
     monkeypatch.setattr(cache_mod, "COMPACT_AT", 0.01)
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edit three.\n", 1))
+    add_why_line(deck, "Edit three.")
     build(site, cache=BuildCache(base))
     assert not delta.exists() and base.read_bytes() != first
     validated.clear()
@@ -430,8 +423,7 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
 
 def test_kept_files_are_copied_where_hard_links_are_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
     before = tree(out)
@@ -440,8 +432,7 @@ def test_kept_files_are_copied_where_hard_links_are_refused(
         raise OSError(1, "Operation not permitted")
 
     monkeypatch.setattr("demodeck.write.os.link", no_links)
-    deck = tmp_path / "p" / "decks" / "2026-11-09.yaml"
-    deck.write_text(deck.read_text().replace("why: |\n", "why: |\n      Edited today.\n", 1))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     again = build(site, cache=BuildCache(cache_file))
     assert again.rendered == 1
     after = tree(out)
@@ -452,8 +443,7 @@ def test_kept_files_are_copied_where_hard_links_are_refused(
 
 
 def test_switching_self_contained_on_and_off_never_keeps_the_other_kind(tmp_path: Path) -> None:
-    shutil.copytree(REPO / "decks", tmp_path / "p" / "decks")
-    site = load_config(tmp_path / "p")
+    site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
     linked = tree(out)
