@@ -4,7 +4,9 @@ Two levels, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
   deck's files, the site settings and demodeck's version. The images it names are
-  re-checked by (size, mtime) on every use.
+  re-checked by (size, mtime) on every use. Each is held pickled on its own (the
+  worker that validated it pickled it anyway, to hand it over) and unpickled when
+  first asked for, so saving never pickles an archive's models again.
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
@@ -43,7 +45,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-3\n"
+_MAGIC = b"demodeck-cache-4\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -80,7 +82,7 @@ class BuildCache:
     """In memory for the preview server; ``path`` set to persist between CLI runs."""
 
     path: Path | None = None
-    models: dict[str, tuple[Deck, tuple[ImageStamp, ...]]] = field(default_factory=dict)
+    models: dict[str, tuple[bytes, tuple[ImageStamp, ...]]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
     _used_models: set[str] = field(default_factory=set)
@@ -88,6 +90,7 @@ class BuildCache:
     _used_parsed: set[str] = field(default_factory=set)
     _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
     _new_parsed: set[str] = field(default_factory=set)
+    _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
     _base_size: int = 0  # entries read from the base file
     _dirty: bool = False  # anything added or dropped since loading: save() has work to do
     _loaded: bool = False  # a cache on disk is read on first use
@@ -110,15 +113,24 @@ class BuildCache:
         entry = self.models.get(key)
         if entry is None:
             return None
-        deck, images = entry
+        blob, images = entry
         if any(stamp(Path(p)) != (p, size, mtime) for p, size, mtime in images):
             return None  # an image moved, vanished or changed: validate again
+        deck = self._decks.get(key)
+        if deck is None:
+            try:
+                deck = self._decks[key] = pickle.loads(blob)
+            except Exception:  # signed, but a class changed shape: validate again
+                return None
         self._used_models.add(key)
         return deck
 
-    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...]) -> None:
+    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],
+                 blob: bytes | None = None) -> None:
+        """``blob``: the deck already pickled (by the worker that validated it)."""
         self._ensure_loaded()
-        self.models[key] = (deck, images)
+        self.models[key] = (blob if blob is not None else pickle_deck(deck), images)
+        self._decks[key] = deck
         self._used_models.add(key)
         self._new_models.add(key)
         self._dirty = True
@@ -162,6 +174,7 @@ class BuildCache:
             return
         before = len(self.models) + len(self.pages) + len(self.parsed)
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
+        self._decks = {k: v for k, v in self._decks.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
         self._new_models &= self.models.keys()
@@ -224,7 +237,11 @@ class BuildCache:
                 write_signed(path, json.dumps(manifest, sort_keys=True).encode())
 
 
-Entries = tuple[dict[str, tuple[Deck, tuple[ImageStamp, ...]]], dict[str, Any]]
+Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any]]
+
+
+def pickle_deck(deck: Deck) -> bytes:
+    return pickle.dumps(deck, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _dumps(models: dict[str, Any], parsed: dict[str, Any]) -> bytes:

@@ -10,6 +10,7 @@ previous build wrote with the same key is kept as it is.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +23,18 @@ from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
-from demodeck.pool import parallel_map
+from demodeck.pool import parallel_map, will_fork
 from demodeck.render import Kept, Output, Page, Renderer
 
 
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig],
-                  index: int) -> tuple[Deck | None, list[Problem]]:
-    sources, site = state
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
+                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
+    """A deck's model and problems; in a worker process, the model comes pickled: it has
+    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
+    sources, site, forked = state
     problems: list[Problem] = []
-    return validate.validate_deck(sources[index], site, problems), problems
+    deck = validate.validate_deck(sources[index], site, problems)
+    return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
 
 
 Discovered = tuple[list[DeckSource], list[Problem]]
@@ -55,13 +59,17 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
             misses.append((key, source))
         else:
             decks.append(hit)
-    results = parallel_map(_validate_one, ([s for _, s in misses], site), len(misses), jobs)
-    for (key, _), (deck, found) in zip(misses, results, strict=True):
+    forked = will_fork(len(misses), jobs)
+    results = parallel_map(_validate_one, ([s for _, s in misses], site, forked),
+                           len(misses), jobs)
+    for (key, _), (made, found) in zip(misses, results, strict=True):
         problems.extend(found)
-        if deck is not None:
+        if made is not None:
+            blob = made if isinstance(made, bytes) else None
+            deck = pickle.loads(made) if isinstance(made, bytes) else made
             decks.append(deck)
             if cache is not None:
-                cache.put_deck(key, deck, cache_mod.image_stamps(deck))
+                cache.put_deck(key, deck, cache_mod.image_stamps(deck), blob)
     if not sources and not problems:
         problems.append(Problem(site.decks_dir, 0, 0,
                                 "no decks found; create one with `demodeck new`"))

@@ -52,6 +52,12 @@ def _new_pool(processes: int) -> multiprocessing.pool.Pool:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+def will_fork(count: int, jobs: int) -> bool:
+    """Whether parallel_map(..., count, jobs) runs in worker processes."""
+    return (jobs > 1 and count >= PARALLEL_MIN
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
 def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
                  meanwhile: Callable[[], None] = lambda: None) -> list[T]:
     """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it.
@@ -61,7 +67,7 @@ def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
     process is not safe.
     """
     global _FORKED
-    if jobs <= 1 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+    if not will_fork(count, jobs):
         results = [fn(state, i) for i in range(count)]
         meanwhile()
         return results
