@@ -25,6 +25,7 @@ every raw number as JSON in ``benchmarks/out/`` (gitignored). See benchmarks/REA
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import datetime as dt
 import hashlib
@@ -174,6 +175,10 @@ def snapshot(dest: Path) -> Path:
     for name in ("demodeck", "templates"):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, dest / name, ignore=ignore)
+    # Byte-compiled, as `pip install` leaves an installed package: with
+    # PYTHONDONTWRITEBYTECODE set (it is on the project's machines) every run would
+    # otherwise compile demodeck's modules from source, which no installed copy does.
+    compileall.compile_dir(str(dest / "demodeck"), quiet=1)
     return dest
 
 
