@@ -59,9 +59,12 @@ def parse(data: bytes) -> Parsed:
     urls: list[tuple[int, str]] = []
     ids: set[str] = set()
     for name, pattern in _ATTRS.items():
-        for match in pattern.finditer(lowered):
-            if outside(match.start()):
+        search, pos = pattern.search, 0
+        while (match := search(lowered, pos)) is not None:
+            if outside(match.start()):  # text such as "id='": its "value" may hide a tag
+                pos = match.start() + 1
                 continue
+            pos = match.end()
             group = 1 if match.group(1) is not None else 2 if match.group(2) is not None else 3
             value = _text(data[match.start(group):match.end(group)])
             if name == b"id":
@@ -131,14 +134,46 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
             parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
     problems: list[Problem] = []
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
+    seen: dict[tuple[str, str], str | None] = {}  # (where it points from, URL) -> the same
     for path in sorted(parsed):
         folder = posixpath.dirname(path)
+        bases = _bases(folder)
+        ids = parsed[path][1]
         for url in dict.fromkeys(parsed[path][0]):  # each distinct URL once per page
-            reason = _check(folder, path, url, files, parsed, memo)
+            if url[0] == "#" and "%" not in url:  # most links: to an id of the same page
+                reason = None if url[1:] in ids or url == "#" else (
+                    f"no element with id '{url[1:]}' in {path}")
+            else:
+                key = _anchored(url, path, bases)
+                reason = seen.get(key, _UNSEEN)
+                if reason is _UNSEEN:
+                    reason = seen[key] = _check(folder, path, url, files, parsed, memo)
             if reason:
                 problems.append(Problem(f"{output_name}/{path}", 0, 0,
                                         f"broken link '{url}': {reason}"))
     return problems
+
+
+_UNSEEN = "(not checked yet)"
+
+
+def _bases(folder: str) -> list[str]:
+    """``folder`` and each folder above it, up to the site root: ``bases[n]`` is where a
+    URL starting with n times "../" starts from."""
+    parts = folder.split("/") if folder else []
+    return ["/".join(parts[:len(parts) - n]) for n in range(len(parts) + 1)]
+
+
+def _anchored(url: str, page: str, bases: list[str]) -> tuple[str, str]:
+    """A key that decides what ``url`` on ``page`` points at: the folder it starts from
+    (with its leading "../" applied) and the rest. Hundreds of pages link to the same
+    file by the same relative URL; each such link is then checked once."""
+    if url[0] in "#?":
+        return page, url  # the page itself
+    ups = 0
+    while url.startswith("../", 3 * ups):
+        ups += 1
+    return (bases[ups] if ups < len(bases) else "\0outside"), url[3 * ups:]
 
 
 def _parse_cached(page: Output, cache: BuildCache | None, known: Parsed | None) -> Parsed:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from demodeck import linkcheck
+from demodeck.render import Page
 from tests.conftest import MINIMAL_DECK, Project, copy_examples
 
 
@@ -132,3 +133,21 @@ def test_html_shown_as_code_in_a_demo_is_not_a_link(project: Project,
     assert project.run("build", capsys=capsys).code == 0
     page = (project.root / "site/2026-11-23/index.html").read_text()
     assert "&lt;a href='nowhere.html' id='n'&gt;" in page
+
+
+def test_the_same_url_is_judged_from_where_each_page_stands() -> None:
+    """Links are checked once per (starting folder, URL): a URL that works from one
+    folder must still be refused from another, and a fragment from the page it is on."""
+    def page(path: str, body: str) -> Page:
+        return Page(path, body.encode(), "k")
+
+    pages = [page("x.html", '<p id="top">'),
+             page("p/index.html", '<a href="../x.html#top"></a><a href="#here" id="here">'),
+             page("p/q/index.html", '<a href="../x.html#top"></a><a href="#here">'),
+             page("p/q/r.html", '<a href="../../x.html#top"></a><a href="../../../x.html">'),
+             page("s/index.html", '<a href="../x.html#top"></a><a href="../x.html#nope">')]
+    assert [p.message for p in linkcheck.check_links(pages)] == [
+        "broken link '../x.html#top': no file p/x.html in the site",
+        "broken link '#here': no element with id 'here' in p/q/index.html",
+        "broken link '../../../x.html': points outside the site",
+        "broken link '../x.html#nope': no element with id 'nope' in x.html"]
