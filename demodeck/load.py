@@ -484,24 +484,32 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
     return _convert(node, path)
 
 
-def read_file(root: Path, file: Path, real_root: Path | None = None
+def read_file(root: Path, file: Path, real_root: Path | None = None,
+              real: Path | None = None, rel: str | None = None
               ) -> tuple[SourceFile, list[Problem]]:
     """Read a project file (not parsed yet); refuses files that resolve outside ``root``.
 
     ``real_root`` is ``root.resolve()``, from a caller that reads many files: resolving
-    costs a system call per path component."""
-    rel = relpath(root, file)
-    try:
-        real = file.resolve()
-    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
-        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
-            "cannot read the file: it is a symbolic link that loops")]
-    if not is_inside(root.resolve() if real_root is None else real_root, real):
-        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
-            "this file is a link to a place outside the project; refusing to read it")]
+    costs a system call per path component. ``real``: the file's resolved path, from a
+    caller that knows it (a plain file, not a link, in a folder inside the project).
+    ``rel``: ``relpath(root, file)``, when the caller has it."""
+    rel = relpath(root, file) if rel is None else rel
+    trusted = real is not None
+    if real is None:
+        try:
+            real = file.resolve()
+        except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+            return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
+                "cannot read the file: it is a symbolic link that loops")]
+        if not is_inside(root.resolve() if real_root is None else real_root, real):
+            return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
+                "this file is a link to a place outside the project; refusing to read it")]
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it)
-        with os.fdopen(os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+        # O_NOFOLLOW: a file the caller saw as plain must not have become a link since
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (
+            getattr(os, "O_NOFOLLOW", 0) if trusted else 0)
+        with os.fdopen(os.open(real, flags), "rb") as handle:
             # a FIFO or a device would block or never end; a huge file is refused unread
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
@@ -551,8 +559,14 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     found: dict[str, str] = {}
     decks: list[DeckSource] = []
     real_root = root.resolve()
-    for entry in sorted(decks_dir.iterdir()):
-        deck = _read_entry(root, real_root, entry, problems)
+    real_decks = decks_dir.resolve()
+    # A plain file (not a link) in a decks folder inside the project is inside it too:
+    # no need to resolve each of hundreds of deck files, a system call per path part.
+    plain_files_in = real_decks if is_inside(real_root, real_decks) else None
+    with os.scandir(decks_dir) as scan:
+        entries = sorted(scan, key=lambda e: e.name)
+    for entry in entries:
+        deck = _read_entry(root, real_root, entry, problems, plain_files_in)
         if deck is None:
             continue
         if deck.date_text in found:
@@ -565,14 +579,18 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     return decks, problems
 
 
-def _read_entry(root: Path, real_root: Path, entry: Path,
-                problems: list[Problem]) -> DeckSource | None:
-    name = entry.name
+def _read_entry(root: Path, real_root: Path, found: os.DirEntry[str],
+                problems: list[Problem], plain_files_in: Path | None) -> DeckSource | None:
+    name = found.name
     if is_temp_file(name):
         return None
     match = DECK_NAME.match(name)
     is_yaml = name.lower().endswith((".yaml", ".yml"))
-    is_dir = entry.is_dir()
+    try:
+        is_dir = found.is_dir()
+    except OSError:
+        is_dir = False
+    entry = Path(found.path)
     if is_dir:
         if match is None or match.group(2):
             return None  # images/, shared assets and the like live here too
@@ -585,7 +603,10 @@ def _read_entry(root: Path, real_root: Path, entry: Path,
         return None
     if is_dir:
         return _read_folder(root, real_root, entry, match.group(1), problems)
-    source, file_problems = read_file(root, entry, real_root)
+    real = None
+    if plain_files_in is not None and not found.is_symlink():
+        real = plain_files_in / name
+    source, file_problems = read_file(root, entry, real_root, real, rel)
     problems.extend(file_problems)
     return DeckSource(match.group(1), rel, source)
 

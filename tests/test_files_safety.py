@@ -140,6 +140,28 @@ def test_a_deck_file_linked_from_outside_is_refused(built: Project, outside: Pat
     assert_untouched(built, before)
 
 
+def test_a_decks_folder_linked_from_outside_is_refused(project: Project, outside: Path,
+                                                      capsys: Cap) -> None:
+    """Deck files are not resolved one by one when they are plain files in a decks folder
+    inside the project: that shortcut must not apply to a decks folder that is a link."""
+    (outside / "2026-11-30.yaml").write_text(MINIMAL_DECK)
+    shutil.rmtree(project.root / "decks")
+    (project.root / "decks").symlink_to(outside, target_is_directory=True)
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "decks/2026-11-30.yaml: this file is a link to a place outside the project; "
+        "refusing to read it")
+    assert not (project.root / "site").exists()
+
+
+def test_a_deck_file_linked_within_the_project_is_read(project: Project, capsys: Cap) -> None:
+    project.write("drafts/monday.yaml", MINIMAL_DECK.replace("Search v2", "Linked search"))
+    (project.root / "decks/2026-11-30.yaml").symlink_to(project.root / "drafts/monday.yaml")
+    assert project.run("build", capsys=capsys).code == 0
+    assert "Linked search" in (project.root / "site/2026-11-30/index.html").read_text()
+
+
 def test_a_fifo_named_like_a_deck_does_not_hang_the_build(built: Project, capsys: Cap) -> None:
     os.mkfifo(built.root / "decks/2026-11-30.yaml")
     started = time.monotonic()
