@@ -19,10 +19,11 @@ added since (``delta.pickle``): a build that changed one deck writes that deck's
 entries, not the whole archive's, and the two are merged into one again when the
 additions (or entries no longer used) pass a quarter of the whole. Entries are
 keyed by content, so a delta read over a newer base can never give a wrong value.
-Each file is signed with a keyed BLAKE2
-hash whose key lives in the user's cache folder, outside the project: a cache
-file that was committed, copied from another machine, tampered with, truncated
-or written by another version fails the check and is ignored, never unpickled.
+Each file is signed with an HMAC-SHA256 (twice as fast as keyed BLAKE2b on these
+CPUs, which have SHA instructions) whose key lives in the user's cache folder,
+outside the project: a cache file that was committed, copied from another machine,
+tampered with, truncated or written by another version fails the check and is
+ignored, never unpickled.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
 import json
 import os
 import pickle
@@ -45,7 +47,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-4\n"
+_MAGIC = b"demodeck-cache-5\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -288,7 +290,7 @@ def write_signed(path: Path, body: bytes) -> None:
 
 
 def _sign(body: bytes) -> bytes:
-    return hashlib.blake2b(body, key=_secret(), digest_size=_SIG).digest()
+    return hmac.digest(_secret(), body, "sha256")
 
 
 def cache_dir() -> Path:

@@ -23,7 +23,11 @@ from demodeck.cache import BuildCache
 from demodeck.errors import Problem
 from demodeck.render import Output
 
-Parsed = tuple[tuple[str, ...], frozenset[str]]  # (local URLs, ids)
+# A page's local URLs (in order) and its ids, each list joined by NUL (which no attribute
+# value holds: HTML parsers read it as U+FFFD, and so does parse). Packed, because a
+# rebuild unpickles these for every page of the site: ~570 pairs of strings instead of
+# ~200,000 small ones.
+Parsed = tuple[str, str]
 
 # Only attributes of real tags count: not text that looks like one (a code span showing
 # `<a href='x'>` is escaped to "&lt;a href='x'&gt;"), nor comments, scripts or styles.
@@ -72,7 +76,15 @@ def parse(data: bytes) -> Parsed:
             elif (url := value.strip()) and _EXTERNAL(url) is None:
                 urls.append((match.start(), url))
     urls.sort()
-    return tuple(url for _, url in urls), frozenset(ids)
+    return _pack(url for _, url in urls), _pack(sorted(ids))
+
+
+def _pack(values: Iterable[str]) -> str:
+    return "\0".join(values)
+
+
+def unpack(packed: str) -> list[str]:
+    return packed.split("\0") if packed else []
 
 
 class _OutsideTags:
@@ -95,6 +107,8 @@ class _OutsideTags:
 
 def _text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
     return html.unescape(text) if "&" in text else text
 
 
@@ -133,25 +147,40 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
         if path.endswith(".html"):
             parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
     problems: list[Problem] = []
+    ids = _Ids(parsed)
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
     seen: dict[tuple[str, str], str | None] = {}  # (where it points from, URL) -> the same
     for path in sorted(parsed):
         folder = posixpath.dirname(path)
         bases = _bases(folder)
-        ids = parsed[path][1]
-        for url in dict.fromkeys(parsed[path][0]):  # each distinct URL once per page
+        for url in dict.fromkeys(unpack(parsed[path][0])):  # each distinct URL once a page
             if url[0] == "#" and "%" not in url:  # most links: to an id of the same page
-                reason = None if url[1:] in ids or url == "#" else (
+                reason = None if url == "#" or url[1:] in (ids(path) or ()) else (
                     f"no element with id '{url[1:]}' in {path}")
             else:
                 key = _anchored(url, path, bases)
                 reason = seen.get(key, _UNSEEN)
                 if reason is _UNSEEN:
-                    reason = seen[key] = _check(folder, path, url, files, parsed, memo)
+                    reason = seen[key] = _check(folder, path, url, files, ids, memo)
             if reason:
                 problems.append(Problem(f"{output_name}/{path}", 0, 0,
                                         f"broken link '{url}': {reason}"))
     return problems
+
+
+class _Ids:
+    """The ids of each HTML page, unpacked when a link first points at one of them."""
+
+    def __init__(self, parsed: dict[str, Parsed]) -> None:
+        self.parsed = parsed
+        self.sets: dict[str, frozenset[str]] = {}
+
+    def __call__(self, path: str) -> frozenset[str] | None:
+        """None: not an HTML page (any fragment is fine)."""
+        found = self.sets.get(path)
+        if found is None and path in self.parsed:
+            found = self.sets[path] = frozenset(unpack(self.parsed[path][1]))
+        return found
 
 
 _UNSEEN = "(not checked yet)"
@@ -209,7 +238,7 @@ def _resolve(folder: str, path: str) -> str | None:
 
 
 def _check(folder: str, page: str, url: str, files: dict[str, Output],
-           parsed: dict[str, Parsed], memo: dict[tuple[str, str], str | None]) -> str | None:
+           ids: _Ids, memo: dict[tuple[str, str], str | None]) -> str | None:
     if url.startswith("/"):
         return "root-relative links break when the site is served from a sub-path"
     path, _, fragment = url.partition("#")
@@ -219,14 +248,13 @@ def _check(folder: str, page: str, url: str, files: dict[str, Output],
         return "points outside the site"
     key = (target, fragment)
     if key not in memo:
-        memo[key] = _missing(target, unquote(fragment), files, parsed)
+        memo[key] = _missing(target, unquote(fragment), files, ids)
     return memo[key]
 
 
-def _missing(target: str, fragment: str, files: dict[str, Output],
-             parsed: dict[str, Parsed]) -> str | None:
+def _missing(target: str, fragment: str, files: dict[str, Output], ids: _Ids) -> str | None:
     if target not in files:
         return f"no file {target} in the site"
-    if fragment and target in parsed and fragment not in parsed[target][1]:
+    if fragment and fragment not in (ids(target) or (fragment,)):
         return f"no element with id '{fragment}' in {target}"
     return None
