@@ -16,13 +16,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demodeck import cache as cache_mod
 from demodeck import load, theme
 from demodeck.cache import BuildCache
 from demodeck.load import DeckSource
 from demodeck.model import SiteConfig
+
+if TYPE_CHECKING:
+    from demodeck.render import Output
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,28 @@ def _output_stamps(out: Path) -> Stamps:
 
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         walk(str(out), "")
+    return stamps
+
+
+def _written_stamps(out: Path, pages: list[Output], shared: set[str],
+                    manifest: dict[str, Any] | None) -> Stamps:
+    """The stamps _output_stamps(out) would find right after a write, without walking the
+    whole site again: a file the write shared with the previous build (linked, or moved
+    with its folder, from the same path) is the very file whose stamp the manifest holds;
+    the rest are new."""
+    from demodeck.render import Kept
+    from demodeck.write import MARKER
+
+    before: Stamps = manifest.get("output", {}) if manifest is not None else {}
+    stamps: Stamps = {}
+    for page in (*pages, None):
+        path = MARKER if page is None else page.path
+        if (isinstance(page, Kept) and path in shared and path in before
+                and page.source == out / path):
+            stamps[path] = before[path]
+        else:
+            st = os.stat(out / path, follow_symlinks=False)
+            stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
     return stamps
 
 
@@ -135,7 +160,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
                                         self_contained=self_contained,
                                         reusable=_reusable(manifest, target))
-    write_site(target, rendered.pages)
+    shared = write_site(target, rendered.pages)
     slides = sum(len(d.slides) for d in decks)
     if cache is not None:
         cache.save()
@@ -144,6 +169,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
                               "pages": len(rendered.pages), "images": images,
                               "out": str(target.absolute()),
                               "keys": {p.path: p.key for p in rendered.pages if p.key},
-                              "output": _output_stamps(target)})
+                              "output": _written_stamps(target, rendered.pages, shared,
+                                                        manifest)})
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh)

@@ -45,8 +45,11 @@ def check_replaceable(out: Path) -> None:
                          "refusing to replace it (empty it or choose another --out)")
 
 
-def write_site(out: Path, pages: Iterable[Output]) -> None:
-    """Write ``pages`` under ``out``, replacing its previous contents in one swap."""
+def write_site(out: Path, pages: Iterable[Output]) -> set[str]:
+    """Write ``pages`` under ``out``, replacing its previous contents in one swap.
+
+    Returns the paths whose file is the previous build's file itself (hard-linked or in a
+    folder that moved over): on disk they are exactly as they were."""
     out = out.absolute()
     check_replaceable(out)
     site = _tree(pages)
@@ -57,7 +60,7 @@ def write_site(out: Path, pages: Iterable[Output]) -> None:
         raise _cannot_write(out, exc) from exc
     try:
         plan = _plan(site, out)
-        _write_all(tmp, plan)
+        shared = _write_all(tmp, plan) | set(plan.moved_files)
         (tmp / MARKER).write_text("Built by demodeck; this folder is replaced on each build.\n")
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a site must be readable
         _swap(tmp, out, plan.moves)
@@ -67,6 +70,7 @@ def write_site(out: Path, pages: Iterable[Output]) -> None:
         if isinstance(exc, OSError):
             raise _cannot_write(out, exc) from exc
         raise
+    return shared
 
 
 def _cannot_write(out: Path, exc: OSError) -> UsageError:
@@ -98,6 +102,7 @@ class _Plan:
     folders: list[str] = field(default_factory=list)
     files: list[tuple[str, Output]] = field(default_factory=list)
     moves: list[str] = field(default_factory=list)
+    moved_files: list[str] = field(default_factory=list)  # every file inside those
 
 
 def _tree(pages: Iterable[Output]) -> _Folder:
@@ -150,30 +155,41 @@ def _add_to_plan(folder: _Folder, prefix: str, plan: _Plan) -> None:
     for name, sub in folder.folders.items():
         if sub.whole:
             plan.moves.append(prefix + name)
+            plan.moved_files.extend(_files_in(sub, f"{prefix}{name}/"))
         else:
             plan.folders.append(prefix + name)
             _add_to_plan(sub, f"{prefix}{name}/", plan)
 
 
-def _write_all(tmp: Path, plan: _Plan) -> None:
-    """Everything but the moves. Kept files are linked now, while every source is still
-    where it was (a moved folder takes its files along)."""
+def _files_in(folder: _Folder, prefix: str) -> Iterator[str]:
+    yield from (prefix + name for name in folder.files)
+    for name, sub in folder.folders.items():
+        yield from _files_in(sub, f"{prefix}{name}/")
+
+
+def _write_all(tmp: Path, plan: _Plan) -> set[str]:
+    """Everything but the moves; returns the files hard-linked. Kept files are linked now,
+    while every source is still where it was (a moved folder takes its files along)."""
+    linked: set[str] = set()
     for rel in plan.folders:
         (tmp / rel).mkdir()
     for rel, page in plan.files:
-        if isinstance(page, Kept):
-            _link(page.source, tmp / rel)
-        else:
+        if not isinstance(page, Kept):
             (tmp / rel).write_bytes(page.data)
+        elif _link(page.source, tmp / rel):
+            linked.add(rel)
+    return linked
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: Path, target: Path) -> bool:
     """Share the previous build's file (the old folder is removed after the swap, so the
-    data has one name again); copy where the file system has no hard links."""
+    data has one name again); copy where the file system has no hard links (False)."""
     try:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+        return False
+    return True
 
 
 def _swap(new: Path, out: Path, moves: list[str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from demodeck import cache as cache_mod
+from demodeck import build as build_mod
 from demodeck import pipeline, pool, validate
 from demodeck.build import build
 from demodeck.cache import BuildCache
@@ -440,6 +441,29 @@ def test_kept_files_are_copied_where_hard_links_are_refused(
     assert all((out / p).stat().st_nlink == 1 for p in after)
     build(site, out=tmp_path / "cold")
     assert after == tree(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_the_manifest_records_the_written_site_exactly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool) -> None:
+    """The manifest's file stamps are worked out from what the write did, not by walking
+    the site again: they must be what a walk finds, or the next build would wrongly keep
+    or remake files, and a build with nothing changed would not be up to date."""
+    site = load_config(copy_examples(tmp_path / "p"))
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    if not links:
+        def no_links(*_: object) -> None:
+            raise OSError(1, "Operation not permitted")
+
+        monkeypatch.setattr("demodeck.write.os.link", no_links)
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
+    assert build(site, cache=BuildCache(cache_file)).rendered == 1
+    manifest = BuildCache(cache_file).read_manifest()
+    assert manifest is not None
+    assert manifest["output"] == build_mod._output_stamps(out)
+    assert len(manifest["output"]) > 10
+    assert build(site, cache=BuildCache(cache_file)).up_to_date
 
 
 def test_switching_self_contained_on_and_off_never_keeps_the_other_kind(tmp_path: Path) -> None:
