@@ -132,9 +132,9 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     paths = [f"{deck.slug}/index.html" for deck in decks]
-    keys = [cache_mod.digest(base, deck.digest, render.context_key(decks, i),
+    keys = [cache_mod.digest(base, deck.digest, context,
                              *(renderer.image_page(a).path for a in deck.assets))
-            for i, deck in enumerate(decks)]
+            for deck, context in zip(decks, render.context_keys(decks), strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
     state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],

@@ -295,15 +295,15 @@ class DeckContext:
     metrics: tuple[metrics.MetricView, ...]
 
 
-def context_key(decks: list[Deck], index: int) -> str:
-    """The inputs of ``deck_context(decks, index)``, cheap to compute for every deck on every
-    build: the previous deck's retro actions and the metric values of the sparkline window."""
-    previous = decks[index + 1] if index + 1 < len(decks) else None
-    follow_up = ((previous.slug, [(a.what, a.owner) for a in previous.retro.actions])
-                 if previous else None)
-    window = [(d.slug, [(m.key, m.value) for m in d.metrics])
-              for d in decks[index:index + metrics.SPARK_DECKS]]
-    return repr((follow_up, window))
+def context_keys(decks: list[Deck]) -> list[str]:
+    """For each deck, the inputs of ``deck_context(decks, i)``, cheap to compute for every
+    deck on every build: the previous deck's retro actions and the metric values of the
+    sparkline window. Each deck's part is written out once; the windows overlap."""
+    follow_ups = [repr((d.slug, [(a.what, a.owner) for a in d.retro.actions])) for d in decks]
+    values = [repr((d.slug, [(m.key, m.value) for m in d.metrics])) for d in decks]
+    follow_ups.append("None")  # the oldest deck follows up on nothing
+    return [f"{follow_ups[i + 1]}|{','.join(values[i:i + metrics.SPARK_DECKS])}"
+            for i in range(len(decks))]
 
 
 def deck_context(decks: list[Deck], index: int) -> DeckContext:

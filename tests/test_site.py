@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from demodeck import cache as cache_mod
 from demodeck import build as build_mod
+from demodeck import cache as cache_mod
 from demodeck import pipeline, pool, validate
 from demodeck.build import build
 from demodeck.cache import BuildCache
@@ -261,6 +261,30 @@ def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path)
     moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
     assert moved == {"2026-11-09/index.html", "feed.xml", ".demodeck-site"}  # the feed quotes it
     assert "Edited today." in (out / "2026-11-09/index.html").read_text()
+    build(site, out=tmp_path / "cold")
+    assert tree(out) == tree(tmp_path / "cold")
+
+
+@pytest.mark.parametrize(("old", "new", "remade"), [
+    # the metrics slides of the decks whose sparkline window holds this week show it
+    ("  deployments: 41\n", "  deployments: 44\n", {"2026-11-09", "2026-11-16", "2026-11-23"}),
+    # the next deck follows up on this deck's retro actions
+    ("owner: Noa Levi}", "owner: Ada Lovelace}", {"2026-11-09", "2026-11-16"}),
+])
+def test_a_deck_page_is_remade_when_what_it_shows_of_other_decks_changes(
+        tmp_path: Path, old: str, new: str, remade: set[str]) -> None:
+    site = load_config(copy_examples(tmp_path / "p"))
+    out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    inodes = {path: (out / path).stat().st_ino for path in tree(out)}
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    assert old in deck.read_text()
+    deck.write_text(deck.read_text().replace(old, new, 1))
+    again = build(site, cache=BuildCache(cache_file))
+    assert again.rendered == len(remade)
+    changed = {path.split("/")[0] for path in tree(out)
+               if path.endswith("/index.html") and (out / path).stat().st_ino != inodes[path]}
+    assert changed >= remade
     build(site, out=tmp_path / "cold")
     assert tree(out) == tree(tmp_path / "cold")
 
