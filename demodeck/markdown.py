@@ -21,8 +21,6 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from demodeck.validate import url_is_safe
 
-PYGMENTS_STYLE = "default"
-
 
 @functools.lru_cache(maxsize=64)
 def _lexer(lang: str) -> Any:
@@ -52,14 +50,6 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     body = highlight(code, lexer, _formatter())
     return (f'<pre class="highlight" dir="ltr"><code class="language-{html.escape(lang)}">'
             f"{body}</code></pre>\n")
-
-
-def pygments_css() -> str:
-    """Stylesheet for the highlighted code, scoped to ``.highlight``."""
-    from pygments.formatters import HtmlFormatter
-
-    css: str = HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight")  # type: ignore[no-untyped-call]
-    return css + "\n"
 
 
 # markdown-it's smartquotes rule is quadratic in the quotes of one paragraph: 40,000

@@ -126,7 +126,6 @@ class Renderer:
         pages: dict[str, Page] = {}
         sources = {name: path.read_bytes() for name, path in
                    theme.static_files(self.site.root).items()}
-        sources["pygments.css"] = markdown.pygments_css().encode()
         for name, data in sources.items():
             pages[name] = Page(f"assets/{hashed_name(name, data)}", data)
         return pages
