@@ -155,6 +155,8 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
 
     if cache is not None:
         cache.begin()
+        if manifest is not None and isinstance(manifest.get("keys"), dict):
+            cache.checked = manifest["keys"]  # the last good build's pages passed the check
     with _cycle_collection_paused():
         decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
         rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,

@@ -93,6 +93,9 @@ class BuildCache:
     _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
     _new_parsed: set[str] = field(default_factory=set)
     _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
+    # The last site whose link check passed, path -> page key (see linkcheck.check_links).
+    # Not saved: a CLI build takes it from the manifest, which only a good build writes.
+    checked: dict[str, str] = field(default_factory=dict)
     _base_size: int = 0  # entries read from the base file
     _dirty: bool = False  # anything added or dropped since loading: save() has work to do
     _loaded: bool = False  # a cache on disk is read on first use

@@ -140,32 +140,68 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
                 known: Mapping[str, Parsed] | None = None,
                 output_name: str = "site") -> list[Problem]:
     """Broken local links and fragments of ``pages``. ``known``: pages already parsed
-    (by the workers that rendered them), by path."""
+    (by the workers that rendered them), by path.
+
+    With a cache, a page is not checked again when it passed in the site the cache last
+    saw pass (``cache.checked``: the same path and key) and none of the pages it links to
+    changed since (their paths are kept with the page's links): its links resolve as they
+    did. After a rebuild that changed one deck only the pages linking to it are checked."""
     files = {p.path: p for p in pages}
     parsed: dict[str, Parsed] = {}
     for path, page in files.items():
         if path.endswith(".html"):
             parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
+    passed = _still_passing(files, parsed, cache)
     problems: list[Problem] = []
     ids = _Ids(parsed)
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
-    seen: dict[tuple[str, str], str | None] = {}  # (where it points from, URL) -> the same
-    for path in sorted(parsed):
+    seen: dict[tuple[str, str], tuple[str | None, str | None]] = {}  # -> (target, reason)
+    for path in sorted(parsed.keys() - passed):
         folder = posixpath.dirname(path)
         bases = _bases(folder)
+        targets: set[str] = set()
         for url in dict.fromkeys(unpack(parsed[path][0])):  # each distinct URL once a page
             if url[0] == "#" and "%" not in url:  # most links: to an id of the same page
                 reason = None if url == "#" or url[1:] in (ids(path) or ()) else (
                     f"no element with id '{url[1:]}' in {path}")
             else:
                 key = _anchored(url, path, bases)
-                reason = seen.get(key, _UNSEEN)
-                if reason is _UNSEEN:
-                    reason = seen[key] = _check(folder, path, url, files, ids, memo)
+                target, reason = seen.get(key) or seen.setdefault(
+                    key, _check(folder, path, url, files, ids, memo))
+                if target is not None:
+                    targets.add(target)
             if reason:
                 problems.append(Problem(f"{output_name}/{path}", 0, 0,
                                         f"broken link '{url}': {reason}"))
+        if cache is not None and files[path].key:
+            cache.put_parsed(_TARGETS + files[path].key, _pack(sorted(targets)))
+    if cache is not None and not problems:
+        cache.checked = {path: page.key for path, page in files.items()}
     return problems
+
+
+_TARGETS = "targets:"  # cache entries: the pages a page links to, by the page's key
+
+
+def _still_passing(files: dict[str, Output], parsed: dict[str, Parsed],
+                   cache: BuildCache | None) -> set[str]:
+    """HTML pages whose links need no check: see check_links."""
+    if cache is None or not cache.checked:
+        return set()
+    before = cache.checked
+    changed = {path for path, page in files.items()
+               if not page.key or before.get(path) != page.key}
+    changed |= before.keys() - files.keys()
+    passing: set[str] = set()
+    for path in parsed:
+        key = files[path].key
+        if path in changed or not key:
+            continue
+        targets = cache.get_parsed(_TARGETS + key)
+        if targets is not None and changed.isdisjoint(unpack(targets)):
+            passing.add(path)
+            cache.put_parsed(_TARGETS + key, targets)  # used: kept for the next build
+    return passing
 
 
 class _Ids:
@@ -181,9 +217,6 @@ class _Ids:
         if found is None and path in self.parsed:
             found = self.sets[path] = frozenset(unpack(self.parsed[path][1]))
         return found
-
-
-_UNSEEN = "(not checked yet)"
 
 
 def _bases(folder: str) -> list[str]:
@@ -237,19 +270,20 @@ def _resolve(folder: str, path: str) -> str | None:
     return joined
 
 
-def _check(folder: str, page: str, url: str, files: dict[str, Output],
-           ids: _Ids, memo: dict[tuple[str, str], str | None]) -> str | None:
+def _check(folder: str, page: str, url: str, files: dict[str, Output], ids: _Ids,
+           memo: dict[tuple[str, str], str | None]) -> tuple[str | None, str | None]:
+    """The page ``url`` points at (None if none) and why the link is broken (None if not)."""
     if url.startswith("/"):
-        return "root-relative links break when the site is served from a sub-path"
+        return None, "root-relative links break when the site is served from a sub-path"
     path, _, fragment = url.partition("#")
     path = unquote(path.partition("?")[0])
     target = _resolve(folder, path) if path else page
     if target is None:
-        return "points outside the site"
+        return None, "points outside the site"
     key = (target, fragment)
     if key not in memo:
         memo[key] = _missing(target, unquote(fragment), files, ids)
-    return memo[key]
+    return target, memo[key]
 
 
 def _missing(target: str, fragment: str, files: dict[str, Output], ids: _Ids) -> str | None:

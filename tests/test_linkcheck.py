@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from demodeck import linkcheck
+from demodeck.cache import BuildCache
 from demodeck.render import Page
 from tests.conftest import MINIMAL_DECK, Project, copy_examples
 
@@ -152,3 +154,37 @@ def test_the_same_url_is_judged_from_where_each_page_stands() -> None:
         "broken link '#here': no element with id 'here' in p/q/index.html",
         "broken link '../../../x.html': points outside the site",
         "broken link '../x.html#nope': no element with id 'nope' in x.html"]
+
+
+def test_a_rebuild_checks_the_pages_linking_to_what_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages that passed before, unchanged, linking only to unchanged pages are not
+    checked again; a page linking to a changed page is, and its broken link is found."""
+    checked: list[str] = []
+    real_check = linkcheck._check
+
+    def counting(folder: str, page: str, *rest: Any) -> Any:
+        checked.append(page)
+        return real_check(folder, page, *rest)
+
+    monkeypatch.setattr(linkcheck, "_check", counting)
+
+    def site(b_body: str, c_body: str) -> list[Page]:
+        return [Page("a.html", b'<a href="b.html#x"></a><a href="d.css"></a>', "a1"),
+                Page("b.html", b_body.encode(), f"b:{b_body}"),
+                Page("c.html", c_body.encode(), f"c:{c_body}"),
+                Page("d.css", b"", "d.css")]
+
+    cache = BuildCache()
+    assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
+    assert sorted(set(checked)) == ["a.html"]
+    checked.clear()
+    assert linkcheck.check_links(site('<p id="x">', "<p>changed"), cache=cache) == []
+    assert checked == []  # c changed, but nothing links to it
+    problems = linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache)
+    assert [p.message for p in problems] == [
+        "broken link 'b.html#x': no element with id 'x' in b.html"]
+    checked.clear()
+    # the failed site is not the one that last passed: a stays checked against it
+    assert linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache) != []
+    assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
