@@ -4,8 +4,9 @@ Stages 1–3 (load → validate → render) for all decks at once, spread over a
 pool when there is enough work to pay for the fork. Nothing here touches the output
 folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
 it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
-bytes did not change, a page whose inputs did not change) is skipped, and a page the
-previous build wrote with the same key is kept as it is.
+bytes did not change, a page whose inputs did not change, a deck's part of the archive
+pages' keys) is skipped, and a page the previous build wrote with the same key is kept as
+it is.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     reusable = reusable or {}
     try:
         renderer = Renderer(site)
-        # hashed image names are part of each page's key
+        # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
     except (jinja2.TemplateError, OSError) as exc:
@@ -145,7 +146,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
 
     def render_archive() -> None:  # in this process, while workers render the decks
         try:
-            parts = _deck_parts(renderer, decks)
+            parts = _deck_parts(renderer, decks, images, cache)
             archive.extend(_archive_pages(renderer, decks, parts, base, cache, reusable,
                                           self_contained, parsed))
         except jinja2.TemplateError as exc:
@@ -177,12 +178,25 @@ def _asset(page: Page, reusable: Reusable) -> Output:
     return _reuse(page.path, page.path, reusable, None) or Page(page.path, page.data, page.path)
 
 
-def _deck_parts(renderer: Renderer, decks: list[Deck]) -> list[shown.DeckShown]:
-    """Each deck's part of the archive pages' keys."""
+def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
+                cache: BuildCache | None) -> list[shown.DeckShown]:
+    """Each deck's part of the archive pages' keys: worked out for the decks that changed
+    (their content, the settings or the hashed names of their ``images``), taken from the
+    cache for the others."""
     def image_path(asset: Asset) -> str:
         return renderer.image_page(asset).path
 
-    return [shown.deck_shown(deck, image_path) for deck in decks]
+    settings = cache_mod.settings_key(renderer.site)
+    parts: list[shown.DeckShown] = []
+    for deck, names in zip(decks, images, strict=True):
+        key = cache_mod.digest("shown", settings, deck.digest, *names)
+        part = cache.get_shown(key) if cache is not None else None
+        if part is None:
+            part = shown.deck_shown(deck, image_path)
+            if cache is not None:
+                cache.put_shown(key, part)
+        parts.append(part)
+    return parts
 
 
 def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[shown.DeckShown],

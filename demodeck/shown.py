@@ -4,8 +4,9 @@ Every build keys each archive page (index, people, each person, metrics) on exac
 what it shows, so that a page is made again only when that changed. On a ten-year
 archive that is thousands of demos and tens of thousands of appearances, yet a deck's
 part of those keys depends on that deck alone (its content and the hashed names of its
-pictures): :func:`deck_shown` works it out, and :func:`archive_keys` puts the keys
-together from the decks' parts.
+pictures): :func:`deck_shown` works it out when the deck changes, the build cache keeps
+it, and :func:`archive_keys` puts the keys together from the decks' parts. Nothing here
+needs Jinja: cache files holding these parts load without it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ Face = tuple[str, str | None, str | None]  # a person as shown: name, role, pict
 #   face    the person as written in the first of them: (name, role, picture's file)
 #   avatar  the person as written in the first of them that gives a picture, if any
 #   others  keys of everyone they demoed with, each once
-# A plain tuple: an archive has thousands of these.
+# A plain tuple, and ``others`` one too: a build loads thousands of these from the cache,
+# and a class takes twice as long to unpickle, a frozenset longer still (it hashes again).
 PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...]]
 
 

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import pipeline, pool, validate
+from demodeck import people, pipeline, pool, shown, validate
 from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -483,6 +483,30 @@ def test_an_archive_template_of_the_project_is_keyed_on_whole_decks(
     assert "Edited today." in (root / "site" / page).read_text()
     build(site, out=tmp_path / "cold")
     assert tree(root / "site") == tree(tmp_path / "cold")
+
+
+def test_a_rebuild_works_out_what_the_archive_shows_of_changed_decks_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each deck's part of the archive pages' keys is kept in the cache on disk, and
+    everyone's profile is gathered only when a people page is made."""
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    worked_out: list[str] = []
+    profiled: list[int] = []
+    real_part, real_profiles = shown.deck_shown, people.profiles
+    monkeypatch.setattr(shown, "deck_shown",
+                        lambda deck, *a: worked_out.append(deck.slug) or real_part(deck, *a))
+    monkeypatch.setattr(people, "profiles",
+                        lambda decks: profiled.append(len(decks)) or real_profiles(decks))
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    add_why_line(deck, "Edited today.")
+    build(site, cache=BuildCache(cache_file))
+    assert (worked_out, profiled) == (["2026-11-09"], [])  # no archive page shows "why"
+    deck.write_text(deck.read_text().replace("Apple Pay and Google Pay", "Wallets"))
+    build(site, cache=BuildCache(cache_file))
+    assert (worked_out, profiled) == (["2026-11-09"] * 2, [3])  # their pages: made again
+    assert "Wallets at checkout" in (tmp_path / "p/site/people/mei-lin-tan/index.html").read_text()
 
 
 def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
