@@ -13,6 +13,8 @@ Two levels, because they go stale for different reasons:
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
   change), so ~45 MB of HTML is never pickled.
 * ``parsed``: each page's links and ids, for the link check.
+* ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.shown`), keyed
+  by the deck's content, the settings and the hashed names of its pictures.
 
 On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
 added since (``delta.pickle``): a build that changed one deck writes that deck's
@@ -38,16 +40,19 @@ import pickle
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demodeck import __version__
 from demodeck.model import Deck, SiteConfig
+
+if TYPE_CHECKING:  # demodeck.shown needs digest() from here
+    from demodeck.shown import DeckShown
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-5\n"
+_MAGIC = b"demodeck-cache-6\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -87,11 +92,14 @@ class BuildCache:
     models: dict[str, tuple[bytes, tuple[ImageStamp, ...]]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
+    shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
+    _used_shown: set[str] = field(default_factory=set)
     _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
     _new_parsed: set[str] = field(default_factory=set)
+    _new_shown: set[str] = field(default_factory=set)
     _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
     # The last site whose link check passed, path -> page key (see linkcheck.check_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
@@ -169,22 +177,47 @@ class BuildCache:
         self.parsed[key] = value
         self._used_parsed.add(key)
 
+    def get_shown(self, key: str) -> DeckShown | None:
+        self._ensure_loaded()
+        value = self.shown.get(key)
+        if value is not None:
+            self._used_shown.add(key)
+        return value
+
+    def put_shown(self, key: str, value: DeckShown) -> None:
+        self._ensure_loaded()
+        if key not in self.shown:
+            self._new_shown.add(key)
+            self._dirty = True
+        self.shown[key] = value
+        self._used_shown.add(key)
+
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
         self._used_models, self._used_pages, self._used_parsed = set(), set(), set()
+        self._used_shown = set()
+
+    def _size(self) -> int:
+        """Entries kept on disk."""
+        return len(self.models) + len(self.parsed) + len(self.shown)
+
+    def _new(self) -> int:
+        return len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
 
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
         if not self._loaded:
             return
-        before = len(self.models) + len(self.pages) + len(self.parsed)
+        before = self._size() + len(self.pages)
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
         self._decks = {k: v for k, v in self._decks.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
+        self.shown = {k: v for k, v in self.shown.items() if k in self._used_shown}
         self._new_models &= self.models.keys()
         self._new_parsed &= self.parsed.keys()
-        if len(self.models) + len(self.pages) + len(self.parsed) != before:
+        self._new_shown &= self.shown.keys()
+        if self._size() + len(self.pages) != before:
             self._dirty = True
 
     def save(self) -> None:
@@ -192,18 +225,19 @@ class BuildCache:
         self.prune()
         if self.path is None or not self._dirty:
             return
-        new = len(self._new_models) + len(self._new_parsed)
-        unused = self._base_size - (len(self.models) + len(self.parsed) - new)
+        new = self._new()
+        unused = self._base_size - (self._size() - new)
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
             if not self._base_size or new + unused > COMPACT_AT * self._base_size:
-                write_signed(self.path, _dumps(self.models, self.parsed))
+                write_signed(self.path, _dumps((self.models, self.parsed, self.shown)))
                 self.path.with_name(_DELTA).unlink(missing_ok=True)
-                self._base_size = len(self.models) + len(self.parsed)
-                self._new_models, self._new_parsed = set(), set()
+                self._base_size = self._size()
+                self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
             elif new:
                 write_signed(self.path.with_name(_DELTA),
-                             _dumps({k: self.models[k] for k in self._new_models},
-                                    {k: self.parsed[k] for k in self._new_parsed}))
+                             _dumps(({k: self.models[k] for k in self._new_models},
+                                     {k: self.parsed[k] for k in self._new_parsed},
+                                     {k: self.shown[k] for k in self._new_shown})))
             self._dirty = False
 
     def _load(self) -> None:
@@ -211,13 +245,15 @@ class BuildCache:
         base = _loads(self.path)
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
-        self.models, self.parsed = base
-        self._base_size = len(self.models) + len(self.parsed)
+        self.models, self.parsed, self.shown = base
+        self._base_size = self._size()
         delta = _loads(self.path.with_name(_DELTA))
         if delta is not None:
             self.models.update(delta[0])
             self.parsed.update(delta[1])
+            self.shown.update(delta[2])
             self._new_models, self._new_parsed = set(delta[0]), set(delta[1])
+            self._new_shown = set(delta[2])
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
@@ -242,29 +278,30 @@ class BuildCache:
                 write_signed(path, json.dumps(manifest, sort_keys=True).encode())
 
 
-Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any]]
+Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
+                dict[str, "DeckShown"]]
 
 
 def pickle_deck(deck: Deck) -> bytes:
     return pickle.dumps(deck, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _dumps(models: dict[str, Any], parsed: dict[str, Any]) -> bytes:
-    return pickle.dumps((models, parsed), protocol=pickle.HIGHEST_PROTOCOL)
+def _dumps(entries: Entries) -> bytes:
+    return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _loads(path: Path) -> Entries | None:
-    """A cache file's (models, parsed), if this user's demodeck wrote it: never unpickle
-    anything else."""
+    """A cache file's (models, parsed, shown), if this user's demodeck wrote it: never
+    unpickle anything else."""
     body = read_signed(path)
     if body is None:
         return None
     try:
-        models, parsed = pickle.loads(body)
+        models, parsed, shown = pickle.loads(body)
     except Exception:  # signed but unreadable (a class changed shape): start over
         return None
-    if isinstance(models, dict) and isinstance(parsed, dict):
-        return models, parsed
+    if isinstance(models, dict) and isinstance(parsed, dict) and isinstance(shown, dict):
+        return models, parsed, shown
     return None
 
 

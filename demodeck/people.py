@@ -8,7 +8,7 @@ Each person gets a stable, URL-safe slug (non-Latin names keep their letters).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from demodeck.model import Deck, Demo, Person, slugify
@@ -60,8 +60,8 @@ def profiles(decks_newest_first: Sequence[Deck]) -> tuple[Profile, ...]:
                 others = (everyone[:i] + everyone[i + 1:] if unique
                           else tuple(p for p, k in zip(everyone, keys, strict=True) if k != key))
                 found.setdefault(key, []).append(Appearance(deck, demo, person, others))
-    slugs = _slugs(sorted(found))
-    people = [Profile(key, slugs[key], apps[0].person.name, tuple(apps))
+    slug_of = slugs(found)
+    people = [Profile(key, slug_of[key], apps[0].person.name, tuple(apps))
               for key, apps in found.items()]
     return tuple(sorted(people, key=lambda p: (-p.count, p.key)))
 
@@ -76,6 +76,11 @@ def person_slug(key: str) -> str:
     decomposed = unicodedata.normalize("NFKD", key.translate(_LATIN))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return slugify(stripped) or "person"
+
+
+def slugs(keys: Iterable[str]) -> dict[str, str]:
+    """Each person key's page slug: the same whoever asks, given the same people."""
+    return _slugs(sorted(keys))
 
 
 def _slugs(keys: list[str]) -> dict[str, str]:

@@ -4,8 +4,9 @@ Stages 1–3 (load → validate → render) for all decks at once, spread over a
 pool when there is enough work to pay for the fork. Nothing here touches the output
 folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
 it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
-bytes did not change, a page whose inputs did not change) is skipped, and a page the
-previous build wrote with the same key is kept as it is.
+bytes did not change, a page whose inputs did not change, a deck's part of the archive
+pages' keys) is skipped, and a page the previous build wrote with the same key is kept as
+it is.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from pathlib import Path
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, render, theme, validate
+from demodeck import export, linkcheck, load, render, shown, theme, validate
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
-from demodeck.model import Deck, SiteConfig
+from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pool import parallel_map, will_fork
 from demodeck.render import Kept, Output, Page, Renderer
 
@@ -125,16 +126,15 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     reusable = reusable or {}
     try:
         renderer = Renderer(site)
-        for deck in decks:  # hashed image names are part of each page's key
-            for asset in deck.assets:
-                renderer.image_page(asset)
+        # hashed image names are part of each page's key, and of each deck's archive part
+        images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     paths = [f"{deck.slug}/index.html" for deck in decks]
-    keys = [cache_mod.digest(base, deck.digest, context,
-                             *(renderer.image_page(a).path for a in deck.assets))
-            for deck, context in zip(decks, render.context_keys(decks), strict=True)]
+    keys = [cache_mod.digest(base, deck.digest, context, *names)
+            for deck, context, names in zip(decks, render.context_keys(decks), images,
+                                            strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
     state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
@@ -146,7 +146,8 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
 
     def render_archive() -> None:  # in this process, while workers render the decks
         try:
-            archive.extend(_archive_pages(renderer, decks, base, cache, reusable,
+            parts = _deck_parts(renderer, decks, images, cache)
+            archive.extend(_archive_pages(renderer, decks, parts, base, cache, reusable,
                                           self_contained, parsed))
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
@@ -177,14 +178,35 @@ def _asset(page: Page, reusable: Reusable) -> Output:
     return _reuse(page.path, page.path, reusable, None) or Page(page.path, page.data, page.path)
 
 
-def _archive_pages(renderer: Renderer, decks: list[Deck], base: str, cache: BuildCache | None,
-                   reusable: Reusable, self_contained: bool,
-                   parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
+def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
+                cache: BuildCache | None) -> list[shown.DeckShown]:
+    """Each deck's part of the archive pages' keys: worked out for the decks that changed
+    (their content, the settings or the hashed names of their ``images``), taken from the
+    cache for the others."""
+    def image_path(asset: Asset) -> str:
+        return renderer.image_page(asset).path
+
+    settings = cache_mod.settings_key(renderer.site)
+    parts: list[shown.DeckShown] = []
+    for deck, names in zip(decks, images, strict=True):
+        key = cache_mod.digest("shown", settings, deck.digest, *names)
+        part = cache.get_shown(key) if cache is not None else None
+        if part is None:
+            part = shown.deck_shown(deck, image_path)
+            if cache is not None:
+                cache.put_shown(key, part)
+        parts.append(part)
+    return parts
+
+
+def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[shown.DeckShown],
+                   base: str, cache: BuildCache | None, reusable: Reusable,
+                   self_contained: bool, parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
     """The archive's pages, each rendered only if its key changed; those that were are
     parsed for the link check here, while the workers are still busy with decks."""
     images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
     pages: list[Output] = []
-    for job in render.archive_jobs(renderer, decks):
+    for job in render.archive_jobs(renderer, decks, parts):
         key = cache_mod.digest(base, job.path, job.key, *images)
         page = _reuse(job.path, key, reusable, cache)
         if page is None:

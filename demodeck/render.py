@@ -15,7 +15,7 @@ import hashlib
 import re
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -23,10 +23,10 @@ from typing import Any
 
 import jinja2
 
-from demodeck import __version__, markdown, metrics, people, theme
+from demodeck import __version__, markdown, metrics, people, shown, theme
 from demodeck.cache import cache_dir
 from demodeck.errors import Problem
-from demodeck.model import Asset, Deck, Demo, Person, SiteConfig
+from demodeck.model import Asset, Deck, SiteConfig
 
 GENERATOR = f"demodeck {__version__}"
 FEED_DECKS = 50
@@ -213,77 +213,45 @@ class ArchiveJob:
     make: Callable[[], Page]
 
 
-def _deck_ids(decks: Iterable[Deck]) -> str:
-    return "|".join(d.digest for d in decks)
-
-
 # Templates the archive pages are made of. While a project overrides none of them we know
 # exactly which fields the pages show, and key each page on those fields alone.
 ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
                      "index.html", "people.html", "person.html")
 
 
-def _person_shown(renderer: Renderer, person: Person) -> tuple[str, str | None, str | None]:
-    avatar = renderer.image_page(person.avatar).path if person.avatar else None
-    return (person.name, person.role, avatar)
-
-
-def _demo_shown(renderer: Renderer, demo: Demo) -> tuple[Any, ...]:
-    return (demo.id, demo.title, demo.team, demo.minutes,
-            tuple(_person_shown(renderer, p) for p in demo.people))
-
-
-def archive_jobs(renderer: Renderer, decks: list[Deck]) -> list[ArchiveJob]:
+def archive_jobs(renderer: Renderer, decks: list[Deck],
+                 parts: Sequence[shown.DeckShown]) -> list[ArchiveJob]:
     """Index, people, metrics and feed pages, each with a cache key.
 
-    With the built-in archive templates a key holds just the fields the page shows
-    (editing a demo's "why" re-renders no archive page); when a project overrides any of
-    them, a key names the whole content of every deck the page covers. Computed on every
-    build for a whole archive, so each demo's part is written out once and reused."""
-    everyone = people.profiles(decks)
-    slugs = {p.key: p.slug for p in everyone}
+    The keys come from each deck's part (``parts``, see :mod:`demodeck.shown`); what the
+    pages are made from (everyone's profile, the metric series) is worked out only when
+    one of them is made."""
     user = theme.user_dir(renderer.site.root)
     precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
-    demo_texts: dict[int, str] = {}
-
-    def demo_text(demo: Demo) -> str:
-        text = demo_texts.get(id(demo))
-        if text is None:
-            text = demo_texts[id(demo)] = repr(_demo_shown(renderer, demo))
-        return text
-
-    def shown(deck: Deck) -> str:
-        if not precise:
-            return deck.digest
-        return repr((deck.slug, deck.title)) + "".join(demo_text(d) for d in deck.demos)
-
-    every_deck = "|".join(shown(d) for d in decks)
-    series = metrics.all_series(decks[::-1])
+    keys = shown.archive_keys(decks, parts, precise=precise)
+    slugs = keys.slugs
+    everyone = functools.cache(partial(people.profiles, decks))
+    by_key = functools.cache(lambda: {p.key: p for p in everyone()})
+    feed_ids = "|".join(d.digest for d in decks[:FEED_DECKS])
     jobs = [
-        ArchiveJob("index.html", f"index:{every_deck}", lambda: renderer.archive_render(
+        ArchiveJob("index.html", keys.index, lambda: renderer.archive_render(
             "index.html", "index.html", slugs, decks=tuple(decks))),
-        ArchiveJob("metrics/index.html", f"metrics:{series!r}",
-                   lambda: renderer.metrics_page(series)),
-        ArchiveJob("feed.xml", f"feed:{_deck_ids(decks[:FEED_DECKS])}",
-                   lambda: renderer.feed(decks)),
+        ArchiveJob("metrics/index.html", keys.metrics,
+                   lambda: renderer.metrics_page(metrics.all_series(decks[::-1]))),
+        ArchiveJob("feed.xml", f"feed:{feed_ids}", lambda: renderer.feed(decks)),
+        ArchiveJob("people/index.html", keys.people, lambda: renderer.archive_render(
+            "people.html", "people/index.html", slugs, people=everyone())),
     ]
-    summary = repr([(p.key, p.slug, p.name, p.count, p.teams,
-                     _person_shown(renderer, p.avatar or p.latest)) for p in everyone])
-    jobs.append(ArchiveJob("people/index.html", f"people:{summary if precise else every_deck}",
-                           lambda: renderer.archive_render("people.html", "people/index.html",
-                                                           slugs, people=everyone)))
-    for profile in everyone:
-        path = f"people/{profile.slug}/index.html"
-        if precise:  # deck slugs and person slugs are [a-z0-9-]: safe between separators
-            rows = "".join(f"\n{a.deck.slug} {demo_text(a.demo)} {a.person.role!r} "
-                           f"{','.join(slugs[o.key] for o in a.others)}"
-                           for a in profile.appearances)
-            key = f"person:{profile.slug}:{rows}"
-        else:
-            key = f"person:{slugs!r}:{profile.key}:{_deck_ids(a.deck for a in profile.appearances)}"
-        jobs.append(ArchiveJob(path, key, partial(renderer.archive_render, "person.html", path,
-                                                  slugs, profile=profile)))
+    for key, page_key in keys.persons.items():
+        path = f"people/{slugs[key]}/index.html"
+        jobs.append(ArchiveJob(path, page_key, partial(_person_page, renderer, path, slugs,
+                                                       by_key, key)))
     return jobs
+
+
+def _person_page(renderer: Renderer, path: str, slugs: dict[str, str],
+                 by_key: Callable[[], dict[str, people.Profile]], key: str) -> Page:
+    return renderer.archive_render("person.html", path, slugs, profile=by_key()[key])
 
 
 @dataclass(frozen=True, slots=True)

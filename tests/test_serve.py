@@ -603,3 +603,26 @@ def test_the_preview_starts_from_the_files_the_last_build_left(
     add_why_line(tmp_path / EXAMPLE_DECK, "Saved.")  # later saves: from memory, as before
     assert b"Saved." in builder(tmp_path).pages["2026-11-09/index.html"]
     assert deck_renders == ["2026-11-09"]
+
+
+def test_the_preview_serves_archive_pages_as_a_fresh_build_makes_them(tmp_path: Path) -> None:
+    """The preview keeps each deck's part of the archive pages' keys in memory, from one
+    save to the next: after edits to what those pages show, and after undoing one, it
+    serves what a build from scratch writes."""
+    root = copy_examples(tmp_path / "p")
+    builder = cached_builder(root)
+    builder(root)
+    folder, older = root / "decks/2026-11-16/03-offline-cart.yaml", root / EXAMPLE_DECK
+    edits = [(folder, "  - Søren Lund\n", "  - Zoe Castellanos\n"),  # Zoë's page moves
+             (older, "{name: Noa Levi,", "{name: NOA LEVI,"),
+             (folder, "  - Zoe Castellanos\n", "  - Søren Lund\n")]  # and moves back
+    moved = "people/zoe-castellanos-2/index.html"
+    for n, (deck, old, new) in enumerate(edits):
+        assert old in deck.read_text()
+        deck.write_text(deck.read_text().replace(old, new, 1))
+        served = builder(root).pages
+        out = tmp_path / f"fresh-{n}"
+        build(load_config(root), out=out)
+        assert served == {p.relative_to(out).as_posix(): p.read_bytes()
+                          for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
+        assert (moved in served) == (n < 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import pipeline, pool, validate
+from demodeck import people, pipeline, pool, shown, validate
 from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -386,22 +387,44 @@ def test_archive_pages_follow_what_they_show(project: Project) -> None:
     assert "Quicker checkout" in project.site("people/zoe-quinn/index.html")
 
 
-@pytest.mark.parametrize(("old", "new", "remade"), [
-    ("why: |\n", "why: |\n      Edited today.\n", set()),  # archive pages do not show it
-    ("title: Apple Pay and Google Pay at checkout", "title: Wallets at checkout",
+NEWEST, FOLDER_DEMO = "decks/2026-11-23.yaml", "decks/2026-11-16/03-offline-cart.yaml"
+
+
+@pytest.mark.parametrize(("deck_file", "old", "new", "remade"), [
+    (EXAMPLE_DECK, "why: |\n", "why: |\n      Edited today.\n", set()),  # not on archive pages
+    (EXAMPLE_DECK, "title: Apple Pay and Google Pay at checkout", "title: Wallets at checkout",
      {"index.html", "people/jose-ibanez/index.html", "people/mei-lin-tan/index.html",
       "people/sofia-marquez/index.html"}),
     # the index and the pages of everyone in that demo list its people with their roles
-    ("role: Search engineer", "role: Search lead",
+    (EXAMPLE_DECK, "role: Search engineer", "role: Search lead",
      {"index.html", "people/noa-levi/index.html", "people/tomasz-nowak/index.html"}),
+    # renamed in the newest deck: the people page and her page show the name as written
+    # last; the pages of those she demoed with there say "with NOA LEVI"
+    (NEWEST, "{name: Noa Levi,", "{name: NOA LEVI,",
+     {"index.html", "people/index.html", "people/noa-levi/index.html",
+      "people/ليلى-حداد/index.html"}),
+    # renamed in an older deck: the people page still shows her newest spelling
+    (EXAMPLE_DECK, "{name: Noa Levi,", "{name: NOA LEVI,",
+     {"index.html", "people/noa-levi/index.html", "people/tomasz-nowak/index.html"}),
+    # Zoe comes before Zoë, so Zoë's page moves to zoe-castellanos-2: Hana Suzuki's page
+    # shows nothing new but links to it, and she never demoed with Zoe
+    (FOLDER_DEMO, "  - Søren Lund\n", "  - Zoe Castellanos\n",
+     {"index.html", "people/index.html", "people/zoe-castellanos/index.html",
+      "people/zoe-castellanos-2/index.html", "people/soren-lund/index.html",
+      "people/hana-suzuki/index.html", "people/priya-raman/index.html"}),
+    # her newest demo has no picture: the people page and her page show this older one
+    (EXAMPLE_DECK, "- Sofia Marquez\n", "- {name: Sofia Marquez, avatar: images/noa-levi.png}\n",
+     {"index.html", "people/index.html", "people/sofia-marquez/index.html",
+      "people/jose-ibanez/index.html", "people/mei-lin-tan/index.html"}),
+    (EXAMPLE_DECK, "  deployments: 41\n", "  deployments: 40\n", {"metrics/index.html"}),
 ])
 def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
-        tmp_path: Path, old: str, new: str, remade: set[str]) -> None:
+        tmp_path: Path, deck_file: str, old: str, new: str, remade: set[str]) -> None:
     site = load_config(copy_examples(tmp_path / "p"))
     out, cache_file = tmp_path / "p" / "site", tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
     inodes = {path: (out / path).stat().st_ino for path in tree(out)}
-    deck = tmp_path / "p" / EXAMPLE_DECK
+    deck = tmp_path / "p" / deck_file
     assert old in deck.read_text()
     deck.write_text(deck.read_text().replace(old, new, 1))
     build(site, cache=BuildCache(cache_file))
@@ -410,6 +433,80 @@ def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
     assert archive == remade
     build(site, out=tmp_path / "cold")
     assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_a_swapped_picture_is_shown_where_it_now_belongs(project: Project, tmp_path: Path) -> None:
+    """Two pictures with the same file name trade contents: the site's image files stay the
+    same, yet Ada and Zoë now show each other's, everywhere."""
+    png = next((REPO / "decks").rglob("*.png")).read_bytes()
+    first = project.write_bytes("decks/a/face.png", png)
+    second = project.write_bytes("decks/b/face.png", png + b"\0")
+    deck = project.root / "decks/2026-11-23.yaml"
+    deck.write_text(deck.read_text()
+                    .replace("role: Backend}", "role: Backend, avatar: a/face.png}")
+                    .replace("[Zoë Quinn]", "[{name: Zoë Quinn, avatar: b/face.png}]"))
+    site, cache_file = load_config(project.root), tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    images = sorted(p.name for p in (project.root / "site/assets/img").iterdir())
+    pages = ("people/ada-lovelace/index.html", "people/zoe-quinn/index.html", "people/index.html")
+
+    def pictures() -> list[list[str]]:
+        return [re.findall(r"face\.\w+\.png", project.site(page)) for page in pages]
+
+    ada, zoe = pictures()[:2]
+    assert len(ada) == len(zoe) == 1 and ada != zoe and pictures()[2] == ada + zoe
+    first.write_bytes(png + b"\0")
+    second.write_bytes(png)
+    build(site, cache=BuildCache(cache_file))
+    assert sorted(p.name for p in (project.root / "site/assets/img").iterdir()) == images
+    assert pictures() == [zoe, ada, zoe + ada]
+    build(site, out=tmp_path / "cold")
+    assert tree(project.root / "site") == tree(tmp_path / "cold")
+
+
+@pytest.mark.parametrize(("name", "page", "template"), [
+    ("index.html", "index.html", '{% extends "!theme/index.html" %}{% block content %}'
+     "{% for d in decks %}<p>{{ d.demos[0].why }}</p>{% endfor %}{{ super() }}{% endblock %}"),
+    ("people.html", "people/index.html", '{% extends "!theme/people.html" %}{% block content %}'
+     "{% for p in people %}<p>{{ p.appearances[0].demo.why }}</p>{% endfor %}{{ super() }}"
+     "{% endblock %}"),
+])
+def test_an_archive_template_of_the_project_is_keyed_on_whole_decks(
+        tmp_path: Path, name: str, page: str, template: str) -> None:
+    """The built-in archive pages do not show a demo's "why"; a project's may."""
+    root = copy_examples(tmp_path / "p")
+    Project(root).write(f"templates/{name}", template)
+    site, cache_file = load_config(root), tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    add_why_line(root / EXAMPLE_DECK, "Edited today.")
+    build(site, cache=BuildCache(cache_file))
+    assert "Edited today." in (root / "site" / page).read_text()
+    build(site, out=tmp_path / "cold")
+    assert tree(root / "site") == tree(tmp_path / "cold")
+
+
+def test_a_rebuild_works_out_what_the_archive_shows_of_changed_decks_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each deck's part of the archive pages' keys is kept in the cache on disk, and
+    everyone's profile is gathered only when a people page is made."""
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    worked_out: list[str] = []
+    profiled: list[int] = []
+    real_part, real_profiles = shown.deck_shown, people.profiles
+    monkeypatch.setattr(shown, "deck_shown",
+                        lambda deck, *a: worked_out.append(deck.slug) or real_part(deck, *a))
+    monkeypatch.setattr(people, "profiles",
+                        lambda decks: profiled.append(len(decks)) or real_profiles(decks))
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    add_why_line(deck, "Edited today.")
+    build(site, cache=BuildCache(cache_file))
+    assert (worked_out, profiled) == (["2026-11-09"], [])  # no archive page shows "why"
+    deck.write_text(deck.read_text().replace("Apple Pay and Google Pay", "Wallets"))
+    build(site, cache=BuildCache(cache_file))
+    assert (worked_out, profiled) == (["2026-11-09"] * 2, [3])  # their pages: made again
+    assert "Wallets at checkout" in (tmp_path / "p/site/people/mei-lin-tan/index.html").read_text()
 
 
 def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(

@@ -1,0 +1,155 @@
+"""What the archive pages show of each deck, summed up once per version of the deck.
+
+Every build keys each archive page (index, people, each person, metrics) on exactly
+what it shows, so that a page is made again only when that changed. On a ten-year
+archive that is thousands of demos and tens of thousands of appearances, yet a deck's
+part of those keys depends on that deck alone (its content and the hashed names of its
+pictures): :func:`deck_shown` works it out when the deck changes, the build cache keeps
+it, and :func:`archive_keys` puts the keys together from the decks' parts. Nothing here
+needs Jinja: cache files holding these parts load without it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from demodeck import people
+from demodeck.cache import digest
+from demodeck.model import Asset, Deck, Demo, Person
+
+ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
+Face = tuple[str, str | None, str | None]  # a person as shown: name, role, picture's file
+
+
+# One person's demos in one deck, as the people page and their own page show them:
+#   rows    digest of those demos, each as their page lists it
+#   demos   how many there are
+#   teams   their teams, each once, in order
+#   face    the person as written in the first of them: (name, role, picture's file)
+#   avatar  the person as written in the first of them that gives a picture, if any
+#   others  keys of everyone they demoed with, each once
+# A plain tuple, and ``others`` one too: a build loads thousands of these from the cache,
+# and a class takes twice as long to unpickle, a frozenset longer still (it hashes again).
+PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...]]
+
+
+class DeckShown(NamedTuple):
+    """One deck's part of the archive pages' keys."""
+
+    listed: str  # digest of the deck as the archive index lists it
+    metrics: str  # its metric values, as the metrics page charts them
+    people: dict[str, PersonShown]  # person key -> their part, in order of first appearance
+
+
+def face(person: Person, image_path: ImagePath) -> Face:
+    return (person.name, person.role, image_path(person.avatar) if person.avatar else None)
+
+
+def demo_shown(demo: Demo, image_path: ImagePath) -> str:
+    return repr((demo.id, demo.title, demo.team, demo.minutes,
+                 tuple(face(p, image_path) for p in demo.people)))
+
+
+def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
+    texts = [demo_shown(demo, image_path) for demo in deck.demos]
+    values = tuple((m.key, m.value) for m in deck.metrics)
+    return DeckShown(digest(repr((deck.slug, deck.title)), *texts),
+                     repr((deck.slug, values)), _people(deck, texts, image_path))
+
+
+Seen = list[tuple[Demo, str, Person]]  # one person's demos in a deck: demo, its text, them
+
+
+def _people(deck: Deck, texts: list[str], image_path: ImagePath) -> dict[str, PersonShown]:
+    found: dict[str, Seen] = {}
+    for demo, text in zip(deck.demos, texts, strict=True):
+        for person in demo.people:  # someone listed twice in a demo appears twice, as there
+            found.setdefault(person.key, []).append((demo, text, person))
+    return {key: _person(deck.slug, key, seen, image_path) for key, seen in found.items()}
+
+
+def _person(slug: str, key: str, seen: Seen, image_path: ImagePath) -> PersonShown:
+    # deck slugs are [0-9-] and reprs have no newline: the rows cannot run into each other
+    rows = "".join(f"\n{slug} {text} {person.role!r}" for _, text, person in seen)
+    teams = tuple(dict.fromkeys(demo.team for demo, _, _ in seen if demo.team))
+    pictured = next((person for _, _, person in seen if person.avatar), None)
+    others = dict.fromkeys(p.key for demo, _, _ in seen for p in demo.people if p.key != key)
+    return (digest(rows), len(seen), teams, face(seen[0][2], image_path),
+            face(pictured, image_path) if pictured else None, tuple(others))
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveKeys:
+    """What each archive page shows, as text: a page whose text is unchanged is kept."""
+
+    slugs: dict[str, str]  # person key -> their page's slug
+    index: str
+    people: str
+    metrics: str
+    persons: dict[str, str]  # person key -> their page's key; most demos first, then by key
+
+
+def archive_keys(decks: Sequence[Deck], parts: Sequence[DeckShown], *,
+                 precise: bool) -> ArchiveKeys:
+    """The keys of the archive pages of ``decks`` (newest first; ``parts`` theirs).
+
+    ``precise``: the built-in archive templates are in use, so a key holds just what its
+    page shows (editing a demo's "why" re-renders no archive page). Otherwise a project
+    template may show anything, and a key names the whole content of every deck its page
+    covers."""
+    by_person: dict[str, list[PersonShown]] = {}
+    for part in parts:  # newest deck first, as each person's page lists their demos
+        for key, person in part.people.items():
+            by_person.setdefault(key, []).append(person)
+    slugs = people.slugs(by_person)
+    everyone = {key: _sum_up(found) for key, found in by_person.items()}
+    order = sorted(everyone, key=lambda k: (-everyone[k].demos, k))  # as people.profiles
+    metrics = "metrics:" + "".join(part.metrics for part in parts)
+    if not precise:
+        return _coarse_keys(decks, parts, slugs, metrics, order)
+    lines = [(key, slugs[key], *everyone[key].line) for key in order]
+    persons = {key: _person_key(slugs, key, everyone[key]) for key in order}
+    return ArchiveKeys(slugs, "index:" + "".join(part.listed for part in parts),
+                       f"people:{lines!r}", metrics, persons)
+
+
+class _Person(NamedTuple):
+    """One person's parts summed up over the archive."""
+
+    demos: int
+    line: tuple[str, int, tuple[str, ...], Face]  # what the people page shows of them
+    rows: str  # their page's list of demos, as the digests of each deck's part
+    others: set[str]  # everyone they demoed with
+
+
+def _sum_up(found: list[PersonShown]) -> _Person:
+    """A person's parts, newest deck first: the people page shows the name they were last
+    written with, their demo count, their teams (newest first), and the newest picture they
+    gave (or how they were last written)."""
+    rows, demos, teams, faces, avatars, others = zip(*found, strict=True)
+    total: int = sum(demos)
+    shown: Face = next(filter(None, avatars), faces[0])
+    line = (faces[0][0], total, tuple(dict.fromkeys(itertools.chain.from_iterable(teams))),
+            shown)
+    return _Person(total, line, "".join(rows), set().union(*others))
+
+
+def _person_key(slugs: dict[str, str], key: str, person: _Person) -> str:
+    """Someone's page: their demos, and where the pages of everyone they demoed with are."""
+    links = repr([(other, slugs[other]) for other in sorted(person.others)])
+    return f"person:{slugs[key]}:{person.rows}:{links}"
+
+
+def _coarse_keys(decks: Sequence[Deck], parts: Sequence[DeckShown], slugs: dict[str, str],
+                 metrics: str, order: list[str]) -> ArchiveKeys:
+    every_deck = "|".join(deck.digest for deck in decks)
+    decks_of: dict[str, list[str]] = {}
+    for deck, part in zip(decks, parts, strict=True):
+        for key in part.people:
+            decks_of.setdefault(key, []).append(deck.digest)
+    everyone = repr(slugs)  # a page may link to anyone's
+    persons = {key: f"person:{everyone}:{key}:{'|'.join(decks_of[key])}" for key in order}
+    return ArchiveKeys(slugs, f"index:{every_deck}", f"people:{every_deck}", metrics, persons)
