@@ -22,7 +22,7 @@ from demodeck import cache as cache_mod
 from demodeck import load, theme
 from demodeck.cache import BuildCache
 from demodeck.load import DeckSource
-from demodeck.model import SiteConfig
+from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
     from demodeck.render import Output
@@ -137,6 +137,17 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str, out: Path,
+            decks: list[Deck], pages: list[Output], shared: set[str]) -> None:
+    """The manifest of a good build: what it read and wrote (see _unchanged, _reusable)."""
+    images = sorted({s for d in decks for s in cache_mod.image_stamps(d)})
+    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks),
+                          "slides": sum(len(d.slides) for d in decks),
+                          "pages": len(pages), "images": images, "out": str(out.absolute()),
+                          "keys": {p.path: p.key for p in pages if p.key},
+                          "output": _written_stamps(out, pages, shared, before)})
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
@@ -157,21 +168,15 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         cache.begin()
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
-    with _cycle_collection_paused():
+    with _cycle_collection_paused():  # until the end: the CLI exits right after
         decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
         rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
                                         self_contained=self_contained,
                                         reusable=_reusable(manifest, target))
-    shared = write_site(target, rendered.pages)
-    slides = sum(len(d.slides) for d in decks)
-    if cache is not None:
-        cache.save()
-        images = sorted({s for d in decks for s in cache_mod.image_stamps(d)})
-        cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
-                              "pages": len(rendered.pages), "images": images,
-                              "out": str(target.absolute()),
-                              "keys": {p.path: p.key for p in rendered.pages if p.key},
-                              "output": _written_stamps(target, rendered.pages, shared,
-                                                        manifest)})
+        shared = write_site(target, rendered.pages)
+        slides = sum(len(d.slides) for d in decks)
+        if cache is not None:
+            cache.save()
+            _record(cache, manifest, fingerprint, target, decks, rendered.pages, shared)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh)
