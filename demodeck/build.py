@@ -138,11 +138,10 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 
 def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str, out: Path,
-            decks: list[Deck], pages: list[Output], shared: set[str]) -> None:
+            decks: list[Deck], slides: int, pages: list[Output], shared: set[str]) -> None:
     """The manifest of a good build: what it read and wrote (see _unchanged, _reusable)."""
     images = sorted({s for d in decks for s in cache_mod.image_stamps(d)})
-    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks),
-                          "slides": sum(len(d.slides) for d in decks),
+    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
                           "pages": len(pages), "images": images, "out": str(out.absolute()),
                           "keys": {p.path: p.key for p in pages if p.key},
                           "output": _written_stamps(out, pages, shared, before)})
@@ -177,6 +176,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         slides = sum(len(d.slides) for d in decks)
         if cache is not None:
             cache.save()
-            _record(cache, manifest, fingerprint, target, decks, rendered.pages, shared)
+            _record(cache, manifest, fingerprint, target, decks, slides, rendered.pages,
+                    shared)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh)
