@@ -180,7 +180,10 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     return problems
 
 
-_TARGETS = "targets:"  # cache entries: the pages a page links to, by the page's key
+# Cache entries: the pages a page links to, by the page's key. "targets2": the lists of
+# "targets:" were saved by versions that let a fragment name any id of a page with no ids
+# at all, so a site they passed may hold links that do not resolve.
+_TARGETS = "targets2:"
 
 
 def _still_passing(files: dict[str, Output], parsed: dict[str, Parsed],
@@ -287,8 +290,11 @@ def _check(folder: str, page: str, url: str, files: dict[str, Output], ids: _Ids
 
 
 def _missing(target: str, fragment: str, files: dict[str, Output], ids: _Ids) -> str | None:
+    """Why a link to ``target`` with ``fragment`` is broken, if it is. A fragment must name
+    an id of an HTML page (a page with no ids has none to name); a file that is not HTML
+    takes any."""
     if target not in files:
         return f"no file {target} in the site"
-    if fragment and fragment not in (ids(target) or (fragment,)):
+    if fragment and (found := ids(target)) is not None and fragment not in found:
         return f"no element with id '{fragment}' in {target}"
     return None

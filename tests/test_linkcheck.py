@@ -188,3 +188,11 @@ def test_a_rebuild_checks_the_pages_linking_to_what_changed(
     # the failed site is not the one that last passed: a stays checked against it
     assert linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache) != []
     assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
+
+
+def test_a_fragment_needs_an_id_even_on_a_page_without_any() -> None:
+    """Only a file that is not HTML takes any fragment."""
+    pages = [Page("a.html", b'<a href="b.html#x"></a><a href="c.css#x"></a>'),
+             Page("b.html", b"<p>no ids here</p>"), Page("c.css", b"")]
+    assert [p.message for p in linkcheck.check_links(pages)] == [
+        "broken link 'b.html#x': no element with id 'x' in b.html"]
