@@ -6,7 +6,9 @@ must name a page or file of the site, and a ``#fragment`` on it must name an
 ``id`` in that page. External links (with a scheme) are not fetched. Parsing a
 page is the slow part, so its result (links and ids) is cached by the page's key
 (what it was rendered from) or, lacking one, its bytes: a rebuild only parses
-the pages that changed, and never reads the files it kept from the last build.
+the pages that changed, and never reads the files it kept from the last build. Nor
+does it check the links of every page again: only of those that changed and of those
+linking to a page that is gone or lost an id (see check_links).
 """
 
 from __future__ import annotations
@@ -143,20 +145,22 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     (by the workers that rendered them), by path.
 
     With a cache, a page is not checked again when it passed in the site the cache last
-    saw pass (``cache.checked``: the same path and key) and none of the pages it links to
-    changed since (their paths are kept with the page's links): its links resolve as they
-    did. After a rebuild that changed one deck only the pages linking to it are checked."""
+    saw pass (``cache.checked``: the same path and key) and every file it links to (their
+    paths are kept with the page's links) is still there and, if it is an HTML page, still
+    has every id it had then (see _moved): its links resolve as they did. A page whose own
+    key changed is checked in full. After a rebuild that changed one deck, only that deck's
+    page and the archive pages showing the change are checked; the pages linking to the
+    deck are checked too only if its page lost an id (a demo renamed, or removed)."""
     files = {p.path: p for p in pages}
     parsed: dict[str, Parsed] = {}
     for path, page in files.items():
         if path.endswith(".html"):
             parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
-    passed = _still_passing(files, parsed, cache)
     problems: list[Problem] = []
     ids = _Ids(parsed)
     memo: dict[tuple[str, str], str | None] = {}  # (target, fragment) -> why it is broken
     seen: dict[tuple[str, str], tuple[str | None, str | None]] = {}  # -> (target, reason)
-    for path in sorted(parsed.keys() - passed):
+    for path in _to_check(files, parsed, cache):
         folder = posixpath.dirname(path)
         bases = _bases(folder)
         targets: set[str] = set()
@@ -180,31 +184,61 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     return problems
 
 
-# Cache entries: the pages a page links to, by the page's key. "targets2": the lists of
-# "targets:" were saved by versions that let a fragment name any id of a page with no ids
-# at all, so a site they passed may hold links that do not resolve.
+# Cache entries, by a page's key: the pages it links to, and its links and ids. "targets2":
+# the lists of "targets:" were saved by versions that let a fragment name any id of a page
+# with no ids at all, so a site they passed may hold links that do not resolve.
 _TARGETS = "targets2:"
+_PARSED = "key:"
 
 
-def _still_passing(files: dict[str, Output], parsed: dict[str, Parsed],
-                   cache: BuildCache | None) -> set[str]:
-    """HTML pages whose links need no check: see check_links."""
+def _to_check(files: dict[str, Output], parsed: dict[str, Parsed],
+              cache: BuildCache | None) -> list[str]:
+    """The HTML pages whose links are checked, in order: all but those that still pass
+    (see check_links)."""
     if cache is None or not cache.checked:
-        return set()
+        return sorted(parsed)
     before = cache.checked
-    changed = {path for path, page in files.items()
-               if not page.key or before.get(path) != page.key}
-    changed |= before.keys() - files.keys()
-    passing: set[str] = set()
-    for path in parsed:
+    moved = _moved(files, parsed, before, cache)
+    todo: list[str] = []
+    for path in sorted(parsed):
         key = files[path].key
-        if path in changed or not key:
-            continue
-        targets = cache.get_parsed(_TARGETS + key)
-        if targets is not None and changed.isdisjoint(unpack(targets)):
-            passing.add(path)
-            cache.put_parsed(_TARGETS + key, targets)  # used: kept for the next build
-    return passing
+        if key and before.get(path) == key:  # the page itself is as it was: its targets?
+            targets = cache.get_parsed(_TARGETS + key)
+            if targets is not None and moved.isdisjoint(unpack(targets)):
+                cache.put_parsed(_TARGETS + key, targets)  # used: kept for the next build
+                continue
+        todo.append(path)
+    return todo
+
+
+def _moved(files: dict[str, Output], parsed: dict[str, Parsed], before: Mapping[str, str],
+           cache: BuildCache) -> set[str]:
+    """The paths a link of an unchanged page may not resolve to as it did in the site that
+    last passed (``before``: path -> key). A link to a file needs the file to exist and, if
+    it is an HTML page, a fragment on the link to name one of its ids (see _missing). So a
+    path counts when it is gone or new, or is an HTML page whose key changed and that may
+    have lost an id: its old ids (the cache's parse of its old key) are not known, or are
+    not all among its ids now. A page that changed but kept its ids (a demo's text edited,
+    the index showing one more deck) does not send the pages linking to it to be checked
+    again, nor does a file that is not HTML (the feed changes with every deck) and is
+    still there. Were fragments into other files (an SVG's ids) ever checked, those files
+    would have to count here too."""
+    moved = before.keys() ^ files.keys()  # gone, or new
+    for path in parsed:  # the HTML pages
+        old, key = before.get(path, ""), files[path].key
+        if (old != key or not key) and not _kept_ids(path, old, key, parsed, cache):
+            moved.add(path)
+    return moved
+
+
+def _kept_ids(path: str, old_key: str, key: str, parsed: dict[str, Parsed],
+              cache: BuildCache) -> bool:
+    """Whether the HTML page ``path``, now made from ``key``, has every id it had when it
+    was made from ``old_key`` (from the cache's parse of that key; unknown: no)."""
+    was = cache.get_parsed(_PARSED + old_key) if old_key and key else None
+    if was is None:
+        return False
+    return was[1] == parsed[path][1] or set(unpack(was[1])) <= set(unpack(parsed[path][1]))
 
 
 class _Ids:
@@ -246,7 +280,7 @@ def _parse_cached(page: Output, cache: BuildCache | None, known: Parsed | None) 
     parsed now; the cache keeps them for the next build."""
     if cache is None:
         return known or parse(page.data)
-    key = (f"key:{page.key}" if page.key
+    key = (_PARSED + page.key if page.key
            else hashlib.blake2b(page.data, digest_size=20).hexdigest())
     found: Parsed | None = known or cache.get_parsed(key)
     if found is None:

@@ -8,6 +8,7 @@ writes.
 from __future__ import annotations
 
 import html
+import posixpath
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,205 @@ def test_a_fragment_needs_an_id_even_on_a_page_without_any() -> None:
              Page("b.html", b"<p>no ids here</p>"), Page("c.css", b"")]
     assert [p.message for p in linkcheck.check_links(pages)] == [
         "broken link 'b.html#x': no element with id 'x' in b.html"]
+
+
+def pages_checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The HTML pages whose links each later check looks at, in order."""
+    checked: list[list[str]] = []
+    real = linkcheck._to_check
+
+    def spy(*args: Any) -> list[str]:
+        checked.append(real(*args))
+        return checked[-1]
+
+    monkeypatch.setattr(linkcheck, "_to_check", spy)
+    return checked
+
+
+# A small archive for the rebuild rule: an index linking to each deck (one by its folder,
+# the others into an id), decks linking to the index, into one of its ids, and to the feed.
+INDEX = '<p id="q1"><a href="d1/"></a><a href="d2/index.html#top"></a><a href="d3/index.html#top">'
+
+
+def deck(body: str = '<p id="top">') -> str:
+    return ('<a href="../index.html"></a><a href="../index.html#q1"></a>'
+            '<a href="../feed.xml"></a>' + body)
+
+
+class Archive:
+    """The site as it stands, checked again and again with one cache, as rebuilds do.
+    Each page's key changes with its bytes, as a real page's key changes with what it
+    shows."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.bodies = {"index.html": INDEX, "d1/index.html": deck(), "d2/index.html": deck(),
+                       "d3/index.html": deck(), "feed.xml": "<feed/>"}
+        self.cache = BuildCache()
+        self.checked = pages_checked(monkeypatch)
+        assert self.check() == []
+        assert self.checked[-1] == ["d1/index.html", "d2/index.html", "d3/index.html",
+                                    "index.html"]
+
+    @staticmethod
+    def key(path: str, body: str) -> str:
+        return f"{path}:{body}"
+
+    def check(self, **changes: str | None) -> list[str]:
+        """Problems of the site with ``changes`` (path -> body; None: removed), which stay."""
+        for path, body in changes.items():
+            if body is None:
+                del self.bodies[path]
+            else:
+                self.bodies[path] = body
+        pages = [Page(path, body.encode(), self.key(path, body))
+                 for path, body in self.bodies.items()]
+        return [p.message for p in linkcheck.check_links(pages, cache=self.cache)]
+
+
+def test_a_rebuild_does_not_check_the_pages_linking_to_one_that_kept_its_ids(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every deck links to the index: when it changes (one more deck listed) but keeps its
+    ids, only the index is checked again, not every deck; the same for a deck."""
+    site = Archive(monkeypatch)
+    assert site.check() == [] and site.checked[-1] == []
+    assert site.check(**{"index.html": INDEX + "<p>one more deck</p>"}) == []
+    assert site.checked[-1] == ["index.html"]
+    assert site.check(**{"index.html": INDEX + '<p id="q2">another, in a new quarter'}) == []
+    assert site.checked[-1] == ["index.html"]  # an id more: every link still resolves
+    assert site.check(**{"d2/index.html": deck('<p id="top">edited')}) == []
+    assert site.checked[-1] == ["d2/index.html"]  # the index links into it: its id is there
+    assert site.check(**{"feed.xml": "<feed>one more entry</feed>"}) == []
+    assert site.checked[-1] == []  # any fragment is fine on a file that is not HTML
+
+
+def test_a_rebuild_checks_the_pages_linking_to_a_page_that_lost_an_id(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    site = Archive(monkeypatch)
+    assert site.check(**{"d2/index.html": deck('<p id="bottom">')}) == [
+        "broken link 'd2/index.html#top': no element with id 'top' in d2/index.html"]
+    assert site.checked[-1] == ["d2/index.html", "index.html"]
+    # the failed site is not the one that last passed: the index stays checked against it
+    assert site.check() == [
+        "broken link 'd2/index.html#top': no element with id 'top' in d2/index.html"]
+    assert site.check(**{"d2/index.html": deck('<p id="bottom"><p id="top">')}) == []
+    assert site.checked[-1] == ["d2/index.html"]  # it has the ids it had when last passed
+    # losing an id nobody links to is found out the same way: the pages linking there
+    # are checked (and pass)
+    assert site.check(**{"d2/index.html": deck()}) == []
+    assert site.checked[-1] == ["d2/index.html", "index.html"]
+
+
+def test_a_rebuild_checks_the_pages_linking_to_a_file_that_is_gone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    site = Archive(monkeypatch)
+    assert site.check(**{"d1/index.html": None}) == [
+        "broken link 'd1/': no file d1/index.html in the site"]
+    assert site.checked[-1] == ["index.html"]
+    assert site.check(**{"d1/index.html": deck(), "feed.xml": None}) == [
+        "broken link '../feed.xml': no file feed.xml in the site"] * 3
+    assert site.checked[-1] == ["d1/index.html", "d2/index.html", "d3/index.html"]
+
+
+def test_a_page_whose_old_ids_are_not_known_counts_as_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids a page had come from the cache's parse of its old key: without it, every
+    page linking there is checked again."""
+    site = Archive(monkeypatch)
+    del site.cache.parsed[linkcheck._PARSED + site.key("d2/index.html", deck())]
+    assert site.check(**{"d2/index.html": deck('<p id="top">edited')}) == []
+    assert site.checked[-1] == ["d2/index.html", "index.html"]
+
+
+def test_a_page_that_changed_is_checked_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However little changed around it: its links to unchanged pages and its own ids."""
+    site = Archive(monkeypatch)
+    assert site.check(**{"d3/index.html": deck('<a href="#top"></a><a href="../d1/#nope">'
+                                                '</a><a href="../index.html#q9">')}) == [
+        "broken link '#top': no element with id 'top' in d3/index.html",
+        "broken link '../d1/#nope': no element with id 'nope' in d1/index.html",
+        "broken link '../index.html#q9': no element with id 'q9' in index.html",
+        "broken link 'd3/index.html#top': no element with id 'top' in d3/index.html"]
+    assert site.checked[-1] == ["d3/index.html", "index.html"]
+
+
+def test_a_page_back_as_it_was_before_is_checked_in_full(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit undone: the page is as in a site that passed before the last one, but what
+    it links to may have changed since then."""
+    site = Archive(monkeypatch)
+    linking = deck('<p id="top"><a href="../d1/index.html#top">')
+    assert site.check(**{"d3/index.html": linking}) == []
+    assert site.check(**{"d3/index.html": deck(), "d1/index.html": deck('<p id="up">')}) == []
+    assert site.check(**{"d3/index.html": linking}) == [
+        "broken link '../d1/index.html#top': no element with id 'top' in d1/index.html"]
+    assert site.checked[-1] == ["d3/index.html"]
+
+
+def linking_to(site: Path, target: str) -> set[str]:
+    """The pages of a built site with a link to the page ``target``."""
+    pages = set()
+    for file in site.rglob("*.html"):
+        page = file.relative_to(site).as_posix()
+        for url in linkcheck.unpack(linkcheck.parse(file.read_bytes())[0]):
+            path = url.partition("#")[0].partition("?")[0]
+            if path and not path.startswith("/"):
+                resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+                if resolved == target or f"{resolved}/index.html" == target:
+                    pages.add(page)
+    return pages
+
+
+def test_a_rebuild_checks_the_pages_that_changed_and_those_linking_to_one_that_lost_an_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With a real build's keys: the index shows each deck's title, and every deck page
+    links to the index; a deck page's ids are its demos'."""
+    project = Project(copy_examples(tmp_path / "p"))
+    checked = pages_checked(monkeypatch)
+    assert project.run("build", capsys=capsys).code == 0
+
+    def rebuild(old: str, new: str) -> tuple[set[str], set[str]]:
+        """Edit the newest deck and build: the pages checked, the pages whose key changed."""
+        cache = BuildCache.for_project(project.root)
+        before = (cache.read_manifest() or {})["keys"]
+        deck = project.root / "decks/2026-11-23.yaml"
+        assert old in deck.read_text()
+        deck.write_text(deck.read_text().replace(old, new, 1))
+        assert project.run("build", capsys=capsys).code == 0
+        after = (cache.read_manifest() or {})["keys"]
+        return set(checked[-1]), {path for path, key in after.items()
+                                  if path.endswith(".html") and before[path] != key}
+
+    now, changed = rebuild("Demo · Week 48", "Demo · Week 48, with cake")
+    assert "index.html" in changed and "2026-11-09/index.html" not in changed
+    assert now == changed  # not the other decks: the index kept its ids
+    now, changed = rebuild("title: The zero-results dashboard",
+                           "title: The empty-results dashboard")
+    assert "people/ben-carter/index.html" not in changed  # links to another demo of the deck
+    assert now == changed | linking_to(project.root / "site", "2026-11-23/index.html")
+    assert "people/ben-carter/index.html" in now
+
+
+def test_an_unchanged_page_linking_to_an_id_that_went_fails_the_build(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """An older deck's page does not change with a newer deck: its link into the newer
+    deck is checked again when that deck loses the id, or goes."""
+    project.write("decks/2026-11-02.yaml", MINIMAL_DECK.replace(
+        "See [the RFC](https://example.com/rfc/42).",
+        "Later: [search, three weeks on](../2026-11-23/index.html#search-v2)."))
+    assert project.run("build", capsys=capsys).code == 0
+    older = (project.root / "site/2026-11-02/index.html").stat()
+    newer = project.root / "decks/2026-11-23.yaml"
+    newer.write_text(newer.read_text().replace("12% of searches", "11% of searches"))
+    assert project.run("build", capsys=capsys).code == 0
+    assert (project.root / "site/2026-11-02/index.html").stat().st_ino == older.st_ino  # kept
+    newer.write_text(newer.read_text().replace("title: Search v2", "title: Search, again"))
+    result = project.run("build", capsys=capsys)
+    assert (result.code, result.err.splitlines()[:1]) == (1, [
+        "site/2026-11-02/index.html: broken link '../2026-11-23/index.html#search-v2': "
+        "no element with id 'search-v2' in 2026-11-23/index.html"])
+    newer.unlink()
+    result = project.run("build", capsys=capsys)
+    assert (result.code, result.err.splitlines()[:1]) == (1, [
+        "site/2026-11-02/index.html: broken link '../2026-11-23/index.html#search-v2': "
+        "no file 2026-11-23/index.html in the site"])
