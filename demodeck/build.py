@@ -173,7 +173,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
                                         self_contained=self_contained,
                                         reusable=_reusable(manifest, target))
         shared = write_site(target, rendered.pages)
-        slides = sum(len(d.slides) for d in decks)
+        slides = sum(d.slide_count for d in decks)
         if cache is not None:
             cache.save()
             _record(cache, manifest, fingerprint, target, decks, slides, rendered.pages,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +13,7 @@ from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import people, pipeline, pool, shown, validate
+from demodeck import model, people, pipeline, pool, render, shown, validate
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -505,6 +507,44 @@ def test_a_rebuild_works_out_what_the_archive_shows_of_changed_decks_only(
     build(site, cache=BuildCache(cache_file))
     assert (worked_out, profiled) == (["2026-11-09"] * 2, [3])  # their pages: made again
     assert "Wallets at checkout" in (tmp_path / "p/site/people/mei-lin-tan/index.html").read_text()
+
+
+def test_a_rebuild_unpickles_only_the_demos_it_shows(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache hands back unchanged decks with their demos still pickled: a rebuild that
+    renders one deck again reads the others' dates, metrics and retros only."""
+    monkeypatch.setattr(render, "FEED_DECKS", 1)  # the feed: the newest deck only
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    unpickled: list[str] = []
+    real = model.PickledDemos.__getattr__
+    monkeypatch.setattr(model.PickledDemos, "__getattr__", lambda deck, name: (
+        unpickled.append(deck.slug) if name == "demos" else None) or real(deck, name))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")  # the oldest deck
+    result = build(site, cache=BuildCache(cache_file))
+    assert (result.rendered, result.slides, unpickled) == (1, 31, [])
+    assert tree(tmp_path / "p" / "site") == tree(build(
+        site, out=tmp_path / "scratch").out)  # and the site is the same as from scratch
+    add_why_line(tmp_path / "p" / "decks/2026-11-23.yaml", "Edited too.")  # the newest
+    build(site, cache=BuildCache(cache_file))
+    assert unpickled == []  # the feed shows the newest deck: validated again, not unpickled
+    (tmp_path / "p" / "decks/2026-11-23.yaml").unlink()
+    build(site, cache=BuildCache(cache_file))
+    assert sorted(unpickled) == ["2026-11-09", "2026-11-16"]  # the archive pages list demos
+
+
+def test_a_deck_from_a_pickle_is_the_same_deck(project: Project) -> None:
+    (deck,) = pipeline.check_decks(load_config(project.root))
+    again = pickle.loads(pickle.dumps(deck))
+    assert isinstance(again, model.PickledDemos)
+    assert again.slide_count == len(deck.slides) == deck.slide_count == 5
+    assert again.assets == deck.assets
+    assert again == deck and deck == again and hash(again) == hash(deck)
+    twice = pickle.loads(pickle.dumps(again))  # before its demos were read: same bytes kept
+    assert again.demos == deck.demos and twice == deck and twice.slides == deck.slides
+    assert again != dataclasses.replace(deck, title="Another title")
+    assert again != dataclasses.replace(deck, demos=deck.demos[:1])
 
 
 def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
