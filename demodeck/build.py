@@ -137,12 +137,37 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str, out: Path,
-            decks: list[Deck], slides: int, pages: list[Output], shared: set[str]) -> None:
-    """The manifest of a good build: what it read and wrote (see _unchanged, _reusable)."""
+# A deck file whose stamp is the same as when a build read it has the same bytes, unless it
+# was written again within the file system's timestamp granularity of that read (two
+# seconds on FAT, a few milliseconds on ext4): so only stamps older than this, when read,
+# are trusted (git's "racily clean" rule).
+SETTLE_NS = 3_000_000_000
+
+
+def _known_sources(manifest: dict[str, Any] | None) -> load.Known:
+    """Deck files the last good build read, not to be read again while their stamp holds."""
+    if manifest is None or not isinstance(manifest.get("sources"), dict):
+        return {}
+    before = manifest.get("read_at", 0) - SETTLE_NS
+    return {path: ((size, mtime, ctime, ino), digest)
+            for path, (size, mtime, ctime, ino, digest) in manifest["sources"].items()
+            if ctime < before}
+
+
+def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
+    return {f.path: [*f.stamp, f.digest] for source in discovered
+            for f in (source.main, *source.demo_files) if f is not None and f.stamp}
+
+
+def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
+            read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
+            pages: list[Output], shared: set[str]) -> None:
+    """The manifest of a good build: what it read (``read``: when, and the deck files) and
+    wrote (see _unchanged, _reusable, _known_sources)."""
     images = sorted({s for d in decks for s in cache_mod.image_stamps(d)})
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
                           "pages": len(pages), "images": images, "out": str(out.absolute()),
+                          "read_at": read[0], "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
                           "output": _written_stamps(out, pages, shared, before)})
 
@@ -150,11 +175,11 @@ def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str, 
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
-    started = time.perf_counter()
+    started, read_at = time.perf_counter(), time.time_ns()
     target = out if out is not None else site.output_path
-    discovered = load.discover(site.root.resolve(), site.decks_path)
-    fingerprint = _fingerprint(site, discovered[0], target, self_contained)
     manifest = cache.read_manifest() if cache is not None else None
+    discovered = load.discover(site.root.resolve(), site.decks_path, _known_sources(manifest))
+    fingerprint = _fingerprint(site, discovered[0], target, self_contained)
     if not discovered[1] and _unchanged(manifest, fingerprint, target):
         assert manifest is not None
         return BuildResult(out=target, decks=manifest["decks"], slides=manifest["slides"],
@@ -173,10 +198,10 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
                                         self_contained=self_contained,
                                         reusable=_reusable(manifest, target))
         shared = write_site(target, rendered.pages)
-        slides = sum(len(d.slides) for d in decks)
+        slides = sum(d.slide_count for d in decks)
         if cache is not None:
             cache.save()
-            _record(cache, manifest, fingerprint, target, decks, slides, rendered.pages,
-                    shared)
+            _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
+                    slides, rendered.pages, shared)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh)

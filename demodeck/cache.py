@@ -1,12 +1,13 @@
 """A build cache keyed by content hashes: parsed decks and rendered pages.
 
-Two levels, because they go stale for different reasons:
+Four stores, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
   deck's files, the site settings and demodeck's version. The images it names are
   re-checked by (size, mtime) on every use. Each is held pickled on its own (the
   worker that validated it pickled it anyway, to hand it over) and unpickled when
-  first asked for, so saving never pickles an archive's models again.
+  first asked for, so saving never pickles an archive's models again; even then its
+  demos stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`).
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
@@ -52,7 +53,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-6\n"
+_MAGIC = b"demodeck-cache-7\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)

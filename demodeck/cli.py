@@ -63,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     warnings = overflow.check(site, decks)  # warnings only: the exit status stays 0
     for warning in warnings:
         print(warning, file=sys.stderr)
-    slides = sum(len(d.slides) for d in decks)
+    slides = sum(d.slide_count for d in decks)
     n = len(warnings)
     found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
     print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, {found}")

@@ -9,6 +9,7 @@ the decks folder (``YYYY-MM-DD.yaml`` files and ``YYYY-MM-DD/`` folders).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -70,19 +71,38 @@ class RawMap:
 Raw = RawScalar | RawSeq | RawMap
 
 
+Stamp = tuple[int, int, int, int]  # a file's (size, mtime_ns, ctime_ns, inode)
+Known = dict[str, tuple[Stamp, str]]  # project-relative path -> its stamp and sha256, as read
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One YAML file read from the project; parsed only when its deck is not cached."""
 
     path: str  # project-relative, POSIX separators, as shown in messages
     abspath: Path
-    data: bytes | None  # None when the file could not be read (a problem says why)
-    digest: str  # sha256 of the bytes, for caches
+    data: bytes | None  # None when the file could not be read (a problem says why), or
+    # when it was not read: its stamp is the one it had when last read (see read_file)
+    digest: str  # sha256 of the bytes, for caches; "" when it could not be read
+    stamp: Stamp | None = None
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.digest)
 
     def parse(self) -> tuple[Raw | None, list[Problem]]:
-        if self.data is None:
+        data = self.data
+        if data is None and self.readable:  # not read, as it had not changed: read it now
+            read = _read_bytes(self.abspath, no_follow=True)
+            if isinstance(read, str):
+                return None, [Problem(self.path, 0, 0, read)]
+            if hashlib.sha256(read[0]).hexdigest() != self.digest:
+                return None, [Problem(self.path, 0, 0, "the file changed while demodeck was "
+                                      "reading the decks; build again")]
+            data = read[0]
+        if data is None:
             return None, []
-        return parse_yaml(self.path, self.data)
+        return parse_yaml(self.path, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,14 +505,16 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
 
 
 def read_file(root: Path, file: Path, real_root: Path | None = None,
-              real: Path | None = None, rel: str | None = None
+              real: Path | None = None, rel: str | None = None, known: Known | None = None
               ) -> tuple[SourceFile, list[Problem]]:
     """Read a project file (not parsed yet); refuses files that resolve outside ``root``.
 
     ``real_root`` is ``root.resolve()``, from a caller that reads many files: resolving
     costs a system call per path component. ``real``: the file's resolved path, from a
     caller that knows it (a plain file, not a link, in a folder inside the project).
-    ``rel``: ``relpath(root, file)``, when the caller has it."""
+    ``rel``: ``relpath(root, file)``, when the caller has it. ``known``: files whose bytes
+    need not be read again while their stamp is the same (see build._known_sources): their
+    digest is taken from there, and their bytes read only if they must be parsed."""
     rel = relpath(root, file) if rel is None else rel
     trusted = real is not None
     if real is None:
@@ -504,24 +526,41 @@ def read_file(root: Path, file: Path, real_root: Path | None = None,
         if not is_inside(root.resolve() if real_root is None else real_root, real):
             return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
                 "this file is a link to a place outside the project; refusing to read it")]
+    seen = known.get(rel) if known and trusted else None  # a plain file: see above
+    if seen is not None:
+        with contextlib.suppress(OSError):
+            st = os.stat(real, follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and _stamp(st) == seen[0]:
+                return SourceFile(rel, file, None, seen[1], seen[0]), []
+    read = _read_bytes(real, no_follow=trusted)
+    if isinstance(read, str):
+        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0, read)]
+    data, st = read
+    return SourceFile(rel, file, data, hashlib.sha256(data).hexdigest(), _stamp(st)), []
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _read_bytes(real: Path, *, no_follow: bool) -> tuple[bytes, os.stat_result] | str:
+    """A regular file's bytes and its stat, or why it cannot be read."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it)
         # O_NOFOLLOW: a file the caller saw as plain must not have become a link since
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (
-            getattr(os, "O_NOFOLLOW", 0) if trusted else 0)
+            getattr(os, "O_NOFOLLOW", 0) if no_follow else 0)
         with os.fdopen(os.open(real, flags), "rb") as handle:
             # a FIFO or a device would block or never end; a huge file is refused unread
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
-                    "this is not a regular file; refusing to read it")]
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return "this is not a regular file; refusing to read it"
             data = handle.read(MAX_FILE_BYTES + 1)
             if len(data) > MAX_FILE_BYTES:
-                size = max(os.fstat(handle.fileno()).st_size, len(data))
-                return SourceFile(rel, file, None, ""), [_too_large(rel, size)]
+                return _too_large("", max(os.fstat(handle.fileno()).st_size, len(data))).message
     except OSError as exc:
-        return SourceFile(rel, file, None, ""), [Problem(rel, 0, 0,
-                                                         f"cannot read the file: {exc.strerror}")]
-    return SourceFile(rel, file, data, hashlib.sha256(data).hexdigest()), []
+        return f"cannot read the file: {exc.strerror}"
+    return data, st
 
 
 def relpath(root: Path, file: Path) -> str:
@@ -549,8 +588,10 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Problem]]:
-    """Find and read (not parse) every deck; report misnamed, unreadable and duplicate decks."""
+def discover(root: Path, decks_dir: Path, known: Known | None = None
+             ) -> tuple[list[DeckSource], list[Problem]]:
+    """Find and read (not parse) every deck; report misnamed, unreadable and duplicate decks.
+    ``known``: deck files not to read again while unchanged (see read_file)."""
     problems: list[Problem] = []
     if not decks_dir.is_dir():
         problems.append(Problem(relpath(root, decks_dir), 0, 0,
@@ -566,7 +607,7 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     with os.scandir(decks_dir) as scan:
         entries = sorted(scan, key=lambda e: e.name)
     for entry in entries:
-        deck = _read_entry(root, real_root, entry, problems, plain_files_in)
+        deck = _read_entry(root, real_root, entry, problems, plain_files_in, known)
         if deck is None:
             continue
         if deck.date_text in found:
@@ -579,8 +620,8 @@ def discover(root: Path, decks_dir: Path) -> tuple[list[DeckSource], list[Proble
     return decks, problems
 
 
-def _read_entry(root: Path, real_root: Path, found: os.DirEntry[str],
-                problems: list[Problem], plain_files_in: Path | None) -> DeckSource | None:
+def _read_entry(root: Path, real_root: Path, found: os.DirEntry[str], problems: list[Problem],
+                plain_files_in: Path | None, known: Known | None) -> DeckSource | None:
     name = found.name
     if is_temp_file(name):
         return None
@@ -602,25 +643,33 @@ def _read_entry(root: Path, real_root: Path, found: os.DirEntry[str],
                                 "YYYY-MM-DD.yaml (or be a YYYY-MM-DD/ folder)"))
         return None
     if is_dir:
-        return _read_folder(root, real_root, entry, match.group(1), problems)
+        inside = (plain_files_in / name if plain_files_in is not None
+                  and not found.is_symlink() else None)
+        return _read_folder(root, real_root, entry, match.group(1), problems, inside, known)
     real = None
     if plain_files_in is not None and not found.is_symlink():
         real = plain_files_in / name
-    source, file_problems = read_file(root, entry, real_root, real, rel)
+    source, file_problems = read_file(root, entry, real_root, real, rel, known)
     problems.extend(file_problems)
     return DeckSource(match.group(1), rel, source)
 
 
 def _read_folder(root: Path, real_root: Path, folder: Path, date_text: str,
-                 problems: list[Problem]) -> DeckSource:
+                 problems: list[Problem], plain_files_in: Path | None,
+                 known: Known | None) -> DeckSource:
     main: SourceFile | None = None
     demos: list[SourceFile] = []
-    for file in sorted(folder.iterdir()):
-        if is_temp_file(file.name) or not file.name.lower().endswith((".yaml", ".yml")):
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda e: e.name)
+    for found in entries:
+        name = found.name
+        if is_temp_file(name) or not name.lower().endswith((".yaml", ".yml")):
             continue
-        source, file_problems = read_file(root, file, real_root)
+        real = (plain_files_in / name if plain_files_in is not None
+                and not found.is_symlink() else None)
+        source, file_problems = read_file(root, folder / name, real_root, real, known=known)
         problems.extend(file_problems)
-        if file.stem == "deck":
+        if Path(name).stem == "deck":
             main = source
         else:
             demos.append(source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
+import pickle
 import re
 import unicodedata
 from collections.abc import Callable
@@ -178,6 +179,12 @@ class Deck:
         return tuple(found.values())
 
     @property
+    def slide_count(self) -> int:
+        """``len(self.slides)``, without making the slides (or unpickling the demos)."""
+        return (len(self.demos) + 3 + bool(self.sprint_goals) + bool(self.experiments)
+                + bool(self.metrics))
+
+    @property
     def slides(self) -> tuple[Slide, ...]:
         """The deck's slides in order; the retrospective is always there."""
         slides = [Slide("title", "title", self.title)]
@@ -263,5 +270,69 @@ def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     return reduce
 
 
-for _cls in (Asset, Person, Link, Screenshot, Demo, Experiment, Action, Retro, Metric, Deck):
+for _cls in (Asset, Person, Link, Screenshot, Demo, Experiment, Action, Retro, Metric):
     _cls.__reduce__ = _reducer(_cls)  # type: ignore[method-assign,assignment]
+
+
+# -- decks pickle with their demos still pickled -----------------------------------------------
+
+_HEAD = tuple(f.name for f in fields(Deck) if f.name != "demos")
+_head = operator.attrgetter(*_HEAD)
+
+
+class PickledDemos(Deck):
+    """A :class:`Deck` read back from a pickle (the build cache, a pool worker's result)
+    whose demos, nine tenths of it, stay pickled until first used: a rebuild that renders
+    one deck again reads the dates, metrics and retros of the 519 others, not their demos.
+    Equal to, and hashed like, the same deck fully loaded."""
+
+    __slots__ = ("_assets", "_demo_count", "_demos")
+    _demos: bytes
+    _assets: tuple[Asset, ...]
+    _demo_count: int
+
+    def __getattr__(self, name: str) -> Any:  # called only while the demos slot is empty
+        if name != "demos":
+            raise AttributeError(name)
+        demos = pickle.loads(self._demos)
+        object.__setattr__(self, "demos", demos)
+        return demos
+
+    @property
+    def assets(self) -> tuple[Asset, ...]:
+        return self._assets
+
+    @property
+    def slide_count(self) -> int:
+        return (self._demo_count + 3 + bool(self.sprint_goals) + bool(self.experiments)
+                + bool(self.metrics))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Deck):
+            return NotImplemented
+        return bool(_head(self) == _head(other) and self.demos == other.demos)
+
+    __hash__ = Deck.__hash__
+
+
+def _reduce_deck(deck: Deck) -> tuple[Callable[..., Deck], tuple[Any, ...]]:
+    if isinstance(deck, PickledDemos):  # frozen: its pickled demos are still its demos
+        demos, count = deck._demos, deck._demo_count
+    else:
+        demos = pickle.dumps(deck.demos, protocol=pickle.HIGHEST_PROTOCOL)
+        count = len(deck.demos)
+    return _unpickle_deck, (_head(deck), demos, deck.assets, count)
+
+
+def _unpickle_deck(head: tuple[Any, ...], demos: bytes, assets: tuple[Asset, ...],
+                   demo_count: int) -> Deck:
+    deck = object.__new__(PickledDemos)
+    for name, value in zip(_HEAD, head, strict=True):
+        object.__setattr__(deck, name, value)
+    object.__setattr__(deck, "_demos", demos)
+    object.__setattr__(deck, "_assets", assets)
+    object.__setattr__(deck, "_demo_count", demo_count)
+    return deck
+
+
+Deck.__reduce__ = _reduce_deck  # type: ignore[method-assign,assignment]

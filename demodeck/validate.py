@@ -342,7 +342,7 @@ def validate_deck(deck: DeckSource, site: model.SiteConfig,
     if deck.is_folder and not deck.demo_files and not values.get("demos"):
         problems.append(Problem(deck.path, 0, 0, "this deck folder has no demos; add one "
                                 "YAML file per demo (or a demos: list in deck.yaml)"))
-    unreadable = any(f.data is None for f in (deck.main, *deck.demo_files) if f is not None)
+    unreadable = any(not f.readable for f in (deck.main, *deck.demo_files) if f is not None)
     if len(problems) > before or unreadable:  # unreadable files were reported by discover
         return None
     return _assemble(deck, site, values, demos)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +14,7 @@ from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import people, pipeline, pool, shown, validate
+from demodeck import load, model, people, pipeline, pool, render, shown, validate
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -505,6 +508,90 @@ def test_a_rebuild_works_out_what_the_archive_shows_of_changed_decks_only(
     build(site, cache=BuildCache(cache_file))
     assert (worked_out, profiled) == (["2026-11-09"] * 2, [3])  # their pages: made again
     assert "Wallets at checkout" in (tmp_path / "p/site/people/mei-lin-tan/index.html").read_text()
+
+
+def test_a_rebuild_unpickles_only_the_demos_it_shows(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache hands back unchanged decks with their demos still pickled: a rebuild that
+    renders one deck again reads the others' dates, metrics and retros only."""
+    monkeypatch.setattr(render, "FEED_DECKS", 1)  # the feed: the newest deck only
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    unpickled: list[str] = []
+    real = model.PickledDemos.__getattr__
+    monkeypatch.setattr(model.PickledDemos, "__getattr__", lambda deck, name: (
+        unpickled.append(deck.slug) if name == "demos" else None) or real(deck, name))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")  # the oldest deck
+    result = build(site, cache=BuildCache(cache_file))
+    assert (result.rendered, result.slides, unpickled) == (1, 31, [])
+    assert tree(tmp_path / "p" / "site") == tree(build(
+        site, out=tmp_path / "scratch").out)  # and the site is the same as from scratch
+    add_why_line(tmp_path / "p" / "decks/2026-11-23.yaml", "Edited too.")  # the newest
+    build(site, cache=BuildCache(cache_file))
+    assert unpickled == []  # the feed shows the newest deck: validated again, not unpickled
+    (tmp_path / "p" / "decks/2026-11-23.yaml").unlink()
+    build(site, cache=BuildCache(cache_file))
+    assert sorted(unpickled) == ["2026-11-09", "2026-11-16"]  # the archive pages list demos
+
+
+def test_a_rebuild_reads_only_deck_files_whose_stamp_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deck files keep their digest from the manifest while their size, times and inode
+    are those the last good build read (and were settled then): any write changes the
+    inode change time, so even a same-size edit with its mtime put back is read."""
+    monkeypatch.setattr(build_mod, "SETTLE_NS", 0)  # these files were all written just now
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    read: list[str] = []
+    real = load._read_bytes
+    monkeypatch.setattr(load, "_read_bytes", lambda path, **kw: read.append(path.name)
+                        or real(path, **kw))
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    assert build(site, cache=BuildCache(cache_file)).up_to_date and read == []
+    before = deck.stat()
+    deck.write_text(deck.read_text().replace("Apple Pay", "Apple Wet", 1))
+    os.utime(deck, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same size and mtime
+    assert build(site, cache=BuildCache(cache_file)).rendered == 1
+    assert read == ["2026-11-09.yaml"]
+    assert "Apple Wet" in (tmp_path / "p/site/2026-11-09/index.html").read_text()
+    read.clear()
+    cache_file.unlink()  # models gone, manifest kept: each deck is read when parsed
+    build(site, cache=BuildCache(cache_file), out=tmp_path / "elsewhere")
+    assert {"2026-11-09.yaml", "2026-11-23.yaml", "deck.yaml"} <= set(read)
+    assert tree(tmp_path / "elsewhere") == tree(build(site, out=tmp_path / "scratch").out)
+    read.clear()
+    monkeypatch.setattr(build_mod, "SETTLE_NS", 3_000_000_000)  # as shipped: a file written
+    build(site, cache=BuildCache(cache_file), out=tmp_path / "more")  # moments ago is read
+    assert {"2026-11-09.yaml", "2026-11-23.yaml", "deck.yaml"} <= set(read)
+
+
+def test_a_deck_file_changed_between_finding_and_parsing_is_reported(project: Project) -> None:
+    path = project.root / "decks/2026-11-23.yaml"
+    first, _ = load.read_file(project.root, path, real=path)
+    assert first.stamp is not None
+    known = {first.path: (first.stamp, first.digest)}
+    unread, problems = load.read_file(project.root, path, real=path, known=known)
+    assert (unread.data, unread.digest, problems) == (None, first.digest, [])
+    assert unread.parse()[0] == first.parse()[0]  # read when parsed
+    path.write_text(path.read_text().replace("Search v2", "Search v3"))
+    assert [str(p) for p in unread.parse()[1]] == [
+        "decks/2026-11-23.yaml: the file changed while demodeck was reading the decks; "
+        "build again"]
+
+
+def test_a_deck_from_a_pickle_is_the_same_deck(project: Project) -> None:
+    (deck,) = pipeline.check_decks(load_config(project.root))
+    again = pickle.loads(pickle.dumps(deck))
+    assert isinstance(again, model.PickledDemos)
+    assert again.slide_count == len(deck.slides) == deck.slide_count == 5
+    assert again.assets == deck.assets
+    assert again == deck and deck == again and hash(again) == hash(deck)
+    twice = pickle.loads(pickle.dumps(again))  # before its demos were read: same bytes kept
+    assert again.demos == deck.demos and twice == deck and twice.slides == deck.slides
+    assert again != dataclasses.replace(deck, title="Another title")
+    assert again != dataclasses.replace(deck, demos=deck.demos[:1])
 
 
 def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
