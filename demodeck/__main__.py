@@ -1,5 +1,5 @@
-"""`python -m demodeck` runs the same CLI as the `demodeck` script."""
+"""`python -m demodeck` runs the same program as the `demodeck` script."""
 
-from demodeck.cli import main
+from demodeck.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -2,13 +2,16 @@
 
 Heavy modules are imported inside each command so `demodeck --version` stays fast.
 Every DemodeckError becomes a clean message on stderr and exit status 1; only
-``--debug`` shows a Python traceback.
+``--debug`` shows a Python traceback. The program itself (the console script,
+``python -m demodeck``) is :func:`run`; tests and other Python code call :func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -225,3 +228,37 @@ def main(argv: Sequence[str] | None = None) -> int:
               "This is a bug in demodeck; run again with --debug and report the traceback.",
               file=sys.stderr)
         return 1
+
+
+def run() -> int:
+    """The `demodeck` program: main(), then the process ends without tearing down its heap.
+
+    Only for the process's own entry point (the console script and ``python -m demodeck``),
+    since it may end the process: a caller that goes on after it must call main()."""
+    status = main()
+    _exit_now(status)
+    return status  # _exit_now did not end the process: exit as Python normally does
+
+
+def _exit_now(status: int) -> None:
+    """End the process with ``status``, skipping the interpreter's finalization: after a
+    rebuild of a 520-deck archive it spent ~29 ms (of ~470 ms) freeing every object one by
+    one, after a cold build more. What the user can see of an exit still happens here: the
+    atexit handlers run (the process pool's, logging's, a coverage tool's) and stdout and
+    stderr are flushed; every file demodeck writes is closed by then. Returns, to exit the
+    usual way, while another thread runs (it would be killed instead of waited for), under
+    a debugger, profiler or tracer (which may report after the program returns), with
+    ``python -i``, or when stdout or stderr cannot be flushed (a closed pipe, a full disk:
+    Python then reports it and exits with status 120, as it always did)."""
+    import threading
+
+    if (sys.flags.interactive or sys.gettrace() is not None or sys.getprofile() is not None
+            or threading.active_count() > 1):
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # ValueError: a stream was closed
+        return
+    os._exit(status)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -179,6 +181,83 @@ def test_debug_shows_traceback(project: Project) -> None:
     assert result.code == 1
     assert "Traceback (most recent call last)" in result.err
     assert "demodeck.errors.BuildError: decks/2026-11-23.yaml:1:8: demos:" in result.err
+
+
+# The program as the console script runs it, with os._exit reporting that the fast exit
+# was taken and an atexit handler that prints after everything else.
+PROGRAM = """\
+import atexit, os, sys
+from demodeck.cli import run
+real_exit = os._exit
+def spy(status):
+    sys.stderr.write(f"fast exit {status}\\n")
+    sys.stderr.flush()
+    real_exit(status)
+os._exit = spy
+atexit.register(print, "atexit ran")
+if "--thread" in sys.argv:
+    import threading, time
+    sys.argv.remove("--thread")
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+sys.argv[0] = "demodeck"
+raise SystemExit(run())
+"""
+
+
+def _program(project: Project, tmp_path: Path, *args: str,
+             buffered: bool = True) -> tuple[int, str, str]:
+    """Run PROGRAM with stdout and stderr going to files, not pipes."""
+    env = dict(os.environ)
+    if buffered:
+        env.pop("PYTHONUNBUFFERED", None)
+    else:
+        env["PYTHONUNBUFFERED"] = "1"
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as o, err.open("w") as e:
+        code = subprocess.run([sys.executable, "-c", PROGRAM, *args, "-C", str(project.root)],
+                              stdout=o, stderr=e, env=env, timeout=60).returncode
+    return code, out.read_text(), err.read_text()
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_program_ends_fast_and_keeps_its_output(project: Project, tmp_path: Path,
+                                                buffered: bool) -> None:
+    code, out, err = _program(project, tmp_path, "build", buffered=buffered)
+    assert code == 0
+    assert re.fullmatch(r"Built 1 deck, 5 slides, \d+ files in [\d.]+ s → .*\natexit ran\n",
+                        out), out
+    assert err == "fast exit 0\n"
+    assert (project.root / "site/index.html").is_file()
+    code, out, err = _program(project, tmp_path, "check", buffered=buffered)
+    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\natexit ran\n",
+                                "fast exit 0\n")
+    project.write("decks/2026-11-23.yaml", "demos: [}\n")
+    code, out, err = _program(project, tmp_path, "build", buffered=buffered)
+    assert code == 1
+    assert out == "atexit ran\n"
+    assert err.splitlines()[-2:] == ["error: 1 problem found; nothing was written",
+                                     "fast exit 1"]
+
+
+def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Path) -> None:
+    """Another thread still running is waited for; usage errors and --debug tracebacks
+    are Python's own exit; so is a profiler's, which writes its report after the run."""
+    code, out, err = _program(project, tmp_path, "check", "--thread")
+    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\nthread done\n"
+                                   "atexit ran\n", "")
+    code, out, err = _program(project, tmp_path, "bogus")
+    assert (code, out) == (2, "atexit ran\n")
+    assert "invalid choice: 'bogus'" in err and "fast exit" not in err
+    project.write("decks/2026-11-23.yaml", "demos: 3\n")
+    code, out, err = _program(project, tmp_path, "check", "--debug")
+    assert code == 1 and "Traceback (most recent call last)" in err
+    assert "fast exit" not in err
+    stats = tmp_path / "profile.out"
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m",
+                               "demodeck", "check", "-C", str(project.root)],
+                              capture_output=True, text=True, timeout=60)
+    assert "error: 1 problem found" in profiled.stderr
+    assert stats.stat().st_size > 0  # cProfile wrote its report
 
 
 @pytest.mark.parametrize("deck", ["2026-11-23", "decks/2026-11-23.yaml", "2026-11-23.YAML",

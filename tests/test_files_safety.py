@@ -428,11 +428,11 @@ def test_ctrl_c_during_the_swap_leaves_a_whole_site(built: Project, at: int,
 
 Archive = tuple[Path, float, dict[str, bytes], dict[str, bytes]]
 
-# `demodeck build` that says "ready" once the interpreter has started and demodeck is
-# imported: Ctrl-C before that is Python's start-up, not demodeck's build, so the test
-# times its interrupts from there.
-READY_BUILD = ("import sys; from demodeck.cli import main; print('ready', flush=True); "
-               "sys.exit(main(['build', *sys.argv[1:]]))")
+# `demodeck build` (the program, as the console script runs it) that says "ready" once the
+# interpreter has started and demodeck is imported: Ctrl-C before that is Python's start-up,
+# not demodeck's build, so the test times its interrupts from there.
+READY_BUILD = ("import sys; from demodeck.cli import run; print('ready', flush=True); "
+               "sys.argv[1:1] = ['build']; sys.exit(run())")
 
 
 def start_build(root: Path, *args: str) -> subprocess.Popen[str]:
