@@ -260,6 +260,17 @@ def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Pa
     assert stats.stat().st_size > 0  # cProfile wrote its report
 
 
+def test_a_small_build_imports_only_what_it_uses(project: Project) -> None:
+    """multiprocessing (~9 ms to import) only when a pool starts, difflib (~3 ms) only to
+    suggest a correction: a build of one deck needs neither, even with --jobs 2."""
+    code = ("import sys; from demodeck.cli import main; "
+            f"status = main(['build', '-C', {str(project.root)!r}, '--jobs', '2']); "
+            "print(status, sorted(m for m in ('multiprocessing', 'difflib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.splitlines()[-1] == "0 []", result.stderr
+
+
 @pytest.mark.parametrize("deck", ["2026-11-23", "decks/2026-11-23.yaml", "2026-11-23.YAML",
                                   "decks/2026-11-23/"])
 def test_export_takes_a_date_or_a_deck_path(project: Project, capsys: Cap, tmp_path: Path,
