@@ -24,13 +24,20 @@ from demodeck.validate import url_is_safe
 
 @functools.lru_cache(maxsize=64)
 def _lexer(lang: str) -> Any:
+    """Pygments' own lexer for ``lang``, or None. Only the lexers Pygments ships: for a
+    language it does not know (```txt, ```mermaid) it would go on to import every other
+    installed package that offers lexers (all of IPython, ~0.3 s, where it is installed),
+    and such a package would make the same deck come out differently on another machine."""
     from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
 
-    try:
-        return get_lexer_by_name(lang, stripnl=False)
-    except ClassNotFound:
-        return None
+    return get_lexer_by_name(lang, stripnl=False) if lang in _builtin_aliases() else None
+
+
+@functools.cache
+def _builtin_aliases() -> frozenset[str]:
+    from pygments.lexers import get_all_lexers
+
+    return frozenset(a for _, aliases, _, _ in get_all_lexers(plugins=False) for a in aliases)
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck.markdown import parser, render_block, render_inline
+from demodeck.markdown import _lexer, parser, render_block, render_inline
 from tests.conftest import REPO
 
 
@@ -45,6 +48,25 @@ def test_fenced_code_is_highlighted_at_build_time() -> None:
     assert '<span class="k">def</span>' in html and "&lt;b&gt;" in html
     plain = render_block("```nosuchlang\n<b>\n```\n")
     assert plain == '<pre><code class="language-nosuchlang">&lt;b&gt;\n</code></pre>\n'
+
+
+def test_only_pygments_own_lexers_are_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A language Pygments does not know stays plain without a search of the other
+    installed packages' lexers, which imports them (all of IPython, where installed)."""
+    import pygments.plugin
+
+    def no_plugins(group: str) -> Iterator[Any]:
+        raise AssertionError(f"looked for {group}")
+
+    monkeypatch.setattr(pygments.plugin, "iter_entry_points", no_plugins)
+    _lexer.cache_clear()
+    try:
+        plain = render_block("```mermaid\ngraph TD\n```\n")
+        highlighted = render_block("```go\nfunc f() {}\n```\n")
+    finally:
+        _lexer.cache_clear()
+    assert plain == '<pre><code class="language-mermaid">graph TD\n</code></pre>\n'
+    assert '<span class="kd">func</span>' in highlighted
 
 
 def test_the_theme_styles_every_class_the_highlighter_writes() -> None:
