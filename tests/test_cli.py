@@ -184,24 +184,28 @@ def test_debug_shows_traceback(project: Project) -> None:
 
 
 # The program as the console script runs it, with os._exit reporting that the fast exit
-# was taken and an atexit handler that prints after everything else.
+# was taken and an atexit handler that prints last, saying whether the cycle collector is on.
 PROGRAM = """\
-import atexit, os, sys
-from demodeck.cli import run
+import atexit, gc, os, sys
+from demodeck import cli
 real_exit = os._exit
 def spy(status):
     sys.stderr.write(f"fast exit {status}\\n")
     sys.stderr.flush()
     real_exit(status)
 os._exit = spy
-atexit.register(print, "atexit ran")
+atexit.register(lambda: print("atexit ran, collector", "on" if gc.isenabled() else "off"))
 if "--thread" in sys.argv:
     import threading, time
     sys.argv.remove("--thread")
     threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+if "--fake-serve" in sys.argv:  # `serve` returns at once: what does it run with?
+    sys.argv.remove("--fake-serve")
+    cli.cmd_serve = lambda args: 0
 sys.argv[0] = "demodeck"
-raise SystemExit(run())
+raise SystemExit(cli.run())
 """
+ON, OFF = "atexit ran, collector on\n", "atexit ran, collector off\n"
 
 
 def _program(project: Project, tmp_path: Path, *args: str,
@@ -224,29 +228,34 @@ def test_program_ends_fast_and_keeps_its_output(project: Project, tmp_path: Path
                                                 buffered: bool) -> None:
     code, out, err = _program(project, tmp_path, "build", buffered=buffered)
     assert code == 0
-    assert re.fullmatch(r"Built 1 deck, 5 slides, \d+ files in [\d.]+ s → .*\natexit ran\n",
-                        out), out
+    assert re.fullmatch(r"Built 1 deck, 5 slides, \d+ files in [\d.]+ s → .*\n" + OFF, out), out
     assert err == "fast exit 0\n"
     assert (project.root / "site/index.html").is_file()
     code, out, err = _program(project, tmp_path, "check", buffered=buffered)
-    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\natexit ran\n",
+    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\n" + OFF,
                                 "fast exit 0\n")
     project.write("decks/2026-11-23.yaml", "demos: [}\n")
     code, out, err = _program(project, tmp_path, "build", buffered=buffered)
     assert code == 1
-    assert out == "atexit ran\n"
+    assert out == OFF
     assert err.splitlines()[-2:] == ["error: 1 problem found; nothing was written",
                                      "fast exit 1"]
+
+
+def test_the_preview_server_keeps_the_cycle_collector(project: Project,
+                                                      tmp_path: Path) -> None:
+    """It runs for hours; every other command ends the process and runs without it."""
+    assert _program(project, tmp_path, "serve", "--fake-serve") == (0, ON, "fast exit 0\n")
 
 
 def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Path) -> None:
     """Another thread still running is waited for; usage errors and --debug tracebacks
     are Python's own exit; so is a profiler's, which writes its report after the run."""
     code, out, err = _program(project, tmp_path, "check", "--thread")
-    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\nthread done\n"
-                                   "atexit ran\n", "")
+    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\nthread done\n" + OFF,
+                                "")
     code, out, err = _program(project, tmp_path, "bogus")
-    assert (code, out) == (2, "atexit ran\n")
+    assert (code, out) == (2, ON)
     assert "invalid choice: 'bogus'" in err and "fast exit" not in err
     project.write("decks/2026-11-23.yaml", "demos: 3\n")
     code, out, err = _program(project, tmp_path, "check", "--debug")
