@@ -270,8 +270,9 @@ def _exit_now(status: int) -> None:
         return
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the process was started without it
+                stream.flush()
     except (OSError, ValueError):  # ValueError: a stream was closed
         return
     os._exit(status)

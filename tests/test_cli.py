@@ -248,6 +248,14 @@ def test_the_preview_server_keeps_the_cycle_collector(project: Project,
     assert _program(project, tmp_path, "serve", "--fake-serve") == (0, ON, "fast exit 0\n")
 
 
+def test_program_started_without_stdout(project: Project) -> None:
+    """`demodeck check >&-`: Python has no sys.stdout then, and nothing to flush."""
+    result = subprocess.run([sys.executable, "-m", "demodeck", "check", "-C", str(project.root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: os.close(1), timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Path) -> None:
     """Another thread still running is waited for; usage errors and --debug tracebacks
     are Python's own exit; so is a profiler's, which writes its report after the run."""
