@@ -235,7 +235,8 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def run() -> int:
-    """The `demodeck` program: main(), then the process ends without tearing down its heap.
+    """The `demodeck` program: main()'s command, then the process ends without tearing
+    down its heap (see _exit_now).
 
     Only for the process's own entry point (the console script and ``python -m demodeck``),
     since it may end the process: a caller that goes on after it must call main().
@@ -255,8 +256,8 @@ def run() -> int:
 
 def _exit_now(status: int) -> None:
     """End the process with ``status``, skipping the interpreter's finalization: after a
-    rebuild of a 520-deck archive it spent ~29 ms (of ~470 ms) freeing every object one by
-    one, after a cold build more. What the user can see of an exit still happens here: the
+    rebuild of a 520-deck archive it spent 25-30 ms freeing every object one by one, more
+    after a cold build. What the user can see of an exit still happens here: the
     atexit handlers run (the process pool's, logging's, a coverage tool's) and stdout and
     stderr are flushed; every file demodeck writes is closed by then. Returns, to exit the
     usual way, while another thread runs (it would be killed instead of waited for), under
