@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -225,6 +226,8 @@ def _command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # what read our output stopped reading (`demodeck … | head`)
+        return _stdout_gone()
     except Exception as exc:  # a bug in demodeck: still no traceback unless asked
         if args.debug:
             raise
@@ -262,8 +265,9 @@ def _exit_now(status: int) -> None:
     stderr are flushed; every file demodeck writes is closed by then. Returns, to exit the
     usual way, while another thread runs (it would be killed instead of waited for), under
     a debugger, profiler or tracer (which may report after the program returns), with
-    ``python -i``, or when stdout or stderr cannot be flushed (a closed pipe, a full disk:
-    Python then reports it and exits with status 120, as it always did)."""
+    ``python -i``, or when stdout or stderr cannot be flushed (a full disk: Python then
+    reports it and exits with status 120). A reader that went away ends it quietly with
+    status 141 (see _stdout_gone)."""
     import threading
 
     if (sys.flags.interactive or sys.gettrace() is not None or sys.getprofile() is not None
@@ -274,6 +278,17 @@ def _exit_now(status: int) -> None:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # None: the process was started without it
                 stream.flush()
+    except BrokenPipeError:
+        status = _stdout_gone()
     except (OSError, ValueError):  # ValueError: a stream was closed
         return
     os._exit(status)
+
+
+def _stdout_gone() -> int:
+    """The reader of our output went away: end quietly, as a command killed by SIGPIPE
+    does (status 141), instead of with Python's "Exception ignored … BrokenPipeError"."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere
+    return 141

@@ -256,6 +256,28 @@ def test_program_started_without_stdout(project: Project) -> None:
     assert (result.returncode, result.stderr) == (0, "")
 
 
+@pytest.mark.parametrize("buffered", [True, False])
+def test_a_reader_that_went_away_ends_the_program_quietly(project: Project,
+                                                          buffered: bool) -> None:
+    """`demodeck build | head -0`: the site is built, and the program ends as a command
+    killed by SIGPIPE does, without an "internal error" or "Exception ignored" message."""
+    env = dict(os.environ)
+    if buffered:
+        env.pop("PYTHONUNBUFFERED", None)
+    else:
+        env["PYTHONUNBUFFERED"] = "1"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "demodeck", "build", "-C",
+                                 str(project.root)], stdout=write, stderr=subprocess.PIPE,
+                                text=True, env=env, timeout=60)
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (141, "")
+    assert (project.root / "site/index.html").is_file()
+
+
 def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Path) -> None:
     """Another thread still running is waited for; usage errors and --debug tracebacks
     are Python's own exit; so is a profiler's, which writes its report after the run."""
