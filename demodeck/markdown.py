@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -45,6 +46,23 @@ def _formatter() -> Any:
     from pygments.formatters import HtmlFormatter
 
     return HtmlFormatter(nowrap=True)
+
+
+# The language of a fence as markdown-it reads it (the info string's first word), for
+# names made of the characters Pygments' lexer names use.
+_FENCE_LANGUAGE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re.MULTILINE)
+
+
+def preload_highlighting(texts: Iterable[str]) -> None:
+    """Load Pygments and the lexers the fenced code in ``texts`` names (~80 ms for seven
+    languages). A build that renders in forked workers calls this before the fork, so
+    the work is done once instead of once in each worker."""
+    languages = {name.lower() for text in texts if "```" in text or "~~~" in text
+                 for name in _FENCE_LANGUAGE.findall(text)}
+    if languages:
+        _formatter()
+        for name in sorted(languages):
+            _lexer(name)
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:

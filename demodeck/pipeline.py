@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, render, shown, theme, validate
+from demodeck import export, linkcheck, load, markdown, render, shown, theme, validate
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
@@ -139,6 +139,10 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     todo = [i for i, page in enumerate(done) if page is None]
     state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
              self_contained)
+    if will_fork(len(todo), jobs):  # loaded here once, not in every worker
+        markdown.preload_highlighting(text for i in todo for demo in decks[i].demos
+                                      for text in (demo.why, demo.could_be_better, demo.notes)
+                                      if text)
     problems: list[Problem] = []
     archive: list[Output] = []
 

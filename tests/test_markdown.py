@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from demodeck import markdown
 from demodeck.markdown import _lexer, parser, render_block, render_inline
 from tests.conftest import REPO
 
@@ -67,6 +68,20 @@ def test_only_pygments_own_lexers_are_looked_up(monkeypatch: pytest.MonkeyPatch)
         _lexer.cache_clear()
     assert plain == '<pre><code class="language-mermaid">graph TD\n</code></pre>\n'
     assert '<span class="kd">func</span>' in highlighted
+
+
+def test_preloading_loads_the_lexers_fenced_code_names() -> None:
+    """A parallel build loads the lexers before it forks (once, not in each worker)."""
+    _lexer.cache_clear()
+    markdown.preload_highlighting(["No code here, only `inline` code.", "- a list"])
+    assert _lexer.cache_info().currsize == 0
+    markdown.preload_highlighting(["Intro\n\n```Python\nx = 1\n```", "  ~~~ go extra\nx\n~~~",
+                                   "```\nno language\n```", "```sql\nselect 1\n```"])
+    assert _lexer.cache_info().currsize == 3
+    hits = _lexer.cache_info().hits
+    for name in ("python", "go", "sql"):
+        assert _lexer(name) is not None
+    assert _lexer.cache_info().hits == hits + 3  # all three were loaded already
 
 
 def test_the_theme_styles_every_class_the_highlighter_writes() -> None:
