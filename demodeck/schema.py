@@ -7,6 +7,7 @@ Adding a field means adding one :class:`Field` here and one attribute in model.p
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,9 +78,13 @@ class Record:
     name: str  # e.g. "demo"; names the model class validate.py builds
     fields: tuple[Field, ...]
     shorthand: Text | None = None  # a bare string is accepted as the first field
+    by_name: dict[str, Field] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self.by_name.get(name)
 
 
 Spec = Text | Integer | Number | Date | Url | ImagePath | Choice | ListOf | MapOf | Record

@@ -78,6 +78,47 @@ def test_wrong_types_say_what_was_expected(project: Project, capsys: CheckFn) ->
     ]
 
 
+def test_every_kind_of_field_refuses_a_value_of_the_wrong_kind(project: Project,
+                                                                 capsys: CheckFn) -> None:
+    project.write("decks/2026-11-23.yaml", """\
+        date: [2026]
+        title: {a: 1}
+        sprint_goals: ["  "]
+        metrics: {deployments: lots, bad-name: 1}
+        retro: [x]
+        demos:
+          - title: A
+            people: [{name: [Ada]}]
+            features: [x]
+            why: z
+            could_be_better: y
+            minutes: 0
+            links: [{label: L, url: {u: 1}}, {label: M, url: "javascript:x"}]
+            screenshot: {src: 3, alt: "a\\0"}
+        experiments:
+          - {experiment: e, hypothesis: h, result: r, outcome: sucess}
+        """)
+    assert check(project, capsys) == [
+        "decks/2026-11-23.yaml:1:7: date: expected a date (YYYY-MM-DD), got a list",
+        "decks/2026-11-23.yaml:2:8: title: expected text, got a mapping",
+        "decks/2026-11-23.yaml:3:16: sprint_goals[0]: must not be empty",
+        "decks/2026-11-23.yaml:4:24: metrics.deployments: expected a number, got text",
+        "decks/2026-11-23.yaml:4:30: metrics.bad-name: names may use letters, digits, spaces and _",
+        "decks/2026-11-23.yaml:5:8: retro: expected a mapping, got a list",
+        "decks/2026-11-23.yaml:8:21: demos[0].people[0].name: expected text, got a list",
+        "decks/2026-11-23.yaml:12:14: demos[0].minutes: must be at least 1",
+        "decks/2026-11-23.yaml:13:29: demos[0].links[0].url: expected a URL, got a mapping",
+        "decks/2026-11-23.yaml:13:54: demos[0].links[1].url: only http(s), mailto and relative "
+        "links are allowed",
+        "decks/2026-11-23.yaml:14:23: demos[0].screenshot.src: expected an image path, got a "
+        "number (3)",
+        "decks/2026-11-23.yaml:14:31: demos[0].screenshot.alt: contains the control character "
+        "U+0000, which a page cannot show; remove it",
+        "decks/2026-11-23.yaml:16:56: experiments[0].outcome: 'sucess' is not one of: success, "
+        "mixed, failed (did you mean 'success'?)",
+    ]
+
+
 def test_empty_demos(project: Project, capsys: CheckFn) -> None:
     project.write("decks/2026-11-23.yaml", "title: Nothing yet\ndemos: []\n")
     assert check(project, capsys) == [
