@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck.markdown import (
+    _PLAIN_URL,
     SMARTQUOTES_MAX,
     _fast_block,
     _fast_inline,
@@ -63,6 +64,22 @@ _PROSE_PIECE = st.one_of(
     _WORD.map(lambda w: f"**{w}**"), _WORD.map(lambda w: f"*{w}*"), _WORD.map(lambda w: f"`{w}`"),
     st.tuples(_WORD, st.one_of(_GOOD_URLS, _GOOD_URLS, _URLS)).map(lambda p: f"[{p[0]}]({p[1]})"))
 _PROSE = st.lists(_PROSE_PIECE, min_size=1, max_size=10).map(" ".join)
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.from_regex(_PLAIN_URL, fullmatch=True))
+@example("https://docs.example.com/pilot-report/1808?a=1;b=c:d#x?y")
+@example("HTTPS://Ex-1.example.COM/A/B~c/")
+@example("/")
+def test_links_taken_as_written_are_what_markdown_it_writes(url: str) -> None:
+    assert parser().normalizeLink(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://@", "//::", "///a", "https://x.org:80/", "#<", "?a=<",
+                                 "https://x.org/%zz", "https://-x.org", "mailto:a@b.c", "../rel",
+                                 "https://x.org/a&b", "https://x.org/(a)", "https://bücher.de"])
+def test_links_with_anything_else_go_through_markdown_it(url: str) -> None:
+    assert not _PLAIN_URL.fullmatch(url)
 
 
 def _same_inline(text: str) -> None:
