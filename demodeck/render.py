@@ -146,18 +146,24 @@ class _Template(jinja2.Template):
 
 
 # Callables that take no context, environment or eval context unless marked so (a
-# function decorated with jinja2.pass_context has the mark ``jinja_pass_arg``). Not
-# macros: theirs is marked, they take the eval context.
+# function decorated with jinja2.pass_context has the mark ``jinja_pass_arg``).
 _PLAIN_CALLABLES = frozenset({
     types.FunctionType, types.BuiltinFunctionType, types.MethodType,
     type(functools.lru_cache(lambda: None)),
 })
+# A macro's call is marked to take the eval context (whether autoescaping is on where it
+# is called); Context.call passes it in first.
+_MACRO_TAKES_EVAL_CONTEXT = getattr(getattr(jinja2.runtime.Macro.__call__, "jinja_pass_arg",
+                                            None), "name", None) == "eval_context"
 
 
 class _Context(jinja2.runtime.Context):
     def call(__self, __obj: Callable[..., Any], *args: Any,  # Jinja's names and signature
              **kwargs: Any) -> Any:
-        if type(__obj) not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
+        kind = type(__obj)
+        if kind is jinja2.runtime.Macro and _MACRO_TAKES_EVAL_CONTEXT:
+            args = (__self.eval_ctx, *args)
+        elif kind not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
             return super().call(__obj, *args, **kwargs)
         __traceback_hide__ = True  # as in Jinja's: tracebacks leave this frame out
         if kwargs:

@@ -141,8 +141,9 @@ def test_the_renderer_uses_the_shortcuts(project: Project) -> None:
 
 def test_no_plain_callable_type_takes_the_context_unasked() -> None:
     """The shortcut skips Jinja's check of ``__call__`` for these types: their calls
-    must not carry the mark that asks for a context (a macro's does)."""
+    must not carry the mark that asks for a context (a macro's does: it is given the eval
+    context, as Jinja's call does)."""
     for kind in render._PLAIN_CALLABLES:
         assert not hasattr(kind.__call__, "jinja_pass_arg"), kind
-    assert hasattr(jinja2.runtime.Macro.__call__, "jinja_pass_arg")
     assert jinja2.runtime.Macro not in render._PLAIN_CALLABLES
+    assert render._MACRO_TAKES_EVAL_CONTEXT  # else macros go through Jinja's own call
