@@ -71,11 +71,13 @@ def chart(values: Sequence[tuple[str, int | float]], *, width: int, height: int,
     nums = [v for _, v in values]
     low, high = min(nums), max(nums)
     span = (high - low) or 1
-    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    count = len(values)
+    step = (width - 2 * pad) / max(count - 1, 1)
+    inner = height - 2 * pad
     points = []
     for i, (label, value) in enumerate(values):
-        x = pad + i * step if len(values) > 1 else width / 2
-        y = height / 2 if high == low else pad + (high - value) / span * (height - 2 * pad)
+        x = pad + i * step if count > 1 else width / 2
+        y = height / 2 if high == low else pad + (high - value) / span * inner
         points.append(Point(round(x, 1), round(y, 1), value, label))
     return Chart(width, height, tuple(points), low, high)
 
@@ -86,11 +88,11 @@ def deck_metrics(history: Sequence[Deck]) -> tuple[MetricView, ...]:
         return ()
     deck = history[-1]
     previous = {m.key: m.value for m in history[-2].metrics} if len(history) > 1 else {}
-    window = history[-SPARK_DECKS:]
+    # each deck's values by key (a deck's metrics come from a mapping: one value per key)
+    window = [(d.slug, {m.key: m.value for m in d.metrics}) for d in history[-SPARK_DECKS:]]
     views = []
     for metric in deck.metrics:
-        series = [(d.slug, v) for d in window for m in d.metrics if m.key == metric.key
-                  for v in (m.value,)]
+        series = [(slug, values[metric.key]) for slug, values in window if metric.key in values]
         spark = chart(series, width=120, height=32) if len(series) > 1 else None
         views.append(MetricView(metric, previous.get(metric.key), spark))
     return tuple(views)
