@@ -180,7 +180,8 @@ class _ResolvingLoader(_Loader):
     libyaml's composer calls ``resolve`` from Python once per node. A plain scalar whose
     first character can start no implicit type (most text: "Keyboard-first uploads")
     is a string at once; otherwise the same regular expressions decide, in the same
-    order. SafeLoader has no path resolvers, so the node kind alone decides the rest.
+    order. SafeLoader has no path resolvers, so the node kind alone decides the rest, and
+    the composer need not track the path to each node.
     """
 
     def resolve(self, kind: type[yaml.Node], value: str | None,
@@ -192,6 +193,14 @@ class _ResolvingLoader(_Loader):
                         return tag
             return _STR_TAG
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+    # The composer calls these around every node to track the path for path resolvers,
+    # which SafeLoader has none of (PyYAML's own return at once when there are none).
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 def _short_tag(tag: str) -> str:

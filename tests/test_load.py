@@ -148,7 +148,7 @@ def test_fast_resolve_agrees_with_pyyaml_for_every_first_character() -> None:
 
 
 def test_fast_resolve_tags_collections_like_pyyaml() -> None:
-    assert not load._Loader.yaml_path_resolvers  # what lets the kind alone decide
+    assert not load._Loader.yaml_path_resolvers  # lets the kind alone decide, no path kept
     for kind in (yaml.SequenceNode, yaml.MappingNode):
         for implicit in (True, False):
             expected = yaml.resolver.BaseResolver.resolve(REFERENCE, kind, None, implicit)
