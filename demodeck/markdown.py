@@ -122,8 +122,9 @@ def render_inline(text: str) -> Markup:
 
 
 def _quotes_are_smart(text: str) -> bool:
-    """Whether markdown-it would turn this field's apostrophes into ’ (SMARTQUOTES_MAX)."""
-    return "'" not in text or text.count("'") + text.count('"') <= SMARTQUOTES_MAX
+    """Whether markdown-it would curl this field's quotes (SMARTQUOTES_MAX)."""
+    return (("'" not in text and '"' not in text)
+            or text.count("'") + text.count('"') <= SMARTQUOTES_MAX)
 
 
 # --- Fast paths -----------------------------------------------------------------------
@@ -134,9 +135,10 @@ def _quotes_are_smart(text: str) -> bool:
 # grammar the HTML is written directly; anything else returns None and goes to
 # markdown-it. Every condition below is conservative, and property tests in
 # tests/test_markdown_fastpath.py compare both paths on generated and hostile text.
-# The only quote text may hold is an apostrophe inside a word ("didn't", "team's"):
-# markdown-it's smartquotes turns such a quote into ’ whatever else the paragraph holds
-# (it can neither open nor close a quotation), as long as the field is under the cap.
+# Quotes: an apostrophe inside a word ("didn't", "team's"), which markdown-it's
+# smartquotes turns into ’ whatever else the paragraph holds (it can neither open nor
+# close a quotation), and double quotes that plainly open and close in turn, "like
+# this" (see _fast_quotes); only while the field is under the cap.
 
 # Characters a text run may hold: none that starts Markdown syntax here (``\`*_[]<>&~``),
 # that HTML escaping changes (``&<>"``), that smartquotes change (``"``; ``'`` is
@@ -144,10 +146,13 @@ def _quotes_are_smart(text: str) -> bool:
 # rest are whitespace to the emphasis rules). "\n" is allowed (a soft break renders as
 # itself) but checked separately.
 _TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"]"
+# A text run may also hold double quotes, checked by _fast_quotes (not inside emphasis or
+# a link's label, where they would pair at another nesting level).
+_RUN = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~]"
 # An apostrophe between two ASCII letters or digits, the only quote the fast path takes.
 _STRAY_QUOTE = re.compile(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])")
 _INLINE_PIECE = re.compile(
-    rf"(?P<text>{_TEXT}+)"
+    rf"(?P<text>{_RUN}+)"
     r"|`(?P<code>[^`\x00-\x1f\x7f]+)`"
     rf"|(?P<em>\*\*?)(?P<inner>{_TEXT}+?)(?P=em)"
     rf"|\[(?P<label>{_TEXT}+)\]\((?P<url>[A-Za-z0-9\-._~:/?#@!$*+,;=%]+)\)")
@@ -172,13 +177,17 @@ def _fast_inline(text: str) -> str | None:
         return None  # a quote that may open or close a quotation: markdown-it pairs them
     out: list[str] = []
     pos, end = 0, len(text)
+    quoted = False  # a double quote opened and not closed yet
     while pos < end:
         m = _INLINE_PIECE.match(text, pos)
         if m is None:
             return None
         kind = m.lastgroup  # the last group each alternative closes
         if kind == "text":
-            piece = _fast_text(m.group("text"))
+            run: str | None = m.group("text")
+            if '"' in m.group("text"):
+                run, quoted = _fast_quotes(m.group("text"), pos == 0, m.end() == end, quoted)
+            piece = None if run is None else _fast_text(run)
         elif kind == "code":
             piece = _fast_code(m.group("code"), text, m.end())
         elif kind == "inner":
@@ -189,7 +198,50 @@ def _fast_inline(text: str) -> str | None:
             return None
         out.append(piece)
         pos = m.end()
-    return "".join(out)
+    return None if quoted else "".join(out)  # markdown-it leaves an unclosed one straight
+
+
+# Around a double quote, what makes markdown-it's smartquotes take it for an opening one
+# (a space, a line break or the start of the text before it, a letter or digit after)
+# or a closing one (a letter, digit or .,!? before; a space, a line break, the end or
+# .,;:!?) after), whatever the text beyond them holds.
+_BEFORE_OPENING = frozenset(("", " ", "\n"))
+_BEFORE_CLOSING = frozenset(".,!?")
+_AFTER_CLOSING = frozenset(("", " ", "\n", ".", ",", ";", ":", "!", "?", ")"))
+
+
+def _fast_quotes(run: str, at_start: bool, at_end: bool,
+                 quoted: bool) -> tuple[str | None, bool]:
+    """A text run's double quotes as “ and ”, when each plainly opens or closes a quotation
+    and they take turns (``quoted``: one is open when the run starts), else None. At the
+    edge of a run only the start or the end of the whole text is plain: next to markup,
+    smartquotes looks at the neighbouring tokens."""
+    out: list[str] = []
+    done = 0
+    at = run.find('"')
+    while at != -1:
+        before = run[at - 1] if at else ("" if at_start else None)
+        after = run[at + 1] if at + 1 < len(run) else ("" if at_end else None)
+        if before is None or after is None:
+            return None, quoted
+        if quoted:
+            if not (_ascii_alnum(before) or before in _BEFORE_CLOSING) \
+                    or after not in _AFTER_CLOSING:
+                return None, quoted
+            out += (run[done:at], "\u201d")
+        else:
+            if before not in _BEFORE_OPENING or not _ascii_alnum(after):
+                return None, quoted
+            out += (run[done:at], "\u201c")
+        quoted = not quoted
+        done = at + 1
+        at = run.find('"', done)
+    out.append(run[done:])
+    return "".join(out), quoted
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def _curl(text: str) -> str:
@@ -244,7 +296,7 @@ def _fast_link(label: str, url: str) -> str | None:
 # A line may start a paragraph (or be a list item's text) in the fast grammar when its
 # first character cannot open any other block: no indent, "#", ">", "-", "+", "=",
 # "|", ":", "<", "~", "_", fence, ordered-list number, hr or list "* ".
-_LINE_START = re.compile(r"[A-Za-z(\[]|\d+(?![\d.)])|\*\*?[^\s*]|`[^`]")
+_LINE_START = re.compile(r"""[A-Za-z(\["]|\d+(?![\d.)])|\*\*?[^\s*]|`[^`]""")
 _FENCE_OPEN = re.compile(r"```([A-Za-z0-9_+.#-]*)")
 
 

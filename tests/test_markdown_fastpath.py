@@ -58,7 +58,9 @@ _INLINE = st.lists(st.one_of(_ATOMS, _ATOMS, st.composite(_markup)()), max_size=
 _WORD = st.sampled_from(["Ship", "search", "v2", "to", "10%", "users;", "it", "works.", "a/b",
                          "(beta)", "p95:", "é", "ready?", "now!", "k€", "#42", "x|y", "3-4",
                          "didn't", "team's", "90's", "rock'n'roll", "'tis", "users'", "l'été",
-                         "it's.", "'a'", '"a"', "O'Neil:"])
+                         "it's.", "'a'", '"a"', "O'Neil:", '"the', 'surprise":', 'it".', '"x',
+                         'y"', '1"', '"é', 'é"', '(see', 'this)"', '"', 'a"b', 'done?"', '"2',
+                         '."', 'end",', '""'])
 _PROSE_PIECE = st.one_of(
     _WORD, _WORD,
     _WORD.map(lambda w: f"**{w}**"), _WORD.map(lambda w: f"*{w}*"), _WORD.map(lambda w: f"`{w}`"),
@@ -202,6 +204,60 @@ _CONTEXTS = ["{}", "a\n{}", "{}\na", "a\n\n{}", "{}\n\na", "- a\n{}", "- a\n\n{}
 def test_apostrophes_inside_words_curl_like_markdown_it(text: str) -> None:
     _same_inline(text)
     _same_block(text)
+
+
+@pytest.mark.parametrize("text", [
+    'Support called it "the invoice PDFs surprise": we hadn\'t told them.', '"Ship it" he said',
+    'a "b" c "d" e', 'a "b c', 'a b" c', '"a"', 'said "yes."', 'said "yes?" and "no!"',
+    'a "**b**" c', '**"b"**', 'a "`b`" c', '`"b"` and "c"', '["b"](https://x.org)',
+    '"a\nb"', 'a\n"b"\nc', '"a" b\n"c"', 'x "y"z', 'x"y" z', '1"" 2', '"b" 1"',
+    '"a" **b** "c"', '"a **b** c"', 'it\'s "Bo\'s" day', '("a")', '"a"),', '- "a"', '"a "b" c"',
+    '"été" "ete"'])
+def test_double_quotes_curl_like_markdown_it(text: str) -> None:
+    _same_inline(text)
+    _same_block(text)
+    for context in _CONTEXTS:
+        _same_block(context.format(text))
+
+
+_PLAIN_WORD = st.sampled_from(["Ship", "search", "v2", "to", "users;", "it", "works.", "a/b",
+                               "(beta)", "p95:", "é", "ready?", "now!", "didn't", "**bold**",
+                               "*em*", "`code`", "[link](https://x.org/a)", "10%", "#42"])
+
+
+def _quotation(draw: st.DrawFn) -> str:
+    """Prose with a quoted stretch of it, the quotes next to what smartquotes looks at."""
+    words = draw(st.lists(st.one_of(_PLAIN_WORD, _PLAIN_WORD, _PROSE_PIECE), min_size=1,
+                          max_size=6))
+    start = draw(st.integers(0, len(words) - 1))
+    stop = draw(st.integers(start + 1, len(words)))
+    before = draw(st.sampled_from(["", "", "(", "\n", "x", "*"]))
+    after = draw(st.sampled_from(["", "", ".", ",", ":", "?)", "!", "\n", "s", " -"]))
+    quoted = f'{before}"{" ".join(words[start:stop])}"{after}'
+    return " ".join([*words[:start], quoted, *words[stop:]])
+
+
+_QUOTATIONS = st.lists(st.composite(_quotation)(), min_size=1, max_size=3).map(" ".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_QUOTATIONS)
+def test_quotations_curl_like_markdown_it(text: str) -> None:
+    _same_inline(text)
+    _same_block(text)
+
+
+def test_plain_quotations_take_the_fast_path() -> None:
+    text = 'Support called it "the invoice PDFs surprise": we hadn\'t told them "early".'
+    assert _fast_inline(text) == ("Support called it \u201cthe invoice PDFs surprise\u201d: we "
+                                  "hadn\u2019t told them \u201cearly\u201d.")
+    assert _fast_block(f"{text}\n\n- \"One\" item\n") is not None
+
+
+def test_past_the_smartquotes_cap_double_quotes_stay_straight() -> None:
+    text = '"a" ' * (SMARTQUOTES_MAX // 2 + 1)
+    assert "&quot;a&quot;" in render_block(text) and "\u201c" not in render_block(text)
+    assert "&quot;a&quot;" in render_inline(text) and "\u201c" not in render_inline(text)
 
 
 def test_past_the_smartquotes_cap_apostrophes_stay_straight() -> None:
