@@ -175,6 +175,9 @@ def _fast_inline(text: str) -> str | None:
         return None
     if "'" in text and _STRAY_QUOTE.search(text):
         return None  # a quote that may open or close a quotation: markdown-it pairs them
+    # the typographer's replacements, looked for piece by piece only if the text has any
+    # (each piece is part of the text)
+    typography = _TYPOGRAPHY.search(text) is not None
     out: list[str] = []
     pos, end = 0, len(text)
     quoted = False  # a double quote opened and not closed yet
@@ -187,13 +190,14 @@ def _fast_inline(text: str) -> str | None:
             run: str | None = m.group("text")
             if '"' in m.group("text"):
                 run, quoted = _fast_quotes(m.group("text"), pos == 0, m.end() == end, quoted)
-            piece = None if run is None else _fast_text(run)
+            piece = None if run is None else _fast_text(run, typography)
         elif kind == "code":
             piece = _fast_code(m.group("code"), text, m.end())
         elif kind == "inner":
-            piece = _fast_emphasis(m.group("em"), m.group("inner"), text, pos, m.end())
+            piece = _fast_emphasis(m.group("em"), m.group("inner"), text, pos, m.end(),
+                                   typography)
         else:
-            piece = _fast_link(m.group("label"), m.group("url"))
+            piece = _fast_link(m.group("label"), m.group("url"), typography)
         if piece is None:
             return None
         out.append(piece)
@@ -249,8 +253,8 @@ def _curl(text: str) -> str:
     return text.replace("'", "\u2019")
 
 
-def _fast_text(run: str) -> str | None:
-    return None if _TYPOGRAPHY.search(run) else _curl(run)
+def _fast_text(run: str, typography: bool) -> str | None:
+    return None if typography and _TYPOGRAPHY.search(run) else _curl(run)
 
 
 def _fast_code(code: str, text: str, end: int) -> str | None:
@@ -261,12 +265,15 @@ def _fast_code(code: str, text: str, end: int) -> str | None:
     return f"<code>{escapeHtml(code)}</code>"
 
 
-def _fast_emphasis(marker: str, inner: str, text: str, start: int, end: int) -> str | None:
+def _fast_emphasis(marker: str, inner: str, text: str, start: int, end: int,
+                   typography: bool) -> str | None:
     if start > 0 and text[start - 1] not in " \n":
         return None
     if end < len(text) and text[end] not in _AFTER_CLOSER:
         return None
-    if not (_is_edge_char(inner[0]) and _is_edge_char(inner[-1])) or _TYPOGRAPHY.search(inner):
+    if not (_is_edge_char(inner[0]) and _is_edge_char(inner[-1])):
+        return None
+    if typography and _TYPOGRAPHY.search(inner):
         return None
     tag = "strong" if marker == "**" else "em"
     return f"<{tag}>{_curl(inner)}</{tag}>"
@@ -283,8 +290,8 @@ _PLAIN_URL = re.compile(rf"(?:https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?
                         rf"(?:#[{_URL_CHARS}?#-]*)?", re.IGNORECASE)
 
 
-def _fast_link(label: str, url: str) -> str | None:
-    if "\n" in label or _TYPOGRAPHY.search(label):
+def _fast_link(label: str, url: str, typography: bool) -> str | None:
+    if "\n" in label or (typography and _TYPOGRAPHY.search(label)):
         return None
     md = parser()
     href = url if _PLAIN_URL.fullmatch(url) else md.normalizeLink(url)
