@@ -290,7 +290,7 @@ def field_values(record: Record, raw: RawMap, path: str,
 
 _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
     schema.Text: _check_text,
-    schema.Record: lambda spec, raw, path, ctx: check_record(spec, raw, path, ctx),
+    schema.Record: check_record,
     schema.ListOf: _check_list,
     schema.MapOf: _check_map,
     schema.Integer: _check_other_scalar,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 
+from demodeck import schema, validate
 from tests.conftest import Project
 
 CheckFn = pytest.CaptureFixture[str]
@@ -117,6 +120,10 @@ def test_every_kind_of_field_refuses_a_value_of_the_wrong_kind(project: Project,
         "decks/2026-11-23.yaml:16:56: experiments[0].outcome: 'sucess' is not one of: success, "
         "mixed, failed (did you mean 'success'?)",
     ]
+
+
+def test_every_kind_of_spec_has_a_checker() -> None:
+    assert set(validate._CHECKS) == set(typing.get_args(schema.Spec))
 
 
 def test_empty_demos(project: Project, capsys: CheckFn) -> None:
