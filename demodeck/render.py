@@ -14,20 +14,17 @@ import functools
 import hashlib
 import re
 import traceback
-import types
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
+from typing import Any
 
 import jinja2
 import jinja2.runtime
-import markupsafe
-from markupsafe import Markup
 
-from demodeck import __version__, markdown, metrics, people, shown, theme
+from demodeck import __version__, jinja_env, markdown, metrics, people, shown, theme
 from demodeck.cache import cache_dir
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
@@ -102,85 +99,6 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
-# -- a cheaper escape and call for compiled templates ------------------------------------
-# With autoescaping on, every ``{{ value }}`` of a template runs ``escape(value)``, and
-# every call in one (``format_date(...)``, ``person_url(...)``, a macro) runs
-# ``Context.call``: about 700,000 and 180,000 of them in a 520-deck build. Both do more
-# than the common case needs: escape makes Markup through two Python-level calls, and
-# call works out on every call whether the callable wants the context passed in. The
-# versions below take the short way for the common case and hand everything else to
-# Jinja's own, so the output is the same (tests hold them equal) and the templates stay
-# untouched.
-
-def _make_escape() -> Callable[[Any], Markup]:
-    inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
-    if inner is None:  # pragma: no cover - MarkupSafe 2, whose escape() is C already
-        return markupsafe.escape
-    new_str = str.__new__
-
-    def escape(value: Any) -> Markup:
-        """``markupsafe.escape(value)``: text, Markup and whole numbers without the detour."""
-        kind = type(value)
-        if kind is str:
-            return new_str(Markup, inner(value))  # what Markup(text) returns
-        if kind is Markup:
-            return cast(Markup, value)  # escape() returns an equal copy; strings are immutable
-        if kind is int:
-            return new_str(Markup, str(value))  # digits and "-": nothing to escape
-        return markupsafe.escape(value)
-
-    return escape
-
-
-escape = _make_escape()
-
-
-class _Template(jinja2.Template):
-    @classmethod
-    def from_code(cls, environment: jinja2.Environment, code: Any,
-                  globals: Any, uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
-        template = super().from_code(environment, code, globals, uptodate)
-        # compiled templates look ``escape`` up among their module's globals at each use
-        template.root_render_func.__globals__["escape"] = escape
-        return template
-
-
-# Callables that take no context, environment or eval context unless marked so (a
-# function decorated with jinja2.pass_context has the mark ``jinja_pass_arg``).
-_PLAIN_CALLABLES = frozenset({
-    types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-    type(functools.lru_cache(lambda: None)),
-})
-# A macro's call is marked to take the eval context (whether autoescaping is on where it
-# is called); Context.call passes it in first.
-_MACRO_TAKES_EVAL_CONTEXT = getattr(getattr(jinja2.runtime.Macro.__call__, "jinja_pass_arg",
-                                            None), "name", None) == "eval_context"
-
-
-class _Context(jinja2.runtime.Context):
-    def call(__self, __obj: Callable[..., Any], *args: Any,  # Jinja's names and signature
-             **kwargs: Any) -> Any:
-        kind = type(__obj)
-        if kind is jinja2.runtime.Macro and _MACRO_TAKES_EVAL_CONTEXT:
-            args = (__self.eval_ctx, *args)
-        elif kind not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
-            return super().call(__obj, *args, **kwargs)
-        __traceback_hide__ = True  # as in Jinja's: tracebacks leave this frame out
-        if kwargs:
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:
-            return __self.environment.undefined("value was undefined because a callable "
-                                                "raised a StopIteration exception")
-
-
-class _Environment(jinja2.Environment):
-    template_class = _Template
-    context_class = _Context
-
-
 @dataclass
 class Renderer:
     """Renders decks and the index for one site; build() makes one per run."""
@@ -191,7 +109,7 @@ class Renderer:
     images: dict[Path, Page] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env = _Environment(
+        self.env = jinja_env.Environment(
             loader=theme.loader(self.site.root),
             bytecode_cache=_bytecode_cache(),
             autoescape=True,  # every template, whatever its file name

@@ -1,5 +1,5 @@
 """The Jinja environment demodeck renders with: its shortcuts for escaping and for calls
-from templates must behave exactly as Jinja's own (render.py, "a cheaper escape and
+from templates must behave exactly as Jinja's own (jinja_env.py: "a cheaper escape and
 call for compiled templates")."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from demodeck import render
+from demodeck import jinja_env, render
 from demodeck.config import load_config
 from tests.conftest import Project
 
@@ -44,16 +44,16 @@ VALUES = st.one_of(
 @settings(max_examples=400, deadline=None, derandomize=CI)
 @given(VALUES)
 def test_escape_equals_markupsafe(value: Any) -> None:
-    ours, theirs = render.escape(value), markupsafe.escape(value)
+    ours, theirs = jinja_env.escape(value), markupsafe.escape(value)
     assert ours == theirs
     assert type(ours) is Markup is type(theirs)
 
 
 def test_escape_escapes_markup_characters() -> None:
-    assert (render.escape("<a href=\"x\">'&'</a>")
+    assert (jinja_env.escape("<a href=\"x\">'&'</a>")
             == "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;")
-    assert render.escape(Markup("<b>")) == "<b>"
-    assert render.escape(-12) == "-12"
+    assert jinja_env.escape(Markup("<b>")) == "<b>"
+    assert jinja_env.escape(-12) == "-12"
 
 
 # A template that prints text, numbers and Markup, and calls every kind of callable Jinja
@@ -120,7 +120,7 @@ def _render(env: jinja2.Environment) -> str:
 def test_templates_render_as_with_jinjas_own_environment() -> None:
     options: dict[str, Any] = {"autoescape": True, "undefined": jinja2.StrictUndefined,
                                "trim_blocks": True, "lstrip_blocks": True}
-    ours = _render(render._Environment(**options))
+    ours = _render(jinja_env.Environment(**options))
     theirs = _render(jinja2.Environment(**options))
     assert ours == theirs
     assert "Zoë &amp; &lt;Ada&gt;|42|<em>ok</em>|None|2.5" in ours
@@ -134,16 +134,16 @@ def test_templates_render_as_with_jinjas_own_environment() -> None:
 def test_the_renderer_uses_the_shortcuts(project: Project) -> None:
     renderer = render.Renderer(load_config(project.root))
     template = renderer.env.get_template("deck.html")
-    assert template.root_render_func.__globals__["escape"] is render.escape
+    assert template.root_render_func.__globals__["escape"] is jinja_env.escape
     assert isinstance(renderer.env.context_class, type)
-    assert issubclass(renderer.env.context_class, render._Context)
+    assert issubclass(renderer.env.context_class, jinja_env.Context)
 
 
 def test_no_plain_callable_type_takes_the_context_unasked() -> None:
     """The shortcut skips Jinja's check of ``__call__`` for these types: their calls
     must not carry the mark that asks for a context (a macro's does: it is given the eval
     context, as Jinja's call does)."""
-    for kind in render._PLAIN_CALLABLES:
+    for kind in jinja_env.PLAIN_CALLABLES:
         assert not hasattr(kind.__call__, "jinja_pass_arg"), kind
-    assert jinja2.runtime.Macro not in render._PLAIN_CALLABLES
-    assert render._MACRO_TAKES_EVAL_CONTEXT  # else macros go through Jinja's own call
+    assert jinja2.runtime.Macro not in jinja_env.PLAIN_CALLABLES
+    assert jinja_env.MACRO_TAKES_EVAL_CONTEXT  # else macros go through Jinja's own call
