@@ -165,33 +165,20 @@ class BuildCache:
 
     def get_parsed(self, key: str) -> Any:
         self._ensure_loaded()
-        value = self.parsed.get(key)
-        if value is not None:
-            self._used_parsed.add(key)
-        return value
+        return _get(self.parsed, self._used_parsed, key)
 
     def put_parsed(self, key: str, value: Any) -> None:
         self._ensure_loaded()
-        if key not in self.parsed:
-            self._new_parsed.add(key)
-            self._dirty = True
-        self.parsed[key] = value
-        self._used_parsed.add(key)
+        self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, key, value)
 
     def get_shown(self, key: str) -> DeckShown | None:
         self._ensure_loaded()
-        value = self.shown.get(key)
-        if value is not None:
-            self._used_shown.add(key)
+        value: DeckShown | None = _get(self.shown, self._used_shown, key)
         return value
 
     def put_shown(self, key: str, value: DeckShown) -> None:
         self._ensure_loaded()
-        if key not in self.shown:
-            self._new_shown.add(key)
-            self._dirty = True
-        self.shown[key] = value
-        self._used_shown.add(key)
+        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, value)
 
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
@@ -277,6 +264,27 @@ class BuildCache:
         if path is not None:
             with contextlib.suppress(OSError):
                 write_signed(path, json.dumps(manifest, sort_keys=True).encode())
+
+
+# The stores' entries (loaded first: loading replaces the stores and their sets)
+
+def _get(store: dict[str, Any], used: set[str], key: str) -> Any:
+    """An entry of ``store``, marked used by this build (so kept when saving)."""
+    value = store.get(key)
+    if value is not None:
+        used.add(key)
+    return value
+
+
+def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: Any) -> bool:
+    """Put an entry into ``store``; whether it is one the cache on disk lacks (it goes
+    into the next delta: ``new``)."""
+    added = key not in store
+    if added:
+        new.add(key)
+    store[key] = value
+    used.add(key)
+    return added
 
 
 Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
