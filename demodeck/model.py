@@ -179,9 +179,13 @@ class Deck:
         return tuple(found.values())
 
     @property
+    def demo_count(self) -> int:
+        return len(self.demos)
+
+    @property
     def slide_count(self) -> int:
         """``len(self.slides)``, without making the slides (or unpickling the demos)."""
-        return (len(self.demos) + 3 + bool(self.sprint_goals) + bool(self.experiments)
+        return (self.demo_count + 3 + bool(self.sprint_goals) + bool(self.experiments)
                 + bool(self.metrics))
 
     @property
@@ -303,9 +307,8 @@ class PickledDemos(Deck):
         return self._assets
 
     @property
-    def slide_count(self) -> int:
-        return (self._demo_count + 3 + bool(self.sprint_goals) + bool(self.experiments)
-                + bool(self.metrics))
+    def demo_count(self) -> int:
+        return self._demo_count
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Deck):
@@ -316,12 +319,9 @@ class PickledDemos(Deck):
 
 
 def _reduce_deck(deck: Deck) -> tuple[Callable[..., Deck], tuple[Any, ...]]:
-    if isinstance(deck, PickledDemos):  # frozen: its pickled demos are still its demos
-        demos, count = deck._demos, deck._demo_count
-    else:
-        demos = pickle.dumps(deck.demos, protocol=pickle.HIGHEST_PROTOCOL)
-        count = len(deck.demos)
-    return _unpickle_deck, (_head(deck), demos, deck.assets, count)
+    demos = (deck._demos if isinstance(deck, PickledDemos)  # frozen: still its demos
+             else pickle.dumps(deck.demos, protocol=pickle.HIGHEST_PROTOCOL))
+    return _unpickle_deck, (_head(deck), demos, deck.assets, deck.demo_count)
 
 
 def _unpickle_deck(head: tuple[Any, ...], demos: bytes, assets: tuple[Asset, ...],
