@@ -193,10 +193,9 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
     with _cycle_collection_paused():  # until the end: the CLI exits right after
-        decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
-        rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
-                                        self_contained=self_contained,
-                                        reusable=_reusable(manifest, target))
+        decks, rendered = pipeline.check_and_render(
+            site, cache=cache, jobs=jobs, discovered=discovered, self_contained=self_contained,
+            reusable=_reusable(manifest, target))
         shared = write_site(target, rendered.pages)
         slides = sum(d.slide_count for d in decks)
         if cache is not None:

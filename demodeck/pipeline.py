@@ -12,8 +12,9 @@ it is.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -46,8 +47,12 @@ def discover(site: SiteConfig) -> Discovered:
 
 
 def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
-                discovered: Discovered | None = None) -> list[Deck]:
-    """Load and validate every deck (newest first); raises BuildError with all problems."""
+                discovered: Discovered | None = None,
+                meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
+    """Load and validate every deck (newest first); raises BuildError with all problems.
+
+    ``meanwhile``: called with the decks being validated when worker processes do that,
+    while this process waits for them."""
     sources, found = discovered if discovered is not None else discover(site)
     problems = list(found)
     settings = cache_mod.settings_key(site)
@@ -61,8 +66,10 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
         else:
             decks.append(hit)
     forked = will_fork(len(misses), jobs)
-    results = parallel_map(_validate_one, ([s for _, s in misses], site, forked),
-                           len(misses), jobs)
+    todo = [s for _, s in misses]
+    results = parallel_map(_validate_one, (todo, site, forked), len(misses), jobs,
+                           meanwhile=partial(meanwhile, todo) if meanwhile and forked
+                           else lambda: None)
     for (key, _), (made, found) in zip(misses, results, strict=True):
         problems.extend(found)
         if made is not None:
@@ -79,18 +86,50 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
     return sorted(decks, key=lambda d: d.date, reverse=True)
 
 
+def check_and_render(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
+                     discovered: Discovered | None = None, self_contained: bool = False,
+                     reusable: Reusable | None = None) -> tuple[list[Deck], Rendered]:
+    """check_decks, then render_site. While workers validate, this process would only wait:
+    it gets the rendering ready instead (see _prepare_render), and the render workers,
+    forked later, inherit what it did."""
+    prepared: list[Renderer] = []
+    decks = check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
+                        meanwhile=partial(_prepare_render, site, prepared))
+    rendered = render_site(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
+                           reusable=reusable, renderer=prepared[0] if prepared else None)
+    return decks, rendered
+
+
+def _prepare_render(site: SiteConfig, prepared: list[Renderer],
+                    sources: Sequence[DeckSource]) -> None:
+    """Make the renderer, compile the deck template (~35 ms) and load the Pygments lexers
+    that the code fences in ``sources`` name (~90 ms for seven languages)."""
+    try:
+        renderer = Renderer(site)
+        renderer.env.get_template("deck.html")
+    except Exception:  # render_site makes its own, and reports the problem
+        return
+    markdown.preload_highlighting_sources(
+        f.data for source in sources for f in (source.main, *source.demo_files)
+        if f is not None and f.data is not None)
+    prepared.append(renderer)
+
+
 # -- render ----------------------------------------------------------------------------------
 
-RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext], bool]
+RenderState = tuple[Renderer, list[Deck], Sequence[int], bool]
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
 def _render_one(state: RenderState, index: int) -> tuple[bytes, linkcheck.Parsed] | Problem:
-    """One deck page, final (inlined when self-contained), and the links and ids the link
-    check needs: parsing it here, in a worker, keeps that off the parent's serial path."""
-    renderer, decks, contexts, self_contained = state
+    """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
+    links and ids the link check needs. Its context (sparklines) is worked out and the page
+    parsed here, in a worker, which keeps both off the parent's serial path."""
+    renderer, decks, todo, self_contained = state
+    at = todo[index]
     try:
-        page = renderer.deck_page(decks[index], contexts[index], standalone=self_contained)
+        page = renderer.deck_page(decks[at], render.deck_context(decks, at),
+                                  standalone=self_contained)
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         return render.template_problem(renderer.site, exc)
     if self_contained:
@@ -116,16 +155,18 @@ def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) ->
 
 def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
                 jobs: int = 1, self_contained: bool = False,
-                reusable: Reusable | None = None) -> Rendered:
+                reusable: Reusable | None = None, renderer: Renderer | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory; raises BuildError on problems.
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
     ``reusable``: files of the previous build that may be kept when their key matches.
+    ``renderer``: one made ready while the decks were validated (see check_and_render).
     """
     reusable = reusable or {}
+    prepared = renderer is not None
     try:
-        renderer = Renderer(site)
+        renderer = renderer or Renderer(site)
         # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
@@ -137,9 +178,10 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                                             strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
-    state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
-             self_contained)
-    if will_fork(len(todo), jobs):  # loaded here once, not in every worker
+    state = (renderer, decks, todo, self_contained)
+    # Lexers are loaded here once, not in every worker; a prepared renderer comes with
+    # those of the decks just validated (the others, cached, are rarely rendered again).
+    if will_fork(len(todo), jobs) and not prepared:
         markdown.preload_highlighting(text for i in todo for demo in decks[i].demos
                                       for text in (demo.why, demo.could_be_better, demo.notes)
                                       if text)
