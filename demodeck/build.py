@@ -186,17 +186,22 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
                            pages=manifest["pages"], seconds=time.perf_counter() - started,
                            up_to_date=True)
     from demodeck import pipeline  # Jinja, Markdown, Pygments: only when something changed
-    from demodeck.write import write_site
+    from demodeck.write import Staging, write_site
 
     if cache is not None:
         cache.begin()
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
     with _cycle_collection_paused():  # until the end: the CLI exits right after
-        decks, rendered = pipeline.check_and_render(
-            site, cache=cache, jobs=jobs, discovered=discovered, self_contained=self_contained,
-            reusable=_reusable(manifest, target))
-        shared = write_site(target, rendered.pages)
+        staging = Staging(target)
+        try:
+            decks, rendered = pipeline.check_and_render(
+                site, cache=cache, jobs=jobs, discovered=discovered,
+                self_contained=self_contained, reusable=_reusable(manifest, target),
+                staging=staging)
+            shared = write_site(target, rendered.pages, staging)
+        finally:
+            staging.discard()  # a failed build leaves no half-made folder behind
         slides = sum(d.slide_count for d in decks)
         if cache is not None:
             cache.save()

@@ -20,13 +20,13 @@ from pathlib import Path
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, markdown, render, shown, theme, validate
+from demodeck import export, linkcheck, load, markdown, render, shown, theme, validate, write
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pool import parallel_map, will_fork
-from demodeck.render import Kept, Output, Page, Renderer
+from demodeck.render import Kept, Output, Page, Renderer, Staged
 
 
 def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
@@ -88,7 +88,8 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
 
 def check_and_render(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
                      discovered: Discovered | None = None, self_contained: bool = False,
-                     reusable: Reusable | None = None) -> tuple[list[Deck], Rendered]:
+                     reusable: Reusable | None = None,
+                     staging: write.Staging | None = None) -> tuple[list[Deck], Rendered]:
     """check_decks, then render_site. While workers validate, this process would only wait:
     it gets the rendering ready instead (see _prepare_render), and the render workers,
     forked later, inherit what it did."""
@@ -96,7 +97,8 @@ def check_and_render(site: SiteConfig, *, cache: BuildCache | None = None, jobs:
     decks = check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
                         meanwhile=partial(_prepare_render, site, prepared))
     rendered = render_site(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
-                           reusable=reusable, renderer=prepared[0] if prepared else None)
+                           reusable=reusable, renderer=prepared[0] if prepared else None,
+                           staging=staging)
     return decks, rendered
 
 
@@ -117,15 +119,19 @@ def _prepare_render(site: SiteConfig, prepared: list[Renderer],
 
 # -- render ----------------------------------------------------------------------------------
 
-RenderState = tuple[Renderer, list[Deck], Sequence[int], bool]
+# the renderer, every deck, the indexes of those to render, self-contained?, and where to
+# write them (a Staging folder and the output folder) if not to send them back
+RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, tuple[Path, Path] | None]
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
-def _render_one(state: RenderState, index: int) -> tuple[bytes, linkcheck.Parsed] | Problem:
+def _render_one(state: RenderState,
+                index: int) -> tuple[bytes | None, linkcheck.Parsed] | Problem:
     """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
-    links and ids the link check needs. Its context (sparklines) is worked out and the page
-    parsed here, in a worker, which keeps both off the parent's serial path."""
-    renderer, decks, todo, self_contained = state
+    links and ids the link check needs; no bytes when it was written to the staging folder.
+    Its context (sparklines) is worked out, the page parsed and written here, in a worker,
+    which keeps all that off the parent's serial path."""
+    renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
         page = renderer.deck_page(decks[at], render.deck_context(decks, at),
@@ -134,6 +140,9 @@ def _render_one(state: RenderState, index: int) -> tuple[bytes, linkcheck.Parsed
         return render.template_problem(renderer.site, exc)
     if self_contained:
         page = _inline(page, renderer)
+    if staging is not None:
+        write.write_staged(*staging, page.path, page.data)
+        return None, linkcheck.parse(page.data)
     return page.data, linkcheck.parse(page.data)
 
 
@@ -155,13 +164,16 @@ def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) ->
 
 def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
                 jobs: int = 1, self_contained: bool = False,
-                reusable: Reusable | None = None, renderer: Renderer | None = None) -> Rendered:
+                reusable: Reusable | None = None, renderer: Renderer | None = None,
+                staging: write.Staging | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory; raises BuildError on problems.
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
     ``reusable``: files of the previous build that may be kept when their key matches.
     ``renderer``: one made ready while the decks were validated (see check_and_render).
+    ``staging``: where the site will be written; deck pages rendered in worker processes
+    are written there by the workers, and come back as Staged pages.
     """
     reusable = reusable or {}
     prepared = renderer is not None
@@ -178,10 +190,13 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                                             strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
-    state = (renderer, decks, todo, self_contained)
+    forked = will_fork(len(todo), jobs)
+    folder = staging.make() if staging is not None and forked else None
+    state = (renderer, decks, todo, self_contained,
+             (folder, staging.out) if staging is not None and folder is not None else None)
     # Lexers are loaded here once, not in every worker; a prepared renderer comes with
     # those of the decks just validated (the others, cached, are rarely rendered again).
-    if will_fork(len(todo), jobs) and not prepared:
+    if forked and not prepared:
         markdown.preload_highlighting(text for i in todo for demo in decks[i].demos
                                       for text in (demo.why, demo.could_be_better, demo.notes)
                                       if text)
@@ -204,10 +219,14 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
             if result not in problems:
                 problems.append(result)
             continue
-        done[i] = Page(paths[i], result[0], keys[i])
-        parsed[paths[i]] = result[1]
+        data, parsed[paths[i]] = result
+        if data is None:
+            assert folder is not None
+            done[i] = Staged(paths[i], folder / paths[i], keys[i])
+            continue
+        done[i] = Page(paths[i], data, keys[i])
         if cache is not None:
-            cache.put_page(keys[i], result[0])
+            cache.put_page(keys[i], data)
     if problems:
         raise BuildError(problems)
     files = [_asset(page, reusable) for page in (*renderer.statics.values(),
