@@ -1,7 +1,8 @@
-"""The whole site in memory: every deck loaded and validated, every page rendered.
+"""The whole site in memory: every page rendered from the validated decks.
 
-Stages 1–3 (load → validate → render) for all decks at once, spread over a process
-pool when there is enough work to pay for the fork. Nothing here touches the output
+Stage 3 (render) for all decks at once, spread over a process pool when there is
+enough work to pay for the fork (stages 1–2 for all decks: :mod:`demodeck.check`).
+Nothing here touches the output
 folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
 it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
 bytes did not change, a page whose inputs did not change, a deck's part of the archive
@@ -11,17 +12,16 @@ it is.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, markdown, render, shown, theme, validate, write
+from demodeck import export, linkcheck, markdown, render, shown, theme, write
 from demodeck.cache import BuildCache
+from demodeck.check import check_decks
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
@@ -29,92 +29,21 @@ from demodeck.pool import parallel_map, will_fork
 from demodeck.render import Kept, Output, Page, Renderer, Staged
 
 
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
-                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
-    """A deck's model and problems; in a worker process, the model comes pickled: it has
-    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
-    sources, site, forked = state
-    problems: list[Problem] = []
-    deck = validate.validate_deck(sources[index], site, problems)
-    return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
-
-
-Discovered = tuple[list[DeckSource], list[Problem]]
-
-
-def discover(site: SiteConfig) -> Discovered:
-    return load.discover(site.root.resolve(), site.decks_path)
-
-
-def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
-                discovered: Discovered | None = None,
-                meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
-    """Load and validate every deck (newest first); raises BuildError with all problems.
-
-    ``meanwhile``: called with the decks being validated when worker processes do that,
-    while this process waits for them."""
-    sources, found = discovered if discovered is not None else discover(site)
-    problems = list(found)
-    settings = cache_mod.settings_key(site)
-    decks: list[Deck] = []
-    misses: list[tuple[str, DeckSource]] = []
-    for source in sources:
-        key = cache_mod.digest(settings, source.digest)
-        hit = cache.get_deck(key) if cache is not None else None
-        if hit is None:
-            misses.append((key, source))
-        else:
-            decks.append(hit)
-    forked = will_fork(len(misses), jobs)
-    todo = [s for _, s in misses]
-    results = parallel_map(_validate_one, (todo, site, forked), len(misses), jobs,
-                           meanwhile=partial(meanwhile, todo) if meanwhile and forked
-                           else lambda: None)
-    for (key, _), (made, found) in zip(misses, results, strict=True):
-        problems.extend(found)
-        if made is not None:
-            blob = made if isinstance(made, bytes) else None
-            deck = pickle.loads(made) if isinstance(made, bytes) else made
-            decks.append(deck)
-            if cache is not None:
-                cache.put_deck(key, deck, cache_mod.image_stamps(deck), blob)
-    if not sources and not problems:
-        problems.append(Problem(site.decks_dir, 0, 0,
-                                "no decks found; create one with `demodeck new`"))
-    if problems:
-        raise BuildError(problems)
-    return sorted(decks, key=lambda d: d.date, reverse=True)
-
-
-def check_and_render(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
-                     discovered: Discovered | None = None, self_contained: bool = False,
-                     reusable: Reusable | None = None,
-                     staging: write.Staging | None = None) -> tuple[list[Deck], Rendered]:
-    """check_decks, then render_site. While workers validate, this process would only wait:
-    it gets the rendering ready instead (see _prepare_render), and the render workers,
-    forked later, inherit what it did."""
-    prepared: list[Renderer] = []
-    decks = check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
-                        meanwhile=partial(_prepare_render, site, prepared))
-    rendered = render_site(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
-                           reusable=reusable, renderer=prepared[0] if prepared else None,
-                           staging=staging)
-    return decks, rendered
-
-
-def _prepare_render(site: SiteConfig, prepared: list[Renderer],
-                    sources: Sequence[DeckSource]) -> None:
-    """Make the renderer, compile the deck template (~35 ms) and load the Pygments lexers
-    that the code fences in ``sources`` name (~90 ms for seven languages)."""
+def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
+    """A renderer made ready for render_site while worker processes validate ``sources``
+    (this process would only wait): deck.html compiled (~35 ms) and the Pygments lexers
+    the code fences in ``sources`` name loaded (~90 ms for seven languages). Render
+    workers forked later inherit both. None if the templates fail: render_site then
+    makes its own renderer and reports the problem."""
     try:
         renderer = Renderer(site)
         renderer.env.get_template("deck.html")
-    except Exception:  # render_site makes its own, and reports the problem
-        return
+    except Exception:  # reported when render_site makes its own
+        return None
     markdown.preload_highlighting_sources(
         f.data for source in sources for f in (source.main, *source.demo_files)
         if f is not None and f.data is not None)
-    prepared.append(renderer)
+    return renderer
 
 
 # -- render ----------------------------------------------------------------------------------
@@ -171,7 +100,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
     ``reusable``: files of the previous build that may be kept when their key matches.
-    ``renderer``: one made ready while the decks were validated (see check_and_render).
+    ``renderer``: one made ready while the decks were validated (see prepare_render).
     ``staging``: where the site will be written; deck pages rendered in worker processes
     are written there by the workers, and come back as Staged pages.
     """

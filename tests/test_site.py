@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import load, markdown, model, people, pipeline, pool, render, shown, validate
+from demodeck import check, load, markdown, model, people, pipeline, pool, render, shown, validate
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -279,14 +279,14 @@ def test_a_parallel_build_gets_rendering_ready_while_the_decks_are_validated(
     monkeypatch.setattr(markdown, "preload_highlighting", demo_scan)
     site = load_config(REPO, output_dir=str(tmp_path / "site"))
     validating: list[bool] = []
-    check_decks = pipeline.check_decks
+    check_decks = check.check_decks
 
     def check_spy(*args: object, **kwargs: Any) -> list[model.Deck]:
         decks = check_decks(*args, **kwargs)  # type: ignore[arg-type]
         validating.append(sorted(set(loaded)) == ["bash", "python"])
         return decks
 
-    monkeypatch.setattr(pipeline, "check_decks", check_spy)
+    monkeypatch.setattr(check, "check_decks", check_spy)
     build(site, jobs=2)
     assert validating == [True]  # loaded by the time validation ended
     assert 'class="highlight"' in (tmp_path / "site/2026-11-23/index.html").read_text()
