@@ -1,6 +1,7 @@
 """Build the site into its folder: the pipeline's pages, written all or nothing.
 
-The CLI and the preview server are thin shells over this and :mod:`demodeck.pipeline`.
+The CLI and the preview server are thin shells over this, :mod:`demodeck.check` and
+:mod:`demodeck.pipeline`.
 A build whose inputs and output folder are exactly as the last build left them
 stops after hashing the inputs, before importing Jinja, Markdown or Pygments; any
 other build keeps every output file whose key did not change (see
@@ -13,8 +14,9 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,7 @@ from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
-    from demodeck.render import Output
+    from demodeck.render import Output, Renderer
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,16 @@ def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
                           "output": _written_stamps(out, pages, shared, before)})
 
 
+def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
+                    sources: Sequence[DeckSource]) -> None:
+    """While workers validate ``sources`` this process would only wait: it imports the
+    rendering (Jinja, Markdown, Pygments) and gets a renderer ready instead; the render
+    workers, forked later, inherit both."""
+    from demodeck import pipeline
+
+    prepared.append(pipeline.prepare_render(site, sources))
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
@@ -185,19 +197,28 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         return BuildResult(out=target, decks=manifest["decks"], slides=manifest["slides"],
                            pages=manifest["pages"], seconds=time.perf_counter() - started,
                            up_to_date=True)
-    from demodeck import pipeline  # Jinja, Markdown, Pygments: only when something changed
-    from demodeck.write import write_site
+    from demodeck import check
+    from demodeck.write import Staging, write_site
 
     if cache is not None:
         cache.begin()
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
     with _cycle_collection_paused():  # until the end: the CLI exits right after
-        decks = pipeline.check_decks(site, cache=cache, jobs=jobs, discovered=discovered)
-        rendered = pipeline.render_site(site, decks, cache=cache, jobs=jobs,
-                                        self_contained=self_contained,
-                                        reusable=_reusable(manifest, target))
-        shared = write_site(target, rendered.pages)
+        staging = Staging(target)
+        prepared: list[Renderer | None] = []
+        try:
+            decks = check.check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
+                                      meanwhile=partial(_prepare_render, site, prepared))
+            from demodeck import pipeline  # Jinja, Markdown: only when something changed
+
+            rendered = pipeline.render_site(
+                site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
+                reusable=_reusable(manifest, target), renderer=prepared[0] if prepared else None,
+                staging=staging)
+            shared = write_site(target, rendered.pages, staging)
+        finally:
+            staging.discard()  # a failed build leaves no half-made folder behind
         slides = sum(d.slide_count for d in decks)
         if cache is not None:
             cache.save()

@@ -60,8 +60,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from demodeck import overflow
+    from demodeck.check import check_decks
     from demodeck.config import load_config
-    from demodeck.pipeline import check_decks
 
     site = load_config(_project(args))
     decks = check_decks(site)

@@ -53,12 +53,28 @@ def _formatter() -> Any:
 _FENCE_LANGUAGE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re.MULTILINE)
 
 
+# The same in a deck file as written: the Markdown sits indented in a YAML block scalar.
+# A looser match (any indentation, any field) only ever names a lexer too many.
+_SOURCE_FENCE_LANGUAGE = re.compile(rb"^[ \t]*(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)",
+                                    re.MULTILINE)
+
+
 def preload_highlighting(texts: Iterable[str]) -> None:
     """Load Pygments and the lexers the fenced code in ``texts`` names (~80 ms for seven
     languages). A build that renders in forked workers calls this before the fork, so
     the work is done once instead of once in each worker."""
-    languages = {name.lower() for text in texts if "```" in text or "~~~" in text
-                 for name in _FENCE_LANGUAGE.findall(text)}
+    preload_languages({name.lower() for text in texts if "```" in text or "~~~" in text
+                       for name in _FENCE_LANGUAGE.findall(text)})
+
+
+def preload_highlighting_sources(files: Iterable[bytes]) -> None:
+    """The same from the raw bytes of deck files, before their decks are even parsed."""
+    preload_languages({name.decode().lower() for data in files
+                       if b"```" in data or b"~~~" in data
+                       for name in _SOURCE_FENCE_LANGUAGE.findall(data)})
+
+
+def preload_languages(languages: set[str]) -> None:
     if languages:
         _formatter()
         for name in sorted(languages):

@@ -1,7 +1,8 @@
-"""The whole site in memory: every deck loaded and validated, every page rendered.
+"""The whole site in memory: every page rendered from the validated decks.
 
-Stages 1–3 (load → validate → render) for all decks at once, spread over a process
-pool when there is enough work to pay for the fork. Nothing here touches the output
+Stage 3 (render) for all decks at once, spread over a process pool when there is
+enough work to pay for the fork (stages 1–2 for all decks: :mod:`demodeck.check`).
+Nothing here touches the output
 folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
 it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
 bytes did not change, a page whose inputs did not change, a deck's part of the archive
@@ -11,7 +12,6 @@ it is.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,82 +19,59 @@ from pathlib import Path
 import jinja2
 
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, load, markdown, render, shown, theme, validate
+from demodeck import export, linkcheck, markdown, render, shown, theme, write
 from demodeck.cache import BuildCache
+from demodeck.check import check_decks
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pool import parallel_map, will_fork
-from demodeck.render import Kept, Output, Page, Renderer
+from demodeck.render import Kept, Output, Page, Renderer, Staged
 
 
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
-                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
-    """A deck's model and problems; in a worker process, the model comes pickled: it has
-    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
-    sources, site, forked = state
-    problems: list[Problem] = []
-    deck = validate.validate_deck(sources[index], site, problems)
-    return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
-
-
-Discovered = tuple[list[DeckSource], list[Problem]]
-
-
-def discover(site: SiteConfig) -> Discovered:
-    return load.discover(site.root.resolve(), site.decks_path)
-
-
-def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
-                discovered: Discovered | None = None) -> list[Deck]:
-    """Load and validate every deck (newest first); raises BuildError with all problems."""
-    sources, found = discovered if discovered is not None else discover(site)
-    problems = list(found)
-    settings = cache_mod.settings_key(site)
-    decks: list[Deck] = []
-    misses: list[tuple[str, DeckSource]] = []
-    for source in sources:
-        key = cache_mod.digest(settings, source.digest)
-        hit = cache.get_deck(key) if cache is not None else None
-        if hit is None:
-            misses.append((key, source))
-        else:
-            decks.append(hit)
-    forked = will_fork(len(misses), jobs)
-    results = parallel_map(_validate_one, ([s for _, s in misses], site, forked),
-                           len(misses), jobs)
-    for (key, _), (made, found) in zip(misses, results, strict=True):
-        problems.extend(found)
-        if made is not None:
-            blob = made if isinstance(made, bytes) else None
-            deck = pickle.loads(made) if isinstance(made, bytes) else made
-            decks.append(deck)
-            if cache is not None:
-                cache.put_deck(key, deck, cache_mod.image_stamps(deck), blob)
-    if not sources and not problems:
-        problems.append(Problem(site.decks_dir, 0, 0,
-                                "no decks found; create one with `demodeck new`"))
-    if problems:
-        raise BuildError(problems)
-    return sorted(decks, key=lambda d: d.date, reverse=True)
+def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
+    """A renderer made ready for render_site while worker processes validate ``sources``
+    (this process would only wait): deck.html compiled (~35 ms) and the Pygments lexers
+    the code fences in ``sources`` name loaded (~90 ms for seven languages). Render
+    workers forked later inherit both. None if the templates fail: render_site then
+    makes its own renderer and reports the problem."""
+    try:
+        renderer = Renderer(site)
+        renderer.env.get_template("deck.html")
+    except Exception:  # reported when render_site makes its own
+        return None
+    markdown.preload_highlighting_sources(
+        f.data for source in sources for f in (source.main, *source.demo_files)
+        if f is not None and f.data is not None)
+    return renderer
 
 
 # -- render ----------------------------------------------------------------------------------
 
-RenderState = tuple[Renderer, Sequence[Deck], Sequence[render.DeckContext], bool]
+# the renderer, every deck, the indexes of those to render, self-contained?, and where to
+# write them (a Staging folder and the output folder) if not to send them back
+RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, tuple[Path, Path] | None]
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
-def _render_one(state: RenderState, index: int) -> tuple[bytes, linkcheck.Parsed] | Problem:
-    """One deck page, final (inlined when self-contained), and the links and ids the link
-    check needs: parsing it here, in a worker, keeps that off the parent's serial path."""
-    renderer, decks, contexts, self_contained = state
+def _render_one(state: RenderState,
+                index: int) -> tuple[bytes | None, linkcheck.Parsed] | Problem:
+    """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
+    links and ids the link check needs; no bytes when it was written to the staging folder.
+    Its context (sparklines) is worked out, the page parsed and written here, in a worker,
+    which keeps all that off the parent's serial path."""
+    renderer, decks, todo, self_contained, staging = state
+    at = todo[index]
     try:
-        page = renderer.deck_page(decks[index], contexts[index], standalone=self_contained)
+        page = renderer.deck_page(decks[at], render.deck_context(decks, at),
+                                  standalone=self_contained)
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         return render.template_problem(renderer.site, exc)
     if self_contained:
         page = _inline(page, renderer)
+    if staging is not None:
+        write.write_staged(*staging, page.path, page.data)
+        return None, linkcheck.parse(page.data)
     return page.data, linkcheck.parse(page.data)
 
 
@@ -116,16 +93,21 @@ def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) ->
 
 def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
                 jobs: int = 1, self_contained: bool = False,
-                reusable: Reusable | None = None) -> Rendered:
+                reusable: Reusable | None = None, renderer: Renderer | None = None,
+                staging: write.Staging | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory; raises BuildError on problems.
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
     ``reusable``: files of the previous build that may be kept when their key matches.
+    ``renderer``: one made ready while the decks were validated (see prepare_render).
+    ``staging``: where the site will be written; deck pages rendered in worker processes
+    are written there by the workers, and come back as Staged pages.
     """
     reusable = reusable or {}
+    prepared = renderer is not None
     try:
-        renderer = Renderer(site)
+        renderer = renderer or Renderer(site)
         # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
@@ -137,9 +119,13 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                                             strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
-    state = (renderer, [decks[i] for i in todo], [render.deck_context(decks, i) for i in todo],
-             self_contained)
-    if will_fork(len(todo), jobs):  # loaded here once, not in every worker
+    forked = will_fork(len(todo), jobs)
+    folder = staging.make() if staging is not None and forked else None
+    state = (renderer, decks, todo, self_contained,
+             (folder, staging.out) if staging is not None and folder is not None else None)
+    # Lexers are loaded here once, not in every worker; a prepared renderer comes with
+    # those of the decks just validated (the others, cached, are rarely rendered again).
+    if forked and not prepared:
         markdown.preload_highlighting(text for i in todo for demo in decks[i].demos
                                       for text in (demo.why, demo.could_be_better, demo.notes)
                                       if text)
@@ -162,10 +148,14 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
             if result not in problems:
                 problems.append(result)
             continue
-        done[i] = Page(paths[i], result[0], keys[i])
-        parsed[paths[i]] = result[1]
+        data, parsed[paths[i]] = result
+        if data is None:
+            assert folder is not None
+            done[i] = Staged(paths[i], folder / paths[i], keys[i])
+            continue
+        done[i] = Page(paths[i], data, keys[i])
         if cache is not None:
-            cache.put_page(keys[i], result[0])
+            cache.put_page(keys[i], data)
     if problems:
         raise BuildError(problems)
     files = [_asset(page, reusable) for page in (*renderer.statics.values(),

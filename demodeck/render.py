@@ -58,7 +58,21 @@ class Kept:
         return self.source.read_bytes()
 
 
-Output = Page | Kept
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A page a render worker wrote itself, straight into the folder the new site is made
+    in (see :class:`demodeck.write.Staging`), instead of sending its bytes back."""
+
+    path: str
+    source: Path  # that file
+    key: str
+
+    @property
+    def data(self) -> bytes:
+        return self.source.read_bytes()
+
+
+Output = Page | Kept | Staged
 
 
 def hashed_name(name: str, data: bytes) -> str:

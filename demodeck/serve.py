@@ -41,10 +41,11 @@ from urllib.parse import unquote
 
 from demodeck.build import reusable_files
 from demodeck.cache import BuildCache
+from demodeck.check import check_decks
 from demodeck.config import load_config
 from demodeck.errors import BuildError, DemodeckError, UsageError
 from demodeck.model import SiteConfig
-from demodeck.pipeline import check_decks, render_site
+from demodeck.pipeline import render_site
 from demodeck.render import Kept
 from demodeck.watch import Batch, Debouncer, Layout, Watcher
 

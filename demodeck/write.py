@@ -15,7 +15,8 @@ back from then until the old copy is removed (milliseconds), so no interruption
 can leave the output folder missing, part of it moved or an old copy aside. A folder
 that demodeck did not make is never replaced: the marker file tells ours apart.
 A write the system refuses (no permission, a full disk) is a :class:`UsageError`
-that says so, not a crash.
+that says so, not a crash. In a parallel build the render workers write the deck
+pages into the new folder themselves (:class:`Staging`), and the rest joins them here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from demodeck.errors import UsageError
-from demodeck.render import Kept, Output
+from demodeck.render import Kept, Output, Staged
 
 MARKER = ".demodeck-site"
 
@@ -45,19 +46,53 @@ def check_replaceable(out: Path) -> None:
                          "refusing to replace it (empty it or choose another --out)")
 
 
-def write_site(out: Path, pages: Iterable[Output]) -> set[str]:
-    """Write ``pages`` under ``out``, replacing its previous contents in one swap.
+class Staging:
+    """The folder the new site is written in, made before the write stage so that render
+    workers can write pages into it themselves (:class:`~demodeck.render.Staged`): the
+    pages' bytes never travel back to the main process (44 MB for a 520-deck archive),
+    and their writing happens in parallel. :func:`write_site` takes it over; a build that
+    fails before that removes it with :meth:`discard`."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        self.folder: Path | None = None
+
+    def make(self) -> Path:
+        if self.folder is None:
+            check_replaceable(self.out)
+            self.folder = _new_folder(self.out)
+        return self.folder
+
+    def take(self) -> Path | None:
+        folder, self.folder = self.folder, None
+        return folder
+
+    def discard(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.take() or "", ignore_errors=True)
+
+
+def write_staged(folder: Path, out: Path, path: str, data: bytes) -> Path:
+    """Write one page into a :class:`Staging` folder (in a render worker)."""
+    target = folder / path
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        raise _cannot_write(out.absolute(), exc) from exc
+    return target
+
+
+def write_site(out: Path, pages: Iterable[Output], staging: Staging | None = None) -> set[str]:
+    """Write ``pages`` under ``out``, replacing its previous contents in one swap; in the
+    ``staging`` folder, if it was made (it holds the Staged pages).
 
     Returns the paths whose file is the previous build's file itself (hard-linked or in a
     folder that moved over): on disk they are exactly as they were."""
     out = out.absolute()
     check_replaceable(out)
     site = _tree(pages)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    except OSError as exc:
-        raise _cannot_write(out, exc) from exc
+    tmp = (staging.take() if staging is not None else None) or _new_folder(out)
     try:
         plan = _plan(site, out)
         shared = _write_all(tmp, plan) | set(plan.moved_files)
@@ -71,6 +106,14 @@ def write_site(out: Path, pages: Iterable[Output]) -> set[str]:
             raise _cannot_write(out, exc) from exc
         raise
     return shared
+
+
+def _new_folder(out: Path) -> Path:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
 
 
 def _cannot_write(out: Path, exc: OSError) -> UsageError:
@@ -172,9 +215,12 @@ def _write_all(tmp: Path, plan: _Plan) -> set[str]:
     while every source is still where it was (a moved folder takes its files along)."""
     linked: set[str] = set()
     for rel in plan.folders:
-        (tmp / rel).mkdir()
+        (tmp / rel).mkdir(exist_ok=True)  # a render worker may have made it (Staging)
     for rel, page in plan.files:
-        if not isinstance(page, Kept):
+        if isinstance(page, Staged):
+            if page.source != tmp / rel:
+                raise ValueError(f"{page.source} is not in the folder being written, {tmp}")
+        elif not isinstance(page, Kept):
             (tmp / rel).write_bytes(page.data)
         elif _link(page.source, tmp / rel):
             linked.add(rel)

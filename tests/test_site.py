@@ -8,13 +8,14 @@ import pickle
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, Tag
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import load, model, people, pipeline, pool, render, shown, validate
+from demodeck import check, load, markdown, model, people, pipeline, pool, render, shown, validate
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -174,9 +175,15 @@ def test_dropping_the_retro_slide_fails_the_build(project: Project, capsys: Cap)
     assert tree(project.root / "site") == before
 
 
-def test_template_syntax_error_names_file_and_line(project: Project, capsys: Cap) -> None:
+@pytest.mark.parametrize("parallel", [False, True])
+def test_template_syntax_error_names_file_and_line(project: Project, capsys: Cap,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   parallel: bool) -> None:
+    """In parallel too, where the template is first compiled while the decks are validated."""
+    if parallel:
+        monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
     project.write("templates/deck.html", "{% extends '!theme/deck.html' %}\n\n{% block x %}\n")
-    result = project.run("build", capsys=capsys)
+    result = project.run("build", "--jobs", "2", capsys=capsys)
     assert result.code == 1
     assert result.err.startswith("templates/deck.html:3: template syntax error: Unexpected end "
                                  "of template.")
@@ -250,6 +257,51 @@ def test_cold_warm_and_parallel_builds_are_byte_identical(tmp_path: Path,
     assert len(serial) > 10
     for other in ("parallel", "cold", "warm"):
         assert tree(tmp_path / other) == serial, other
+
+
+def test_a_parallel_build_gets_rendering_ready_while_the_decks_are_validated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lexers the deck files' code fences name are loaded in this process during
+    validation, so the render workers inherit them, without unpickling every deck's demos
+    to look for fences afterwards."""
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+    loaded: list[str] = []
+    lexer = markdown._lexer
+
+    def spy(lang: str) -> object:
+        loaded.append(lang)
+        return lexer(lang)
+
+    def demo_scan(texts: object) -> None:
+        raise AssertionError("the decks' demos were scanned for fences after validation")
+
+    monkeypatch.setattr(markdown, "_lexer", spy)
+    monkeypatch.setattr(markdown, "preload_highlighting", demo_scan)
+    site = load_config(REPO, output_dir=str(tmp_path / "site"))
+    validating: list[bool] = []
+    check_decks = check.check_decks
+
+    def check_spy(*args: object, **kwargs: Any) -> list[model.Deck]:
+        decks = check_decks(*args, **kwargs)  # type: ignore[arg-type]
+        validating.append(sorted(set(loaded)) == ["bash", "python"])
+        return decks
+
+    monkeypatch.setattr(check, "check_decks", check_spy)
+    build(site, jobs=2)
+    assert validating == [True]  # loaded by the time validation ended
+    assert 'class="highlight"' in (tmp_path / "site/2026-11-23/index.html").read_text()
+
+
+def test_fence_languages_are_found_in_deck_files_as_written(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: list[str] = []
+    monkeypatch.setattr(markdown, "preload_languages", loaded.extend)
+    markdown.preload_highlighting_sources([
+        b"demos:\n  - why: |\n      Text.\n\n      ```Python {.x}\n      x = 1\n      ```\n",
+        b"notes: |\n  ~~~~ sql\n  select 1\n  ~~~~\n",
+        b"title: no code here\n",
+    ])
+    assert sorted(loaded) == ["python", "sql"]
 
 
 def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from demodeck import write as write_mod
 from demodeck.build import build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
-from demodeck.errors import UsageError
-from demodeck.render import Kept, Output, Page, Renderer
+from demodeck.errors import BuildError, UsageError
+from demodeck.render import Kept, Output, Page, Renderer, Staged
 from demodeck.serve import cached_builder
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
@@ -324,3 +324,75 @@ def test_the_preview_reads_the_files_a_rebuild_moved(
     written = {p: d for p, d in contents(root / "site").items()
                if d is not None and p != write_mod.MARKER}
     assert snapshot_.pages == written
+
+
+# --- deck pages written by the render workers (write.Staging) ---------------------------
+
+
+def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from demodeck import pool
+
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+
+
+def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a parallel build each worker writes the deck pages it renders into the new
+    site's folder; the parent never holds their bytes, and the site is the serial one."""
+    root = copy_examples(tmp_path / "p")
+    build(load_config(root), out=tmp_path / "serial", jobs=1)
+    _parallel(monkeypatch)
+    written: list[str] = []
+    write_site = write_mod.write_site
+
+    def spy(out: Path, pages: list[Output], staging: write_mod.Staging | None = None) -> set[str]:
+        written.extend(p.path for p in pages if isinstance(p, Staged))
+        return write_site(out, pages, staging)
+
+    monkeypatch.setattr(write_mod, "write_site", spy)
+    build(load_config(root), out=tmp_path / "parallel", jobs=2)
+    assert sorted(written) == [f"{d}/index.html" for d in ("2026-11-09", "2026-11-16",
+                                                            "2026-11-23")]
+    assert contents(tmp_path / "parallel") == contents(tmp_path / "serial")
+    assert leftovers(tmp_path) == [] and leftovers(tmp_path, "parallel") == []
+
+
+def test_a_parallel_build_that_fails_after_workers_wrote_pages_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_examples(tmp_path)
+    build(load_config(root))
+    before = snapshot(root / "site")
+    _parallel(monkeypatch)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates/index.html").write_text("{{ no_such_thing.title }}\n")
+    staged: list[Path] = []
+    make = write_mod.Staging.make
+
+    def spy(self: write_mod.Staging) -> Path:
+        staged.append(make(self))
+        return staged[-1]
+
+    monkeypatch.setattr(write_mod.Staging, "make", spy)
+    with pytest.raises(BuildError, match="no_such_thing"):
+        build(load_config(root), jobs=2)
+    assert staged and not staged[0].exists()  # the workers had written into it
+    assert snapshot(root / "site") == before
+    assert leftovers(root) == []
+
+
+def test_a_page_a_render_worker_cannot_write_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_examples(tmp_path)
+    build(load_config(root))
+    before = snapshot(root / "site")
+    _parallel(monkeypatch)
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_bytes", full)  # the workers, forked, inherit it
+    with pytest.raises(UsageError, match=r"^cannot write the site to .*/site: No space left "
+                                         r"on device; the previous site is unchanged$"):
+        build(load_config(root), jobs=2)
+    assert snapshot(root / "site") == before
+    assert leftovers(root) == []

@@ -1,0 +1,78 @@
+"""Stages 1–2 for the whole site: every deck found, loaded and validated.
+
+Spread over a process pool when there is enough work to pay for the fork; a deck whose
+files, settings and pictures a :class:`~demodeck.cache.BuildCache` knows is not read
+again. Light on purpose: no Jinja, Markdown or Pygments, so that a build can fork the
+validation workers before importing those, and import them meanwhile.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from demodeck import cache as cache_mod
+from demodeck import load, validate
+from demodeck.cache import BuildCache
+from demodeck.errors import BuildError, Problem
+from demodeck.load import DeckSource
+from demodeck.model import Deck, SiteConfig
+from demodeck.pool import parallel_map, will_fork
+
+
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
+                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
+    """A deck's model and problems; in a worker process, the model comes pickled: it has
+    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
+    sources, site, forked = state
+    problems: list[Problem] = []
+    deck = validate.validate_deck(sources[index], site, problems)
+    return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
+
+
+Discovered = tuple[list[DeckSource], list[Problem]]
+
+
+def discover(site: SiteConfig) -> Discovered:
+    return load.discover(site.root.resolve(), site.decks_path)
+
+
+def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
+                discovered: Discovered | None = None,
+                meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
+    """Load and validate every deck (newest first); raises BuildError with all problems.
+
+    ``meanwhile``: called with the decks being validated when worker processes do that,
+    while this process waits for them."""
+    sources, found = discovered if discovered is not None else discover(site)
+    problems = list(found)
+    settings = cache_mod.settings_key(site)
+    decks: list[Deck] = []
+    misses: list[tuple[str, DeckSource]] = []
+    for source in sources:
+        key = cache_mod.digest(settings, source.digest)
+        hit = cache.get_deck(key) if cache is not None else None
+        if hit is None:
+            misses.append((key, source))
+        else:
+            decks.append(hit)
+    forked = will_fork(len(misses), jobs)
+    todo = [s for _, s in misses]
+    results = parallel_map(_validate_one, (todo, site, forked), len(misses), jobs,
+                           meanwhile=partial(meanwhile, todo) if meanwhile and forked
+                           else lambda: None)
+    for (key, _), (made, found) in zip(misses, results, strict=True):
+        problems.extend(found)
+        if made is not None:
+            blob = made if isinstance(made, bytes) else None
+            deck = pickle.loads(made) if isinstance(made, bytes) else made
+            decks.append(deck)
+            if cache is not None:
+                cache.put_deck(key, deck, cache_mod.image_stamps(deck), blob)
+    if not sources and not problems:
+        problems.append(Problem(site.decks_dir, 0, 0,
+                                "no decks found; create one with `demodeck new`"))
+    if problems:
+        raise BuildError(problems)
+    return sorted(decks, key=lambda d: d.date, reverse=True)
