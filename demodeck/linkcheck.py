@@ -93,14 +93,15 @@ def _values(search: _Search, data: bytes, lowered: bytes, spans: list[tuple[int,
                 continue
             span_start, span_end = next(ahead, (end, end))
             continue  # the same hit again, against the next span
-        opening = rfind(b"<", 0, start)
-        before = lowered[opening:start]
-        in_tag = tags.get(before)
-        if in_tag is None:
-            in_tag = tags[before] = opening >= 0 and _TAG_SO_FAR(before) is not None
-        if not in_tag:  # text such as "id='": its "value" may hide a tag, look inside
-            pos = start + 1
-            continue
+        if lowered[start - 3:start] != b"<a ":  # most links: in a tag, no need to look
+            opening = rfind(b"<", 0, start)  # (a slice before offset 3 is shorter)
+            before = lowered[opening:start]
+            in_tag = tags.get(before)
+            if in_tag is None:
+                in_tag = tags[before] = opening >= 0 and _TAG_SO_FAR(before) is not None
+            if not in_tag:  # text such as "id='": its "value" may hide a tag, look inside
+                pos = start + 1
+                continue
         pos = match.end()
         value_start, value_end = match.span(match.lastindex or 0)  # the group that matched
         found.append((start, data[value_start:value_end]))
