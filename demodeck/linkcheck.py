@@ -69,8 +69,10 @@ def parse(data: bytes) -> Parsed:
     srcs = _values(_ATTRS[b"src"].search, data, lowered, spans, tags)
     ids = _values(_ATTRS[b"id"].search, data, lowered, spans, tags)
     found = sorted(hrefs + srcs) if hrefs and srcs else hrefs or srcs  # document order
-    urls = [url for url in (text.strip() for text in _texts([raw for _, raw in found]))
-            if url and _local(url)]
+    # A URL with no ":" has no scheme and needs no regex to tell (most links; inline, as
+    # this runs for each of them).
+    urls = [url for url in map(str.strip, _texts([raw for _, raw in found])) if url and (
+        (":" not in url and not url.startswith("//")) or _EXTERNAL(url) is None)]
     return _pack(urls), _pack(sorted(set(_texts([raw for _, raw in ids]))))
 
 
@@ -106,12 +108,6 @@ def _values(search: _Search, data: bytes, lowered: bytes, spans: list[tuple[int,
         value_start, value_end = match.span(match.lastindex or 0)  # the group that matched
         found.append((start, data[value_start:value_end]))
     return found
-
-
-def _local(url: str) -> bool:
-    """Whether ``url`` (stripped, not empty) has no scheme and no host, so it is checked:
-    most URLs have no ":", which spares the regex."""
-    return (":" not in url and not url.startswith("//")) or _EXTERNAL(url) is None
 
 
 def _texts(raws: list[bytes]) -> list[str]:
