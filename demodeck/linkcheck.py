@@ -95,8 +95,10 @@ def _values(search: _Search, data: bytes, lowered: bytes, spans: list[tuple[int,
                 continue
             span_start, span_end = next(ahead, (end, end))
             continue  # the same hit again, against the next span
-        if lowered[start - 3:start] != b"<a ":  # most links: in a tag, no need to look
-            opening = rfind(b"<", 0, start)  # (a slice before offset 3 is shorter)
+        # Most links come right after "<a ": in a tag, no need to look back for its "<"
+        # (near the page's start the slice is shorter than 3 bytes: no match).
+        if lowered[start - 3:start] != b"<a ":
+            opening = rfind(b"<", 0, start)
             before = lowered[opening:start]
             in_tag = tags.get(before)
             if in_tag is None:
