@@ -13,12 +13,11 @@ linking to a page that is gone or lost an id (see check_links).
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import html
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import unquote
 
 from demodeck.cache import BuildCache
@@ -34,8 +33,10 @@ Parsed = tuple[str, str]
 # Only attributes of real tags count: not text that looks like one (a code span showing
 # `<a href='x'>` is escaped to "&lt;a href='x'&gt;"), nor comments, scripts or styles.
 # Scanning ~45 MB of pages character by character for "whitespace, then a name" is the
-# slow way; each pattern below starts with its attribute's name, which the regex engine
-# finds with a fast substring search, and each hit is then checked to sit inside a tag.
+# slow way (so is one pattern for the three names: the regex engine then tries every
+# position instead of searching for a fixed string); each pattern below starts with its
+# attribute's name, which the regex engine finds with a fast substring search, and each
+# hit is then checked to sit inside a tag.
 _ATTRS = {name: re.compile(name + rb"""[ \t\n\r\f]*=[ \t\n\r\f]*"""
                            rb"""(?:"([^"]*)"|'([^']*)'|([^ \t\n\r\f"'<>=`]+))""")
           for name in (b"href", b"src", b"id")}
@@ -52,6 +53,7 @@ _RAW_TEXT_END = {b"<!--": b"-->", b"<script": b"</script", b"<style": b"</style"
 _TAG_NAME_ENDS = frozenset((b">", b" ", b"\t", b"\n", b"\r", b"\f", b"/"))
 _RAW_TEXT_START = re.compile(rb"<!--|<script|<style").search
 _EXTERNAL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//").match
+_Search = Callable[[bytes, int], "re.Match[bytes] | None"]
 
 
 def parse(data: bytes) -> Parsed:
@@ -61,24 +63,65 @@ def parse(data: bytes) -> Parsed:
     templates and the Markdown renderer never write ("&lt;"); an attribute after one is
     not seen (tests/test_linkcheck.py checks all else against Python's HTML tokenizer)."""
     lowered = data.lower()  # attribute names are case-insensitive; bytes keep their offsets
-    outside = _OutsideTags(lowered)
-    urls: list[tuple[int, str]] = []
-    ids: set[str] = set()
-    for name, pattern in _ATTRS.items():
-        search, pos = pattern.search, 0
-        while (match := search(lowered, pos)) is not None:
-            if outside(match.start()):  # text such as "id='": its "value" may hide a tag
-                pos = match.start() + 1
+    spans = _raw_text_spans(lowered)
+    tags: dict[bytes, bool] = {}
+    hrefs = _values(_ATTRS[b"href"].search, data, lowered, spans, tags)
+    srcs = _values(_ATTRS[b"src"].search, data, lowered, spans, tags)
+    ids = _values(_ATTRS[b"id"].search, data, lowered, spans, tags)
+    found = sorted(hrefs + srcs) if hrefs and srcs else hrefs or srcs  # document order
+    # A URL with no ":" has no scheme and needs no regex to tell (most links; inline, as
+    # this runs for each of them).
+    urls = [url for url in map(str.strip, _texts([raw for _, raw in found])) if url and (
+        (":" not in url and not url.startswith("//")) or _EXTERNAL(url) is None)]
+    return _pack(urls), _pack(sorted(set(_texts([raw for _, raw in ids]))))
+
+
+def _values(search: _Search, data: bytes, lowered: bytes, spans: list[tuple[int, int]],
+            tags: dict[bytes, bool]) -> list[tuple[int, bytes]]:
+    """Where each attribute that ``search`` finds starts, and its raw value, for the
+    attributes of tags only. ``tags``: whether a page's text from a "<" up to a hit is
+    the beginning of a start tag (see _TAG_SO_FAR), by that text: a page repeats a few
+    such beginnings ("<a ") thousands of times. One loop, its steps inline: it runs for
+    every link of the site."""
+    found: list[tuple[int, bytes]] = []
+    rfind, pos, end = lowered.rfind, 0, len(lowered)
+    ahead = iter(spans)  # the comments, scripts and styles not yet passed
+    span_start, span_end = next(ahead, (end, end))
+    while (match := search(lowered, pos)) is not None:
+        start = match.start()
+        if start >= span_start:
+            if start < span_end:  # no attributes in there: look on after it
+                pos = span_end
                 continue
-            pos = match.end()
-            group = 1 if match.group(1) is not None else 2 if match.group(2) is not None else 3
-            value = _text(data[match.start(group):match.end(group)])
-            if name == b"id":
-                ids.add(value)
-            elif (url := value.strip()) and _EXTERNAL(url) is None:
-                urls.append((match.start(), url))
-    urls.sort()
-    return _pack(url for _, url in urls), _pack(sorted(ids))
+            span_start, span_end = next(ahead, (end, end))
+            continue  # the same hit again, against the next span
+        # Most links come right after "<a ": in a tag, no need to look back for its "<"
+        # (near the page's start the slice is shorter than 3 bytes: no match).
+        if lowered[start - 3:start] != b"<a ":
+            opening = rfind(b"<", 0, start)
+            before = lowered[opening:start]
+            in_tag = tags.get(before)
+            if in_tag is None:
+                in_tag = tags[before] = opening >= 0 and _TAG_SO_FAR(before) is not None
+            if not in_tag:  # text such as "id='": its "value" may hide a tag, look inside
+                pos = start + 1
+                continue
+        pos = match.end()
+        value_start, value_end = match.span(match.lastindex or 0)  # the group that matched
+        found.append((start, data[value_start:value_end]))
+    return found
+
+
+def _texts(raws: list[bytes]) -> list[str]:
+    """Attribute values as a browser reads them: UTF-8, NUL read as U+FFFD, entities
+    decoded. Most values have neither NUL nor "&": they are only decoded."""
+    texts = [raw.decode("utf-8", "replace") for raw in raws]
+    joined = b"".join(raws)
+    if b"\0" in joined:
+        texts = [text.replace("\0", "\ufffd") for text in texts]
+    if b"&" in joined:
+        texts = [html.unescape(text) if "&" in text else text for text in texts]
+    return texts
 
 
 def _pack(values: Iterable[str]) -> str:
@@ -87,31 +130,6 @@ def _pack(values: Iterable[str]) -> str:
 
 def unpack(packed: str) -> list[str]:
     return packed.split("\0") if packed else []
-
-
-class _OutsideTags:
-    """Whether an attribute name found at some offset of a page is *not* one of a start
-    tag's attributes: it is in text, or inside a comment, script or style."""
-
-    def __init__(self, lowered: bytes) -> None:
-        self.lowered = lowered
-        self.skipped = _raw_text_spans(lowered)
-
-    def __call__(self, pos: int) -> bool:
-        opening = self.lowered.rfind(b"<", 0, pos)
-        if opening < 0 or _TAG_SO_FAR(self.lowered, opening, pos) is None:
-            return True
-        if not self.skipped:
-            return False
-        i = bisect.bisect_right(self.skipped, (pos, len(self.lowered))) - 1
-        return i >= 0 and self.skipped[i][0] <= pos < self.skipped[i][1]
-
-
-def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    if "\0" in text:
-        text = text.replace("\0", "\ufffd")
-    return html.unescape(text) if "&" in text else text
 
 
 def _raw_text_spans(lowered: bytes) -> list[tuple[int, int]]:

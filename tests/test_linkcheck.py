@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from demodeck import linkcheck
 from demodeck.cache import BuildCache
 from demodeck.render import Page
+from tests import linkcheck_previous
 from tests.conftest import MINIMAL_DECK, Project, copy_examples
 
 
@@ -94,6 +95,89 @@ def element(draw: st.DrawFn) -> str:
 def test_agrees_with_the_html_tokenizer(parts: list[str]) -> None:
     data = "".join(parts).encode()
     assert linkcheck.parse(data) == reference(data)
+
+
+@st.composite
+def tricky_element(draw: st.DrawFn) -> str:
+    """Markup a page may hold that is easy to misread: names and tags in upper case,
+    text that looks like attributes (quotes are not escaped in text), entities and
+    character references in values, raw text that holds tags, and several comments,
+    scripts and styles in a row."""
+    kind = draw(st.sampled_from(["tag", "text", "raw", "comment"]))
+    if kind == "text":  # "id=", "href='…'" as prose or a code span shows them
+        words = draw(st.lists(st.sampled_from(
+            ["id=x", "href='a.html'", 'src="b.png"', "ID = y", "valid=1", "&lt;a href=c&gt;",
+             "grid", "&amp;", " ", "\n", "'", '"', "="]), max_size=6))
+        return "".join(words)
+    if kind == "comment":
+        return f"<!--{draw(st.sampled_from(['', ' <a href=x.html>', ' id=z ', '-']))}-->"
+    if kind == "raw":
+        name = draw(st.sampled_from(["script", "SCRIPT", "style", "Style"]))
+        body = draw(st.sampled_from(["", 'a = "<a href=\'x.html\'>"', "id=1 < 2", "/* href=y */"]))
+        attrs = draw(st.sampled_from(["", ' src="s.js"', " ID=raw", ' data-x="1"']))
+        return f"<{name}{attrs}>{body}</{name.lower()}>"
+    parts = draw(st.lists(st.tuples(
+        st.sampled_from(["href", "HREF", "Src", "id", "iD", "class", "data-id", "hidden"]),
+        st.sampled_from(['"a.html"', "'#b'", "c.html", '"d&amp;e"', "'&#35;f'", '"g&quot;h"',
+                         '"&#x2F;i"', '" j.html "', '""', "", '"https://example.com/"',
+                         '"\u00e9.html"'])), max_size=4))
+    inside = "".join(f" {name}={value}" if value else f" {name}" for name, value in parts)
+    tag = draw(st.sampled_from(["a", "A", "img", "IMG", "section", "h2"]))
+    return f"<{tag}{inside}{draw(st.sampled_from(['>', '/>', ' >']))}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(tricky_element(), max_size=12))
+def test_reads_tricky_markup_as_the_html_tokenizer(parts: list[str]) -> None:
+    data = "".join(parts).encode()
+    assert linkcheck.parse(data) == reference(data)
+
+
+# Bytes that build the cases where a fast path could go astray, put together at random:
+# none of the assumptions parse makes about autoescaped output hold here.
+SOUP = st.lists(st.sampled_from(
+    ["<", ">", "<a", "<A", "<p ", "<b", "<!--", "-->", "<script", "</script", "<SCRIPT>",
+     "<style", "</style>", "<scripts", "<!", "/", " ", "\n", "\t", "=", '"', "'", "`",
+     "href", "HREF", "src", "Src", "id", "ID", "data-", "x", "#", "../", "http:", "//",
+     "&amp;", "&", "\0", "\u00e9", "<a href=", "<img src=", ' id="']), max_size=40)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(SOUP, st.binary(max_size=3))
+def test_reads_any_bytes_as_the_previous_scanner_did(parts: list[str], tail: bytes) -> None:
+    """Not a page any template writes: the scanner's answer on it is whatever the rules
+    in parse's docstring give, and must not depend on how the scan is done."""
+    data = "".join(parts).encode() + tail
+    assert linkcheck.parse(data) == linkcheck_previous.parse(data)
+
+
+@pytest.mark.parametrize(("markup", "urls", "ids"), [
+    # text whose "value" holds a tag: the tag's attribute is found
+    ("<p>href='<a href=\"a.html\">'</p>", ("a.html",), set()),
+    ("<p>id=\"<b id='b'>\"</p>", (), {"b"}),
+    # after a comment, a script and a style, one after another
+    ('<!-- <a href="x.html"> --><script>id="s"</script><style>#y{}</style><a href="c.html">',
+     ("c.html",), set()),
+    ('<SCRIPT src="j.js">var u = "<a href=\'k.html\'>"</SCRIPT><img src=d.png>',
+     ("j.js", "d.png"), set()),
+    ("<script>never closed <a href='e.html'>", (), set()),  # the rest of the page is script
+    # href and src in document order, whatever the order of the scans
+    ('<img src="1.png"><a href="2.html"><img SRC="3.png">', ("1.png", "2.html", "3.png"),
+     set()),
+    ('<a href="a&amp;b.html" id="x&#39;y">', ("a&b.html",), {"x'y"}),
+    ('<a href=" spaced.html ">', ("spaced.html",), set()),
+    ("<a href='' id=''><b id=z>", (), {"", "z"}),  # an empty value is a value
+    ('<a href="\0.html">', ("\ufffd.html",), set()),
+])
+def test_reads_edge_cases(markup: str, urls: tuple[str, ...], ids: set[str]) -> None:
+    found = linkcheck.parse(markup.encode())
+    assert (tuple(linkcheck.unpack(found[0])), set(linkcheck.unpack(found[1]))) == (urls, ids)
+    if "\0" not in markup:  # the tokenizer keeps NUL; a browser (and parse) reads U+FFFD
+        assert found == reference(markup.encode())
+
+
+def test_reads_invalid_utf8_as_the_replacement_character() -> None:
+    assert linkcheck.parse(b'<a href="\xff.html" id="\xe2\x82">') == ("\ufffd.html", "\ufffd")
 
 
 @pytest.mark.parametrize(("markup", "urls", "ids"), [
