@@ -35,7 +35,12 @@ class Chart:
 
     @property
     def polyline(self) -> str:
-        return " ".join(f"{p.x:g},{p.y:g}" for p in self.points)
+        return " ".join([f"{p.x:g},{p.y:g}" for p in self.points])
+
+    @property
+    def values(self) -> tuple[int | float, ...]:
+        """The values plotted, in order (for a text alternative of the chart)."""
+        return tuple([p.value for p in self.points])
 
 
 @dataclass(frozen=True, slots=True)
