@@ -156,8 +156,6 @@ _TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"]"
 _RUN = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~]"
 # An apostrophe between two ASCII letters or digits, the only quote the fast path takes.
 _STRAY_QUOTE = re.compile(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])")
-# The whole text one run of _TEXT: what the loop below makes of it as one "text" piece.
-_TEXT_ONLY = re.compile(rf"{_TEXT}*\Z")
 _INLINE_PIECE = re.compile(
     rf"(?P<text>{_RUN}+)"
     r"|`(?P<code>[^`\x00-\x1f\x7f]+)`"
@@ -185,8 +183,6 @@ def _fast_inline(text: str) -> str | None:
     # the typographer's replacements, looked for piece by piece only if the text has any
     # (each piece is part of the text)
     typography = _TYPOGRAPHY.search(text) is not None
-    if _TEXT_ONLY.match(text):  # one run of plain text, half the calls: no loop needed
-        return None if typography else _curl(text)
     out: list[str] = []
     pos, end = 0, len(text)
     quoted = False  # a double quote opened and not closed yet
@@ -195,11 +191,16 @@ def _fast_inline(text: str) -> str | None:
         if m is None:
             return None
         kind = m.lastgroup  # the last group each alternative closes
-        if kind == "text":
-            run: str | None = m.group("text")
-            if '"' in m.group("text"):
-                run, quoted = _fast_quotes(m.group("text"), pos == 0, m.end() == end, quoted)
-            piece = None if run is None else _fast_text(run, typography)
+        if kind == "text":  # most pieces, and the whole of half the texts: kept inline
+            run: str = m.group("text")
+            if '"' in run:
+                curled, quoted = _fast_quotes(run, pos == 0, m.end() == end, quoted)
+                if curled is None:
+                    return None
+                run = curled
+            if typography and _TYPOGRAPHY.search(run):
+                return None
+            piece: str | None = _curl(run)
         elif kind == "code":
             piece = _fast_code(m.group("code"), text, m.end())
         elif kind == "inner":
@@ -262,10 +263,6 @@ def _curl(text: str) -> str:
     return text.replace("'", "\u2019")
 
 
-def _fast_text(run: str, typography: bool) -> str | None:
-    return None if typography and _TYPOGRAPHY.search(run) else _curl(run)
-
-
 def _fast_code(code: str, text: str, end: int) -> str | None:
     # A longer backtick run after it would change which run closes the span; a space
     # at either end may be stripped.
@@ -302,10 +299,13 @@ _PLAIN_URL = re.compile(rf"(?:https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?
 def _fast_link(label: str, url: str, typography: bool) -> str | None:
     if "\n" in label or (typography and _TYPOGRAPHY.search(label)):
         return None
-    md = parser()
-    href = url if _PLAIN_URL.fullmatch(url) else md.normalizeLink(url)
-    if not md.validateLink(href):
-        return None  # markdown-it leaves it as text; let it
+    if _PLAIN_URL.fullmatch(url):
+        href = url  # http(s) or relative: validateLink would pass it (a test holds it so)
+    else:
+        md = parser()
+        href = md.normalizeLink(url)
+        if not md.validateLink(href):
+            return None  # markdown-it leaves it as text; let it
     return f'<a href="{escapeHtml(href)}">{_curl(label)}</a>'
 
 
