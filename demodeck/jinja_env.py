@@ -95,8 +95,9 @@ def _call_macro(macro: jinja2.runtime.Macro, eval_ctx: Any, args: tuple[Any, ...
     if given < count:
         if kwargs:
             rest = macro.arguments[given:]
-            if not kwargs.keys() <= set(rest):
-                return macro(eval_ctx, *args, **kwargs)  # Jinja raises its TypeError
+            for name in kwargs:
+                if name not in rest:
+                    return macro(eval_ctx, *args, **kwargs)  # Jinja raises its TypeError
             arguments += [kwargs.get(name, missing) for name in rest]
         else:
             arguments += [missing] * (count - given)
