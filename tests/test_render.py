@@ -4,8 +4,10 @@ call for compiled templates")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -17,6 +19,8 @@ from markupsafe import Markup
 
 from demodeck import jinja_env, render
 from demodeck.config import load_config
+from demodeck.metrics import deck_metrics
+from demodeck.model import Deck, Demo, Metric
 from tests.conftest import Project
 
 CI = bool(os.environ.get("CI"))
@@ -177,13 +181,8 @@ def test_format_numbers_writes_each_value_as_format_number_does() -> None:
     assert render.format_numbers(()) == ""
 
 
-def test_a_sparkline_names_its_values(tmp_path: Any) -> None:
+def test_a_sparkline_names_its_values(tmp_path: Path) -> None:
     """The text alternative of a metric's sparkline lists the values it draws."""
-    import datetime as dt
-
-    from demodeck.metrics import deck_metrics
-    from demodeck.model import Deck, Demo, Metric
-
     def deck(day: int, users: int | float) -> Deck:
         demo = Demo(id="d", title="D", people=(), features=(), why="", could_be_better="")
         return Deck(date=dt.date(2026, 11, day), title="T", demos=(demo,),
