@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -114,10 +114,15 @@ def _parser_for(text: str) -> MarkdownIt:
     return parser(smartquotes=text.count("'") + text.count('"') <= SMARTQUOTES_MAX)
 
 
+# Markup(html) for a str we made: what Markup's Python-level __new__ ends up doing, minus
+# its checks (tens of thousands of fields per build).
+_markup = cast(Callable[[str], Markup], functools.partial(str.__new__, Markup))
+
+
 def render_block(text: str) -> Markup:
     fast = _fast_block(text) if _quotes_are_smart(text) else None
     if fast is not None:
-        return Markup(fast)
+        return _markup(fast)
     return Markup(_parser_for(text).render(text))
 
 
@@ -133,7 +138,7 @@ def render_inline(text: str) -> Markup:
         return Markup(text)
     fast = _fast_inline(text) if _quotes_are_smart(text) else None
     if fast is not None:
-        return Markup(fast)
+        return _markup(fast)
     return Markup(_parser_for(text).renderInline(text))
 
 
@@ -202,11 +207,16 @@ def _fast_inline(text: str) -> str | None:
         if m is None:
             return None
         kind = m.lastgroup  # the last group each alternative closes
-        if kind == "text":
-            run: str | None = m.group("text")
-            if '"' in m.group("text"):
-                run, quoted = _fast_quotes(m.group("text"), pos == 0, m.end() == end, quoted)
-            piece = None if run is None else _fast_text(run, typography)
+        if kind == "text":  # most pieces, and the whole of half the texts: kept inline
+            run: str = m.group("text")
+            if '"' in run:
+                curled, quoted = _fast_quotes(run, pos == 0, m.end() == end, quoted)
+                if curled is None:
+                    return None
+                run = curled
+            if typography and _TYPOGRAPHY.search(run):
+                return None
+            piece: str | None = _curl(run)
         elif kind == "code":
             piece = _fast_code(m.group("code"), text, m.end())
         elif kind == "inner":
@@ -269,10 +279,6 @@ def _curl(text: str) -> str:
     return text.replace("'", "\u2019")
 
 
-def _fast_text(run: str, typography: bool) -> str | None:
-    return None if typography and _TYPOGRAPHY.search(run) else _curl(run)
-
-
 def _fast_code(code: str, text: str, end: int) -> str | None:
     # A longer backtick run after it would change which run closes the span; a space
     # at either end may be stripped.
@@ -309,10 +315,13 @@ _PLAIN_URL = re.compile(rf"(?:https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?
 def _fast_link(label: str, url: str, typography: bool) -> str | None:
     if "\n" in label or (typography and _TYPOGRAPHY.search(label)):
         return None
-    md = parser()
-    href = url if _PLAIN_URL.fullmatch(url) else md.normalizeLink(url)
-    if not md.validateLink(href):
-        return None  # markdown-it leaves it as text; let it
+    if _PLAIN_URL.fullmatch(url):
+        href = url  # http(s) or relative: validateLink would pass it (a test holds it so)
+    else:
+        md = parser()
+        href = md.normalizeLink(url)
+        if not md.validateLink(href):
+            return None  # markdown-it leaves it as text; let it
     return f'<a href="{escapeHtml(href)}">{_curl(label)}</a>'
 
 

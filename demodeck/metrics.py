@@ -6,6 +6,7 @@ so the charts need no JavaScript and print like any other vector drawing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,12 @@ class Chart:
 
     @property
     def polyline(self) -> str:
-        return " ".join(f"{p.x:g},{p.y:g}" for p in self.points)
+        return " ".join([f"{p.x:g},{p.y:g}" for p in self.points])
+
+    @property
+    def values(self) -> tuple[int | float, ...]:
+        """The values plotted, in order (for a text alternative of the chart)."""
+        return tuple([p.value for p in self.points])
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +77,25 @@ def chart(values: Sequence[tuple[str, int | float]], *, width: int, height: int,
     nums = [v for _, v in values]
     low, high = min(nums), max(nums)
     span = (high - low) or 1
-    count = len(values)
-    step = (width - 2 * pad) / max(count - 1, 1)
     inner = height - 2 * pad
-    points = []
-    for i, (label, value) in enumerate(values):
-        x = pad + i * step if count > 1 else width / 2
-        y = height / 2 if high == low else pad + (high - value) / span * inner
-        points.append(Point(round(x, 1), round(y, 1), value, label))
+    xs = _xs(len(values), width, pad)
+    if high == low:
+        y = round(height / 2, 1)
+        points = [Point(x, y, value, label) for x, (label, value) in zip(xs, values, strict=True)]
+    else:
+        points = [Point(x, round(pad + (high - value) / span * inner, 1), value, label)
+                  for x, (label, value) in zip(xs, values, strict=True)]
     return Chart(width, height, tuple(points), low, high)
+
+
+@functools.lru_cache(maxsize=64)
+def _xs(count: int, width: int, pad: float) -> tuple[float, ...]:
+    """The x of each of ``count`` points spread over the width (a point alone in the middle):
+    the same for every sparkline of a length, and a deck page draws five of them."""
+    if count == 1:
+        return (round(width / 2, 1),)
+    step = (width - 2 * pad) / (count - 1)
+    return tuple(round(pad + i * step, 1) for i in range(count))
 
 
 def deck_metrics(history: Sequence[Deck]) -> tuple[MetricView, ...]:

@@ -15,7 +15,7 @@ import hashlib
 import re
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -97,6 +97,13 @@ def format_number(value: float) -> str:
     return f"{round(value, 2):,}"
 
 
+def format_numbers(values: Iterable[float]) -> str:
+    """``1,204, 998.5, 17``: each value as format_number writes it, comma-separated. One
+    filter call instead of a template loop calling format_number for each value: a deck's
+    sparklines show 60 of them."""
+    return ", ".join([format_number(value) for value in values])
+
+
 def relative_root(page_path: str) -> str:
     depth = len(PurePosixPath(page_path).parts) - 1
     return "../" * depth
@@ -135,6 +142,7 @@ class Renderer:
         self.env.filters["markdown"] = markdown.render_block
         self.env.filters["inline"] = markdown.render_inline
         self.env.filters["atom_date"] = atom_date
+        self.env.filters["numbers"] = format_numbers
         self.statics = self._static_pages()
 
     def _static_pages(self) -> dict[str, Page]:

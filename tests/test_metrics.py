@@ -22,6 +22,7 @@ def test_sparklines_skip_decks_without_the_metric() -> None:
     assert [(p.label, p.value) for p in deployments.spark.points] == [
         ("2026-11-02", 4), ("2026-11-09", 6), ("2026-11-16", 5)]
     assert deployments.spark.polyline == "3,29 60,3 117,16"
+    assert deployments.spark.values == (4, 6, 5)
     assert bugs.previous is None and bugs.delta is None  # the deck before has none
     assert bugs.spark is not None
     assert [(p.label, p.value) for p in bugs.spark.points] == [
