@@ -147,6 +147,18 @@ def test_fast_resolve_agrees_with_pyyaml_for_every_first_character() -> None:
             assert_same_tags(chr(code) + rest)
 
 
+def test_remembered_tags_are_pyyaml_s_and_the_memo_is_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "_RESOLVED", {})
+    monkeypatch.setattr(load, "_RESOLVED_MAX", 20)
+    for value in [*TRICKY, "true" * 11, "n" * 41]:
+        for _ in range(2):  # the second time from the memo, while it has room
+            assert_same_tags(value)
+    assert len(load._RESOLVED) == 20
+    assert all(len(value) <= load._RESOLVED_LEN for value in load._RESOLVED)
+    assert load._RESOLVED["true"] == "tag:yaml.org,2002:bool"
+
+
 def test_fast_resolve_tags_collections_like_pyyaml() -> None:
     assert not load._Loader.yaml_path_resolvers  # lets the kind alone decide, no path kept
     for kind in (yaml.SequenceNode, yaml.MappingNode):
