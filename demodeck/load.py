@@ -478,6 +478,16 @@ def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar
         walk.problems.append(Problem(walk.path, mark.line, mark.column,
                                      f"cannot read {node.value!r}: {exc}"))
         return None
+    except _CONSTRUCT_CRASHES:  # an explicit tag on text it cannot read, e.g. !!int ''
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     f"cannot read {node.value!r} as {_short_tag(node.tag)}"))
+        return None
+
+
+# What PyYAML's constructors raise, besides ValueError, for text their tag cannot read when
+# the tag is written out (``!!int ''``: IndexError, ``!!bool ''``: KeyError,
+# ``!!timestamp x``: AttributeError); implicit tags only match text they can read.
+_CONSTRUCT_CRASHES = (IndexError, KeyError, AttributeError)
 
 
 def scalar_value(node: yaml.ScalarNode) -> Any:
@@ -488,7 +498,7 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
         raise ValueError(f"the YAML tag {node.tag!r} is not allowed")
     try:
         return construct(_CONSTRUCTOR, node)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, *_CONSTRUCT_CRASHES) as exc:
         raise ValueError(str(exc)) from exc
 
 

@@ -195,3 +195,18 @@ def test_plain_scalars_get_pyyaml_values(value: str) -> None:
     got = tree.entries["v"][1]
     assert isinstance(got, RawScalar)
     assert type(got.value) is type(expected["v"]) and repr(got.value) == repr(expected["v"])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: !!int ''", "cannot read '' as !!int"),
+    ("a: !!int '-'", "cannot read '-' as !!int"),
+    ("a: !!float ''", "cannot read '' as !!float"),
+    ("a: !!bool ''", "cannot read '' as !!bool"),
+    ("a: !!bool maybe", "cannot read 'maybe' as !!bool"),
+    ("a: !!timestamp x", "cannot read 'x' as !!timestamp"),
+    ("a: !!int x", "cannot read 'x': invalid literal for int() with base 10: 'x'"),
+])
+def test_explicit_tag_on_unreadable_text_is_a_problem_not_a_crash(text: str, message: str) -> None:
+    tree, problems = parse_yaml("x.yaml", text.encode())
+    assert tree is None
+    assert [(p.line, p.column, p.message) for p in problems] == [(1, 4, message)]
