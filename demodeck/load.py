@@ -96,14 +96,14 @@ class SourceFile:
             return None, problems
         return parse_yaml(self.path, data)
 
-    def compose(self) -> yaml.Node | None:
-        """The composed document, or None when :meth:`parse` would (or might) report a
-        problem: then only ``parse`` can say what and where."""
+    def compose(self) -> tuple[yaml.Node, bytes] | None:
+        """The composed document and the bytes it was read from, or None when :meth:`parse`
+        would (or might) report a problem: then only ``parse`` can say what and where."""
         data, _ = self.load_bytes()
         if data is None:
             return None
         node, problems = compose_yaml(self.path, data)
-        return None if problems else node
+        return None if node is None or problems else (node, data)
 
     def load_bytes(self) -> tuple[bytes | None, list[Problem]]:
         """The file's bytes (None if unreadable: discover reported why, or the problems do)."""
@@ -167,9 +167,10 @@ STR_TAG = "tag:yaml.org,2002:str"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MAP_TAG = "tag:yaml.org,2002:map"
 NULL_TAG = "tag:yaml.org,2002:null"
+_INT_TAG = "tag:yaml.org,2002:int"
 _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
     STR_TAG: yaml.constructor.SafeConstructor.construct_yaml_str,
-    "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
+    _INT_TAG: yaml.constructor.SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
     NULL_TAG: yaml.constructor.SafeConstructor.construct_yaml_null,
@@ -493,6 +494,10 @@ _CONSTRUCT_CRASHES = (IndexError, KeyError, AttributeError)
 def scalar_value(node: yaml.ScalarNode) -> Any:
     """A scalar node's value as :func:`parse_yaml` reads it; raises ValueError where that
     reports a problem (a tag that is not allowed, a value its tag cannot read)."""
+    if node.tag == _INT_TAG:
+        text = node.value
+        if text.isdigit() and text.isascii() and text[0] != "0":  # "9": no base, no "_"
+            return int(text)
     construct = _SCALARS.get(node.tag)
     if construct is None:
         raise ValueError(f"the YAML tag {node.tag!r} is not allowed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -307,8 +308,7 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
 # -- building model objects from checked values ---------------------------------------------
 
 def _person(v: dict[str, Any]) -> model.Person:
-    return model.Person(name=" ".join(v["name"].split()), role=v.get("role"),
-                        avatar=v.get("avatar"))
+    return model.Person(" ".join(v["name"].split()), v.get("role"), v.get("avatar"))
 
 
 def _demo(v: dict[str, Any]) -> model.Demo:
@@ -404,6 +404,20 @@ def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
     return values if ok else {}
 
 
+# Demo's fields between its first, id, and its last, source (checked here, once).
+_DEMO_FIELDS = [f.name for f in dataclasses.fields(model.Demo)]
+if _DEMO_FIELDS[0] != "id" or _DEMO_FIELDS[-1] != "source":  # pragma: no cover
+    raise TypeError(f"_placed expects Demo's fields to be (id, ..., source): {_DEMO_FIELDS}")
+_demo_middle = operator.attrgetter(*_DEMO_FIELDS[1:-1])
+_new_demo: Callable[..., model.Demo] = model.Demo  # positional fields, in the order checked
+
+
+def _placed(demo: model.Demo, slide_id: str, source: str) -> model.Demo:
+    """``dataclasses.replace(demo, id=slide_id, source=source)`` at a fifth of the cost
+    (which reads every field by name and calls the constructor with keywords)."""
+    return _new_demo(slide_id, *_demo_middle(demo), source)
+
+
 def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
               demos: list[tuple[model.Demo, str]]) -> model.Deck:
     ids = model.unique_slugs([d.title for d, _ in demos])
@@ -411,8 +425,7 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
     return model.Deck(
         date=dt.date.fromisoformat(deck.date_text),
         title=(values.get("title") or site.title).strip(),
-        demos=tuple(dataclasses.replace(d, id=i, source=file)
-                    for (d, file), i in zip(demos, ids, strict=True)),
+        demos=tuple(_placed(d, i, file) for (d, file), i in zip(demos, ids, strict=True)),
         hosts=values.get("hosts", ()),
         sprint_goals=values.get("sprint_goals", ()),
         metrics=metrics,
@@ -450,6 +463,7 @@ class _Unsure(Exception):
 class _QuickCtx(Ctx):
     """A Ctx whose first problem ends the fast path (it has no marks to report it with)."""
 
+    escapes: bool = True  # whether the file has a backslash (see _quick_start)
     values: int = 0  # values counted so far, as parse_yaml counts them
     entered: set[int] = dataclasses.field(default_factory=set)  # id() of each collection
 
@@ -468,7 +482,9 @@ class _QuickCtx(Ctx):
 
 
 _NOWHERE = Mark(0, 0)  # the fast path reports no problem, so it needs no place
+_EMPTY: Any = object()  # a field given with no value, which field_values skips
 _ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_STR, _SEQ, _MAP, _NULL = load.STR_TAG, load.SEQ_TAG, load.MAP_TAG, load.NULL_TAG
 
 
 def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.Deck | None:
@@ -490,10 +506,15 @@ def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.D
 
 
 def _quick_start(file: SourceFile, root: Path) -> tuple[_QuickCtx, yaml.Node]:
-    node = file.compose()
-    if node is None:
+    composed = file.compose()
+    if composed is None:
         raise _Unsure
-    ctx = _QuickCtx(file.path, file.abspath.parent, root, [])
+    node, data = composed
+    # libyaml refuses every character _CONTROL finds when it is written raw (its reader
+    # allows tab, newline, CR and printable characters only): only a double-quoted
+    # escape ("\0", "\e", "\x01") can put one in a value, so without a backslash in the
+    # file no text needs searching.
+    ctx = _QuickCtx(file.path, file.abspath.parent, root, [], escapes=b"\\" in data)
     ctx.values = 1  # the document itself
     return ctx, node
 
@@ -509,10 +530,10 @@ def _quick_main(deck: DeckSource, main: SourceFile, root: Path) -> dict[str, Any
 
 def _quick_text(ctx: _QuickCtx, spec: schema.Text, node: yaml.Node) -> str:
     """_check_text; most values."""
-    if type(node) is not _ScalarNode or node.tag != load.STR_TAG:
+    if type(node) is not _ScalarNode or node.tag != _STR:
         raise _Unsure
     value: str = node.value
-    if _CONTROL.search(value) or (spec.non_empty and not value.strip()):
+    if (ctx.escapes and _CONTROL.search(value)) or (spec.non_empty and not value.strip()):
         raise _Unsure
     return value
 
@@ -522,7 +543,7 @@ def _quick_scalar(ctx: _QuickCtx, spec: Spec, node: yaml.Node) -> Any:
     if type(node) is not _ScalarNode:
         raise _Unsure
     try:
-        value = node.value if node.tag == load.STR_TAG else load.scalar_value(node)
+        value = node.value if node.tag == _STR else load.scalar_value(node)
     except ValueError:
         raise _Unsure from None
     return _check_scalar(spec, RawScalar(value, _NOWHERE), "", ctx)
@@ -530,7 +551,7 @@ def _quick_scalar(ctx: _QuickCtx, spec: Spec, node: yaml.Node) -> Any:
 
 def _quick_list(ctx: _QuickCtx, spec: schema.ListOf, node: yaml.Node) -> tuple[Any, ...]:
     """_check_list."""
-    if type(node) is not _SequenceNode or node.tag != load.SEQ_TAG:
+    if type(node) is not _SequenceNode or node.tag != _SEQ:
         raise _Unsure
     items = node.value
     if len(items) < spec.min_items:
@@ -542,13 +563,13 @@ def _quick_list(ctx: _QuickCtx, spec: schema.ListOf, node: yaml.Node) -> tuple[A
 
 def _quick_pairs(ctx: _QuickCtx, node: yaml.Node) -> dict[str, yaml.Node]:
     """A mapping node's values by key, if every key is text and none is repeated."""
-    if type(node) is not _MappingNode or node.tag != load.MAP_TAG:
+    if type(node) is not _MappingNode or node.tag != _MAP:
         raise _Unsure
     pairs = node.value
     ctx.enter(node, len(pairs))
     given: dict[str, yaml.Node] = {}
     for key, value in pairs:
-        if type(key) is not _ScalarNode or key.tag != load.STR_TAG:
+        if type(key) is not _ScalarNode or key.tag != _STR:
             raise _Unsure
         given[key.value] = value
     if len(given) != len(pairs):  # a duplicate key
@@ -568,19 +589,32 @@ def _quick_map(ctx: _QuickCtx, spec: schema.MapOf, node: yaml.Node) -> dict[str,
 
 
 def _quick_fields(ctx: _QuickCtx, record: Record, node: yaml.Node) -> dict[str, Any]:
-    """field_values."""
-    given = _quick_pairs(ctx, node)
-    if not given.keys() <= record.by_name.keys():  # an unknown field
+    """field_values, in one pass over the mapping's pairs."""
+    if type(node) is not _MappingNode or node.tag != _MAP:
         raise _Unsure
+    pairs = node.value
+    ctx.enter(node, len(pairs))
+    by_name = record.by_name
     values: dict[str, Any] = {}
-    for f in record.fields:
-        value = given.get(f.name)
-        if value is None or (type(value) is _ScalarNode and value.tag == load.NULL_TAG
-                             and type(f.spec) is not schema.ListOf):
+    empty = False
+    for key, value in pairs:
+        if type(key) is not _ScalarNode or key.tag != _STR:
+            raise _Unsure
+        name = key.value
+        f = by_name.get(name)
+        if f is None or name in values:  # an unknown field, or one given twice
+            raise _Unsure
+        spec = f.spec
+        if type(value) is _ScalarNode and value.tag == _NULL and type(spec) is not schema.ListOf:
             if f.required:
                 raise _Unsure
+            values[name], empty = _EMPTY, True  # as if not given, but seen
             continue
-        values[f.name] = _QUICK[type(f.spec)](ctx, f.spec, value)
+        values[name] = _QUICK[type(spec)](ctx, spec, value)
+    if empty:
+        values = {name: value for name, value in values.items() if value is not _EMPTY}
+    if not record.required <= values.keys():
+        raise _Unsure
     return values
 
 

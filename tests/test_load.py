@@ -197,6 +197,22 @@ def test_plain_scalars_get_pyyaml_values(value: str) -> None:
     assert type(got.value) is type(expected["v"]) and repr(got.value) == repr(expected["v"])
 
 
+@pytest.mark.parametrize("text", ["9", "42", "0", "09", "017", "10", "1_0", "0x1F", "0b11", "+5",
+                                  "-5", "1:30", "\u0663", "\u00b2", "5 ", "", "x"])
+def test_scalar_value_reads_an_int_as_pyyaml_does(text: str) -> None:
+    """scalar_value (the fast path's reader) takes a shortcut for plain decimal ints."""
+    node = yaml.ScalarNode("tag:yaml.org,2002:int", text)
+    try:
+        expected: object = yaml.constructor.SafeConstructor().construct_yaml_int(node)
+    except (ValueError, IndexError):  # "": IndexError, turned into a ValueError
+        expected = ValueError
+    try:
+        got: object = load.scalar_value(node)
+    except ValueError:
+        got = ValueError
+    assert got == expected and type(got) is type(expected)
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("a: !!int ''", "cannot read '' as !!int"),
     ("a: !!int '-'", "cannot read '-' as !!int"),
