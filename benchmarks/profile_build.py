@@ -48,7 +48,7 @@ STAGES = (
     ("config (load_config)", r"demodeck/config\.py:load_config$"),
     ("cache load (BuildCache.for_project)", r"demodeck/cache\.py:for_project$"),
     ("discover + read deck files", r"demodeck/load\.py:discover$"),
-    ("  YAML parse (parse_yaml)", r"demodeck/load\.py:parse_yaml$"),
+    ("  YAML compose (compose_yaml)", r"demodeck/load\.py:compose_yaml$"),
     ("  of which yaml.compose (libyaml)", r"yaml/__init__\.py:compose$"),
     ("validate decks (check_decks)", r"demodeck/pipeline\.py:check_decks$"),
     ("  validate_deck", r"demodeck/validate\.py:validate_deck$"),
@@ -75,8 +75,10 @@ TIMED = (
     ("demodeck.cache", "BuildCache._load", "cache load"),
     ("demodeck.pipeline", "check_decks", "load + validate (check_decks)"),
     ("demodeck.load", "discover", "  find + read deck files (discover)"),
-    ("demodeck.load", "parse_yaml", "  YAML parse, with line marks (parse_yaml)"),
-    ("demodeck.validate", "validate_deck", "  validate_deck (includes parse_yaml)"),
+    # a deck with no problem is checked straight from the composed nodes; only one with a
+    # problem is parsed again into a Raw tree with line marks (parse_yaml)
+    ("demodeck.load", "compose_yaml", "  YAML compose (compose_yaml)"),
+    ("demodeck.validate", "validate_deck", "  validate_deck (includes compose_yaml)"),
     ("demodeck.pipeline", "render_site", "render (render_site)"),
     ("demodeck.render", "Renderer.deck_page", "  deck pages"),
     ("demodeck.markdown", "render_block", "    Markdown blocks"),

@@ -79,9 +79,12 @@ class Record:
     fields: tuple[Field, ...]
     shorthand: Text | None = None  # a bare string is accepted as the first field
     by_name: dict[str, Field] = dataclasses.field(init=False, repr=False, compare=False)
+    required: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        object.__setattr__(self, "required", frozenset(f.name for f in self.fields
+                                                       if f.required))
 
     def field(self, name: str) -> Field | None:
         return self.by_name.get(name)

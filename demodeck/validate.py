@@ -4,6 +4,11 @@ Walks the specs in :mod:`demodeck.schema`, collecting *every* problem with its
 file, line, column and field path (``demos[2].why``) instead of stopping at the
 first. A value that fails its check becomes ``INVALID`` and the enclosing
 record is not built, so one mistake never hides another.
+
+Most decks have no problem, and then no position is ever shown: validate_deck
+first tries a fast path that checks the YAML nodes directly, without line marks
+(see the end of this module), and only a deck it cannot vouch for is parsed
+into a Raw tree and walked as above.
 """
 
 from __future__ import annotations
@@ -11,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demodeck import model, schema
+import yaml
+
+from demodeck import load, model, schema
 from demodeck.errors import Problem
 from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
 from demodeck.schema import Record, Spec
@@ -305,8 +313,7 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
 # -- building model objects from checked values ---------------------------------------------
 
 def _person(v: dict[str, Any]) -> model.Person:
-    return model.Person(name=" ".join(v["name"].split()), role=v.get("role"),
-                        avatar=v.get("avatar"))
+    return model.Person(" ".join(v["name"].split()), v.get("role"), v.get("avatar"))
 
 
 def _demo(v: dict[str, Any]) -> model.Demo:
@@ -345,8 +352,17 @@ def _file_ctx(source: SourceFile, root: Path, problems: list[Problem]) -> Ctx:
 def validate_deck(deck: DeckSource, site: model.SiteConfig,
                   problems: list[Problem]) -> model.Deck | None:
     """Parse and check one deck (file or folder); None if any problem was appended."""
-    before = len(problems)
     root = site.root.resolve()
+    quick = _quick_deck(deck, site, root)
+    if quick is not None:
+        return quick
+    return _full_deck(deck, site, root, problems)
+
+
+def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path,
+               problems: list[Problem]) -> model.Deck | None:
+    """validate_deck the full way: every problem found, each with its place."""
+    before = len(problems)
     values: dict[str, Any] = {}
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
     if deck.main is not None:
@@ -393,6 +409,20 @@ def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
     return values if ok else {}
 
 
+# Demo's fields between its first, id, and its last, source (checked here, once).
+_DEMO_FIELDS = [f.name for f in dataclasses.fields(model.Demo)]
+if _DEMO_FIELDS[0] != "id" or _DEMO_FIELDS[-1] != "source":  # pragma: no cover
+    raise TypeError(f"_placed expects Demo's fields to be (id, ..., source): {_DEMO_FIELDS}")
+_demo_middle = operator.attrgetter(*_DEMO_FIELDS[1:-1])
+_new_demo: Callable[..., model.Demo] = model.Demo  # positional fields, in the order checked
+
+
+def _placed(demo: model.Demo, slide_id: str, source: str) -> model.Demo:
+    """``dataclasses.replace(demo, id=slide_id, source=source)`` at a fifth of the cost
+    (which reads every field by name and calls the constructor with keywords)."""
+    return _new_demo(slide_id, *_demo_middle(demo), source)
+
+
 def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
               demos: list[tuple[model.Demo, str]]) -> model.Deck:
     ids = model.unique_slugs([d.title for d, _ in demos])
@@ -400,8 +430,7 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
     return model.Deck(
         date=dt.date.fromisoformat(deck.date_text),
         title=(values.get("title") or site.title).strip(),
-        demos=tuple(dataclasses.replace(d, id=i, source=file)
-                    for (d, file), i in zip(demos, ids, strict=True)),
+        demos=tuple(_placed(d, i, file) for (d, file), i in zip(demos, ids, strict=True)),
         hosts=values.get("hosts", ()),
         sprint_goals=values.get("sprint_goals", ()),
         metrics=metrics,
@@ -411,3 +440,206 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
         digest=deck.digest,
     )
 
+
+# -- the fast path: a deck with no problem, straight from libyaml's nodes -------------------
+#
+# Positions are only ever shown in messages (the model keeps none), and a deck with no
+# problem has no message to show. So a deck is first checked straight from the composed
+# YAML nodes, in one walk that builds the values the full path would: no Raw tree (a
+# wrapper and a shared mark per value, a dictionary per mapping) and no second walk over
+# it, nor field paths for messages. At the first thing it cannot vouch for (any problem,
+# and a few legal rarities: an alias to a list or mapping, a key that is not text) it
+# gives up, and the deck goes the full way, which finds and places every problem.
+# 520-deck benchmark (GC off, as in a build), validate_deck summed over the decks, with
+# load.py's resolver memo: 0.71 -> 0.48 s of CPU (medians of 7).
+#
+# It must accept only what the full path accepts, with the same values: each check below
+# mirrors the one named in its docstring (tests/test_validate.py compares both paths).
+# parse_yaml's limits hold because a deck it accepts has had every node visited: values
+# are counted, no list or mapping may be visited twice (an alias to one: the one way a
+# document grows past its text), and the schema is far shallower than MAX_DEPTH.
+
+
+class _Unsure(Exception):
+    """The fast path cannot vouch for the deck; the full path will say what is wrong."""
+
+
+@dataclass(slots=True)
+class _QuickCtx(Ctx):
+    """A Ctx whose first problem ends the fast path (it has no marks to report it with)."""
+
+    escapes: bool = True  # whether the file has a backslash (see _quick_start)
+    values: int = 0  # values counted so far, as parse_yaml counts them
+    entered: set[int] = dataclasses.field(default_factory=set)  # id() of each collection
+
+    def error(self, mark: Mark, field_path: str, message: str) -> Any:
+        raise _Unsure
+
+    def enter(self, node: yaml.Node, size: int) -> None:
+        """Count a list's items or a mapping's values; refuse a collection seen before."""
+        key = id(node)
+        if key in self.entered:
+            raise _Unsure
+        self.entered.add(key)
+        self.values += size
+        if self.values > load.MAX_NODES:
+            raise _Unsure
+
+
+_NOWHERE = Mark(0, 0)  # the fast path reports no problem, so it needs no place
+_EMPTY: Any = object()  # a field given with no value, which field_values skips
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_STR, _SEQ, _MAP, _NULL = load.STR_TAG, load.SEQ_TAG, load.MAP_TAG, load.NULL_TAG
+
+
+def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.Deck | None:
+    """The deck as validate_deck builds it, or None if it may have a problem."""
+    values: dict[str, Any] = {}
+    demos: list[tuple[model.Demo, str]] = []
+    try:
+        if deck.main is not None:
+            values = _quick_main(deck, deck.main, root)
+            demos = [(d, deck.main.path) for d in values.get("demos", ())]
+        for file in deck.demo_files:
+            ctx, node = _quick_start(file, root)
+            demos.append((_quick_record(ctx, schema.DEMO, node), file.path))
+    except _Unsure:
+        return None
+    if deck.is_folder and not deck.demo_files and not values.get("demos"):
+        return None
+    return _assemble(deck, site, values, demos)
+
+
+def _quick_start(file: SourceFile, root: Path) -> tuple[_QuickCtx, yaml.Node]:
+    composed = file.compose()
+    if composed is None:
+        raise _Unsure
+    node, data = composed
+    # libyaml refuses every character _CONTROL finds when it is written raw (its reader
+    # allows tab, newline, CR and printable characters only): only a double-quoted
+    # escape ("\0", "\e", "\x01") can put one in a value, so without a backslash in the
+    # file no text needs searching.
+    ctx = _QuickCtx(file.path, file.abspath.parent, root, [], escapes=b"\\" in data)
+    ctx.values = 1  # the document itself
+    return ctx, node
+
+
+def _quick_main(deck: DeckSource, main: SourceFile, root: Path) -> dict[str, Any]:
+    """_check_main."""
+    ctx, node = _quick_start(main, root)
+    values = _quick_fields(ctx, _FOLDER_DECK if deck.is_folder else schema.DECK, node)
+    if "date" in values and values["date"] != dt.date.fromisoformat(deck.date_text):
+        raise _Unsure
+    return values
+
+
+def _quick_text(ctx: _QuickCtx, spec: schema.Text, node: yaml.Node) -> str:
+    """_check_text; most values."""
+    if type(node) is not _ScalarNode or node.tag != _STR:
+        raise _Unsure
+    value: str = node.value
+    if (ctx.escapes and _CONTROL.search(value)) or (spec.non_empty and not value.strip()):
+        raise _Unsure
+    return value
+
+
+def _quick_scalar(ctx: _QuickCtx, spec: Spec, node: yaml.Node) -> Any:
+    """_check_other_scalar: the same checks, on the value parse_yaml would read."""
+    if type(node) is not _ScalarNode:
+        raise _Unsure
+    try:
+        value = node.value if node.tag == _STR else load.scalar_value(node)
+    except ValueError:
+        raise _Unsure from None
+    return _check_scalar(spec, RawScalar(value, _NOWHERE), "", ctx)
+
+
+def _quick_list(ctx: _QuickCtx, spec: schema.ListOf, node: yaml.Node) -> tuple[Any, ...]:
+    """_check_list."""
+    if type(node) is not _SequenceNode or node.tag != _SEQ:
+        raise _Unsure
+    items = node.value
+    if len(items) < spec.min_items:
+        raise _Unsure
+    ctx.enter(node, len(items))
+    check, item_spec = _QUICK[type(spec.item)], spec.item
+    return tuple([check(ctx, item_spec, item) for item in items])
+
+
+def _quick_pairs(ctx: _QuickCtx, node: yaml.Node) -> dict[str, yaml.Node]:
+    """A mapping node's values by key, if every key is text and none is repeated."""
+    if type(node) is not _MappingNode or node.tag != _MAP:
+        raise _Unsure
+    pairs = node.value
+    ctx.enter(node, len(pairs))
+    given: dict[str, yaml.Node] = {}
+    for key, value in pairs:
+        if type(key) is not _ScalarNode or key.tag != _STR:
+            raise _Unsure
+        given[key.value] = value
+    if len(given) != len(pairs):  # a duplicate key
+        raise _Unsure
+    return given
+
+
+def _quick_map(ctx: _QuickCtx, spec: schema.MapOf, node: yaml.Node) -> dict[str, Any]:
+    """_check_map."""
+    check, value_spec = _QUICK[type(spec.value)], spec.value
+    out: dict[str, Any] = {}
+    for key, value in _quick_pairs(ctx, node).items():
+        if not re.fullmatch(spec.key_pattern, key):
+            raise _Unsure
+        out[key] = check(ctx, value_spec, value)
+    return out
+
+
+def _quick_fields(ctx: _QuickCtx, record: Record, node: yaml.Node) -> dict[str, Any]:
+    """field_values, in one pass over the mapping's pairs."""
+    if type(node) is not _MappingNode or node.tag != _MAP:
+        raise _Unsure
+    pairs = node.value
+    ctx.enter(node, len(pairs))
+    by_name = record.by_name
+    values: dict[str, Any] = {}
+    empty = False
+    for key, value in pairs:
+        if type(key) is not _ScalarNode or key.tag != _STR:
+            raise _Unsure
+        name = key.value
+        f = by_name.get(name)
+        if f is None or name in values:  # an unknown field, or one given twice
+            raise _Unsure
+        spec = f.spec
+        if type(value) is _ScalarNode and value.tag == _NULL and type(spec) is not schema.ListOf:
+            if f.required:
+                raise _Unsure
+            values[name], empty = _EMPTY, True  # as if not given, but seen
+            continue
+        values[name] = _QUICK[type(spec)](ctx, spec, value)
+    if empty:
+        values = {name: value for name, value in values.items() if value is not _EMPTY}
+    if not record.required <= values.keys():
+        raise _Unsure
+    return values
+
+
+def _quick_record(ctx: _QuickCtx, record: Record, node: yaml.Node) -> Any:
+    """check_record."""
+    if record.shorthand is not None and type(node) is _ScalarNode:
+        first = _quick_text(ctx, record.shorthand, node)  # other scalars: a problem
+        return BUILDERS[record.name]({record.fields[0].name: first})
+    return BUILDERS[record.name](_quick_fields(ctx, record, node))
+
+
+_QUICK: dict[type, Callable[[_QuickCtx, Any, yaml.Node], Any]] = {
+    schema.Text: _quick_text,
+    schema.Record: _quick_record,
+    schema.ListOf: _quick_list,
+    schema.MapOf: _quick_map,
+    schema.Integer: _quick_scalar,
+    schema.Number: _quick_scalar,
+    schema.Date: _quick_scalar,
+    schema.Url: _quick_scalar,
+    schema.ImagePath: _quick_scalar,
+    schema.Choice: _quick_scalar,
+}

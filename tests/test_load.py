@@ -147,6 +147,18 @@ def test_fast_resolve_agrees_with_pyyaml_for_every_first_character() -> None:
             assert_same_tags(chr(code) + rest)
 
 
+def test_remembered_tags_are_pyyaml_s_and_the_memo_is_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "_RESOLVED", {})
+    monkeypatch.setattr(load, "_RESOLVED_MAX", 20)
+    for value in [*TRICKY, "true" * 11, "n" * 41]:
+        for _ in range(2):  # the second time from the memo, while it has room
+            assert_same_tags(value)
+    assert len(load._RESOLVED) == 20
+    assert all(len(value) <= load._RESOLVED_LEN for value in load._RESOLVED)
+    assert load._RESOLVED["true"] == "tag:yaml.org,2002:bool"
+
+
 def test_fast_resolve_tags_collections_like_pyyaml() -> None:
     assert not load._Loader.yaml_path_resolvers  # lets the kind alone decide, no path kept
     for kind in (yaml.SequenceNode, yaml.MappingNode):
@@ -183,3 +195,34 @@ def test_plain_scalars_get_pyyaml_values(value: str) -> None:
     got = tree.entries["v"][1]
     assert isinstance(got, RawScalar)
     assert type(got.value) is type(expected["v"]) and repr(got.value) == repr(expected["v"])
+
+
+@pytest.mark.parametrize("text", ["9", "42", "0", "09", "017", "10", "1_0", "0x1F", "0b11", "+5",
+                                  "-5", "1:30", "\u0663", "\u00b2", "5 ", "", "x"])
+def test_scalar_value_reads_an_int_as_pyyaml_does(text: str) -> None:
+    """scalar_value (the fast path's reader) takes a shortcut for plain decimal ints."""
+    node = yaml.ScalarNode("tag:yaml.org,2002:int", text)
+    try:
+        expected: object = yaml.constructor.SafeConstructor().construct_yaml_int(node)
+    except (ValueError, IndexError):  # "": IndexError, turned into a ValueError
+        expected = ValueError
+    try:
+        got: object = load.scalar_value(node)
+    except ValueError:
+        got = ValueError
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: !!int ''", "cannot read '' as !!int"),
+    ("a: !!int '-'", "cannot read '-' as !!int"),
+    ("a: !!float ''", "cannot read '' as !!float"),
+    ("a: !!bool ''", "cannot read '' as !!bool"),
+    ("a: !!bool maybe", "cannot read 'maybe' as !!bool"),
+    ("a: !!timestamp x", "cannot read 'x' as !!timestamp"),
+    ("a: !!int x", "cannot read 'x': invalid literal for int() with base 10: 'x'"),
+])
+def test_explicit_tag_on_unreadable_text_is_a_problem_not_a_crash(text: str, message: str) -> None:
+    tree, problems = parse_yaml("x.yaml", text.encode())
+    assert tree is None
+    assert [(p.line, p.column, p.message) for p in problems] == [(1, 4, message)]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pickle
 import typing
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from demodeck import schema, validate
+from demodeck import load, model, schema, validate
 from tests.conftest import Project
+
+fuzz_settings = settings(max_examples=300, deadline=None,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                HealthCheck.too_slow])
 
 CheckFn = pytest.CaptureFixture[str]
 
@@ -266,3 +274,152 @@ def test_upper_case_extension_is_a_deck(project: Project, capsys: CheckFn) -> No
     text = (project.root / "decks/2026-11-23.yaml").read_text()
     project.write("decks/2026-11-16.YAML", text)
     assert project.run("check", capsys=capsys).out == "OK: 2 decks, 10 slides, no problems\n"
+
+
+# -- the fast path (validate._quick_deck) must agree with the full path ---------------------
+
+BASE_DECK = """\
+title: Weekly Demo
+date: 2026-11-23
+hosts: [Grace Hopper]
+sprint_goals: ["Ship **passkeys**"]
+demos:
+  - title: Search v2
+    team: Discovery
+    people:
+      - Gur Shafriri
+      - {name: Ada Lovelace, role: Backend, avatar: images/a.png}
+    features: [Typo-tolerant matching]
+    why: |
+      12% of searches had a typo.
+    could_be_better: We shipped late.
+    links:
+      - {label: RFC, url: "https://example.com/rfc/42"}
+    screenshot: {src: images/a.png, alt: The new search page}
+    notes: Log in first.
+    minutes: 5
+metrics:
+  deployments: 12
+  cycle_time_days: 2.5
+experiments:
+  - {experiment: Bigger button, hypothesis: More clicks, result: Same, outcome: mixed}
+retro:
+  went_well: [Pairing]
+  could_be_better: [Estimates]
+  actions:
+    - Write it down
+    - {what: Book a room, owner: Ada}
+"""
+
+# Values that are legal somewhere, illegal elsewhere, or legal YAML the fast path gives up on.
+TRICKY = ["", "~", "null", "0", "-1", "7", "1.5", ".nan", ".inf", "0x1F", "1_000", "yes",
+          "true", "2026-11-23", "'2026-11-23'", "2026-11-30", "2026-02-30", "2026-11-23 10:00",
+          "[]", "{}", "[a]", "[a, b]", "{a: b}", "{name: Ada}", "!!str 5", "! 5", "!!int '5'",
+          "!!binary aGk=", "!custom x", '"\\0x"', '"\\e"', '"a\\tb"', "'  '", "&x Ada", "*x",
+          "&y [Ada]", "*y", "javascript:alert(1)", "mailto:a@b.c", "success", "failed",
+          "images/a.png", "images/missing.png", "../outside.png", "/abs.png", '"Zoë"',
+          "|\n      block", ">\n      folded", "a: b", "- a", "x # comment", "'quoted'"]
+KEYS = ["title", "team", "name", "role", "why", "notes", "minutes", "url", "owner", "outcome",
+        "tittle", "<<", "1", "'title'", "!!str title", "? title", "date", "demos"]
+
+
+def _image(root: Path) -> None:
+    (root / "decks" / "images").mkdir(parents=True)
+    (root / "decks" / "images" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+
+def _both_paths(root: Path, text: str) -> tuple[object, object, list[object]]:
+    (root / "decks").mkdir(exist_ok=True)
+    (root / "decks" / "2026-11-23.yaml").write_text(text, encoding="utf-8")
+    site = model.SiteConfig(root=root)
+    sources, found = load.discover(root, root / "decks")
+    assert not found and len(sources) == 1
+    quick = validate._quick_deck(sources[0], site, root.resolve())
+    problems: list[object] = []
+    full = validate._full_deck(sources[0], site, root.resolve(), problems)  # type: ignore[arg-type]
+    return quick, full, problems
+
+
+def _mutate(lines: list[str], edits: list[tuple[int, int, int]]) -> str:
+    for kind, at, pick in edits:
+        i = at % len(lines)
+        line = lines[i]
+        head, sep, _ = line.partition(": ")
+        indent = line[: len(line) - len(line.lstrip())]
+        if kind == 0 and sep:  # another value
+            lines[i] = f"{head}: {TRICKY[pick % len(TRICKY)]}"
+        elif kind == 1 and sep:  # another key
+            lines[i] = f"{indent}{'- ' if line.lstrip().startswith('- ') else ''}" \
+                       f"{KEYS[pick % len(KEYS)]}: {line.partition(': ')[2]}"
+        elif kind == 2:  # a line twice (a duplicate key, an extra item)
+            lines.insert(i, line)
+        elif kind == 3 and len(lines) > 1:  # a line gone
+            del lines[i]
+        elif kind == 4:  # a list item made a scalar, or the other way round
+            lines[i] = line.replace("- ", "", 1) if "- " in line else line.replace(": ", ": - ")
+    return "\n".join(lines) + "\n"
+
+
+@fuzz_settings
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10**6), st.integers(0, 10**6)),
+                max_size=3))
+def test_fast_path_accepts_only_what_the_full_path_accepts(
+        tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, int, int]]) -> None:
+    """The fast path skips the Raw tree and the marks; it may give up on any deck (the
+    full path then reports), but a deck it accepts must be valid and equal, pickle and all."""
+    root = tmp_path_factory.mktemp("fast")
+    _image(root)
+    quick, full, problems = _both_paths(root, _mutate(BASE_DECK.splitlines(), edits))
+    if quick is not None:
+        assert problems == [] and full is not None
+        assert quick == full and pickle.dumps(quick) == pickle.dumps(full)
+    if not edits:
+        assert quick is not None  # the fast path does take a deck without problems
+
+
+@pytest.mark.parametrize("text", [
+    BASE_DECK,
+    BASE_DECK.replace("date: 2026-11-23", "date: '2026-11-23'"),
+    BASE_DECK.replace("hosts: [Grace Hopper]", "hosts: [&h Grace Hopper, *h]"),
+    BASE_DECK.replace("title: Weekly Demo", "title: !!str 2026"),
+    BASE_DECK.replace("    notes: Log in first.", "    notes:"),
+    BASE_DECK.replace("  deployments: 12", "  deployments: 0x0C"),
+    "\ufeff" + BASE_DECK,
+])
+def test_fast_path_takes_unusual_but_valid_decks(tmp_path: Path, text: str) -> None:
+    _image(tmp_path)
+    quick, full, problems = _both_paths(tmp_path, text)
+    assert problems == [] and quick is not None
+    assert quick == full and pickle.dumps(quick) == pickle.dumps(full)
+
+
+@pytest.mark.parametrize("text", [
+    BASE_DECK.replace("title: Weekly Demo", "title: Weekly Demo\ntitle: Again"),
+    BASE_DECK.replace("title: Weekly Demo", 'title: "Weekly \\0 Demo"'),
+    BASE_DECK.replace("title: Weekly Demo", "title: '   '"),
+    BASE_DECK.replace("title: Weekly Demo", "title: ! 2026"),  # libyaml: still a number
+    BASE_DECK.replace("    minutes: 5", "    minutes: 0"),
+    BASE_DECK.replace("    minutes: 5", "    minutes: true"),
+    BASE_DECK.replace("  deployments: 12", "  deployments: .nan"),
+    BASE_DECK.replace("  deployments: 12", "  bad-name: 12"),
+    BASE_DECK.replace("date: 2026-11-23", "date: 2026-11-30"),
+    BASE_DECK.replace("outcome: mixed", "outcome: mixd"),
+    BASE_DECK.replace("https://example.com/rfc/42", "javascript:alert(1)"),
+    BASE_DECK.replace("images/a.png, alt", "images/b.png, alt"),
+    BASE_DECK.replace("hosts: [Grace Hopper]", "hosts: &h [Grace Hopper]\nsprint_goals: *h")
+    .replace('sprint_goals: ["Ship **passkeys**"]\n', ""),
+    BASE_DECK.replace("title: Weekly Demo", "? [a]\n: b"),
+    BASE_DECK.replace("title: Weekly Demo", "<<: {title: x}"),
+    BASE_DECK.replace("title: Weekly Demo", "title: !!python/name:os.system x"),
+    # valid but for its size: 300 aliases of a demo whose features alias 1,000 items
+    "demos:\n  - &d {title: T, people: [A], why: W, could_be_better: C, features: &f ["
+    + ", ".join(["x"] * 1000) + "]}\n" + "  - *d\n" * 300,
+])
+def test_fast_path_leaves_every_problem_to_the_full_path(tmp_path: Path, text: str) -> None:
+    """Decks the fast path must not take: each has a problem (or, for the alias to a list,
+    needs the limits measured); the full path then reports them with their places."""
+    _image(tmp_path)
+    quick, full, problems = _both_paths(tmp_path, text)
+    assert quick is None
+    if "sprint_goals: *h" not in text:
+        assert full is None and problems
