@@ -230,12 +230,12 @@ class BuildCache:
 
     def _load(self) -> None:
         assert self.path is not None
-        base = _loads(self.path)
+        base = _loads(read_signed(self.path))
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
         self.models, self.parsed, self.shown = base
         self._base_size = self._size()
-        delta = _loads(self.path.with_name(_DELTA))
+        delta = _loads(read_signed(self.path.with_name(_DELTA)))
         if delta is not None:
             self.models.update(delta[0])
             self.parsed.update(delta[1])
@@ -254,7 +254,7 @@ class BuildCache:
         if body is None:
             return None
         try:
-            value = json.loads(body)
+            value = json.loads(bytes(body))
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
@@ -299,10 +299,9 @@ def _dumps(entries: Entries) -> bytes:
     return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _loads(path: Path) -> Entries | None:
-    """A cache file's (models, parsed, shown), if this user's demodeck wrote it: never
-    unpickle anything else."""
-    body = read_signed(path)
+def _loads(body: memoryview | None) -> Entries | None:
+    """A cache file's (models, parsed, shown), from its body as read_signed returned it:
+    None, and nothing unpickled, unless this user's demodeck wrote it."""
     if body is None:
         return None
     try:
@@ -314,14 +313,16 @@ def _loads(path: Path) -> Entries | None:
     return None
 
 
-def read_signed(path: Path) -> bytes | None:
+def read_signed(path: Path) -> memoryview | None:
+    """The body of a file write_signed wrote, if its signature holds. A view into the
+    file's bytes, not a copy of them (copying 14 MB took ~7 ms in a fresh process)."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
     if not data.startswith(_MAGIC):
         return None
-    sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], data[len(_MAGIC) + _SIG:]
+    sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], memoryview(data)[len(_MAGIC) + _SIG:]
     return body if secrets.compare_digest(sig, _sign(body)) else None
 
 
@@ -334,11 +335,12 @@ def write_signed(path: Path, body: bytes) -> None:
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as f:
-        f.write(_MAGIC + _sign(body) + body)
+        f.write(_MAGIC + _sign(body))
+        f.write(body)  # not joined to the above: that would copy a 14 MB body once more
     os.replace(tmp, path)
 
 
-def _sign(body: bytes) -> bytes:
+def _sign(body: bytes | memoryview) -> bytes:
     return hmac.digest(_secret(), body, "sha256")
 
 
