@@ -1,6 +1,6 @@
 """A build cache keyed by content hashes: parsed decks and rendered pages.
 
-Four stores, because they go stale for different reasons:
+Five stores, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
   deck's files, the site settings and demodeck's version. The images it names are
@@ -16,6 +16,9 @@ Four stores, because they go stale for different reasons:
 * ``parsed``: each page's links and ids, for the link check.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.shown`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
+* ``code``: highlighted code blocks, keyed by their language, code and the Pygments
+  version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
+  one of its demos changed does not load Pygments for the code that did not.
 
 On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
 added since (``delta.pickle``): a build that changed one deck writes that deck's
@@ -53,7 +56,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-7\n"
+_MAGIC = b"demodeck-cache-8\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -94,13 +97,16 @@ class BuildCache:
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
     shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
+    code: dict[str, str] = field(default_factory=dict)  # highlighted code blocks
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
     _used_shown: set[str] = field(default_factory=set)
+    _used_code: set[str] = field(default_factory=set)
     _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
     _new_parsed: set[str] = field(default_factory=set)
     _new_shown: set[str] = field(default_factory=set)
+    _new_code: set[str] = field(default_factory=set)
     _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
     # The last site whose link check passed, path -> page key (see linkcheck.check_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
@@ -180,17 +186,27 @@ class BuildCache:
         self._ensure_loaded()
         self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, value)
 
+    def get_highlight(self, key: str) -> str | None:
+        self._ensure_loaded()
+        value: str | None = _get(self.code, self._used_code, key)
+        return value
+
+    def put_highlight(self, key: str, html: str) -> None:
+        self._ensure_loaded()
+        self._dirty |= _put(self.code, self._new_code, self._used_code, key, html)
+
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
         self._used_models, self._used_pages, self._used_parsed = set(), set(), set()
-        self._used_shown = set()
+        self._used_shown, self._used_code = set(), set()
 
     def _size(self) -> int:
         """Entries kept on disk."""
-        return len(self.models) + len(self.parsed) + len(self.shown)
+        return len(self.models) + len(self.parsed) + len(self.shown) + len(self.code)
 
     def _new(self) -> int:
-        return len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
+        return (len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
+                + len(self._new_code))
 
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
@@ -202,9 +218,11 @@ class BuildCache:
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
         self.shown = {k: v for k, v in self.shown.items() if k in self._used_shown}
+        self.code = {k: v for k, v in self.code.items() if k in self._used_code}
         self._new_models &= self.models.keys()
         self._new_parsed &= self.parsed.keys()
         self._new_shown &= self.shown.keys()
+        self._new_code &= self.code.keys()
         if self._size() + len(self.pages) != before:
             self._dirty = True
 
@@ -217,15 +235,18 @@ class BuildCache:
         unused = self._base_size - (self._size() - new)
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
             if not self._base_size or new + unused > COMPACT_AT * self._base_size:
-                write_signed(self.path, _dumps((self.models, self.parsed, self.shown)))
+                write_signed(self.path, _dumps((self.models, self.parsed, self.shown,
+                                                self.code)))
                 self.path.with_name(_DELTA).unlink(missing_ok=True)
                 self._base_size = self._size()
                 self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
+                self._new_code = set()
             elif new:
                 write_signed(self.path.with_name(_DELTA),
                              _dumps(({k: self.models[k] for k in self._new_models},
                                      {k: self.parsed[k] for k in self._new_parsed},
-                                     {k: self.shown[k] for k in self._new_shown})))
+                                     {k: self.shown[k] for k in self._new_shown},
+                                     {k: self.code[k] for k in self._new_code})))
             self._dirty = False
 
     def _load(self) -> None:
@@ -233,15 +254,16 @@ class BuildCache:
         base = _loads(read_signed(self.path))
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
-        self.models, self.parsed, self.shown = base
+        self.models, self.parsed, self.shown, self.code = base
         self._base_size = self._size()
         delta = _loads(read_signed(self.path.with_name(_DELTA)))
         if delta is not None:
             self.models.update(delta[0])
             self.parsed.update(delta[1])
             self.shown.update(delta[2])
+            self.code.update(delta[3])
             self._new_models, self._new_parsed = set(delta[0]), set(delta[1])
-            self._new_shown = set(delta[2])
+            self._new_shown, self._new_code = set(delta[2]), set(delta[3])
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
@@ -288,7 +310,7 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
 
 
 Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
-                dict[str, "DeckShown"]]
+                dict[str, "DeckShown"], dict[str, str]]
 
 
 def pickle_deck(deck: Deck) -> bytes:
@@ -300,16 +322,16 @@ def _dumps(entries: Entries) -> bytes:
 
 
 def _loads(body: memoryview | None) -> Entries | None:
-    """A cache file's (models, parsed, shown), from its body as read_signed returned it:
-    None, and nothing unpickled, unless this user's demodeck wrote it."""
+    """A cache file's (models, parsed, shown, code), from its body as read_signed returned
+    it: None, and nothing unpickled, unless this user's demodeck wrote it."""
     if body is None:
         return None
     try:
-        models, parsed, shown = pickle.loads(body)
+        models, parsed, shown, code = pickle.loads(body)
     except Exception:  # signed but unreadable (a class changed shape): start over
         return None
-    if isinstance(models, dict) and isinstance(parsed, dict) and isinstance(shown, dict):
-        return models, parsed, shown
+    if all(isinstance(store, dict) for store in (models, parsed, shown, code)):
+        return models, parsed, shown, code
     return None
 
 
