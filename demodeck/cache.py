@@ -4,10 +4,12 @@ Five stores, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
   deck's files, the site settings and demodeck's version. The images it names are
-  re-checked by (size, mtime) on every use. Each is held pickled on its own (the
-  worker that validated it pickled it anyway, to hand it over) and unpickled when
-  first asked for, so saving never pickles an archive's models again; even then its
-  demos stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`).
+  re-checked by (size, mtime) on every use. Read back, a deck's demos, nine tenths of
+  it, stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`), so
+  loading the cache of a 520-deck archive unpickles the decks' dates, metrics and
+  retros, and saving it pickles those again, not the demos. (The decks were each
+  pickled on their own once, read back one by one: ~7 ms more per rebuild than in
+  the one pickle of the whole file, which resolves each class once.)
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
@@ -56,7 +58,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-8\n"
+_MAGIC = b"demodeck-cache-9\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -93,7 +95,7 @@ class BuildCache:
     """In memory for the preview server; ``path`` set to persist between CLI runs."""
 
     path: Path | None = None
-    models: dict[str, tuple[bytes, tuple[ImageStamp, ...]]] = field(default_factory=dict)
+    models: dict[str, tuple[Deck, tuple[ImageStamp, ...]]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
     shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
@@ -107,7 +109,6 @@ class BuildCache:
     _new_parsed: set[str] = field(default_factory=set)
     _new_shown: set[str] = field(default_factory=set)
     _new_code: set[str] = field(default_factory=set)
-    _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
     # The last site whose link check passed, path -> page key (see linkcheck.check_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
     checked: dict[str, str] = field(default_factory=dict)
@@ -133,24 +134,15 @@ class BuildCache:
         entry = self.models.get(key)
         if entry is None:
             return None
-        blob, images = entry
+        deck, images = entry
         if any(stamp(Path(p)) != (p, size, mtime) for p, size, mtime in images):
             return None  # an image moved, vanished or changed: validate again
-        deck = self._decks.get(key)
-        if deck is None:
-            try:
-                deck = self._decks[key] = pickle.loads(blob)
-            except Exception:  # signed, but a class changed shape: validate again
-                return None
         self._used_models.add(key)
         return deck
 
-    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],
-                 blob: bytes | None = None) -> None:
-        """``blob``: the deck already pickled (by the worker that validated it)."""
+    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...]) -> None:
         self._ensure_loaded()
-        self.models[key] = (blob if blob is not None else pickle_deck(deck), images)
-        self._decks[key] = deck
+        self.models[key] = (deck, images)
         self._used_models.add(key)
         self._new_models.add(key)
         self._dirty = True
@@ -214,7 +206,6 @@ class BuildCache:
             return
         before = self._size() + len(self.pages)
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
-        self._decks = {k: v for k, v in self._decks.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
         self.shown = {k: v for k, v in self.shown.items() if k in self._used_shown}
@@ -309,7 +300,7 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
     return added
 
 
-Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
+Entries = tuple[dict[str, tuple[Deck, tuple[ImageStamp, ...]]], dict[str, Any],
                 dict[str, "DeckShown"], dict[str, str]]
 
 
