@@ -413,6 +413,31 @@ def test_tampered_cache_is_ignored(project: Project, tmp_path: Path) -> None:
     assert build(site, cache=BuildCache.for_project(tmp_path)).decks == 1
 
 
+@pytest.mark.parametrize("body", [
+    pickle.dumps(({}, {}, {})),  # the stores of an older demodeck
+    pickle.dumps("not the stores"),
+    b"cdemodeck.model\nGone\n(tR.",  # a class that is no longer there
+])
+def test_a_signed_cache_that_does_not_unpickle_to_its_stores_is_started_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: bytes) -> None:
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "c" / "build.pickle"
+    build(site, cache=BuildCache(cache_file))
+    cache_mod.write_signed(cache_file, body)  # signed by this user: only the content is off
+    validated: list[object] = []
+    real = validate.validate_deck
+    monkeypatch.setattr(validate, "validate_deck",
+                        lambda *a, **k: validated.append(a) or real(*a, **k))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
+    again = build(site, cache=BuildCache(cache_file))
+    assert (again.decks, len(validated)) == (3, 3)  # every deck validated anew
+    assert tree(tmp_path / "p" / "site") == tree(build(site, out=tmp_path / "cold").out)
+    validated.clear()
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited again.")
+    build(site, cache=BuildCache(cache_file))
+    assert len(validated) == 1  # the cache saved by the rebuild is read again
+
+
 
 
 def test_unchanged_build_writes_nothing_but_notices_any_change(project: Project,
