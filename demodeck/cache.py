@@ -1,13 +1,15 @@
 """A build cache keyed by content hashes: parsed decks and rendered pages.
 
-Four stores, because they go stale for different reasons:
+Five stores, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
   deck's files, the site settings and demodeck's version. The images it names are
-  re-checked by (size, mtime) on every use. Each is held pickled on its own (the
-  worker that validated it pickled it anyway, to hand it over) and unpickled when
-  first asked for, so saving never pickles an archive's models again; even then its
-  demos stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`).
+  re-checked by (size, mtime) on every use. Read back, a deck's demos, nine tenths of
+  it, stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`), so
+  loading the cache of a 520-deck archive unpickles the decks' dates, metrics and
+  retros, and saving it pickles those again, not the demos. (The decks were each
+  pickled on their own once, read back one by one: ~7 ms more per rebuild than in
+  the one pickle of the whole file, which resolves each class once.)
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
@@ -16,6 +18,9 @@ Four stores, because they go stale for different reasons:
 * ``parsed``: each page's links and ids, for the link check.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.shown`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
+* ``code``: highlighted code blocks, keyed by their language, code and the Pygments
+  version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
+  one of its demos changed does not load Pygments for the code that did not.
 
 On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
 added since (``delta.pickle``): a build that changed one deck writes that deck's
@@ -53,7 +58,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-_MAGIC = b"demodeck-cache-7\n"
+_MAGIC = b"demodeck-cache-9\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
@@ -90,18 +95,20 @@ class BuildCache:
     """In memory for the preview server; ``path`` set to persist between CLI runs."""
 
     path: Path | None = None
-    models: dict[str, tuple[bytes, tuple[ImageStamp, ...]]] = field(default_factory=dict)
+    models: dict[str, tuple[Deck, tuple[ImageStamp, ...]]] = field(default_factory=dict)
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
     shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
+    code: dict[str, str] = field(default_factory=dict)  # highlighted code blocks
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
     _used_shown: set[str] = field(default_factory=set)
+    _used_code: set[str] = field(default_factory=set)
     _new_models: set[str] = field(default_factory=set)  # not in the base file: in the delta
     _new_parsed: set[str] = field(default_factory=set)
     _new_shown: set[str] = field(default_factory=set)
-    _decks: dict[str, Deck] = field(default_factory=dict)  # models already unpickled
+    _new_code: set[str] = field(default_factory=set)
     # The last site whose link check passed, path -> page key (see linkcheck.check_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
     checked: dict[str, str] = field(default_factory=dict)
@@ -127,24 +134,15 @@ class BuildCache:
         entry = self.models.get(key)
         if entry is None:
             return None
-        blob, images = entry
+        deck, images = entry
         if any(stamp(Path(p)) != (p, size, mtime) for p, size, mtime in images):
             return None  # an image moved, vanished or changed: validate again
-        deck = self._decks.get(key)
-        if deck is None:
-            try:
-                deck = self._decks[key] = pickle.loads(blob)
-            except Exception:  # signed, but a class changed shape: validate again
-                return None
         self._used_models.add(key)
         return deck
 
-    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],
-                 blob: bytes | None = None) -> None:
-        """``blob``: the deck already pickled (by the worker that validated it)."""
+    def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...]) -> None:
         self._ensure_loaded()
-        self.models[key] = (blob if blob is not None else pickle_deck(deck), images)
-        self._decks[key] = deck
+        self.models[key] = (deck, images)
         self._used_models.add(key)
         self._new_models.add(key)
         self._dirty = True
@@ -180,17 +178,27 @@ class BuildCache:
         self._ensure_loaded()
         self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, value)
 
+    def get_highlight(self, key: str) -> str | None:
+        self._ensure_loaded()
+        value: str | None = _get(self.code, self._used_code, key)
+        return value
+
+    def put_highlight(self, key: str, html: str) -> None:
+        self._ensure_loaded()
+        self._dirty |= _put(self.code, self._new_code, self._used_code, key, html)
+
     def begin(self) -> None:
         """Start a build: from now on, track which entries it uses."""
         self._used_models, self._used_pages, self._used_parsed = set(), set(), set()
-        self._used_shown = set()
+        self._used_shown, self._used_code = set(), set()
 
     def _size(self) -> int:
         """Entries kept on disk."""
-        return len(self.models) + len(self.parsed) + len(self.shown)
+        return len(self.models) + len(self.parsed) + len(self.shown) + len(self.code)
 
     def _new(self) -> int:
-        return len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
+        return (len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
+                + len(self._new_code))
 
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
@@ -198,13 +206,14 @@ class BuildCache:
             return
         before = self._size() + len(self.pages)
         self.models = {k: v for k, v in self.models.items() if k in self._used_models}
-        self._decks = {k: v for k, v in self._decks.items() if k in self._used_models}
         self.pages = {k: v for k, v in self.pages.items() if k in self._used_pages}
         self.parsed = {k: v for k, v in self.parsed.items() if k in self._used_parsed}
         self.shown = {k: v for k, v in self.shown.items() if k in self._used_shown}
+        self.code = {k: v for k, v in self.code.items() if k in self._used_code}
         self._new_models &= self.models.keys()
         self._new_parsed &= self.parsed.keys()
         self._new_shown &= self.shown.keys()
+        self._new_code &= self.code.keys()
         if self._size() + len(self.pages) != before:
             self._dirty = True
 
@@ -217,31 +226,35 @@ class BuildCache:
         unused = self._base_size - (self._size() - new)
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
             if not self._base_size or new + unused > COMPACT_AT * self._base_size:
-                write_signed(self.path, _dumps((self.models, self.parsed, self.shown)))
+                write_signed(self.path, _dumps((self.models, self.parsed, self.shown,
+                                                self.code)))
                 self.path.with_name(_DELTA).unlink(missing_ok=True)
                 self._base_size = self._size()
                 self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
+                self._new_code = set()
             elif new:
                 write_signed(self.path.with_name(_DELTA),
                              _dumps(({k: self.models[k] for k in self._new_models},
                                      {k: self.parsed[k] for k in self._new_parsed},
-                                     {k: self.shown[k] for k in self._new_shown})))
+                                     {k: self.shown[k] for k in self._new_shown},
+                                     {k: self.code[k] for k in self._new_code})))
             self._dirty = False
 
     def _load(self) -> None:
         assert self.path is not None
-        base = _loads(self.path)
+        base = _loads(read_signed(self.path))
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
-        self.models, self.parsed, self.shown = base
+        self.models, self.parsed, self.shown, self.code = base
         self._base_size = self._size()
-        delta = _loads(self.path.with_name(_DELTA))
+        delta = _loads(read_signed(self.path.with_name(_DELTA)))
         if delta is not None:
             self.models.update(delta[0])
             self.parsed.update(delta[1])
             self.shown.update(delta[2])
+            self.code.update(delta[3])
             self._new_models, self._new_parsed = set(delta[0]), set(delta[1])
-            self._new_shown = set(delta[2])
+            self._new_shown, self._new_code = set(delta[2]), set(delta[3])
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
@@ -254,7 +267,7 @@ class BuildCache:
         if body is None:
             return None
         try:
-            value = json.loads(body)
+            value = json.loads(bytes(body))
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
@@ -287,8 +300,8 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
     return added
 
 
-Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
-                dict[str, "DeckShown"]]
+Entries = tuple[dict[str, tuple[Deck, tuple[ImageStamp, ...]]], dict[str, Any],
+                dict[str, "DeckShown"], dict[str, str]]
 
 
 def pickle_deck(deck: Deck) -> bytes:
@@ -299,29 +312,30 @@ def _dumps(entries: Entries) -> bytes:
     return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _loads(path: Path) -> Entries | None:
-    """A cache file's (models, parsed, shown), if this user's demodeck wrote it: never
-    unpickle anything else."""
-    body = read_signed(path)
+def _loads(body: memoryview | None) -> Entries | None:
+    """A cache file's (models, parsed, shown, code), from its body as read_signed returned
+    it: None, and nothing unpickled, unless this user's demodeck wrote it."""
     if body is None:
         return None
     try:
-        models, parsed, shown = pickle.loads(body)
+        models, parsed, shown, code = pickle.loads(body)
     except Exception:  # signed but unreadable (a class changed shape): start over
         return None
-    if isinstance(models, dict) and isinstance(parsed, dict) and isinstance(shown, dict):
-        return models, parsed, shown
+    if all(isinstance(store, dict) for store in (models, parsed, shown, code)):
+        return models, parsed, shown, code
     return None
 
 
-def read_signed(path: Path) -> bytes | None:
+def read_signed(path: Path) -> memoryview | None:
+    """The body of a file write_signed wrote, if its signature holds. A view into the
+    file's bytes, not a copy of them (copying 14 MB took ~7 ms in a fresh process)."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
     if not data.startswith(_MAGIC):
         return None
-    sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], data[len(_MAGIC) + _SIG:]
+    sig, body = data[len(_MAGIC):len(_MAGIC) + _SIG], memoryview(data)[len(_MAGIC) + _SIG:]
     return body if secrets.compare_digest(sig, _sign(body)) else None
 
 
@@ -334,11 +348,12 @@ def write_signed(path: Path, body: bytes) -> None:
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as f:
-        f.write(_MAGIC + _sign(body) + body)
+        f.write(_MAGIC + _sign(body))
+        f.write(body)  # not joined to the above: that would copy a 14 MB body once more
     os.replace(tmp, path)
 
 
-def _sign(body: bytes) -> bytes:
+def _sign(body: bytes | memoryview) -> bytes:
     return hmac.digest(_secret(), body, "sha256")
 
 

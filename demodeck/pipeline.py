@@ -142,7 +142,8 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
 
-    results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
+    with markdown.highlights_kept_in(cache):
+        results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
     for i, result in zip(todo, results, strict=True):
         if isinstance(result, Problem):
             if result not in problems:

@@ -84,6 +84,44 @@ def test_preloading_loads_the_lexers_fenced_code_names() -> None:
     assert _lexer.cache_info().hits == hits + 3  # all three were loaded already
 
 
+class _Store:
+    """A HighlightStore over a dict, as the build cache is one."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, str] = {}
+
+    def get_highlight(self, key: str) -> str | None:
+        return self.kept.get(key)
+
+    def put_highlight(self, key: str, html: str) -> None:
+        self.kept[key] = html
+
+
+def test_kept_highlights_are_used_again_by_language_code_and_pygments_version(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pygments
+
+    fence, other = "```go\nfunc f() {}\n```\n", "```go\nfunc g() {}\n```\n"
+    plain = render_block(fence)
+    store, made = _Store(), []
+    real = markdown._highlight_now
+    monkeypatch.setattr(markdown, "_highlight_now",
+                        lambda *a: made.append(a[:2]) or real(*a))
+    with markdown.highlights_kept_in(store):
+        assert render_block(fence) == plain and len(store.kept) == 1
+        assert render_block(fence) == plain  # from the store: not highlighted again
+        assert render_block("```Go\nfunc f() {}\n```\n") != plain  # its class names "Go"
+        render_block(other)
+        render_block("```mermaid\ngraph TD\n```\n")  # "": markdown-it escapes it, kept too
+    assert made == [("func f() {}\n", "go"), ("func f() {}\n", "Go"), ("func g() {}\n", "go"),
+                    ("graph TD\n", "mermaid")]
+    assert render_block(fence) == plain and len(made) == 5  # outside: no store
+    monkeypatch.setattr(pygments, "__version__", "0.0")  # another Pygments: highlighted anew
+    with markdown.highlights_kept_in(store):
+        render_block(fence)
+    assert len(made) == 6 and len(store.kept) == 5
+
+
 def test_the_theme_styles_every_class_the_highlighter_writes() -> None:
     """The theme ships Pygments' stylesheet as a file (making it cost ~14 ms of imports on
     every build); it must still cover every class the installed Pygments writes."""

@@ -321,6 +321,27 @@ def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path)
     assert tree(out) == tree(tmp_path / "cold")
 
 
+def test_a_rebuild_highlights_only_code_that_changed(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache keeps highlighted code blocks: a deck rendered again after a demo's text
+    changed takes its unchanged code from there, and does not load Pygments for it."""
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "cache.pickle"
+    build(site, cache=BuildCache(cache_file))
+    highlighted: list[str] = []
+    real = markdown._highlight_now
+    monkeypatch.setattr(markdown, "_highlight_now",
+                        lambda code, *a: highlighted.append(code) or real(code, *a))
+    deck = tmp_path / "p" / EXAMPLE_DECK
+    add_why_line(deck, "Edited today.")
+    assert build(site, cache=BuildCache(cache_file)).rendered == 1
+    assert highlighted == []
+    deck.write_text(deck.read_text().replace("```bash\n", "```bash\n      echo edited\n", 1))
+    assert build(site, cache=BuildCache(cache_file)).rendered == 1
+    assert len(highlighted) == 1 and highlighted[0].startswith("echo edited\n")
+    assert tree(tmp_path / "p" / "site") == tree(build(site, out=tmp_path / "cold").out)
+
+
 def _edit_and_rebuild(tmp_path: Path, deck_file: str, old: str,
                       new: str) -> tuple[BuildResult, set[str]]:
     """Build the examples, replace ``old`` by ``new`` in one deck file, rebuild with the
@@ -390,6 +411,31 @@ def test_tampered_cache_is_ignored(project: Project, tmp_path: Path) -> None:
     assert reloaded.models == {} and reloaded.pages == {}
     (tmp_path / "c.pickle").write_bytes(b"garbage")
     assert build(site, cache=BuildCache.for_project(tmp_path)).decks == 1
+
+
+@pytest.mark.parametrize("body", [
+    pickle.dumps(({}, {}, {})),  # the stores of an older demodeck
+    pickle.dumps("not the stores"),
+    b"cdemodeck.model\nGone\n(tR.",  # a class that is no longer there
+])
+def test_a_signed_cache_that_does_not_unpickle_to_its_stores_is_started_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: bytes) -> None:
+    site = load_config(copy_examples(tmp_path / "p"))
+    cache_file = tmp_path / "c" / "build.pickle"
+    build(site, cache=BuildCache(cache_file))
+    cache_mod.write_signed(cache_file, body)  # signed by this user: only the content is off
+    validated: list[object] = []
+    real = validate.validate_deck
+    monkeypatch.setattr(validate, "validate_deck",
+                        lambda *a, **k: validated.append(a) or real(*a, **k))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
+    again = build(site, cache=BuildCache(cache_file))
+    assert (again.decks, len(validated)) == (3, 3)  # every deck validated anew
+    assert tree(tmp_path / "p" / "site") == tree(build(site, out=tmp_path / "cold").out)
+    validated.clear()
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited again.")
+    build(site, cache=BuildCache(cache_file))
+    assert len(validated) == 1  # the cache saved by the rebuild is read again
 
 
 
