@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from demodeck import shown
+from demodeck.cache import digest
+from demodeck.model import Asset, Deck, Demo, Person
 from tests.conftest import Project
 
 Cap = pytest.CaptureFixture[str]
@@ -139,3 +144,29 @@ def test_broken_internal_link_fails_the_build(project: Project, capsys: Cap) -> 
         "site/index.html: broken link '2026-11-23/index.html#nope': no element with id "
         "'nope' in 2026-11-23/index.html"]
     assert (project.root / "site/index.html").read_bytes() == before
+
+
+def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
+    """Someone in two demos of a deck, listed twice in one: one part for them, counting
+    every listing, their teams once each, the face they were first written with, the first
+    picture they gave, and everyone they demoed with once each (not themselves)."""
+    picture = Asset(Path("/p/ann.png"), "ann.png")
+    first = Demo("one", "One", (Person("Ann", "Lead"), Person("Bob"), Person("ann")), (),
+                 "w", "c", team="Search")
+    second = Demo("two", "Two", (Person("Cy"), Person("ANN", avatar=picture), Person("bob")),
+                  (), "w", "c", team="Search", minutes=5)
+    deck = Deck(dt.date(2026, 11, 23), "Deck", (first, second))
+
+    def image_path(asset: Asset) -> str:
+        return f"assets/img/{asset.rel}"
+
+    part = shown.deck_shown(deck, image_path)
+    one, two = (shown.demo_shown(demo, image_path) for demo in (first, second))
+    rows = f"\n2026-11-23 {one} 'Lead'\n2026-11-23 {one} None\n2026-11-23 {two} None"
+    assert list(part.people) == ["ann", "bob", "cy"]
+    assert part.people["ann"] == (digest(rows), 3, ("Search",), ("Ann", "Lead", None),
+                                  ("ANN", None, "assets/img/ann.png"), ("bob", "cy"))
+    assert part.people["cy"] == (digest(f"\n2026-11-23 {two} None"), 1, ("Search",),
+                                 ("Cy", None, None), None, ("ann", "bob"))
+    assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None, ("ann", "cy"))
+    assert "'assets/img/ann.png'" in two and "('Cy', None, None)" in two
