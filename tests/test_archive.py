@@ -146,6 +146,28 @@ def test_broken_internal_link_fails_the_build(project: Project, capsys: Cap) -> 
     assert (project.root / "site/index.html").read_bytes() == before
 
 
+def test_links_to_people_are_escaped_and_match_how_each_name_was_written(
+        project: Project, capsys: Cap) -> None:
+    """Names written two ways ("Bob", "bob") are one person: both link to the one page,
+    each shown as written; a name with markup in it is text."""
+    project.write("decks/2026-11-23.yaml",
+                  deck("Both", ["<b>Ann</b> & Co", "Bob", "bob"]) + deck("Again", ["Bob"])[6:])
+    assert project.run("build", capsys=capsys).code == 0
+    ann = ('<a href="{root}people/b-ann-b-co/index.html" dir="auto">'
+           "&lt;b&gt;Ann&lt;/b&gt; &amp; Co</a>")
+    bob = '<a href="{root}people/bob/index.html" dir="auto">Bob</a>'
+    lower = '<a href="{root}people/bob/index.html" dir="auto">bob</a>'
+    index = project.site("index.html")
+    assert f"{ann}, {bob}, {lower}".format(root="") in index
+    assert bob.format(root="") + "</span></span></li>" in index  # alone in "Again"
+    assert (f"<span>with {bob}, {lower}</span>".format(root="../../")
+            in project.site("people/b-ann-b-co/index.html"))
+    bobs = project.site("people/bob/index.html")
+    # listed twice in a demo, he appears twice, each time with everyone but himself
+    assert bobs.count('<li class="appearance">') == 3
+    assert bobs.count(f"<span>with {ann}</span>".format(root="../../")) == 2
+
+
 def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
     """Someone in two demos of a deck, listed twice in one: one part for them, counting
     every listing, their teams once each, the face they were first written with, the first
