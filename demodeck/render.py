@@ -88,6 +88,10 @@ def format_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+# What ``Markup(html)`` returns, without the Python-level checks of Markup.__new__.
+_markup: Callable[[str], Markup] = partial(str.__new__, Markup)
+
+
 def atom_date(day: dt.date | None) -> str:
     return f"{day or dt.date(1970, 1, 1):%Y-%m-%d}T00:00:00Z"
 
@@ -144,8 +148,9 @@ class Renderer:
         self.env.filters["inline"] = markdown.render_inline
         self.env.filters["atom_date"] = atom_date
         self.env.filters["numbers"] = format_numbers
-        # also a filter: Jinja calls a filter directly, a function through Context.call
+        # also filters: Jinja calls a filter directly, a function through Context.call
         self.env.filters["format_date"] = format_date
+        self.env.filters["format_number"] = format_number
         self.statics = self._static_pages()
 
     def _static_pages(self) -> dict[str, Page]:
@@ -220,17 +225,19 @@ class Renderer:
                 url = urls[person.name] = f"{root}people/{slugs[person.key]}/index.html"
             return url
 
+        def person_link(person: Any) -> str:
+            link = links[person.name] = (f'<a href="{escape(person_url(person))}" '
+                                         f'dir="auto">{escape(person.name)}</a>')
+            return link
+
         def person_links(people: Iterable[Any]) -> Markup:
             """``<a href="{{ person_url(p) }}" dir="auto">{{ p.name }}</a>`` for each, joined
             by ", ": as a loop in the template, this was a third of the person pages' time."""
-            found = []
-            for person in people:
-                link = links.get(person.name)
-                if link is None:
-                    link = links[person.name] = (f'<a href="{escape(person_url(person))}" '
-                                                 f'dir="auto">{escape(person.name)}</a>')
-                found.append(link)
-            return Markup(", ".join(found))
+            try:
+                found = [links[person.name] for person in people]
+            except KeyError:  # someone not linked to yet on this page
+                found = [links.get(person.name) or person_link(person) for person in people]
+            return _markup(", ".join(found))
 
         return Page(path, self.render(template, path, person_url=person_url,
                                       person_links=person_links,
