@@ -192,3 +192,15 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
                                  ("Cy", None, None), None, ("ann", "bob"))
     assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None, ("ann", "cy"))
     assert "'assets/img/ann.png'" in two and "('Cy', None, None)" in two
+
+
+def test_person_links_takes_any_iterable(project: Project, capsys: Cap) -> None:
+    """A template may hand person_links what a filter yields (an iterator, read once)."""
+    project.write("decks/2026-11-23.yaml", deck("Both", ["Ann", "Bob", "Cy"]))
+    project.write("templates/index.html", '{% extends "!theme/index.html" %}'
+                  '{% block content %}<p id="t">{{ person_links(decks[0].demos[0].people'
+                  '|rejectattr("name", "eq", "Bob")) }}</p>{{ super() }}{% endblock %}')
+    assert project.run("build", capsys=capsys).code == 0
+    assert page(project, "index.html").find(id="t").decode_contents() == (
+        '<a dir="auto" href="people/ann/index.html">Ann</a>, '
+        '<a dir="auto" href="people/cy/index.html">Cy</a>')
