@@ -10,12 +10,16 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from demodeck.model import Deck, Demo, Person, slugify
 
 
-@dataclass(frozen=True, slots=True)
-class Appearance:
+class Appearance(NamedTuple):
+    """Someone's part in one demo. A named tuple rather than a frozen dataclass: a large
+    archive has tens of thousands of them, made in every cold build, and a frozen
+    dataclass sets each field through ``object.__setattr__`` (it took 3× as long)."""
+
     deck: Deck
     demo: Demo
     person: Person  # as written in that demo (role, avatar)

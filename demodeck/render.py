@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 import jinja2.runtime
+from markupsafe import Markup, escape
 
 from demodeck import __version__, jinja_env, markdown, metrics, people, shown, theme
 from demodeck.cache import cache_dir
@@ -87,6 +88,10 @@ def format_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+# What ``Markup(html)`` returns, without the Python-level checks of Markup.__new__.
+_markup: Callable[[str], Markup] = partial(str.__new__, Markup)
+
+
 def atom_date(day: dt.date | None) -> str:
     return f"{day or dt.date(1970, 1, 1):%Y-%m-%d}T00:00:00Z"
 
@@ -143,6 +148,9 @@ class Renderer:
         self.env.filters["inline"] = markdown.render_inline
         self.env.filters["atom_date"] = atom_date
         self.env.filters["numbers"] = format_numbers
+        # also filters: Jinja calls a filter directly, a function through Context.call
+        self.env.filters["format_date"] = format_date
+        self.env.filters["format_number"] = format_number
         self.statics = self._static_pages()
 
     def _static_pages(self) -> dict[str, Page]:
@@ -203,12 +211,9 @@ class Renderer:
         """An archive page: these may link to people pages through ``slugs`` (person key →
         page slug). Deck pages may not, so that a deck's cached page never depends on who
         else demoed."""
-        root = relative_root(path)
-
-        def person_url(person: Any) -> str:
-            return f"{root}people/{slugs[person.key]}/index.html"
-
-        return Page(path, self.render(template, path, person_url=person_url,
+        people = PeopleLinks(relative_root(path), slugs)
+        return Page(path, self.render(template, path, person_url=people.url,
+                                      person_links=people.links,
                                       canonical=self.canonical(path), **context).encode())
 
     def metrics_page(self, series: tuple[metrics.Series, ...]) -> Page:
@@ -225,6 +230,43 @@ class Renderer:
         return Page("feed.xml", self.render("feed.xml", "feed.xml",
                                             decks=tuple(decks[:FEED_DECKS]),
                                             absolute=self.canonical, feed_id=feed_id).encode())
+
+
+class PeopleLinks:
+    """``person_url(person)`` and ``person_links(people)`` of one archive page.
+
+    A large archive's pages link to people tens of thousands of times (every name on the
+    index, everyone each person demoed with): each person's URL and link are made once
+    per page, and found again by their name, whose key (``person.key``) is a function
+    of it."""
+
+    def __init__(self, root: str, slugs: dict[str, str]) -> None:
+        self.root = root
+        self.slugs = slugs  # person key -> their page's slug
+        self.urls: dict[str, str] = {}  # name as written -> URL
+        self.made: dict[str, str] = {}  # name as written -> link
+
+    def url(self, person: Any) -> str:
+        url = self.urls.get(person.name)
+        if url is None:
+            url = self.urls[person.name] = (f"{self.root}people/{self.slugs[person.key]}"
+                                            "/index.html")
+        return url
+
+    def links(self, people: Iterable[Any]) -> Markup:
+        """``<a href="{{ person_url(p) }}" dir="auto">{{ p.name }}</a>`` for each, joined
+        by ", ": as a loop in the template, this was a third of the person pages' time."""
+        people = tuple(people)  # it may be an iterator (``|select``); a tuple stays as is
+        try:
+            found = [self.made[person.name] for person in people]
+        except KeyError:  # someone not linked to yet on this page
+            found = [self.made.get(person.name) or self._link(person) for person in people]
+        return _markup(", ".join(found))
+
+    def _link(self, person: Any) -> str:
+        link = self.made[person.name] = (f'<a href="{escape(self.url(person))}" '
+                                         f'dir="auto">{escape(person.name)}</a>')
+        return link
 
 
 @dataclass(frozen=True, slots=True)

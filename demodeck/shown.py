@@ -49,36 +49,55 @@ def face(person: Person, image_path: ImagePath) -> Face:
 
 
 def demo_shown(demo: Demo, image_path: ImagePath) -> str:
-    return repr((demo.id, demo.title, demo.team, demo.minutes,
-                 tuple(face(p, image_path) for p in demo.people)))
+    return _demo_text(demo, tuple(face(p, image_path) for p in demo.people))
+
+
+def _demo_text(demo: Demo, faces: tuple[Face, ...]) -> str:
+    return repr((demo.id, demo.title, demo.team, demo.minutes, faces))
+
+
+class _Seen(NamedTuple):
+    """One appearance of someone in a deck: what their part needs of it."""
+
+    team: str | None  # the demo's
+    text: str  # the demo as shown (:func:`demo_shown`)
+    face: Face  # them, as written in this demo
+    keys: list[str]  # the keys of everyone in the demo, them included
 
 
 def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
-    texts = [demo_shown(demo, image_path) for demo in deck.demos]
+    # Each person's face and key are worked out once per demo, not again for each part
+    # that reads them (their own, and that of everyone they demoed with): a cold build
+    # does this for every demo of the archive while the deck pages are being rendered.
+    texts: list[str] = []
+    found: dict[str, list[_Seen]] = {}  # person key -> their appearances, in order
+    for demo in deck.demos:
+        faces = tuple(face(p, image_path) for p in demo.people)
+        keys = [p.key for p in demo.people]
+        text = _demo_text(demo, faces)
+        texts.append(text)
+        for key, shown_face in zip(keys, faces, strict=True):
+            # someone listed twice in a demo appears twice, as there
+            found.setdefault(key, []).append(_Seen(demo.team, text, shown_face, keys))
     values = tuple((m.key, m.value) for m in deck.metrics)
-    return DeckShown(digest(repr((deck.slug, deck.title)), *texts),
-                     repr((deck.slug, values)), _people(deck, texts, image_path))
+    slug = deck.slug
+    return DeckShown(digest(repr((slug, deck.title)), *texts), repr((slug, values)),
+                     {key: _person(slug, key, seen) for key, seen in found.items()})
 
 
-Seen = list[tuple[Demo, str, Person]]  # one person's demos in a deck: demo, its text, them
-
-
-def _people(deck: Deck, texts: list[str], image_path: ImagePath) -> dict[str, PersonShown]:
-    found: dict[str, Seen] = {}
-    for demo, text in zip(deck.demos, texts, strict=True):
-        for person in demo.people:  # someone listed twice in a demo appears twice, as there
-            found.setdefault(person.key, []).append((demo, text, person))
-    return {key: _person(deck.slug, key, seen, image_path) for key, seen in found.items()}
-
-
-def _person(slug: str, key: str, seen: Seen, image_path: ImagePath) -> PersonShown:
+def _person(slug: str, key: str, seen: list[_Seen]) -> PersonShown:
     # deck slugs are [0-9-] and reprs have no newline: the rows cannot run into each other
-    rows = "".join(f"\n{slug} {text} {person.role!r}" for _, text, person in seen)
-    teams = tuple(dict.fromkeys(demo.team for demo, _, _ in seen if demo.team))
-    pictured = next((person for _, _, person in seen if person.avatar), None)
-    others = dict.fromkeys(p.key for demo, _, _ in seen for p in demo.people if p.key != key)
-    return (digest(rows), len(seen), teams, face(seen[0][2], image_path),
-            face(pictured, image_path) if pictured else None, tuple(others))
+    if len(seen) == 1:  # most people take part in one demo of a deck: the short way
+        one = seen[0]
+        return (digest(f"\n{slug} {one.text} {one.face[1]!r}"), 1,
+                (one.team,) if one.team else (), one.face,
+                one.face if one.face[2] is not None else None,
+                tuple(dict.fromkeys([k for k in one.keys if k != key])))
+    rows = "".join([f"\n{slug} {s.text} {s.face[1]!r}" for s in seen])
+    teams = tuple(dict.fromkeys([s.team for s in seen if s.team]))
+    pictured = next((s.face for s in seen if s.face[2] is not None), None)
+    others = dict.fromkeys([k for s in seen for k in s.keys if k != key])
+    return (digest(rows), len(seen), teams, seen[0].face, pictured, tuple(others))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from demodeck import shown
+from demodeck.cache import digest
+from demodeck.model import Asset, Deck, Demo, Person
 from tests.conftest import Project
 
 Cap = pytest.CaptureFixture[str]
@@ -139,3 +144,63 @@ def test_broken_internal_link_fails_the_build(project: Project, capsys: Cap) -> 
         "site/index.html: broken link '2026-11-23/index.html#nope': no element with id "
         "'nope' in 2026-11-23/index.html"]
     assert (project.root / "site/index.html").read_bytes() == before
+
+
+def test_links_to_people_are_escaped_and_match_how_each_name_was_written(
+        project: Project, capsys: Cap) -> None:
+    """Names written two ways ("Bob", "bob") are one person: both link to the one page,
+    each shown as written; a name with markup in it is text."""
+    project.write("decks/2026-11-23.yaml",
+                  deck("Both", ["<b>Ann</b> & Co", "Bob", "bob"]) + deck("Again", ["Bob"])[6:])
+    assert project.run("build", capsys=capsys).code == 0
+    ann = ('<a href="{root}people/b-ann-b-co/index.html" dir="auto">'
+           "&lt;b&gt;Ann&lt;/b&gt; &amp; Co</a>")
+    bob = '<a href="{root}people/bob/index.html" dir="auto">Bob</a>'
+    lower = '<a href="{root}people/bob/index.html" dir="auto">bob</a>'
+    index = project.site("index.html")
+    assert f"{ann}, {bob}, {lower}".format(root="") in index
+    assert bob.format(root="") + "</span></span></li>" in index  # alone in "Again"
+    assert (f"<span>with {bob}, {lower}</span>".format(root="../../")
+            in project.site("people/b-ann-b-co/index.html"))
+    bobs = project.site("people/bob/index.html")
+    # listed twice in a demo, he appears twice, each time with everyone but himself
+    assert bobs.count('<li class="appearance">') == 3
+    assert bobs.count(f"<span>with {ann}</span>".format(root="../../")) == 2
+
+
+def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
+    """Someone in two demos of a deck, listed twice in one: one part for them, counting
+    every listing, their teams once each, the face they were first written with, the first
+    picture they gave, and everyone they demoed with once each (not themselves)."""
+    picture = Asset(Path("/p/ann.png"), "ann.png")
+    first = Demo("one", "One", (Person("Ann", "Lead"), Person("Bob"), Person("ann")), (),
+                 "w", "c", team="Search")
+    second = Demo("two", "Two", (Person("Cy"), Person("ANN", avatar=picture), Person("bob")),
+                  (), "w", "c", team="Search", minutes=5)
+    deck = Deck(dt.date(2026, 11, 23), "Deck", (first, second))
+
+    def image_path(asset: Asset) -> str:
+        return f"assets/img/{asset.rel}"
+
+    part = shown.deck_shown(deck, image_path)
+    one, two = (shown.demo_shown(demo, image_path) for demo in (first, second))
+    rows = f"\n2026-11-23 {one} 'Lead'\n2026-11-23 {one} None\n2026-11-23 {two} None"
+    assert list(part.people) == ["ann", "bob", "cy"]
+    assert part.people["ann"] == (digest(rows), 3, ("Search",), ("Ann", "Lead", None),
+                                  ("ANN", None, "assets/img/ann.png"), ("bob", "cy"))
+    assert part.people["cy"] == (digest(f"\n2026-11-23 {two} None"), 1, ("Search",),
+                                 ("Cy", None, None), None, ("ann", "bob"))
+    assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None, ("ann", "cy"))
+    assert "'assets/img/ann.png'" in two and "('Cy', None, None)" in two
+
+
+def test_person_links_takes_any_iterable(project: Project, capsys: Cap) -> None:
+    """A template may hand person_links what a filter yields (an iterator, read once)."""
+    project.write("decks/2026-11-23.yaml", deck("Both", ["Ann", "Bob", "Cy"]))
+    project.write("templates/index.html", '{% extends "!theme/index.html" %}'
+                  '{% block content %}<p id="t">{{ person_links(decks[0].demos[0].people'
+                  '|rejectattr("name", "eq", "Bob")) }}</p>{{ super() }}{% endblock %}')
+    assert project.run("build", capsys=capsys).code == 0
+    assert page(project, "index.html").find(id="t").decode_contents() == (
+        '<a dir="auto" href="people/ann/index.html">Ann</a>, '
+        '<a dir="auto" href="people/cy/index.html">Cy</a>')
