@@ -2,22 +2,32 @@
 
 Used for the CPU-heavy stages of a large build (validating and rendering hundreds of
 decks). Forking a process that runs threads is unsafe, so the preview server, which
-does, always passes ``jobs=1``. :mod:`multiprocessing` is imported only when a pool is
-about to start: it takes ~9 ms, which a rebuild after a small edit never needs.
+does, always passes ``jobs=1``.
+
+Written over ``os.fork`` and pipes rather than :class:`multiprocessing.pool.Pool`, whose
+``terminate()`` (what leaving its ``with`` block does on Ctrl-C) can wait for ever: a
+worker writing a result bigger than the pipe's buffer holds the result queue's lock
+while nobody reads any more, and terminate waits for that lock (seen here: about one
+Ctrl-C in three during the validation of an 80-deck archive hung). Nothing is shared
+here but pipes. The tasks are chunk numbers, all written to one pipe before the
+workers start (each takes the next with a 4-byte read, which a pipe never splits), and
+each worker sends its results back at the end on a pipe of its own. Stopping the
+workers is killing them: they hold no lock the parent could need.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import signal
+import traceback
 from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    import multiprocessing.pool
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 PARALLEL_MIN = 24  # below this many items a pool costs more than it saves
+CHUNKS_PER_JOB = 8  # small enough to even out the workers' loads, big enough to be cheap
+_RECORD = 4  # bytes of one task: the first index of its chunk
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -30,39 +40,12 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-_FORKED: Any = None
-
-
-def _call(fn: Callable[[Any, int], T], index: int) -> T:
-    return fn(_FORKED, index)
-
-
-def _worker_init() -> None:
-    """Ctrl-C is the parent's to handle: it stops the pool. A worker that took it too would
-    print its own traceback and could die holding the result queue's lock. Workers are
-    born with SIGINT blocked (see _new_pool), so no Ctrl-C reaches them before this."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _new_pool(processes: int) -> multiprocessing.pool.Pool:
-    """A fork pool whose workers never see Ctrl-C, not even in the instant after fork."""
-    import multiprocessing.pool  # see the module's docstring
-
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_init)
-    finally:  # a Ctrl-C that arrived meanwhile is delivered to the parent here
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
 def will_fork(count: int, jobs: int) -> bool:
     """Whether parallel_map(..., count, jobs) runs in worker processes."""
-    if jobs < 2 or count < PARALLEL_MIN:
-        return False
-    import multiprocessing  # see the module's docstring
+    return jobs >= 2 and count >= PARALLEL_MIN and hasattr(os, "fork")
 
-    return "fork" in multiprocessing.get_all_start_methods()
+
+_FORKED: Any = None  # the state of the current parallel_map, which the workers inherit
 
 
 def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
@@ -70,20 +53,141 @@ def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
     """``[fn(state, i) for i in range(count)]``, across ``jobs`` forked processes if worth it.
 
     ``meanwhile`` runs in this process while the workers work (or after, when serial).
-    Callers that run threads (the preview server) pass ``jobs=1``: forking a threaded
-    process is not safe.
+    An exception in a worker is raised here; so is Ctrl-C, after the workers are killed.
+    Callers that run threads (the preview server) pass ``jobs=1``.
     """
     global _FORKED
     if not will_fork(count, jobs):
         results = [fn(state, i) for i in range(count)]
         meanwhile()
         return results
+    size = max(1, count // (jobs * CHUNKS_PER_JOB))
+    workers: list[tuple[int, BinaryIO]] = []  # (pid, the read end of its results' pipe)
     _FORKED = state
     try:
-        with _new_pool(min(jobs, count)) as pool:
-            pending = pool.map_async(partial(_call, fn), range(count),
-                                     chunksize=max(1, count // (jobs * 8)))
-            meanwhile()
-            return pending.get()
+        tasks = _task_pipe(range(0, count, size))
+        try:
+            for _ in range(min(jobs, count)):
+                _start(workers, fn, tasks, size, count)
+        finally:
+            os.close(tasks)
+        meanwhile()
+        return _collect(workers, count)
+    except BaseException:
+        _stop(workers)
+        raise
     finally:
         _FORKED = None
+
+
+def _task_pipe(starts: range) -> int:
+    """A pipe holding every task, closed for writing: its read end."""
+    read, write = os.pipe()
+    try:
+        data = b"".join(start.to_bytes(_RECORD, "little") for start in starts)
+        # at most jobs * CHUNKS_PER_JOB + 1 records: far below a pipe's buffer (64 KiB)
+        written = 0
+        while written < len(data):
+            written += os.write(write, data[written:])
+    except BaseException:
+        os.close(read)
+        raise
+    finally:
+        os.close(write)
+    return read
+
+
+def _start(workers: list[tuple[int, BinaryIO]], fn: Callable[[Any, int], Any], tasks: int,
+           size: int, count: int) -> None:
+    """Fork one worker and add it to ``workers``. Ctrl-C is the parent's to handle (a
+    worker that took it would print its own traceback): SIGINT stays blocked from before
+    the fork until the worker ignores it, and in the parent until the worker is on the
+    list, so that a Ctrl-C can never leave a worker nobody stops."""
+    read, write = os.pipe()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read)
+            _work(fn, tasks, write, size, count)
+        workers.append((pid, open(read, "rb")))  # noqa: SIM115 - _collect or _stop closes it
+    except BaseException:
+        os.close(read)
+        raise
+    finally:
+        os.close(write)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile lands here
+
+
+def _work(fn: Callable[[Any, int], Any], tasks: int, out: int, size: int,
+          count: int) -> NoReturn:
+    """A worker's whole life: take chunks until none is left, send back ``(True, [(index,
+    result), ...])`` or ``(False, exception)``, and end without running anything of the
+    parent's (no atexit handlers, no ``finally`` up the stack, no buffered output)."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        try:
+            results: list[tuple[int, Any]] = []
+            while len(record := os.read(tasks, _RECORD)) == _RECORD:
+                start = int.from_bytes(record, "little")
+                results.extend((i, fn(_FORKED, i)) for i in range(start, min(start + size,
+                                                                            count)))
+            payload = pickle.dumps((True, results), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # every failure goes to the parent
+            payload = _pickled_error(exc)
+        with open(out, "wb", closefd=True) as pipe:
+            pipe.write(payload)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _pickled_error(exc: BaseException) -> bytes:
+    text = "".join(traceback.format_exception(exc))
+    try:
+        return pickle.dumps((False, exc, text), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that does not pickle
+        return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}"), text))
+
+
+class WorkerError(Exception):
+    """The traceback of an exception raised in a worker (the ``__cause__`` of its copy)."""
+
+
+def _collect(workers: list[tuple[int, BinaryIO]], count: int) -> list[Any]:
+    """Every worker's results, put back in order; a worker's exception is raised here."""
+    results: list[Any] = [None] * count
+    done = 0
+    while workers:
+        pid, pipe = workers[0]
+        with pipe:
+            payload = pipe.read()
+        workers.pop(0)
+        _, status = os.waitpid(pid, 0)
+        if not payload:
+            raise RuntimeError("a worker process ended without sending its results (exit "
+                               f"status {os.waitstatus_to_exitcode(status)})")
+        ok, *body = pickle.loads(payload)
+        if not ok:
+            exc, text = body
+            raise exc from WorkerError(text)
+        for index, result in body[0]:
+            results[index] = result
+            done += 1
+    if done != count:
+        raise RuntimeError(f"the workers sent {done} results of {count}")
+    return results
+
+
+def _stop(workers: list[tuple[int, BinaryIO]]) -> None:
+    """Kill the workers that are left and wait for them: they hold nothing worth keeping."""
+    for pid, pipe in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        pipe.close()
+    for pid, _ in workers:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    workers.clear()

@@ -76,7 +76,7 @@ def write_staged(folder: Path, out: Path, path: str, data: bytes) -> Path:
     """Write one page into a :class:`Staging` folder (in a render worker)."""
     target = folder / path
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(exist_ok=True)  # never the staging folder itself, once removed
         target.write_bytes(data)
     except OSError as exc:
         raise _cannot_write(out.absolute(), exc) from exc

@@ -300,8 +300,8 @@ def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Pa
 
 
 def test_a_small_build_imports_only_what_it_uses(project: Project) -> None:
-    """multiprocessing (~9 ms to import) only when a pool starts, difflib (~3 ms) only to
-    suggest a correction: a build of one deck needs neither, even with --jobs 2."""
+    """No multiprocessing (~9 ms to import; the pool is os.fork and pipes), difflib (~3 ms)
+    only to suggest a correction: a build of one deck needs neither, even with --jobs 2."""
     code = ("import sys; from demodeck.cli import main; "
             f"status = main(['build', '-C', {str(project.root)!r}, '--jobs', '2']); "
             "print(status, sorted(m for m in ('multiprocessing', 'difflib') if m in sys.modules))")

@@ -1,0 +1,105 @@
+"""The fork pool (demodeck/pool.py): results in order, a worker's failure raised in the
+parent, and stopping never hangs, even with workers in the middle of sending results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from demodeck import pool
+from tests.conftest import REPO
+
+
+def _square_of_state(state: int, index: int) -> int:
+    return state * index * index
+
+
+def _fails_at_seven(_state: None, index: int) -> int:
+    if index == 7:
+        raise ValueError(f"deck {index} is broken")
+    return index
+
+
+def _dies_at_seven(_state: None, index: int) -> int:
+    if index == 7:
+        os._exit(3)
+    return index
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _small_jobs_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(1, 2), (5, 2), (100, 3), (257, 2)])
+def test_results_come_back_in_order_from_the_inherited_state(count: int, jobs: int) -> None:
+    assert pool.will_fork(count, jobs)
+    assert pool.parallel_map(_square_of_state, 3, count, jobs) == [3 * i * i
+                                                                   for i in range(count)]
+    assert _no_children_left()
+
+
+def test_meanwhile_runs_in_this_process_while_the_workers_work() -> None:
+    ran: list[int] = []
+    assert pool.parallel_map(_square_of_state, 1, 50, 2,
+                             meanwhile=lambda: ran.append(os.getpid())) == [
+        i * i for i in range(50)]
+    assert ran == [os.getpid()]
+
+
+def test_an_exception_in_a_worker_is_raised_here_with_its_traceback() -> None:
+    with pytest.raises(ValueError, match=r"^deck 7 is broken$") as caught:
+        pool.parallel_map(_fails_at_seven, None, 40, 2)
+    assert isinstance(caught.value.__cause__, pool.WorkerError)
+    assert "_fails_at_seven" in str(caught.value.__cause__)
+    assert _no_children_left()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    with pytest.raises(RuntimeError, match=r"ended without sending its results \(exit status 3\)"):
+        pool.parallel_map(_dies_at_seven, None, 40, 2)
+    assert _no_children_left()
+
+
+def test_ctrl_c_while_workers_send_big_results_stops_at_once() -> None:
+    """Ctrl-C in this process while the workers are blocked sending results far bigger
+    than a pipe's buffer: they are killed and reaped at once. (multiprocessing.Pool's
+    terminate() could wait for ever in this state, for a lock such a worker held: one
+    run in six of test_ctrl_c_mid_build_keeps_the_previous_site[2] hung.)"""
+    script = textwrap.dedent("""
+        import os, time
+        from demodeck import pool
+
+        def big(_state, index):
+            return bytes(1_000_000)
+
+        def interrupted():
+            time.sleep(0.2)
+            raise KeyboardInterrupt
+
+        pool.PARALLEL_MIN = 1
+        started = time.monotonic()
+        try:
+            pool.parallel_map(big, None, 64, 2, meanwhile=interrupted)
+        except KeyboardInterrupt:
+            try:
+                os.waitpid(-1, os.WNOHANG)
+                print("a worker is left")
+            except ChildProcessError:
+                print(f"stopped {time.monotonic() - started < 5}")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.stdout, done.stderr) == ("stopped True\n", "")
