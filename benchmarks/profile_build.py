@@ -50,7 +50,7 @@ STAGES = (
     ("discover + read deck files", r"demodeck/load\.py:discover$"),
     ("  YAML compose (compose_yaml)", r"demodeck/load\.py:compose_yaml$"),
     ("  of which yaml.compose (libyaml)", r"yaml/__init__\.py:compose$"),
-    ("validate decks (check_decks)", r"demodeck/pipeline\.py:check_decks$"),
+    ("validate decks (check_decks)", r"demodeck/check\.py:check_decks$"),
     ("  validate_deck", r"demodeck/validate\.py:validate_deck$"),
     ("render (render_site)", r"demodeck/pipeline\.py:render_site$"),
     ("  deck pages (Renderer.deck_page)", r"demodeck/render\.py:deck_page$"),
@@ -73,7 +73,7 @@ def _edit(deck: Path, line: str) -> None:
 # indentation shows nesting. Names that do not exist (the code moves on) are skipped.
 TIMED = (
     ("demodeck.cache", "BuildCache._load", "cache load"),
-    ("demodeck.pipeline", "check_decks", "load + validate (check_decks)"),
+    ("demodeck.check", "check_decks", "load + validate (check_decks)"),
     ("demodeck.load", "discover", "  find + read deck files (discover)"),
     # a deck with no problem is checked straight from the composed nodes; only one with a
     # problem is parsed again into a Raw tree with line marks (parse_yaml)
