@@ -357,12 +357,18 @@ def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
     assert leftovers(tmp_path) == [] and leftovers(tmp_path, "parallel") == []
 
 
-def test_a_parallel_build_that_fails_after_workers_wrote_pages_leaves_nothing_behind(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict[str, Entry]]:
+    """The examples built once, and the next builds parallel: the project and its site."""
     root = copy_examples(tmp_path)
     build(load_config(root))
-    before = snapshot(root / "site")
     _parallel(monkeypatch)
+    return root, snapshot(root / "site")
+
+
+def test_a_parallel_build_that_fails_after_workers_wrote_pages_leaves_nothing_behind(
+        built: tuple[Path, dict[str, Entry]], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, before = built
     (root / "templates").mkdir(exist_ok=True)
     (root / "templates/index.html").write_text("{{ no_such_thing.title }}\n")
     staged: list[Path] = []
@@ -381,11 +387,8 @@ def test_a_parallel_build_that_fails_after_workers_wrote_pages_leaves_nothing_be
 
 
 def test_a_page_a_render_worker_cannot_write_is_a_clear_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = copy_examples(tmp_path)
-    build(load_config(root))
-    before = snapshot(root / "site")
-    _parallel(monkeypatch)
+        built: tuple[Path, dict[str, Entry]], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, before = built
 
     def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
