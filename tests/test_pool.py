@@ -103,3 +103,19 @@ def test_ctrl_c_while_workers_send_big_results_stops_at_once() -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
                           text=True, timeout=60)
     assert (done.stdout, done.stderr) == ("stopped True\n", "")
+
+
+def _fails_with_a_local_class(_state: None, index: int) -> int:
+    class Unpicklable(Exception):  # a class pickle cannot find by name
+        pass
+
+    if index == 3:
+        raise Unpicklable("made in a worker")
+    return index
+
+
+def test_an_exception_that_does_not_pickle_still_reaches_here_by_name() -> None:
+    with pytest.raises(RuntimeError, match=r"^Unpicklable: made in a worker$") as caught:
+        pool.parallel_map(_fails_with_a_local_class, None, 10, 2)
+    assert "_fails_with_a_local_class" in str(caught.value.__cause__)
+    assert _no_children_left()

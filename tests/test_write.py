@@ -335,12 +335,13 @@ def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
 
 
+@pytest.mark.parametrize("self_contained", [False, True])
 def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, self_contained: bool) -> None:
     """In a parallel build each worker writes the deck pages it renders into the new
     site's folder; the parent never holds their bytes, and the site is the serial one."""
     root = copy_examples(tmp_path / "p")
-    build(load_config(root), out=tmp_path / "serial", jobs=1)
+    build(load_config(root), out=tmp_path / "serial", jobs=1, self_contained=self_contained)
     _parallel(monkeypatch)
     written: list[str] = []
     write_site = write_mod.write_site
@@ -350,7 +351,7 @@ def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
         return write_site(out, pages, staging)
 
     monkeypatch.setattr(write_mod, "write_site", spy)
-    build(load_config(root), out=tmp_path / "parallel", jobs=2)
+    build(load_config(root), out=tmp_path / "parallel", jobs=2, self_contained=self_contained)
     assert sorted(written) == [f"{d}/index.html" for d in ("2026-11-09", "2026-11-16",
                                                             "2026-11-23")]
     assert contents(tmp_path / "parallel") == contents(tmp_path / "serial")
