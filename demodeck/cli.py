@@ -261,7 +261,7 @@ def _exit_now(status: int) -> None:
     """End the process with ``status``, skipping the interpreter's finalization: after a
     rebuild of a 520-deck archive it spent 25-30 ms freeing every object one by one, more
     after a cold build. What the user can see of an exit still happens here: the
-    atexit handlers run (the process pool's, logging's, a coverage tool's) and stdout and
+    atexit handlers run (logging's, a coverage tool's) and stdout and
     stderr are flushed; every file demodeck writes is closed by then. Returns, to exit the
     usual way, while another thread runs (it would be killed instead of waited for), under
     a debugger, profiler or tracer (which may report after the program returns), with

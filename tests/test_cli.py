@@ -195,10 +195,14 @@ def spy(status):
     real_exit(status)
 os._exit = spy
 atexit.register(lambda: print("atexit ran, collector", "on" if gc.isenabled() else "off"))
-if "--thread" in sys.argv:
+if "--thread" in sys.argv:  # a thread that outlives the command, however long it takes
     import threading, time
     sys.argv.remove("--thread")
-    threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+    def late():
+        while threading.main_thread().is_alive():
+            time.sleep(0.01)
+        print("thread done")
+    threading.Thread(target=late).start()
 if "--fake-serve" in sys.argv:  # `serve` returns at once: what does it run with?
     sys.argv.remove("--fake-serve")
     cli.cmd_serve = lambda args: 0
