@@ -28,6 +28,9 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 PARALLEL_MIN = 24  # below this many items a pool costs more than it saves
 CHUNKS_PER_JOB = 8  # small enough to even out the workers' loads, big enough to be cheap
 _RECORD = 4  # bytes of one task: the first index of its chunk
+# At most this many tasks, whatever --jobs says: all of them are written before any
+# worker reads, so they must fit in a pipe's buffer (64 KiB on Linux, 16 KiB on macOS).
+MAX_TASKS = 1024
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -61,13 +64,14 @@ def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
         results = [fn(state, i) for i in range(count)]
         meanwhile()
         return results
-    size = max(1, count // (jobs * CHUNKS_PER_JOB))
+    size = max(1, count // (jobs * CHUNKS_PER_JOB), -(-count // MAX_TASKS))
     workers: list[tuple[int, BinaryIO]] = []  # (pid, the read end of its results' pipe)
     _FORKED = state
     try:
-        tasks = _task_pipe(range(0, count, size))
+        starts = range(0, count, size)
+        tasks = _task_pipe(starts)
         try:
-            for _ in range(min(jobs, count)):
+            for _ in range(min(jobs, len(starts))):
                 _start(workers, fn, tasks, size, count)
         finally:
             os.close(tasks)
@@ -85,7 +89,6 @@ def _task_pipe(starts: range) -> int:
     read, write = os.pipe()
     try:
         data = b"".join(start.to_bytes(_RECORD, "little") for start in starts)
-        # at most jobs * CHUNKS_PER_JOB + 1 records: far below a pipe's buffer (64 KiB)
         written = 0
         while written < len(data):
             written += os.write(write, data[written:])

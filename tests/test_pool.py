@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,22 @@ def test_an_exception_that_does_not_pickle_still_reaches_here_by_name() -> None:
         pool.parallel_map(_fails_with_a_local_class, None, 10, 2)
     assert "_fails_with_a_local_class" in str(caught.value.__cause__)
     assert _no_children_left()
+
+
+def test_the_tasks_fit_in_the_pipe_whatever_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every task is written before a worker reads: 20,000 one-item chunks (80 KB) would
+    fill a pipe's buffer and wait for ever; they are capped, and so are the workers."""
+    monkeypatch.setattr(pool, "CHUNKS_PER_JOB", 1_000_000)  # one item per chunk, uncapped
+    started: list[int] = []
+    start = pool._start
+
+    def spy(*args: Any) -> None:
+        started.append(1)
+        start(*args)
+
+    monkeypatch.setattr(pool, "_start", spy)
+    assert pool.parallel_map(_square_of_state, 1, 20_000, 3) == [i * i for i in range(20_000)]
+    assert len(started) == 3
+    monkeypatch.setattr(pool, "MAX_TASKS", 2)
+    assert pool.parallel_map(_square_of_state, 1, 50, 8) == [i * i for i in range(50)]
+    assert len(started) == 5  # two tasks: two workers, not eight
