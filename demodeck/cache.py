@@ -58,6 +58,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
+COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
 _MAGIC = b"demodeck-cache-9\n"
 _SIG = 32
 
@@ -112,7 +113,7 @@ class BuildCache:
     # The last site whose link check passed, path -> page key (see linkcheck.check_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
     checked: dict[str, str] = field(default_factory=dict)
-    _base_size: int = 0  # entries read from the base file
+    _base_sizes: tuple[int, ...] = ()  # entries of each store read from the base file
     _dirty: bool = False  # anything added or dropped since loading: save() has work to do
     _loaded: bool = False  # a cache on disk is read on first use
 
@@ -223,13 +224,11 @@ class BuildCache:
         if self.path is None or not self._dirty:
             return
         new = self._new()
-        unused = self._base_size - (self._size() - new)
         with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
-            if not self._base_size or new + unused > COMPACT_AT * self._base_size:
-                write_signed(self.path, _dumps((self.models, self.parsed, self.shown,
-                                                self.code)))
+            if self._compact_now(new):
+                write_signed(self.path, _dumps(self._stores()))
                 self.path.with_name(_DELTA).unlink(missing_ok=True)
-                self._base_size = self._size()
+                self._base_sizes = tuple(len(store) for store in self._stores())
                 self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
                 self._new_code = set()
             elif new:
@@ -240,13 +239,37 @@ class BuildCache:
                                      {k: self.code[k] for k in self._new_code})))
             self._dirty = False
 
+    def _stores(self) -> Entries:
+        return self.models, self.parsed, self.shown, self.code
+
+    def _compact_now(self, new: int) -> bool:
+        """Whether to write the whole cache instead of a delta: there is none on disk yet;
+        or the entries added since it was written (the delta) plus those no longer used
+        (still in it) pass COMPACT_AT of its entries; or the unused ones alone do in one
+        store, and are at least COMPACT_STORE_MIN. Per store, because entries differ in
+        size: after a template edit every page's link-check entry is replaced, a fifth of
+        the entries of a 520-deck archive's cache but a third of its bytes, which every
+        later build would load again. (A few entries, in a small project, are not worth
+        a rewrite.)"""
+        if not self._base_sizes:
+            return True
+        base = sum(self._base_sizes)
+        if new + base - (self._size() - new) > COMPACT_AT * base:
+            return True
+        news = (self._new_models, self._new_parsed, self._new_shown, self._new_code)
+        unused = (size - (len(store) - len(added))
+                  for size, store, added in zip(self._base_sizes, self._stores(), news,
+                                                strict=True))
+        return any(n >= COMPACT_STORE_MIN and n > COMPACT_AT * size
+                   for n, size in zip(unused, self._base_sizes, strict=True))
+
     def _load(self) -> None:
         assert self.path is not None
         base = _loads(read_signed(self.path))
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
         self.models, self.parsed, self.shown, self.code = base
-        self._base_size = self._size()
+        self._base_sizes = tuple(len(store) for store in base)
         delta = _loads(read_signed(self.path.with_name(_DELTA)))
         if delta is not None:
             self.models.update(delta[0])

@@ -726,6 +726,37 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
     assert validated == []
 
 
+def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
+    """Unused entries are counted per store: 120 of 400 link-check entries going unused
+    (what a template edit does to every page's entry) compact the file even among 1,000
+    other entries, since they may be a third of its bytes; 80 of them do not."""
+    path = tmp_path / "c" / "build.pickle"
+
+    def cache_using(parsed: int) -> BuildCache:
+        cache = BuildCache(path)
+        cache.begin()
+        for i in range(1000):
+            assert cache.get_shown(f"s{i}") is not None
+        for i in range(parsed):
+            assert cache.get_parsed(f"p{i}") is not None
+        cache.put_parsed("p-new", ("", ""))  # one change, so the build saves something
+        return cache
+
+    first = BuildCache(path)
+    for i in range(1000):
+        first.put_shown(f"s{i}", shown.DeckShown("listed", "metrics", {}))
+    for i in range(400):
+        first.put_parsed(f"p{i}", ("a\0b", "c"))
+    first.save()
+    base = path.read_bytes()
+    cache_using(320).save()  # 80 unused, 1 new: 81 of 1,400, and 80 of the 400 parsed
+    assert path.read_bytes() == base and path.with_name("delta.pickle").exists()
+    cache_using(280).save()  # 120 of the 400 parsed unused: rewritten without them
+    assert not path.with_name("delta.pickle").exists()
+    assert sorted(len(store) for store in cache_mod._loads(cache_mod.read_signed(path))
+                  or ()) == [0, 0, 281, 1000]
+
+
 def test_kept_files_are_copied_where_hard_links_are_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = load_config(copy_examples(tmp_path / "p"))
