@@ -197,21 +197,21 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         return BuildResult(out=target, decks=manifest["decks"], slides=manifest["slides"],
                            pages=manifest["pages"], seconds=time.perf_counter() - started,
                            up_to_date=True)
-    from demodeck import check
-    from demodeck.write import Staging, write_site
+    from demodeck import check  # no Jinja or Markdown: those are imported meanwhile
 
     if cache is not None:
         cache.begin()
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
     with _cycle_collection_paused():  # until the end: the CLI exits right after
-        staging = Staging(target)
         prepared: list[Renderer | None] = []
-        try:
-            decks = check.check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
-                                      meanwhile=partial(_prepare_render, site, prepared))
-            from demodeck import pipeline  # Jinja, Markdown: only when something changed
+        decks = check.check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
+                                  meanwhile=partial(_prepare_render, site, prepared))
+        from demodeck import pipeline  # Jinja, Markdown: only when something changed
+        from demodeck.write import Staging, write_site
 
+        staging = Staging(target)
+        try:
             rendered = pipeline.render_site(
                 site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
                 reusable=_reusable(manifest, target), renderer=prepared[0] if prepared else None,

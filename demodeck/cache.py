@@ -256,10 +256,10 @@ class BuildCache:
         base = sum(self._base_sizes)
         if new + base - (self._size() - new) > COMPACT_AT * base:
             return True
+        stores: tuple[dict[str, Any], ...] = self._stores()
         news = (self._new_models, self._new_parsed, self._new_shown, self._new_code)
         unused = (size - (len(store) - len(added))
-                  for size, store, added in zip(self._base_sizes, self._stores(), news,
-                                                strict=True))
+                  for size, store, added in zip(self._base_sizes, stores, news, strict=True))
         return any(n >= COMPACT_STORE_MIN and n > COMPACT_AT * size
                    for n, size in zip(unused, self._base_sizes, strict=True))
 
