@@ -48,9 +48,9 @@ def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer 
 
 # -- render ----------------------------------------------------------------------------------
 
-# the renderer, every deck, the indexes of those to render, self-contained?, and where to
-# write them (a Staging folder and the output folder) if not to send them back
-RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, tuple[Path, Path] | None]
+# the renderer, every deck, the indexes of those to render, self-contained?, and the
+# made Staging folder to write them into, if not to send them back
+RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None]
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
@@ -69,10 +69,11 @@ def _render_one(state: RenderState,
         return render.template_problem(renderer.site, exc)
     if self_contained:
         page = _inline(page, renderer)
+    parsed = linkcheck.parse(page.data)
     if staging is not None:
-        write.write_staged(*staging, page.path, page.data)
-        return None, linkcheck.parse(page.data)
-    return page.data, linkcheck.parse(page.data)
+        staging.write(page.path, page.data)
+        return None, parsed
+    return page.data, parsed
 
 
 @dataclass
@@ -121,8 +122,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     todo = [i for i, page in enumerate(done) if page is None]
     forked = will_fork(len(todo), jobs)
     folder = staging.make() if staging is not None and forked else None
-    state = (renderer, decks, todo, self_contained,
-             (folder, staging.out) if staging is not None and folder is not None else None)
+    state = (renderer, decks, todo, self_contained, staging if folder is not None else None)
     # Lexers are loaded here once, not in every worker; a prepared renderer comes with
     # those of the decks just validated (the others, cached, are rarely rendered again).
     if forked and not prepared:

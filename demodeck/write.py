@@ -63,24 +63,25 @@ class Staging:
             self.folder = _new_folder(self.out)
         return self.folder
 
+    def write(self, path: str, data: bytes) -> Path:
+        """Write one page into the folder :meth:`make` made (in a render worker)."""
+        assert self.folder is not None
+        target = self.folder / path
+        try:
+            target.parent.mkdir(exist_ok=True)  # never the folder itself, once removed
+            target.write_bytes(data)
+        except OSError as exc:
+            raise _cannot_write(self.out, exc) from exc
+        return target
+
     def take(self) -> Path | None:
         folder, self.folder = self.folder, None
         return folder
 
     def discard(self) -> None:
-        if self.folder is not None:
-            shutil.rmtree(self.take() or "", ignore_errors=True)
-
-
-def write_staged(folder: Path, out: Path, path: str, data: bytes) -> Path:
-    """Write one page into a :class:`Staging` folder (in a render worker)."""
-    target = folder / path
-    try:
-        target.parent.mkdir(exist_ok=True)  # never the staging folder itself, once removed
-        target.write_bytes(data)
-    except OSError as exc:
-        raise _cannot_write(out.absolute(), exc) from exc
-    return target
+        folder = self.take()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_site(out: Path, pages: Iterable[Output], staging: Staging | None = None) -> set[str]:
