@@ -46,23 +46,9 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
-class Kept:
-    """A file the previous build wrote that is still right (same key, untouched since):
-    the write stage links it into the new site instead of rendering and writing it again."""
-
-    path: str
-    source: Path  # the file in the current output folder
-    key: str
-
-    @property
-    def data(self) -> bytes:
-        return self.source.read_bytes()
-
-
-@dataclass(frozen=True, slots=True)
-class Staged:
-    """A page a render worker wrote itself, straight into the folder the new site is made
-    in (see :class:`demodeck.write.Staging`), instead of sending its bytes back."""
+class _OnDisk:
+    """An output file already on disk: the write stage puts it in place without its bytes
+    passing through this process (``data`` reads them, for whoever needs them)."""
 
     path: str
     source: Path  # that file
@@ -71,6 +57,19 @@ class Staged:
     @property
     def data(self) -> bytes:
         return self.source.read_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class Kept(_OnDisk):
+    """A file the previous build wrote that is still right (same key, untouched since),
+    ``source`` in the current output folder: the write stage links it into the new site
+    instead of rendering and writing it again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Staged(_OnDisk):
+    """A page a render worker wrote itself, straight into the folder the new site is made
+    in (see :class:`demodeck.write.Staging`), instead of sending its bytes back."""
 
 
 Output = Page | Kept | Staged
