@@ -87,10 +87,6 @@ def format_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-# What ``Markup(html)`` returns, without the Python-level checks of Markup.__new__.
-_markup: Callable[[str], Markup] = partial(str.__new__, Markup)
-
-
 def atom_date(day: dt.date | None) -> str:
     return f"{day or dt.date(1970, 1, 1):%Y-%m-%d}T00:00:00Z"
 
@@ -260,7 +256,7 @@ class PeopleLinks:
             found = [self.made[person.name] for person in people]
         except KeyError:  # someone not linked to yet on this page
             found = [self.made.get(person.name) or self._link(person) for person in people]
-        return _markup(", ".join(found))
+        return markdown.trusted_markup(", ".join(found))
 
     def _link(self, person: Any) -> str:
         link = self.made[person.name] = (f'<a href="{escape(self.url(person))}" '
