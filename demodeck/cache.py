@@ -195,11 +195,14 @@ class BuildCache:
 
     def _size(self) -> int:
         """Entries kept on disk."""
-        return len(self.models) + len(self.parsed) + len(self.shown) + len(self.code)
+        return sum(len(store) for store in self._stores())
+
+    def _news(self) -> tuple[set[str], ...]:
+        """Each store's entries the base file lacks (the delta's), in _stores' order."""
+        return self._new_models, self._new_parsed, self._new_shown, self._new_code
 
     def _new(self) -> int:
-        return (len(self._new_models) + len(self._new_parsed) + len(self._new_shown)
-                + len(self._new_code))
+        return sum(len(added) for added in self._news())
 
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site."""
@@ -257,9 +260,8 @@ class BuildCache:
         if new + base - (self._size() - new) > COMPACT_AT * base:
             return True
         stores: tuple[dict[str, Any], ...] = self._stores()
-        news = (self._new_models, self._new_parsed, self._new_shown, self._new_code)
-        unused = (size - (len(store) - len(added))
-                  for size, store, added in zip(self._base_sizes, stores, news, strict=True))
+        unused = (size - (len(store) - len(added)) for size, store, added
+                  in zip(self._base_sizes, stores, self._news(), strict=True))
         return any(n >= COMPACT_STORE_MIN and n > COMPACT_AT * size
                    for n, size in zip(unused, self._base_sizes, strict=True))
 
