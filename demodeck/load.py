@@ -469,19 +469,10 @@ def _measured_convert(node: yaml.Node, path: str) -> tuple[Raw | None, list[Prob
 
 
 def _convert_scalar(node: yaml.ScalarNode, walk: _Walk, mark: Mark) -> RawScalar | None:
-    construct = _SCALARS.get(node.tag)
-    if construct is None:
-        _bad_tag(node, walk, mark)
-        return None
     try:
-        return RawScalar(construct(_CONSTRUCTOR, node), mark)
-    except (ValueError, yaml.YAMLError) as exc:  # e.g. a timestamp like 2026-02-30
-        walk.problems.append(Problem(walk.path, mark.line, mark.column,
-                                     f"cannot read {node.value!r}: {exc}"))
-        return None
-    except _CONSTRUCT_CRASHES:  # an explicit tag on text it cannot read, e.g. !!int ''
-        walk.problems.append(Problem(walk.path, mark.line, mark.column,
-                                     f"cannot read {node.value!r} as {_short_tag(node.tag)}"))
+        return RawScalar(scalar_value(node), mark)
+    except ValueError as exc:
+        walk.problems.append(Problem(walk.path, mark.line, mark.column, str(exc)))
         return None
 
 
@@ -492,25 +483,31 @@ _CONSTRUCT_CRASHES = (IndexError, KeyError, AttributeError)
 
 
 def scalar_value(node: yaml.ScalarNode) -> Any:
-    """A scalar node's value as :func:`parse_yaml` reads it; raises ValueError where that
-    reports a problem (a tag that is not allowed, a value its tag cannot read)."""
+    """A scalar node's value as :func:`parse_yaml` reads it; raises ValueError, with the
+    problem's message, where that reports a problem (a tag that is not allowed, a value
+    its tag cannot read)."""
     if node.tag == _INT_TAG:
         text = node.value
         if text.isdigit() and text.isascii() and text[0] != "0":  # "9": no base, no "_"
             return int(text)
     construct = _SCALARS.get(node.tag)
     if construct is None:
-        raise ValueError(f"the YAML tag {node.tag!r} is not allowed")
+        raise ValueError(_bad_tag_message(node))
     try:
         return construct(_CONSTRUCTOR, node)
-    except (yaml.YAMLError, *_CONSTRUCT_CRASHES) as exc:
-        raise ValueError(str(exc)) from exc
+    except (ValueError, yaml.YAMLError) as exc:  # e.g. a timestamp like 2026-02-30
+        raise ValueError(f"cannot read {node.value!r}: {exc}") from exc
+    except _CONSTRUCT_CRASHES as exc:  # an explicit tag on text it cannot read: !!int ''
+        raise ValueError(f"cannot read {node.value!r} as {_short_tag(node.tag)}") from exc
 
 
 def _bad_tag(node: yaml.Node, walk: _Walk, mark: Mark) -> None:
-    walk.problems.append(Problem(walk.path, mark.line, mark.column,
-        f"the YAML tag '{_short_tag(node.tag)}' is not allowed; "
-        "decks may only hold plain text, numbers, dates, lists and mappings"))
+    walk.problems.append(Problem(walk.path, mark.line, mark.column, _bad_tag_message(node)))
+
+
+def _bad_tag_message(node: yaml.Node) -> str:
+    return (f"the YAML tag '{_short_tag(node.tag)}' is not allowed; "
+            "decks may only hold plain text, numbers, dates, lists and mappings")
 
 
 def _decode(path: str, data: bytes, problems: list[Problem]) -> str | None:
