@@ -566,17 +566,26 @@ def _quick_list(ctx: _QuickCtx, spec: schema.ListOf, node: yaml.Node) -> tuple[A
     return tuple([check(ctx, item_spec, item) for item in items])
 
 
-def _quick_pairs(ctx: _QuickCtx, node: yaml.Node) -> dict[str, yaml.Node]:
-    """A mapping node's values by key, if every key is text and none is repeated."""
+def _quick_mapping(ctx: _QuickCtx, node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's (key, value) pairs, counted (see _QuickCtx.enter)."""
     if type(node) is not _MappingNode or node.tag != _MAP:
         raise _Unsure
-    pairs = node.value
+    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
     ctx.enter(node, len(pairs))
-    given: dict[str, yaml.Node] = {}
-    for key, value in pairs:
-        if type(key) is not _ScalarNode or key.tag != _STR:
-            raise _Unsure
-        given[key.value] = value
+    return pairs
+
+
+def _quick_key(key: yaml.Node) -> str:
+    if type(key) is not _ScalarNode or key.tag != _STR:
+        raise _Unsure
+    text: str = key.value
+    return text
+
+
+def _quick_pairs(ctx: _QuickCtx, node: yaml.Node) -> dict[str, yaml.Node]:
+    """A mapping node's values by key, if every key is text and none is repeated."""
+    pairs = _quick_mapping(ctx, node)
+    given = {_quick_key(key): value for key, value in pairs}
     if len(given) != len(pairs):  # a duplicate key
         raise _Unsure
     return given
@@ -595,17 +604,11 @@ def _quick_map(ctx: _QuickCtx, spec: schema.MapOf, node: yaml.Node) -> dict[str,
 
 def _quick_fields(ctx: _QuickCtx, record: Record, node: yaml.Node) -> dict[str, Any]:
     """field_values, in one pass over the mapping's pairs."""
-    if type(node) is not _MappingNode or node.tag != _MAP:
-        raise _Unsure
-    pairs = node.value
-    ctx.enter(node, len(pairs))
     by_name = record.by_name
     values: dict[str, Any] = {}
     empty = False
-    for key, value in pairs:
-        if type(key) is not _ScalarNode or key.tag != _STR:
-            raise _Unsure
-        name = key.value
+    for key, value in _quick_mapping(ctx, node):
+        name = _quick_key(key)
         f = by_name.get(name)
         if f is None or name in values:  # an unknown field, or one given twice
             raise _Unsure
