@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
@@ -814,3 +816,16 @@ def test_switching_self_contained_on_and_off_never_keeps_the_other_kind(tmp_path
     assert inline == tree(tmp_path / "cold-inline")
     build(site, cache=BuildCache(cache_file))
     assert tree(out) == linked
+
+
+# What preload_highlighting_sources looked for with one regex, before it searched for the
+# fence marks themselves: the two must name the same languages.
+_FENCE_LINE = re.compile(rb"^[ \t]*(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re.MULTILINE)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([b"```", b"~~~", b"`", b"~", b"``", b" ", b"\t", b"\n",
+                                 b"\r\n", b"python", b"Go", b"c++", b"x", b"-", b"{", b"why: |"]),
+                max_size=30).map(b"".join))
+def test_fence_languages_in_deck_files_are_those_a_line_regex_finds(data: bytes) -> None:
+    assert sorted(markdown._source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
