@@ -64,11 +64,12 @@ class Staging:
         return self.folder
 
     def write(self, path: str, data: bytes) -> Path:
-        """Write one page into the folder :meth:`make` made (in a render worker)."""
+        """Write one page into the folder :meth:`make` made (by a render worker, or by the
+        main process while they work)."""
         assert self.folder is not None
         target = self.folder / path
         try:
-            target.parent.mkdir(exist_ok=True)  # never the folder itself, once removed
+            _make_folders(self.folder, PurePosixPath(path).parts[:-1])
             target.write_bytes(data)
         except OSError as exc:
             raise _cannot_write(self.out, exc) from exc
@@ -82,6 +83,15 @@ class Staging:
         folder = self.take()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_folders(root: Path, parts: tuple[str, ...]) -> None:
+    """Make the folders ``parts`` name below ``root``, each in turn: never ``root`` itself,
+    which a failed build may have removed while a worker still writes."""
+    folder = root
+    for part in parts:
+        folder = folder / part
+        folder.mkdir(exist_ok=True)
 
 
 def write_site(out: Path, pages: Iterable[Output], staging: Staging | None = None) -> set[str]:

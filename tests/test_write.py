@@ -339,7 +339,9 @@ def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, self_contained: bool) -> None:
     """In a parallel build each worker writes the deck pages it renders into the new
-    site's folder; the parent never holds their bytes, and the site is the serial one."""
+    site's folder, and the parent the archive pages it renders meanwhile; the parent never
+    holds the deck pages' bytes, write_site only adds the theme's files and the images,
+    and the site is the serial one."""
     root = copy_examples(tmp_path / "p")
     build(load_config(root), out=tmp_path / "serial", jobs=1, self_contained=self_contained)
     _parallel(monkeypatch)
@@ -352,9 +354,13 @@ def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
 
     monkeypatch.setattr(write_mod, "write_site", spy)
     build(load_config(root), out=tmp_path / "parallel", jobs=2, self_contained=self_contained)
-    assert sorted(written) == [f"{d}/index.html" for d in ("2026-11-09", "2026-11-16",
-                                                            "2026-11-23")]
-    assert contents(tmp_path / "parallel") == contents(tmp_path / "serial")
+    site = contents(tmp_path / "parallel")
+    assert {f"{d}/index.html" for d in ("2026-11-09", "2026-11-16", "2026-11-23")} | {
+        "index.html", "feed.xml", "people/index.html"} <= set(written)
+    assert sorted(written) == sorted(path for path, data in site.items() if data is not None
+                                     and not path.startswith("assets/")
+                                     and path != write_mod.MARKER)
+    assert site == contents(tmp_path / "serial")
     assert leftovers(tmp_path) == [] and leftovers(tmp_path, "parallel") == []
 
 
@@ -398,5 +404,29 @@ def test_a_page_a_render_worker_cannot_write_is_a_clear_error(
     with pytest.raises(UsageError, match=r"^cannot write the site to .*/site: No space left "
                                          r"on device; the previous site is unchanged$"):
         build(load_config(root), jobs=2)
+    assert snapshot(root / "site") == before
+    assert leftovers(root) == []
+
+
+def test_an_archive_page_the_main_process_cannot_write_is_a_clear_error(
+        built: tuple[Path, dict[str, Entry]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process writes the archive pages into the new folder while the workers
+    render decks: a write that fails there stops the workers, removes the folder and
+    leaves the previous site as it was."""
+    root, before = built
+    main, make_folders = os.getpid(), write_mod._make_folders
+    failed: list[tuple[str, ...]] = []
+
+    def full_for_people(root: Path, parts: tuple[str, ...]) -> None:
+        if os.getpid() == main and parts[:1] == ("people",):
+            failed.append(parts)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        make_folders(root, parts)
+
+    monkeypatch.setattr(write_mod, "_make_folders", full_for_people)
+    with pytest.raises(UsageError, match=r"^cannot write the site to .*/site: No space left "
+                                         r"on device; the previous site is unchanged$"):
+        build(load_config(root), jobs=2)
+    assert len(failed) == 1
     assert snapshot(root / "site") == before
     assert leftovers(root) == []
