@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from demodeck.model import Deck, Metric
 
@@ -18,8 +19,11 @@ DIRECTION: dict[str, int] = {"deployments": 1, "bugs_opened": -1, "bugs_closed":
                              "cycle_time_days": -1, "active_users": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
+    """One point of a chart. A named tuple, not a frozen dataclass: a 520-deck build draws
+    ~34,000 of them (five sparklines on every deck page, the metrics page's charts), and a
+    frozen dataclass sets each field through ``object.__setattr__`` (0.9 -> 0.25 us each)."""
+
     x: float
     y: float
     value: int | float

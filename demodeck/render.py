@@ -206,9 +206,9 @@ class Renderer:
         """An archive page: these may link to people pages through ``slugs`` (person key →
         page slug). Deck pages may not, so that a deck's cached page never depends on who
         else demoed."""
-        people = PeopleLinks(relative_root(path), slugs)
-        return Page(path, self.render(template, path, person_url=people.url,
-                                      person_links=people.links,
+        person_url, person_links = people_links(relative_root(path), slugs)
+        return Page(path, self.render(template, path, person_url=person_url,
+                                      person_links=person_links,
                                       canonical=self.canonical(path), **context).encode())
 
     def metrics_page(self, series: tuple[metrics.Series, ...]) -> Page:
@@ -227,41 +227,46 @@ class Renderer:
                                             absolute=self.canonical, feed_id=feed_id).encode())
 
 
-class PeopleLinks:
-    """``person_url(person)`` and ``person_links(people)`` of one archive page.
+PersonUrl = Callable[[Any], str]
+PersonLinks = Callable[[Iterable[Any]], Markup]
+
+
+def people_links(root: str, slugs: dict[str, str]) -> tuple[PersonUrl, PersonLinks]:
+    """``person_url(person)`` and ``person_links(people)`` of one archive page (``root``
+    its relative_root; ``slugs`` person key -> their page's slug).
 
     A large archive's pages link to people tens of thousands of times (every name on the
     index, everyone each person demoed with): each person's URL and link are made once
     per page, and found again by their name, whose key (``person.key``) is a function
-    of it."""
+    of it. Both are plain functions, not bound methods: Jinja's Context.call asks every
+    callable whether it wants the context, and that question (hasattr) costs a bound
+    method ~0.8 µs, as it raises an AttributeError, a function ~0.1 µs; the person pages
+    of a 520-deck archive call person_links ~19,000 times."""
+    urls: dict[str, str] = {}  # name as written -> URL
+    made: dict[str, str] = {}  # name as written -> link
 
-    def __init__(self, root: str, slugs: dict[str, str]) -> None:
-        self.root = root
-        self.slugs = slugs  # person key -> their page's slug
-        self.urls: dict[str, str] = {}  # name as written -> URL
-        self.made: dict[str, str] = {}  # name as written -> link
-
-    def url(self, person: Any) -> str:
-        url = self.urls.get(person.name)
+    def person_url(person: Any) -> str:
+        url = urls.get(person.name)
         if url is None:
-            url = self.urls[person.name] = (f"{self.root}people/{self.slugs[person.key]}"
-                                            "/index.html")
+            url = urls[person.name] = f"{root}people/{slugs[person.key]}/index.html"
         return url
 
-    def links(self, people: Iterable[Any]) -> Markup:
+    def link(person: Any) -> str:
+        made[person.name] = html = (f'<a href="{escape(person_url(person))}" '
+                                    f'dir="auto">{escape(person.name)}</a>')
+        return html
+
+    def person_links(people: Iterable[Any]) -> Markup:
         """``<a href="{{ person_url(p) }}" dir="auto">{{ p.name }}</a>`` for each, joined
         by ", ": as a loop in the template, this was a third of the person pages' time."""
         people = tuple(people)  # it may be an iterator (``|select``); a tuple stays as is
         try:
-            found = [self.made[person.name] for person in people]
+            found = [made[person.name] for person in people]
         except KeyError:  # someone not linked to yet on this page
-            found = [self.made.get(person.name) or self._link(person) for person in people]
+            found = [made.get(person.name) or link(person) for person in people]
         return markdown.trusted_markup(", ".join(found))
 
-    def _link(self, person: Any) -> str:
-        link = self.made[person.name] = (f'<a href="{escape(self.url(person))}" '
-                                         f'dir="auto">{escape(person.name)}</a>')
-        return link
+    return person_url, person_links
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,14 +25,17 @@ Face = tuple[str, str | None, str | None]  # a person as shown: name, role, pict
 
 
 # One person's demos in one deck, as the people page and their own page show them:
-#   rows    digest of those demos, each as their page lists it
+#   rows    those demos, each as their page lists it: a line of the digest of the deck's
+#           slug and the demo as shown (:func:`demo_shown`), and their role in it
 #   demos   how many there are
 #   teams   their teams, each once, in order
 #   face    the person as written in the first of them: (name, role, picture's file)
 #   avatar  the person as written in the first of them that gives a picture, if any
-#   others  keys of everyone they demoed with, each once
+#   others  keys of everyone in those demos, them included (any may come twice)
 # A plain tuple, and ``others`` one too: a build loads thousands of these from the cache,
 # and a class takes twice as long to unpickle, a frozenset longer still (it hashes again).
+# Someone in one demo of a deck, as most are, gets the demo's own tuple of keys as
+# ``others`` and its digest in ``rows``: each demo is hashed once, not once per person.
 PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...]]
 
 
@@ -56,48 +59,46 @@ def _demo_text(demo: Demo, faces: tuple[Face, ...]) -> str:
     return repr((demo.id, demo.title, demo.team, demo.minutes, faces))
 
 
-class _Seen(NamedTuple):
-    """One appearance of someone in a deck: what their part needs of it."""
-
-    team: str | None  # the demo's
-    text: str  # the demo as shown (:func:`demo_shown`)
-    face: Face  # them, as written in this demo
-    keys: list[str]  # the keys of everyone in the demo, them included
+# One appearance of someone in a deck, what their part needs of it: the demo's team, the
+# demo as their page lists it (its row, see PersonShown), them as written in this demo,
+# and the keys of everyone in the demo, them included. A plain tuple: a cold build makes
+# one for each of tens of thousands of appearances.
+_Seen = tuple[str | None, str, Face, tuple[str, ...]]
 
 
 def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
     # Each person's face and key are worked out once per demo, not again for each part
-    # that reads them (their own, and that of everyone they demoed with): a cold build
-    # does this for every demo of the archive while the deck pages are being rendered.
+    # that reads them (their own, and that of everyone they demoed with), and so is the
+    # digest of the demo as their pages list it: a cold build does this for every demo of
+    # the archive while the deck pages are being rendered.
     texts: list[str] = []
     found: dict[str, list[_Seen]] = {}  # person key -> their appearances, in order
+    slug = deck.slug
     for demo in deck.demos:
         faces = tuple(face(p, image_path) for p in demo.people)
-        keys = [p.key for p in demo.people]
+        keys = tuple([p.key for p in demo.people])
         text = _demo_text(demo, faces)
         texts.append(text)
+        row = f"\n{digest(slug, text)}"  # reprs have no newline: rows cannot run together
+        team = demo.team
         for key, shown_face in zip(keys, faces, strict=True):
             # someone listed twice in a demo appears twice, as there
-            found.setdefault(key, []).append(_Seen(demo.team, text, shown_face, keys))
+            found.setdefault(key, []).append((team, row, shown_face, keys))
     values = tuple((m.key, m.value) for m in deck.metrics)
-    slug = deck.slug
     return DeckShown(digest(repr((slug, deck.title)), *texts), repr((slug, values)),
-                     {key: _person(slug, key, seen) for key, seen in found.items()})
+                     {key: _person(key, seen) for key, seen in found.items()})
 
 
-def _person(slug: str, key: str, seen: list[_Seen]) -> PersonShown:
-    # deck slugs are [0-9-] and reprs have no newline: the rows cannot run into each other
+def _person(key: str, seen: list[_Seen]) -> PersonShown:
     if len(seen) == 1:  # most people take part in one demo of a deck: the short way
-        one = seen[0]
-        return (digest(f"\n{slug} {one.text} {one.face[1]!r}"), 1,
-                (one.team,) if one.team else (), one.face,
-                one.face if one.face[2] is not None else None,
-                tuple(dict.fromkeys([k for k in one.keys if k != key])))
-    rows = "".join([f"\n{slug} {s.text} {s.face[1]!r}" for s in seen])
-    teams = tuple(dict.fromkeys([s.team for s in seen if s.team]))
-    pictured = next((s.face for s in seen if s.face[2] is not None), None)
-    others = dict.fromkeys([k for s in seen for k in s.keys if k != key])
-    return (digest(rows), len(seen), teams, seen[0].face, pictured, tuple(others))
+        team, row, shown_face, keys = seen[0]
+        return (f"{row} {shown_face[1]!r}", 1, (team,) if team else (), shown_face,
+                shown_face if shown_face[2] is not None else None, keys)
+    rows = "".join([f"{s[1]} {s[2][1]!r}" for s in seen])
+    teams = tuple(dict.fromkeys([s[0] for s in seen if s[0]]))
+    pictured = next((s[2] for s in seen if s[2][2] is not None), None)
+    others = dict.fromkeys([k for s in seen for k in s[3]])
+    return (rows, len(seen), teams, seen[0][2], pictured, tuple(others))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ def archive_keys(decks: Sequence[Deck], parts: Sequence[DeckShown], *,
         for key, person in part.people.items():
             by_person.setdefault(key, []).append(person)
     slugs = people.slugs(by_person)
-    everyone = {key: _sum_up(found) for key, found in by_person.items()}
+    everyone = {key: _sum_up(key, found) for key, found in by_person.items()}
     order = sorted(everyone, key=lambda k: (-everyone[k].demos, k))  # as people.profiles
     metrics = "metrics:" + "".join(part.metrics for part in parts)
     if not precise:
@@ -141,10 +142,10 @@ class _Person(NamedTuple):
     demos: int
     line: tuple[str, int, tuple[str, ...], Face]  # what the people page shows of them
     rows: str  # their page's list of demos, as the digests of each deck's part
-    others: set[str]  # everyone they demoed with
+    others: set[str]  # everyone they demoed with, not them
 
 
-def _sum_up(found: list[PersonShown]) -> _Person:
+def _sum_up(key: str, found: list[PersonShown]) -> _Person:
     """A person's parts, newest deck first: the people page shows the name they were last
     written with, their demo count, their teams (newest first), and the newest picture they
     gave (or how they were last written)."""
@@ -153,7 +154,9 @@ def _sum_up(found: list[PersonShown]) -> _Person:
     shown: Face = next(filter(None, avatars), faces[0])
     line = (faces[0][0], total, tuple(dict.fromkeys(itertools.chain.from_iterable(teams))),
             shown)
-    return _Person(total, line, "".join(rows), set().union(*others))
+    everyone = set().union(*others)
+    everyone.discard(key)
+    return _Person(total, line, "".join(rows), everyone)
 
 
 def _person_key(slugs: dict[str, str], key: str, person: _Person) -> str:

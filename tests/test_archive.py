@@ -183,15 +183,21 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
         return f"assets/img/{asset.rel}"
 
     part = shown.deck_shown(deck, image_path)
-    one, two = (shown.demo_shown(demo, image_path) for demo in (first, second))
-    rows = f"\n2026-11-23 {one} 'Lead'\n2026-11-23 {one} None\n2026-11-23 {two} None"
+    one, two = (digest("2026-11-23", shown.demo_shown(demo, image_path))
+                for demo in (first, second))
+    rows = f"\n{one} 'Lead'\n{one} None\n{two} None"
     assert list(part.people) == ["ann", "bob", "cy"]
-    assert part.people["ann"] == (digest(rows), 3, ("Search",), ("Ann", "Lead", None),
-                                  ("ANN", None, "assets/img/ann.png"), ("bob", "cy"))
-    assert part.people["cy"] == (digest(f"\n2026-11-23 {two} None"), 1, ("Search",),
-                                 ("Cy", None, None), None, ("ann", "bob"))
-    assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None, ("ann", "cy"))
-    assert "'assets/img/ann.png'" in two and "('Cy', None, None)" in two
+    # ``others`` lists everyone in their demos, them too: summed up, they are left out
+    assert part.people["ann"] == (rows, 3, ("Search",), ("Ann", "Lead", None),
+                                  ("ANN", None, "assets/img/ann.png"), ("ann", "bob", "cy"))
+    assert part.people["cy"] == (f"\n{two} None", 1, ("Search",),
+                                 ("Cy", None, None), None, ("cy", "ann", "bob"))
+    assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None,
+                                      ("ann", "bob", "cy"))
+    assert "'assets/img/ann.png'" in shown.demo_shown(second, image_path)
+    assert "('Cy', None, None)" in shown.demo_shown(second, image_path)
+    keys = shown.archive_keys([deck], [part], precise=True)
+    assert keys.persons["ann"].endswith(":[('bob', 'bob'), ('cy', 'cy')]")
 
 
 def test_person_links_takes_any_iterable(project: Project, capsys: Cap) -> None:
