@@ -349,7 +349,9 @@ def _resolve(folder: str, path: str) -> str | None:
     if ups > len(parts):
         return None
     joined = "/".join([*parts[:len(parts) - ups], rest])
-    if "./" in joined or joined.endswith((".", "/")) or "//" in joined:  # rare: do it fully
+    # Rare: do it fully. So for "../" (joined is "" at the root: its index.html) and
+    # "..//a" (joined is "/a" at the root: "a").
+    if rest[:1] in ("", "/") or "./" in joined or joined.endswith((".", "/")) or "//" in joined:
         joined = posixpath.normpath(posixpath.join(folder, path))
         if joined == ".." or joined.startswith("../"):
             return None
