@@ -17,7 +17,7 @@ import hashlib
 import html
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from demodeck.cache import BuildCache
@@ -53,7 +53,6 @@ _RAW_TEXT_END = {b"<!--": b"-->", b"<script": b"</script", b"<style": b"</style"
 _TAG_NAME_ENDS = frozenset((b">", b" ", b"\t", b"\n", b"\r", b"\f", b"/"))
 _RAW_TEXT_START = re.compile(rb"<!--|<script|<style").search
 _EXTERNAL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//").match
-_Search = Callable[[bytes, int], "re.Match[bytes] | None"]
 
 
 def parse(data: bytes) -> Parsed:
@@ -65,57 +64,62 @@ def parse(data: bytes) -> Parsed:
     lowered = data.lower()  # attribute names are case-insensitive; bytes keep their offsets
     spans = _raw_text_spans(lowered)
     tags: dict[bytes, bool] = {}
-    hrefs = _values(_ATTRS[b"href"].search, data, lowered, spans, tags)
-    srcs = _values(_ATTRS[b"src"].search, data, lowered, spans, tags)
-    ids = _values(_ATTRS[b"id"].search, data, lowered, spans, tags)
+    hrefs = _values(_ATTRS[b"href"], data, lowered, spans, tags)
+    srcs = _values(_ATTRS[b"src"], data, lowered, spans, tags)
+    ids = _values(_ATTRS[b"id"], data, lowered, spans, tags)
     found = sorted(hrefs + srcs) if hrefs and srcs else hrefs or srcs  # document order
-    # A URL with no ":" has no scheme and needs no regex to tell (most links; inline, as
-    # this runs for each of them).
+    # A URL with no ":" and no leading "/" has no scheme and does not start with "//": it
+    # needs no regex to tell (most links; inline, as this runs for each of them).
     urls = [url for url in map(str.strip, _texts([raw for _, raw in found])) if url and (
-        (":" not in url and not url.startswith("//")) or _EXTERNAL(url) is None)]
+        (":" not in url and url[0] != "/") or _EXTERNAL(url) is None)]
     return _pack(urls), _pack(sorted(set(_texts([raw for _, raw in ids]))))
 
 
-def _values(search: _Search, data: bytes, lowered: bytes, spans: list[tuple[int, int]],
-            tags: dict[bytes, bool]) -> list[tuple[int, bytes]]:
-    """Where each attribute that ``search`` finds starts, and its raw value, for the
+def _values(pattern: re.Pattern[bytes], data: bytes, lowered: bytes,
+            spans: list[tuple[int, int]], tags: dict[bytes, bool]) -> list[tuple[int, bytes]]:
+    """Where each attribute that ``pattern`` finds starts, and its raw value, for the
     attributes of tags only. ``tags``: whether a page's text from a "<" up to a hit is
     the beginning of a start tag (see _TAG_SO_FAR), by that text: a page repeats a few
     such beginnings ("<a ") thousands of times. One loop, its steps inline: it runs for
-    every link of the site."""
+    every link of the site (a finditer, cheaper per hit than a search call; it starts
+    again after a hit in a comment, script or style, and after a hit not in a tag)."""
     found: list[tuple[int, bytes]] = []
-    rfind, pos, end = lowered.rfind, 0, len(lowered)
+    append, rfind, pos, end = found.append, lowered.rfind, 0, len(lowered)
     ahead = iter(spans)  # the comments, scripts and styles not yet passed
     span_start, span_end = next(ahead, (end, end))
-    while (match := search(lowered, pos)) is not None:
-        start = match.start()
-        if start >= span_start:
-            if start < span_end:  # no attributes in there: look on after it
-                pos = span_end
-                continue
-            span_start, span_end = next(ahead, (end, end))
-            continue  # the same hit again, against the next span
-        # Most links come right after "<a ": in a tag, no need to look back for its "<"
-        # (near the page's start the slice is shorter than 3 bytes: no match).
-        if lowered[start - 3:start] != b"<a ":
-            opening = rfind(b"<", 0, start)
-            before = lowered[opening:start]
-            in_tag = tags.get(before)
-            if in_tag is None:
-                in_tag = tags[before] = opening >= 0 and _TAG_SO_FAR(before) is not None
-            if not in_tag:  # text such as "id='": its "value" may hide a tag, look inside
-                pos = start + 1
-                continue
-        pos = match.end()
-        value_start, value_end = match.span(match.lastindex or 0)  # the group that matched
-        found.append((start, data[value_start:value_end]))
-    return found
+    while True:
+        for match in pattern.finditer(lowered, pos):
+            start = match.start()
+            if start >= span_start:
+                while start >= span_end:  # past it: the next one
+                    span_start, span_end = next(ahead, (end, end))
+                if start >= span_start:  # no attributes in there: look on after it
+                    pos = span_end
+                    break
+            # Most links come right after "<a ": in a tag, no need to look back for its
+            # "<" (near the page's start the slice is shorter than 3 bytes: no match).
+            if lowered[start - 3:start] != b"<a ":
+                opening = rfind(b"<", 0, start)
+                before = lowered[opening:start]
+                in_tag = tags.get(before)
+                if in_tag is None:
+                    in_tag = tags[before] = opening >= 0 and _TAG_SO_FAR(before) is not None
+                if not in_tag:  # text such as "id='": its "value" may hide a tag, look inside
+                    pos = start + 1
+                    break
+            value_start, value_end = match.span(match.lastindex or 0)  # the group that matched
+            append((start, data[value_start:value_end]))
+        else:
+            return found
 
 
 def _texts(raws: list[bytes]) -> list[str]:
     """Attribute values as a browser reads them: UTF-8, NUL read as U+FFFD, entities
     decoded. Most values have neither NUL nor "&": they are only decoded."""
-    texts = [raw.decode("utf-8", "replace") for raw in raws]
+    try:  # the plain call, through map, is cheaper than one with arguments for each value
+        texts = list(map(bytes.decode, raws))
+    except UnicodeDecodeError:
+        texts = [raw.decode("utf-8", "replace") for raw in raws]
     joined = b"".join(raws)
     if b"\0" in joined:
         texts = [text.replace("\0", "\ufffd") for text in texts]
