@@ -12,6 +12,7 @@ import posixpath
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -273,6 +274,68 @@ def test_a_rebuild_checks_the_pages_linking_to_what_changed(
     # the failed site is not the one that last passed: a stays checked against it
     assert linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache) != []
     assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
+
+
+def broken_links(pages: list[Page]) -> list[str]:
+    """The problems check_links reports, worked out the plain way: each distinct URL of
+    each page, in order, resolved with posixpath.normpath."""
+    files = {page.path: page for page in pages}
+    html_pages = {page.path: linkcheck.parse(page.data) for page in pages
+                  if page.path.endswith(".html")}
+    problems = []
+    for path in sorted(html_pages):
+        for url in dict.fromkeys(linkcheck.unpack(html_pages[path][0])):
+            part, _, fragment = url.partition("#")
+            part = unquote(part.partition("?")[0])
+            target = path
+            if url.startswith("/"):
+                reason = "root-relative links break when the site is served from a sub-path"
+            elif part and (target := posixpath.normpath(posixpath.join(
+                    posixpath.dirname(path), part))).split("/")[0] == "..":
+                reason = "points outside the site"
+            else:
+                if part.endswith("/") or target == ".":
+                    target = posixpath.join(target, "index.html").removeprefix("./")
+                ids = linkcheck.unpack(html_pages[target][1]) if target in html_pages else None
+                if target not in files:
+                    reason = f"no file {target} in the site"
+                elif fragment and ids is not None and unquote(fragment) not in ids:
+                    reason = f"no element with id '{unquote(fragment)}' in {target}"
+                else:
+                    continue
+            problems.append(f"broken link '{url}': {reason}")
+    return problems
+
+
+PATHS = ["index.html", "x.html", "a/index.html", "a/x.html", "b/index.html", "a/b/index.html",
+         "a/b/x.html", "c.css", "a/c.css"]
+URL_PARTS = st.lists(st.sampled_from(
+    ["../", "../", "./", "a", "b/", "index.html", "x.html", "c.css", "#", "#t", "#u", "%2e",
+     "%23", "?q", "/", "//", "a/", ".", "..", "%41", "#%74", "x.html#t", "b/index.html#u"]),
+    min_size=1, max_size=4).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.lists(st.tuples(
+    URL_PARTS, st.sampled_from("tuv")), max_size=6)), max_size=len(PATHS),
+    unique_by=lambda page: page[0]))
+def test_finds_the_broken_links_a_plain_resolution_finds(
+        site: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """Whatever the memos and fast paths: the same problems, in the same order."""
+    pages = [Page(path, "".join(f'<a href="{html.escape(url)}" id="{id_}"></a>'
+                                for url, id_ in links).encode(), path)
+             for path, links in site]
+    found = [p.message for p in linkcheck.check_links(pages, cache=BuildCache())]
+    assert found == broken_links(pages)
+
+
+def test_a_link_up_to_the_root_resolves_as_a_browser_resolves_it() -> None:
+    """"../" from a folder just below the root names the root's index.html ("no file  in
+    the site", once), and "..//x" names x."""
+    pages = [Page("index.html", b'<p id="top">'), Page("a/b.html", b""),
+             Page("a/index.html", b'<a href="../"></a><a href="../#top"></a><a href="./">'
+                                  b'</a><a href="..">\n<a href="..//index.html#top"></a>')]
+    assert linkcheck.check_links(pages) == []
 
 
 def test_a_fragment_needs_an_id_even_on_a_page_without_any() -> None:
