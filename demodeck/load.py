@@ -18,7 +18,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -637,12 +637,25 @@ def _read_bytes(real: Path, *, no_follow: bool) -> tuple[bytes, os.stat_result] 
             st = os.fstat(handle.fileno())
             if not stat.S_ISREG(st.st_mode):
                 return "this is not a regular file; refusing to read it"
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_up_to(handle, st.st_size, MAX_FILE_BYTES + 1)
             if len(data) > MAX_FILE_BYTES:
                 return _too_large("", max(os.fstat(handle.fileno()).st_size, len(data))).message
     except OSError as exc:
         return f"cannot read the file: {exc.strerror}"
     return data, st
+
+
+def _read_up_to(handle: BinaryIO, size: int, limit: int) -> bytes:
+    """``handle.read(limit)``: up to ``limit`` bytes, all of them unless the file ends first.
+
+    Asking for ``limit`` (5 MB) at once makes Python allocate that much for every file and
+    shrink it after the read: 520 deck files of 16 KB took 36 ms to read and hash, of which
+    ~20 ms was that. So this first asks for the size fstat gave, plus one byte to see
+    whether the file grew since, and only then for the rest."""
+    data = handle.read(min(size, limit - 1) + 1)
+    if len(data) > size and len(data) < limit:  # it grew: read on, up to the limit
+        data += handle.read(limit - len(data))
+    return data
 
 
 def relpath(root: Path, file: Path) -> str:

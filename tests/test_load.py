@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -102,6 +104,23 @@ def test_empty_file() -> None:
 def test_huge_file_is_refused_before_parsing() -> None:
     msgs = messages(b"#" * (6 * 1024 * 1024))
     assert msgs == ["decks/x.yaml: the file is 6.3 MB; deck files are limited to 5 MB"]
+
+
+@pytest.mark.parametrize("size", [0, 5, 9, 10, 11, 20])  # what fstat said; the file has 10
+def test_reading_up_to_the_limit_whatever_fstat_said(size: int) -> None:
+    """_read_up_to asks for the stat size first; a file that grew or shrank since is still
+    read whole, or up to the limit (/proc files say 0)."""
+    data = bytes(range(10))
+    for limit in (4, 10, 11, 12):
+        assert load._read_up_to(io.BytesIO(data), size, limit) == data[:limit], limit
+
+
+def test_a_file_that_grew_past_the_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"#" * (load.MAX_FILE_BYTES + 10))
+    with open(path, "rb") as handle:
+        read = load._read_up_to(handle, 100, load.MAX_FILE_BYTES + 1)
+    assert len(read) == load.MAX_FILE_BYTES + 1
 
 
 def test_editor_temp_files_are_recognised() -> None:
