@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 from demodeck import cache as cache_mod
 from demodeck import load, validate
@@ -21,13 +22,13 @@ from demodeck.model import Deck, SiteConfig
 from demodeck.pool import parallel_map, will_fork
 
 
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, bool],
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path, bool],
                   index: int) -> tuple[Deck | bytes | None, list[Problem]]:
     """A deck's model and problems; in a worker process, the model comes pickled: it has
     to be pickled to reach the parent anyway, and the cache keeps its demos in that form."""
-    sources, site, forked = state
+    sources, site, root, forked = state
     problems: list[Problem] = []
-    deck = validate.validate_deck(sources[index], site, problems)
+    deck = validate.validate_deck(sources[index], site, problems, root=root)
     return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
 
 
@@ -59,7 +60,8 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
             decks.append(hit)
     forked = will_fork(len(misses), jobs)
     todo = [s for _, s in misses]
-    results = parallel_map(_validate_one, (todo, site, forked), len(misses), jobs,
+    state = (todo, site, site.root.resolve(), forked)
+    results = parallel_map(_validate_one, state, len(misses), jobs,
                            meanwhile=partial(meanwhile, todo) if meanwhile and forked
                            else lambda: None)
     for (key, _), (made, found) in zip(misses, results, strict=True):

@@ -411,6 +411,9 @@ def test_fast_path_takes_unusual_but_valid_decks(tmp_path: Path, text: str) -> N
     BASE_DECK.replace("title: Weekly Demo", "? [a]\n: b"),
     BASE_DECK.replace("title: Weekly Demo", "<<: {title: x}"),
     BASE_DECK.replace("title: Weekly Demo", "title: !!python/name:os.system x"),
+    # nested too deep: read unchecked from the bytes (load.compose_if_clean), then refused
+    BASE_DECK.replace("    notes: Log in first.", "    notes: " + "[" * 300 + "]" * 300),
+    BASE_DECK.replace("    notes: Log in first.", "    notes:\n" + " " * 6 + "- " * 300 + "x"),
     # valid but for its size: 300 aliases of a demo whose features alias 1,000 items
     "demos:\n  - &d {title: T, people: [A], why: W, could_be_better: C, features: &f ["
     + ", ".join(["x"] * 1000) + "]}\n" + "  - *d\n" * 300,
