@@ -191,11 +191,12 @@ def render_block(text: str) -> Markup:
 # Most inline items (features, retro items, goals) are plain words. Text with none of
 # the characters Markdown, the typographer or HTML escaping react to renders as itself,
 # so skip the parser for it (a property test checks this matches markdown-it exactly).
-_PLAIN_INLINE = re.compile(r"[^\x00-\x20\x7f-\x9f\\`*_\[\]!<>&~\"'(+.\-:@|#=^$]*\Z")
+# (The space is plain, other white space is not.)
+_PLAIN_INLINE = re.compile(r"[^\x00-\x1f\x7f-\x9f\\`*_\[\]!<>&~\"'(+.\-:@|#=^$]*\Z")
 
 
 def render_inline(text: str) -> Markup:
-    if (_PLAIN_INLINE.match(text.replace(" ", "x"))  # spaces are plain, other space is not
+    if (_PLAIN_INLINE.match(text)
             and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
     fast = _fast_inline(text) if _quotes_are_smart(text) else None
@@ -233,7 +234,8 @@ _TEXT = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~\"]"
 # a link's label, where they would pair at another nesting level).
 _RUN = r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\\`*_\[\]<>&~]"
 # An apostrophe between two ASCII letters or digits, the only quote the fast path takes.
-_STRAY_QUOTE = re.compile(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])")
+# (Both alternatives start with the quote, so the regex engine jumps from quote to quote.)
+_STRAY_QUOTE = re.compile(r"'(?<![A-Za-z0-9]')|'(?![A-Za-z0-9])")
 _INLINE_PIECE = re.compile(
     rf"(?P<text>{_RUN}+)"
     r"|`(?P<code>[^`\x00-\x1f\x7f]+)`"
@@ -254,8 +256,8 @@ def _is_edge_char(ch: str) -> bool:
 
 def _fast_inline(text: str) -> str | None:
     """HTML for inline text in the fast grammar, else None."""
-    if " \n" in text or "\n " in text:  # spaces around a soft break are dropped
-        return None
+    if "\n" in text and (" \n" in text or "\n " in text):  # spaces around a soft break
+        return None  # are dropped (most texts are one line: one quick look for "\n")
     if "'" in text and _STRAY_QUOTE.search(text):
         return None  # a quote that may open or close a quotation: markdown-it pairs them
     # the typographer's replacements, looked for piece by piece only if the text has any
@@ -265,32 +267,38 @@ def _fast_inline(text: str) -> str | None:
     pos, end = 0, len(text)
     quoted = False  # a double quote opened and not closed yet
     while pos < end:
-        m = _INLINE_PIECE.match(text, pos)
+        m = _match_piece(text, pos)
         if m is None:
             return None
+        stop = m.end()
         kind = m.lastgroup  # the last group each alternative closes
         if kind == "text":  # most pieces, and the whole of half the texts: kept inline
-            run: str = m.group("text")
+            run: str = m[1]  # group "text"
             if '"' in run:
-                curled, quoted = _fast_quotes(run, pos == 0, m.end() == end, quoted)
+                curled, quoted = _fast_quotes(run, pos == 0, stop == end, quoted)
                 if curled is None:
                     return None
                 run = curled
             if typography and _TYPOGRAPHY.search(run):
                 return None
-            piece: str | None = _curl(run)
-        elif kind == "code":
-            piece = _fast_code(m.group("code"), text, m.end())
+            out.append(run.replace("'", "\u2019") if "'" in run else run)  # _curl, inline
+            pos = stop
+            continue
+        if kind == "code":
+            piece = _fast_code(m.group("code"), text, stop)
         elif kind == "inner":
-            piece = _fast_emphasis(m.group("em"), m.group("inner"), text, pos, m.end(),
+            piece = _fast_emphasis(m.group("em"), m.group("inner"), text, pos, stop,
                                    typography)
         else:
             piece = _fast_link(m.group("label"), m.group("url"), typography)
         if piece is None:
             return None
         out.append(piece)
-        pos = m.end()
+        pos = stop
     return None if quoted else "".join(out)  # markdown-it leaves an unclosed one straight
+
+
+_match_piece = _INLINE_PIECE.match
 
 
 # Around a double quote, what makes markdown-it's smartquotes take it for an opening one

@@ -10,13 +10,16 @@ HTML from markdown-it whenever a fast path answers.
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck.markdown import (
+    _PLAIN_INLINE,
     _PLAIN_URL,
+    _STRAY_QUOTE,
     SMARTQUOTES_MAX,
     _fast_block,
     _fast_inline,
@@ -109,8 +112,29 @@ def _same_inline(text: str) -> None:
 @example("a \nb")
 @example("a\n b")
 @example("*a\nb*")
+@example("'a")  # a quote at either end of the text, or next to a space, may pair
+@example("a'")
+@example("it's o' clock")
+@example("don't")
 def test_fast_inline_matches_markdown_it(text: str) -> None:
     _same_inline(text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="a7é' \n.", max_size=12))
+def test_stray_quotes_are_those_without_a_letter_or_digit_on_each_side(text: str) -> None:
+    """_STRAY_QUOTE is written to start with the quote (so the regex engine jumps from
+    quote to quote); it finds what the plain way to say it finds."""
+    plain = re.search(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])", text)
+    assert bool(_STRAY_QUOTE.search(text)) == bool(plain)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab \t\n\x0b\xa0\x85.", max_size=8))
+def test_plain_inline_takes_spaces_and_no_other_white_space(text: str) -> None:
+    """_PLAIN_INLINE allows the space itself (render_inline used to turn spaces into
+    letters first): "\t", "\n", "\x0b" and "\x85" stay not plain, "\xa0" plain."""
+    assert bool(_PLAIN_INLINE.match(text)) == bool(re.fullmatch(r"[^\x00-\x1f\x7f-\x9f.]*", text))
 
 
 @settings(max_examples=500, deadline=None)
