@@ -382,6 +382,31 @@ def _check(folder: str, page: str, url: str,
     return target, _missing(target, unquote(fragment), links.files, links.ids)
 
 
+def page_targets(page: str, parsed: Parsed) -> str:
+    """The files the links of ``page`` point at, as check_links keeps them for the next
+    build (see _to_check), from the page alone: worked out where the page is parsed (in
+    a render worker), they are in the cache before the link check, which a parallel
+    build then runs while another process saves the cache."""
+    folder = posixpath.dirname(page)
+    targets: set[str] = set()
+    for url in set(unpack(parsed[0])):
+        if (url[0] == "#" and "%" not in url) or url.startswith("/"):
+            continue  # an id of the page itself (see _Links.of_page); no file (see _check)
+        path = url.partition("#")[0].partition("?")[0]
+        target = _resolve(folder, unquote(path)) if path else page
+        if target is not None:
+            targets.add(target)
+    return _pack(sorted(targets))
+
+
+def keep(cache: BuildCache, page: Output, parsed: Parsed, targets: str) -> None:
+    """Put what check_links keeps of a page into ``cache`` before it runs (see
+    page_targets): the same entries, so it adds none."""
+    if page.key:
+        cache.put_parsed(_PARSED + page.key, parsed)
+        cache.put_parsed(_TARGETS + page.key, targets)
+
+
 def _missing(target: str, fragment: str, files: dict[str, Output], ids: _Ids) -> str | None:
     """Why a link to ``target`` with ``fragment`` is broken, if it is. A fragment must name
     an id of an HTML page (a page with no ids has none to name); a file that is not HTML

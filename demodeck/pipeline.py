@@ -13,7 +13,7 @@ it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -55,11 +55,12 @@ Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the la
 
 
 def _render_one(state: RenderState,
-                index: int) -> tuple[bytes | None, linkcheck.Parsed] | Problem:
+                index: int) -> tuple[bytes | None, linkcheck.Parsed, str | None] | Problem:
     """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
-    links and ids the link check needs; no bytes when it was written to the staging folder.
-    Its context (sparklines) is worked out, the page parsed and written here, in a worker,
-    which keeps all that off the parent's serial path."""
+    links and ids the link check needs; no bytes but the files its links point at when it
+    was written to the staging folder (see linkcheck.page_targets). Its context
+    (sparklines) is worked out, the page parsed and written here, in a worker, which keeps
+    all that off the parent's serial path."""
     renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
@@ -72,14 +73,15 @@ def _render_one(state: RenderState,
     parsed = linkcheck.parse(page.data)
     if staging is not None:
         staging.write(page.path, page.data)
-        return None, parsed
-    return page.data, parsed
+        return None, parsed, linkcheck.page_targets(page.path, parsed)
+    return page.data, parsed, None
 
 
 @dataclass
 class Rendered:
     pages: list[Output]
     fresh: int  # deck pages rendered (not from the cache)
+    parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
 
 
 def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
@@ -96,7 +98,28 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                 jobs: int = 1, self_contained: bool = False,
                 reusable: Reusable | None = None, renderer: Renderer | None = None,
                 staging: write.Staging | None = None) -> Rendered:
-    """Every page, asset and image of the site, in memory; raises BuildError on problems.
+    """Every page, asset and image of the site, in memory, its links checked (see
+    render_pages and check_site); raises BuildError on problems."""
+    rendered = render_pages(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
+                            reusable=reusable, renderer=renderer, staging=staging)
+    check_site(rendered, cache)
+    return rendered
+
+
+def check_site(rendered: Rendered, cache: BuildCache | None) -> None:
+    """Stage 3's last step: raises BuildError on a broken local link or fragment."""
+    broken = linkcheck.check_links(rendered.pages, cache=cache, known=rendered.parsed)
+    if broken:
+        raise BuildError(broken)
+
+
+def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
+                 jobs: int = 1, self_contained: bool = False,
+                 reusable: Reusable | None = None, renderer: Renderer | None = None,
+                 staging: write.Staging | None = None) -> Rendered:
+    """Every page, asset and image of the site, in memory, before the link check; raises
+    BuildError on problems. When the workers write into ``staging``, what the link check
+    keeps in ``cache`` is there already (see linkcheck.page_targets).
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
@@ -133,6 +156,7 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     archive: list[Output] = []
 
     parsed: dict[str, linkcheck.Parsed] = {}
+    targets: dict[str, str] = {}  # when staged: see linkcheck.page_targets
 
     def render_archive() -> None:  # in this process, while workers render the decks
         try:
@@ -143,6 +167,9 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
             problems.append(render.template_problem(site, exc))
             return
         archive.extend(_staged(page, state[4]) for page in pages)
+        if state[4] is not None:
+            targets.update((path, linkcheck.page_targets(path, links))
+                           for path, links in parsed.items())
 
     with markdown.highlights_kept_in(cache):
         results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
@@ -151,7 +178,9 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
             if result not in problems:
                 problems.append(result)
             continue
-        data, parsed[paths[i]] = result
+        data, parsed[paths[i]], page_targets = result
+        if page_targets is not None:
+            targets[paths[i]] = page_targets
         if data is None:
             assert folder is not None
             done[i] = Staged(paths[i], folder / paths[i], keys[i])
@@ -164,10 +193,11 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
     files = [_asset(page, reusable) for page in (*renderer.statics.values(),
                                                  *renderer.images.values())]
     everything = [*(p for p in done if p is not None), *archive, *files]
-    broken = linkcheck.check_links(everything, cache=cache, known=parsed)
-    if broken:
-        raise BuildError(broken)
-    return Rendered(everything, len(todo))
+    if cache is not None:
+        for page in everything:
+            if page.path in targets:
+                linkcheck.keep(cache, page, parsed[page.path], targets[page.path])
+    return Rendered(everything, len(todo), parsed)
 
 
 def _staged(page: Output, staging: write.Staging | None) -> Output:

@@ -329,6 +329,29 @@ def test_finds_the_broken_links_a_plain_resolution_finds(
     assert found == broken_links(pages)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.lists(st.tuples(
+    URL_PARTS, st.sampled_from("tuv")), max_size=6)), max_size=len(PATHS),
+    unique_by=lambda page: page[0]))
+def test_a_page_alone_gives_the_targets_the_link_check_keeps(
+        site: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """page_targets, worked out in a render worker from one page, is what check_links
+    keeps of that page after checking the whole site: a parallel build saves the cache
+    while the check runs, and keep() then adds nothing to it."""
+    pages = [Page(path, "".join(f'<a href="{html.escape(url)}" id="{id_}"></a>'
+                                for url, id_ in links).encode(), f"key-{path}")
+             for path, links in site]
+    checked = BuildCache()
+    linkcheck.check_links(pages, cache=checked)
+    kept = BuildCache()
+    for page in pages:
+        if not page.path.endswith(".html"):
+            continue  # only HTML pages have links (the workers render those)
+        parsed = linkcheck.parse(page.data)
+        linkcheck.keep(kept, page, parsed, linkcheck.page_targets(page.path, parsed))
+    assert kept.parsed == checked.parsed
+
+
 def test_a_link_up_to_the_root_resolves_as_a_browser_resolves_it() -> None:
     """"../" from a folder just below the root names the root's index.html ("no file  in
     the site", once), and "..//x" names x."""
