@@ -14,7 +14,7 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -28,6 +28,7 @@ from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
     from demodeck.render import Output, Renderer
+    from demodeck.write import Staging
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,18 @@ def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
     prepared.append(pipeline.prepare_render(site, sources))
 
 
+def _save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
+    """Save the cache in another process while this one checks the links and writes the
+    site, when the workers rendered into ``staging`` (a parallel build, the command
+    line's: no threads) and no earlier site passed the link check, so the check only adds
+    to the cache what is in it already (see linkcheck.page_targets). Returns the function
+    that waits for it; None: save the usual way, afterwards. The cache holds content
+    hashes only, so one saved by a build that then fails is still right."""
+    if cache is None or staging.folder is None or cache.checked:
+        return None
+    return cache.save_in_background()
+
+
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder)."""
@@ -211,17 +224,23 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
         from demodeck.write import Staging, write_site
 
         staging = Staging(target)
+        saved: Callable[[], None] | None = None
         try:
-            rendered = pipeline.render_site(
+            rendered = pipeline.render_pages(
                 site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
                 reusable=_reusable(manifest, target), renderer=prepared[0] if prepared else None,
                 staging=staging)
+            saved = _save_meanwhile(cache, staging)
+            pipeline.check_site(rendered, cache)
             shared = write_site(target, rendered.pages, staging)
         finally:
             staging.discard()  # a failed build leaves no half-made folder behind
+            if saved is not None:
+                saved()
         slides = sum(d.slide_count for d in decks)
         if cache is not None:
-            cache.save()
+            if saved is None:
+                cache.save()
             _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
                     slides, rendered.pages, shared)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),

@@ -44,7 +44,9 @@ import json
 import os
 import pickle
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,24 +225,60 @@ class BuildCache:
 
     def save(self) -> None:
         """Write what this build added to the delta, or everything when it is time to."""
+        pending = self._pending()
+        with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
+            if pending is not None:
+                _write(pending)
+            self._saved(pending)
+
+    def save_in_background(self) -> Callable[[], None]:
+        """save(), in a forked process while this one goes on (a parallel build's link
+        check and write, ~60 ms, which had the saving's ~60 ms added after them with one
+        core idle). Returns the function that waits for it; it saves again whatever was
+        added meanwhile, and the whole of it if the other process failed. Only where no
+        thread runs (forking one that does is unsafe): the command line's builds."""
+        from demodeck.pool import in_background
+
+        pending = self._pending()
+        if pending is None:
+            self._saved(None)
+            return lambda: None
+        wait = in_background(partial(_write, pending))
+        self._saved(pending)
+
+        def done() -> None:
+            if not wait():
+                self._dirty, self._base_sizes = True, ()  # write it all again, here
+            if self._dirty:
+                self.save()
+
+        return done
+
+    def _pending(self) -> _Pending | None:
+        """What save() writes, after dropping what this build did not use: the whole cache
+        (when it is time to compact) or the delta, None if nothing."""
         self.prune()
         if self.path is None or not self._dirty:
-            return
+            return None
         new = self._new()
-        with contextlib.suppress(OSError):  # a cache that cannot be saved is just slower
-            if self._compact_now(new):
-                write_signed(self.path, _dumps(self._stores()))
-                self.path.with_name(_DELTA).unlink(missing_ok=True)
-                self._base_sizes = tuple(len(store) for store in self._stores())
-                self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
-                self._new_code = set()
-            elif new:
-                write_signed(self.path.with_name(_DELTA),
-                             _dumps(({k: self.models[k] for k in self._new_models},
-                                     {k: self.parsed[k] for k in self._new_parsed},
-                                     {k: self.shown[k] for k in self._new_shown},
-                                     {k: self.code[k] for k in self._new_code})))
-            self._dirty = False
+        if self._compact_now(new):
+            return _Pending(self.path, self._stores(), True)
+        if new:
+            return _Pending(self.path.with_name(_DELTA),
+                            ({k: self.models[k] for k in self._new_models},
+                             {k: self.parsed[k] for k in self._new_parsed},
+                             {k: self.shown[k] for k in self._new_shown},
+                             {k: self.code[k] for k in self._new_code}), False)
+        return None
+
+    def _saved(self, pending: _Pending | None) -> None:
+        """Note that ``pending`` is on disk: the base now holds every entry, or the delta
+        the new ones."""
+        if pending is not None and pending.whole:
+            self._base_sizes = tuple(len(store) for store in self._stores())
+            self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
+            self._new_code = set()
+        self._dirty = False
 
     def _stores(self) -> Entries:
         return self.models, self.parsed, self.shown, self.code
@@ -327,6 +365,22 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
 
 Entries = tuple[dict[str, tuple[Deck, tuple[ImageStamp, ...]]], dict[str, Any],
                 dict[str, "DeckShown"], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A cache file to write: where, its stores' entries, and whether it is the whole
+    cache (the base file, which makes the delta obsolete)."""
+
+    path: Path
+    entries: Entries
+    whole: bool
+
+
+def _write(pending: _Pending) -> None:
+    write_signed(pending.path, _dumps(pending.entries))
+    if pending.whole:
+        pending.path.with_name(_DELTA).unlink(missing_ok=True)
 
 
 def pickle_deck(deck: Deck) -> bytes:

@@ -194,3 +194,32 @@ def _stop(workers: list[tuple[int, BinaryIO]]) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
     workers.clear()
+
+
+def in_background(fn: Callable[[], None]) -> Callable[[], bool]:
+    """Run ``fn`` in a forked process while this one goes on; returns the function that
+    waits for it and tells whether it succeeded. The child ends as a worker does (no
+    atexit handlers, no ``finally`` up the stack, no buffered output), and ignores Ctrl-C:
+    what it does is short and is waited for."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                fn()
+                status = 0
+            finally:
+                os._exit(status)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    def wait() -> bool:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # waited for already
+            return False
+        return os.waitstatus_to_exitcode(status) == 0
+
+    return wait

@@ -139,3 +139,19 @@ def test_the_tasks_fit_in_the_pipe_whatever_the_jobs(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(pool, "MAX_TASKS", 2)
     assert pool.parallel_map(_square_of_state, 1, 50, 8) == [i * i for i in range(50)]
     assert len(started) == 5  # two tasks: two workers, not eight
+
+
+def test_in_background_runs_in_another_process_and_says_how_it_ended(tmp_path: Any) -> None:
+    mark = tmp_path / "pid"
+
+    def note_pid() -> None:
+        mark.write_text(str(os.getpid()))
+
+    def fail() -> None:
+        raise ValueError("no")
+
+    assert pool.in_background(note_pid)() is True
+    assert int(mark.read_text()) != os.getpid()
+    wait = pool.in_background(fail)
+    assert wait() is False  # quietly: the child prints no traceback
+    assert wait() is False  # waited for already

@@ -21,6 +21,7 @@ from demodeck import check, load, markdown, model, people, pipeline, pool, rende
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
+from demodeck.errors import BuildError
 from demodeck.markdown import render_block
 from tests.conftest import EXAMPLE_DECK, REPO, Project, add_why_line, copy_examples
 
@@ -829,3 +830,69 @@ _FENCE_LINE = re.compile(rb"^[ \t]*(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re
                 max_size=30).map(b"".join))
 def test_fence_languages_in_deck_files_are_those_a_line_regex_finds(data: bytes) -> None:
     assert sorted(markdown._source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
+
+
+def _cache_stores(path: Path) -> tuple[dict[str, Any], ...]:
+    saved = BuildCache(path)
+    saved._ensure_loaded()
+    return saved.models, saved.parsed, saved.shown
+
+
+def test_a_parallel_cold_build_saves_its_cache_while_it_checks_the_links(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process saves the cache while the link check and the write run; the cache
+    holds what a serial build's holds (but the highlighted code, which stays in the
+    workers), and this process saves nothing after it: the link check added nothing."""
+    root = copy_examples(tmp_path / "p")
+    build(load_config(root), out=tmp_path / "serial", cache=BuildCache(tmp_path / "s/c.pickle"))
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+    forked: list[int] = []
+    in_background, save = pool.in_background, BuildCache.save
+
+    def spy_fork(fn: Any) -> Any:
+        forked.append(os.getpid())
+        return in_background(fn)
+
+    saves: list[int] = []
+
+    def spy_save(self: BuildCache) -> None:
+        saves.append(os.getpid())
+        save(self)
+
+    monkeypatch.setattr(pool, "in_background", spy_fork)
+    monkeypatch.setattr(BuildCache, "save", spy_save)
+    build(load_config(root), out=tmp_path / "parallel", jobs=2,
+          cache=BuildCache(tmp_path / "p/c.pickle"))
+    assert forked == [os.getpid()] and saves == []
+    assert _cache_stores(tmp_path / "p/c.pickle") == _cache_stores(tmp_path / "s/c.pickle")
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+
+
+def test_a_parallel_build_whose_links_are_broken_keeps_its_cache_but_not_the_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache saved meanwhile is of content hashes, right whatever the check finds:
+    the build fails as before, writes no site and no manifest, and the next build, once
+    the link is fixed, validates only the deck fixed again."""
+    root = copy_examples(tmp_path / "p")
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+    deck = root / EXAMPLE_DECK
+    good = deck.read_text()
+    add_why_line(deck, "See [the plan](../2020-01-01/index.html).")
+    cache = BuildCache(tmp_path / "c.pickle")
+    with pytest.raises(BuildError, match=re.escape("broken link '../2020-01-01/index.html'")):
+        build(load_config(root), jobs=2, cache=cache)
+    assert not (root / "site").exists() and not list(root.glob(".site.*"))
+    assert cache.read_manifest() is None
+    assert len(_cache_stores(tmp_path / "c.pickle")[0]) == 3  # the example decks
+    deck.write_text(good)
+    validated: list[str] = []
+    validate_deck = validate.validate_deck
+
+    def spy(source: load.DeckSource, *args: Any, **kwargs: Any) -> Any:
+        validated.append(source.path)
+        return validate_deck(source, *args, **kwargs)
+
+    monkeypatch.setattr(validate, "validate_deck", spy)
+    build(load_config(root), jobs=1, cache=BuildCache(tmp_path / "c.pickle"))
+    assert validated == [EXAMPLE_DECK]  # the deck edited back; the others from the cache
+    assert (root / "site/index.html").is_file()
