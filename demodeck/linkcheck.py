@@ -388,14 +388,13 @@ def page_targets(page: str, parsed: Parsed) -> str:
     a render worker), they are in the cache before the link check, which a parallel
     build then runs while another process saves the cache."""
     folder = posixpath.dirname(page)
-    targets: set[str] = set()
+    paths: set[str] = set()  # each file once: a person's page links to hundreds of demos
     for url in set(unpack(parsed[0])):
         if (url[0] == "#" and "%" not in url) or url.startswith("/"):
             continue  # an id of the page itself (see _Links.of_page); no file (see _check)
-        path = url.partition("#")[0].partition("?")[0]
-        target = _resolve(folder, unquote(path)) if path else page
-        if target is not None:
-            targets.add(target)
+        paths.add(url.partition("#")[0].partition("?")[0])
+    targets = {target for path in paths
+               if (target := _resolve(folder, unquote(path)) if path else page) is not None}
     return _pack(sorted(targets))
 
 
