@@ -313,34 +313,37 @@ URL_PARTS = st.lists(st.sampled_from(
     ["../", "../", "./", "a", "b/", "index.html", "x.html", "c.css", "#", "#t", "#u", "%2e",
      "%23", "?q", "/", "//", "a/", ".", "..", "%41", "#%74", "x.html#t", "b/index.html#u"]),
     min_size=1, max_size=4).map("".join)
+# Small sites: pages at some of PATHS, each with links (URL, the id of the link's tag).
+SITES = st.lists(st.tuples(st.sampled_from(PATHS), st.lists(st.tuples(
+    URL_PARTS, st.sampled_from("tuv")), max_size=6)), max_size=len(PATHS),
+    unique_by=lambda page: page[0])
+Site = list[tuple[str, list[tuple[str, str]]]]
+
+
+def _pages(site: Site) -> list[Page]:
+    return [Page(path, "".join(f'<a href="{html.escape(url)}" id="{id_}"></a>'
+                               for url, id_ in links).encode(), f"key-{path}")
+            for path, links in site]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(PATHS), st.lists(st.tuples(
-    URL_PARTS, st.sampled_from("tuv")), max_size=6)), max_size=len(PATHS),
-    unique_by=lambda page: page[0]))
+@given(SITES)
 def test_finds_the_broken_links_a_plain_resolution_finds(
-        site: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        site: Site) -> None:
     """Whatever the memos and fast paths: the same problems, in the same order."""
-    pages = [Page(path, "".join(f'<a href="{html.escape(url)}" id="{id_}"></a>'
-                                for url, id_ in links).encode(), path)
-             for path, links in site]
+    pages = _pages(site)
     found = [p.message for p in linkcheck.check_links(pages, cache=BuildCache())]
     assert found == broken_links(pages)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(PATHS), st.lists(st.tuples(
-    URL_PARTS, st.sampled_from("tuv")), max_size=6)), max_size=len(PATHS),
-    unique_by=lambda page: page[0]))
+@given(SITES)
 def test_a_page_alone_gives_the_targets_the_link_check_keeps(
-        site: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        site: Site) -> None:
     """page_targets, worked out in a render worker from one page, is what check_links
     keeps of that page after checking the whole site: a parallel build saves the cache
     while the check runs, and keep() then adds nothing to it."""
-    pages = [Page(path, "".join(f'<a href="{html.escape(url)}" id="{id_}"></a>'
-                                for url, id_ in links).encode(), f"key-{path}")
-             for path, links in site]
+    pages = _pages(site)
     checked = BuildCache()
     linkcheck.check_links(pages, cache=checked)
     kept = BuildCache()
