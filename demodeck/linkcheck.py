@@ -296,7 +296,8 @@ class _Links:
                 if url != "#" and url[1:] not in own:
                     broken[url] = f"no element with id '{url[1:]}' in {page}"
                 continue
-            if url.startswith(up) and url[0] not in "#?":  # (on a page at the root, up is "")
+            if (url.startswith(up) and url[0] not in "#?"  # (on a page at the root, up is "")
+                    and not url.startswith("/", len(up))):  # see _anchored
                 key = ("", url[len(up):])
             else:
                 key = _anchored(url, page, bases or (bases := _bases(folder)))
@@ -327,7 +328,10 @@ def _anchored(url: str, page: str, bases: list[str]) -> tuple[str, str]:
     ups = 0
     while url.startswith("../", 3 * ups):
         ups += 1
-    return (bases[ups] if ups < len(bases) else "\0outside"), url[3 * ups:]
+    rest = url[3 * ups:]
+    if ups and rest.startswith("/"):  # "..//x" names a file, "/x" (the same rest) none
+        return page, url
+    return (bases[ups] if ups < len(bases) else "\0outside"), rest
 
 
 def _parse_cached(page: Output, cache: BuildCache | None, known: Parsed | None) -> Parsed:
