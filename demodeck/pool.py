@@ -22,8 +22,9 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Callable
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, BinaryIO, TypeVar
 
 PARALLEL_MIN = 24  # below this many items a pool costs more than it saves
 CHUNKS_PER_JOB = 32  # chunks of ~8 decks of 520: the workers end within ~8 ms of each other
@@ -103,48 +104,67 @@ def _task_pipe(starts: range) -> int:
 def _start(workers: list[tuple[int, BinaryIO]], fn: Callable[[Any, int], Any], tasks: int,
            size: int, count: int) -> None:
     """Fork one worker and add it to ``workers``. Ctrl-C is the parent's to handle (a
-    worker that took it would print its own traceback): SIGINT stays blocked from before
-    the fork until the worker ignores it, and in the parent until the worker is on the
-    list, so that a Ctrl-C can never leave a worker nobody stops."""
+    worker that took it would print its own traceback): SIGINT stays held from before
+    the fork until the worker ignores it (see _fork), and in the parent until the worker
+    is on the list, so that a Ctrl-C can never leave a worker nobody stops."""
     read, write = os.pipe()
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            os.close(read)
-            _work(fn, tasks, write, size, count)
-        workers.append((pid, open(read, "rb")))  # noqa: SIM115 - _collect or _stop closes it
+        with _sigint_held():
+            pid = _fork(partial(_work, fn, tasks, read, write, size, count))
+            workers.append((pid, open(read, "rb")))  # noqa: SIM115 - _collect or _stop closes it
     except BaseException:
         os.close(read)
         raise
     finally:
         os.close(write)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile lands here
 
 
-def _work(fn: Callable[[Any, int], Any], tasks: int, out: int, size: int,
-          count: int) -> NoReturn:
-    """A worker's whole life: take chunks until none is left, send back ``(True, [(index,
-    result), ...])`` or ``(False, exception)``, and end without running anything of the
-    parent's (no atexit handlers, no ``finally`` up the stack, no buffered output)."""
-    status = 1
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C held back (blocked) meanwhile; one that came is delivered on leaving."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        try:
-            results: list[tuple[int, Any]] = []
-            while len(record := os.read(tasks, _RECORD)) == _RECORD:
-                start = int.from_bytes(record, "little")
-                results.extend((i, fn(_FORKED, i)) for i in range(start, min(start + size,
-                                                                            count)))
-            payload = pickle.dumps((True, results), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # every failure goes to the parent
-            payload = _pickled_error(exc)
-        with open(out, "wb", closefd=True) as pipe:
-            pipe.write(payload)
-        status = 0
+        yield
     finally:
-        os._exit(status)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _fork(child: Callable[[], None]) -> int:
+    """Fork a process that runs ``child`` and ends, with status 0 if it returned and 1 if
+    it raised, without running anything of the parent's (no atexit handlers, no
+    ``finally`` up the stack, no buffered output). It ignores Ctrl-C, which is the
+    parent's to handle: call this with SIGINT held (_sigint_held), so that none reaches
+    it before it does. Returns its pid."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            child()
+            status = 0
+        finally:
+            os._exit(status)
+    return pid
+
+
+def _work(fn: Callable[[Any, int], Any], tasks: int, unused: int, out: int, size: int,
+          count: int) -> None:
+    """A worker's whole life (see _fork): take chunks until none is left, then send back
+    ``(True, [(index, result), ...])`` or ``(False, exception)``. ``unused``: the read end
+    of its own results' pipe, the parent's."""
+    os.close(unused)
+    try:
+        results: list[tuple[int, Any]] = []
+        while len(record := os.read(tasks, _RECORD)) == _RECORD:
+            start = int.from_bytes(record, "little")
+            results.extend((i, fn(_FORKED, i)) for i in range(start, min(start + size,
+                                                                        count)))
+        payload = pickle.dumps((True, results), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # every failure goes to the parent
+        payload = _pickled_error(exc)
+    with open(out, "wb", closefd=True) as pipe:
+        pipe.write(payload)
 
 
 def _pickled_error(exc: BaseException) -> bytes:
@@ -197,23 +217,11 @@ def _stop(workers: list[tuple[int, BinaryIO]]) -> None:
 
 
 def in_background(fn: Callable[[], None]) -> Callable[[], bool]:
-    """Run ``fn`` in a forked process while this one goes on; returns the function that
-    waits for it and tells whether it succeeded. The child ends as a worker does (no
-    atexit handlers, no ``finally`` up the stack, no buffered output), and ignores Ctrl-C:
-    what it does is short and is waited for."""
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                fn()
-                status = 0
-            finally:
-                os._exit(status)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    """Run ``fn`` in a forked process while this one goes on (see _fork: it ignores
+    Ctrl-C; what it does is short and is waited for); returns the function that waits for
+    it and tells whether it succeeded."""
+    with _sigint_held():
+        pid = _fork(fn)
 
     def wait() -> bool:
         try:
