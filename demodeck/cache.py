@@ -264,11 +264,10 @@ class BuildCache:
         if self._compact_now(new):
             return _Pending(self.path, self._stores(), True)
         if new:
-            return _Pending(self.path.with_name(_DELTA),
-                            ({k: self.models[k] for k in self._new_models},
-                             {k: self.parsed[k] for k in self._new_parsed},
-                             {k: self.shown[k] for k in self._new_shown},
-                             {k: self.code[k] for k in self._new_code}), False)
+            stores: tuple[dict[str, Any], ...] = self._stores()
+            models, parsed, shown, code = ({k: store[k] for k in added} for store, added
+                                           in zip(stores, self._news(), strict=True))
+            return _Pending(self.path.with_name(_DELTA), (models, parsed, shown, code), False)
         return None
 
     def _saved(self, pending: _Pending | None) -> None:
@@ -276,8 +275,8 @@ class BuildCache:
         the new ones."""
         if pending is not None and pending.whole:
             self._base_sizes = tuple(len(store) for store in self._stores())
-            self._new_models, self._new_parsed, self._new_shown = set(), set(), set()
-            self._new_code = set()
+            for added in self._news():
+                added.clear()
         self._dirty = False
 
     def _stores(self) -> Entries:
@@ -312,12 +311,11 @@ class BuildCache:
         self._base_sizes = tuple(len(store) for store in base)
         delta = _loads(read_signed(self.path.with_name(_DELTA)))
         if delta is not None:
-            self.models.update(delta[0])
-            self.parsed.update(delta[1])
-            self.shown.update(delta[2])
-            self.code.update(delta[3])
-            self._new_models, self._new_parsed = set(delta[0]), set(delta[1])
-            self._new_shown, self._new_code = set(delta[2]), set(delta[3])
+            stores: tuple[dict[str, Any], ...] = base
+            deltas: tuple[dict[str, Any], ...] = delta
+            for store, added, entries in zip(stores, self._news(), deltas, strict=True):
+                store.update(entries)
+                added.update(entries)
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
