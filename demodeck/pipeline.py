@@ -30,15 +30,15 @@ from demodeck.render import Kept, Output, Page, Renderer, Staged
 
 
 def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
-    """A renderer made ready for render_site while worker processes validate ``sources``
+    """A renderer made ready for render_pages while worker processes validate ``sources``
     (this process would only wait): deck.html compiled (~35 ms) and the Pygments lexers
     the code fences in ``sources`` name loaded (~90 ms for seven languages). Render
-    workers forked later inherit both. None if the templates fail: render_site then
+    workers forked later inherit both. None if the templates fail: render_pages then
     makes its own renderer and reports the problem."""
     try:
         renderer = Renderer(site)
         renderer.env.get_template("deck.html")
-    except Exception:  # reported when render_site makes its own
+    except Exception:  # reported when render_pages makes its own
         return None
     markdown.preload_highlighting_sources(
         f.data for source in sources for f in (source.main, *source.demo_files)
@@ -145,7 +145,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
     todo = [i for i, page in enumerate(done) if page is None]
     forked = will_fork(len(todo), jobs)
     folder = staging.make() if staging is not None and forked else None
-    state = (renderer, decks, todo, self_contained, staging if folder is not None else None)
+    staged = staging if folder is not None else None  # the workers write into it
+    state = (renderer, decks, todo, self_contained, staged)
     # Lexers are loaded here once, not in every worker; a prepared renderer comes with
     # those of the decks just validated (the others, cached, are rarely rendered again).
     if forked and not prepared:
@@ -166,8 +167,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
         except jinja2.TemplateError as exc:
             problems.append(render.template_problem(site, exc))
             return
-        archive.extend(_staged(page, state[4]) for page in pages)
-        if state[4] is not None:
+        archive.extend(_staged(page, staged) for page in pages)
+        if staged is not None:  # ``parsed`` holds the archive pages' only, so far
             targets.update((path, linkcheck.page_targets(path, links))
                            for path, links in parsed.items())
 
