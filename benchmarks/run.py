@@ -411,7 +411,9 @@ def report(sizes: list[SizeResult], startup: dict[str, list[dict[str, Any]]],
            meta: dict[str, Any], runs: int) -> str:
     lines = [f"## demodeck benchmark — {meta['when']}", "",
              f"`{meta['command']}`", "",
-             f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']}; "
+             f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']} "
+             f"(`{meta['python_path']}`: the reference loop takes "
+             f"{_s(meta['python_reference'])} of CPU); "
              f"{meta['demodeck']}; Hugo: {meta['hugo']}; MkDocs: {meta['mkdocs']}.",
              f"Medians of {runs} runs. Ratios are demodeck ÷ the other tool's cold build "
              "(Hugo and MkDocs keep no cache between runs: each of their builds is a full "
@@ -499,6 +501,33 @@ def _git_commit() -> str:
     return commit + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
+# A fixed piece of pure-Python work (dictionary, string and call heavy, as a build is),
+# timed in a fresh interpreter: how fast this Python runs Python code, beside the
+# tools' times. The same machine's interpreters differ: a Python built without
+# profile-guided and link-time optimisation (pyenv's default) ran a cold build with
+# ~25% more CPU than Debian's own python3.11 here.
+REFERENCE_CODE = """
+import time
+def work(n):
+    counts = {}
+    for i in range(n):
+        key = "k%d" % (i % 1000)
+        counts[key] = counts.get(key, 0) + len(key.upper())
+    return sum(counts.values())
+start = time.process_time()
+work(300_000)
+print(time.process_time() - start)
+"""
+
+
+def interpreter_speed(runs: int = 5) -> float:
+    """CPU seconds this interpreter takes for REFERENCE_CODE (median of ``runs``)."""
+    times = [float(subprocess.run([sys.executable, "-c", REFERENCE_CODE], check=True,
+                                  capture_output=True, text=True).stdout)
+             for _ in range(runs)]
+    return statistics.median(times)
+
+
 def _cpu() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -554,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]),
         "cpus": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
+        "python_path": sys.executable, "python_reference": interpreter_speed(),
         "demodeck": tool_version(demodeck_cmd("--version")) + f" (git {commit}"
         + (", live" if args.live else ", snapshot taken at the start") + ")",
         "hugo": tool_version(["hugo", "version"]).split(" BuildDate")[0] if hugo_ok
