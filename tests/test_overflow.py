@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from demodeck import overflow
+from demodeck import markdown, overflow
 from demodeck.cli import main
 from demodeck.config import load_config
+from demodeck.markdown import parser
 from demodeck.model import Demo, Person
 from demodeck.pipeline import check_decks
 from tests.conftest import Project
+from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCE = "Every sentence here is a reason this matters to our customers."
@@ -72,6 +76,49 @@ def test_markdown_blocks_skip_link_targets_and_markup() -> None:
     table = overflow.markdown_blocks("| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert len(table) == 1 and len(table[0].rows) == 2
     assert overflow.inline_text("**Bold** [link](https://x.example) `code`") == "Bold link code"
+
+
+def _parsed_inline_text(source: str) -> str:
+    return "".join(overflow._inline_text(t) for t in parser().parseInline(source))
+
+
+def _same_blocks(text: str) -> None:
+    """Measured from markdown.py's fast path or not, a field gives the same blocks."""
+    assert overflow.markdown_blocks(text) == overflow._parsed_blocks(text), text
+
+
+@settings(max_examples=700, deadline=None)
+@given(_document(_BLOCK))
+@example("a\nb **c\nd** `<&>` [e \"f\"](https://x.org/?a=1&b=2)\n\n- g\n- it's\n")
+@example("```python\nif a < b and c > d:\n\n    print('&amp;')\n```\n\n```\n```\n")
+def test_fast_blocks_measure_what_markdown_it_parses(text: str) -> None:
+    _same_blocks(text)
+
+
+@settings(max_examples=700, deadline=None)
+@given(_document(_DECK_BLOCK))
+def test_fast_blocks_measure_deck_shaped_text_as_markdown_it_does(text: str) -> None:
+    _same_blocks(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(_INLINE, _PROSE))
+@example("a\nb **c\nd** `<&>` [e \"f\"](https://x.org/?a=1&b=2) \"g\"")
+@example("`&amp;lt;` & <b>")
+def test_fast_inline_text_is_what_markdown_it_parses(text: str) -> None:
+    assert overflow.inline_text(text) == _parsed_inline_text(text), text
+
+
+def test_deck_fields_are_measured_without_markdown_it() -> None:
+    """The shapes decks use take the fast path (and the test above holds it to the same
+    result), so `demodeck check` of a big archive does not parse with markdown-it."""
+    why = ("Customers asked; it's **done** in `x<y`.\nSee \"the report\" [here](https://x.org/r).\n"
+           "\n- one\n- two\n\n```python\nprint(1)\n```\n")
+    fast = markdown.fast_blocks(why)
+    assert fast is not None and [b[0] for b in fast] == ["p", "ul", "pre"]
+    assert markdown.shown_text(fast[0][1][0]) == (
+        "Customers asked; it\u2019s done in x<y. See \u201cthe report\u201d here.")
+    _same_blocks(why)
 
 
 def test_image_sizes(tmp_path: Path) -> None:
