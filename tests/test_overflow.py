@@ -21,7 +21,7 @@ from demodeck import markdown, overflow
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.markdown import parser
-from demodeck.model import Demo, Person
+from demodeck.model import Asset, Demo, Person, Screenshot
 from demodeck.pipeline import check_decks
 from tests.conftest import Project
 from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
@@ -144,6 +144,21 @@ def test_estimates_shrink_with_more_text() -> None:
     assert fits[0] == 1.0 and fits[-1] < overflow.READABLE_FIT
     huge = overflow.estimate_demo(demo(why="\n\n".join([SENTENCE * 4] * 14)))
     assert huge == overflow.Estimate(overflow.MIN_FIT, False)
+
+
+def test_unreadable_is_the_estimate_of_the_demos_to_warn_about() -> None:
+    """check() asks unreadable(), which skips most of the search for a readable demo."""
+    shot = Screenshot(Asset(REPO / "decks/images/search-did-you-mean.png", "x.png"), "A shot")
+    verdicts = []
+    for n in range(0, 70, 3):
+        for screenshot in (None, shot):
+            d = demo(why=" ".join([SENTENCE] * n), screenshot=screenshot,
+                     features=tuple(f"Feature {k}" for k in range(n % 7)))
+            estimate = overflow.estimate_demo(d)
+            readable = estimate.fits and estimate.fit >= overflow.READABLE_FIT
+            assert overflow.unreadable(d) == (None if readable else estimate), n
+            verdicts.append(readable)
+    assert True in verdicts and False in verdicts
 
 
 def test_the_example_decks_need_no_warning() -> None:
