@@ -31,6 +31,7 @@ from markdown_it.token import Token
 from demodeck import load, markdown
 from demodeck.errors import Problem
 from demodeck.model import Deck, Demo, SiteConfig
+from demodeck.pool import parallel_map
 
 SLIDE_W = 1280.0  # px, the designed stage (deck.css .slide)
 SLIDE_H = 720.0
@@ -493,22 +494,32 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 # -- warnings for `demodeck check` ------------------------------------------------------------
 
-def check(site: SiteConfig, decks: Iterable[Deck]) -> list[Problem]:
-    """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit."""
+def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
+    """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
+
+    The decks are independent: with ``jobs`` >= 2 and enough of them, forked workers
+    (pool.parallel_map) each take some and send back their warnings."""
+    found = parallel_map(_deck_warnings, (site.root, decks), len(decks), jobs)
+    # in deck order, as one process finds them, before the stable sort
+    return sorted((p for warnings in found for p in warnings), key=Problem.sort_key)
+
+
+def _deck_warnings(state: tuple[Path, Sequence[Deck]], index: int) -> list[Problem]:
+    root, decks = state
+    deck = decks[index]
     found: list[Problem] = []
-    for deck in decks:
-        places: dict[int, tuple[str, int, int, str]] | None = None
-        for index, demo in enumerate(deck.demos):
-            estimate = unreadable(demo)
-            if estimate is None:
-                continue
-            if places is None:  # parsed again only for a deck with something to say
-                places = dict(_demo_places(site.root, deck))
-            path, line, column, field = places.get(index, (demo.source or deck.source, 0, 0,
-                                                           f"demos[{index}]"))
-            found.append(Problem(path, line, column, _message(demo, estimate), field,
-                                 severity="warning"))
-    return sorted(found, key=Problem.sort_key)
+    places: dict[int, tuple[str, int, int, str]] | None = None
+    for number, demo in enumerate(deck.demos):
+        estimate = unreadable(demo)
+        if estimate is None:
+            continue
+        if places is None:  # parsed again only for a deck with something to say
+            places = dict(_demo_places(root, deck))
+        path, line, column, field = places.get(number, (demo.source or deck.source, 0, 0,
+                                                        f"demos[{number}]"))
+        found.append(Problem(path, line, column, _message(demo, estimate), field,
+                             severity="warning"))
+    return found
 
 
 def _message(demo: Demo, estimate: Estimate) -> str:

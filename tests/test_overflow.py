@@ -7,6 +7,8 @@ deck.js actually does in Chromium at 1280×720 for demos of every size.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import os
 import shutil
 import struct
 import textwrap
@@ -17,13 +19,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck import markdown, overflow
+from demodeck import markdown, overflow, pool
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.markdown import parser
 from demodeck.model import Asset, Demo, Person, Screenshot
 from demodeck.pipeline import check_decks
-from tests.conftest import Project
+from tests.conftest import MINIMAL_DECK, Project
 from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,6 +232,69 @@ def test_check_without_warnings_is_unchanged(project: Project,
     result = project.run("check", capsys=capsys)
     assert (result.code, result.out, result.err) == (0, "OK: 1 deck, 5 slides, no problems\n",
                                                      "")
+
+
+def _archive(project: Project, decks: int) -> list[str]:
+    """``decks`` weekly decks (the minimal one, under another date each): their files."""
+    first = dt.date(2026, 11, 23)
+    names = [f"decks/{first - dt.timedelta(weeks=k)}.yaml" for k in range(decks)]
+    for name in names:
+        project.write(name, MINIMAL_DECK)
+    return names
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The processes the pool forks from now on (one entry each, in this process)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forked.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(pool.os, "fork", fork)
+    return forked
+
+
+def test_check_in_worker_processes_says_what_one_process_does(
+        project: Project, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _archive(project, pool.PARALLEL_MIN)
+    for name in (names[3], names[-2]):  # a warning in decks the two workers share out
+        path = project.root / name
+        path.write_text(path.read_text(encoding="utf-8") + LONG_DEMO, encoding="utf-8")
+    serial = project.run("check", "--jobs", "1", capsys=capsys)
+    forked = _forks(monkeypatch)
+    parallel = project.run("check", "--jobs", "2", capsys=capsys)
+    assert len(forked) == 4  # two workers validate, two estimate
+    assert parallel == serial
+    assert serial.code == 0
+    assert serial.out == f"OK: {pool.PARALLEL_MIN} decks, {5 * pool.PARALLEL_MIN + 2} slides, " \
+                         "2 warnings\n"
+    line = MINIMAL_DECK.count("\n") + 1
+    assert [w.split(": ")[0] for w in serial.err.splitlines()] == [
+        f"{names[-2]}:{line}:5", f"{names[3]}:{line}:5"]  # the oldest deck first
+
+
+def test_check_in_worker_processes_reports_every_error(
+        project: Project, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _archive(project, pool.PARALLEL_MIN)
+    project.write(names[1], MINIMAL_DECK.replace("minutes: 5", "minutes: soon"))
+    project.write(names[-1], MINIMAL_DECK.replace("    people: [Zoë Quinn]\n", ""))
+    serial = project.run("check", "--jobs", "1", capsys=capsys)
+    forked = _forks(monkeypatch)
+    assert project.run("check", "--jobs", "2", capsys=capsys) == serial
+    assert len(forked) == 2  # the workers that validate; nothing is estimated
+    parallel = project.run_process("check", "--jobs", "2")  # as a program: no traceback
+    assert parallel == serial
+    assert parallel.code == 1 and parallel.out == ""
+    assert "Traceback" not in parallel.err
+    lines = parallel.err.splitlines()
+    assert len(lines) == 3 and lines[-1] == "error: 2 problems found; nothing was written"
+    assert lines[0] == f"{names[-1]}:15:5: demos[1]: missing required field 'people'"
+    assert lines[1] == (f"{names[1]}:14:14: demos[0].minutes: expected a whole number, "
+                        "got text")
 
 
 # -- against Chromium --------------------------------------------------------------------------
