@@ -62,10 +62,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from demodeck import overflow
     from demodeck.check import check_decks
     from demodeck.config import load_config
+    from demodeck.pool import default_jobs
 
     site = load_config(_project(args))
-    decks = check_decks(site)
-    warnings = overflow.check(site, decks)  # warnings only: the exit status stays 0
+    jobs = args.jobs or default_jobs()
+    decks = check_decks(site, jobs=jobs)
+    warnings = overflow.check(site, decks, jobs=jobs)  # warnings only: the exit status stays 0
     for warning in warnings:
         print(warning, file=sys.stderr)
     slides = sum(d.slide_count for d in decks)
@@ -164,7 +166,9 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--title", default="R&D Weekly Demo", help="site title")
     new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template")
     new.add_argument("--date", type=_date, help="deck date instead of the next demo day")
-    add("check", cmd_check, "validate every deck and print every problem")
+    check = add("check", cmd_check, "validate every deck and print every problem")
+    check.add_argument("--jobs", "-j", type=int, metavar="N",
+                       help="processes for many decks (default: one per core)")
     build = add("build", cmd_build, "render the site (every deck and the index)")
     build.add_argument("--out", metavar="DIR", help="output folder (default: site)")
     build.add_argument("--base-url", metavar="URL",

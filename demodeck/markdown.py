@@ -299,6 +299,24 @@ def _fast_inline(text: str) -> str | None:
 
 
 _match_piece = _INLINE_PIECE.match
+fast_inline = _fast_inline  # for overflow.py, which measures what it shows (shown_text)
+
+
+# Markup in the fast paths' inline HTML: tags (no attribute holds a ">", escape_html
+# sees to that) and the entities escape_html writes (only code and URLs have any; a text
+# run holds no "&").
+_FAST_TAG = re.compile(r"<[^>]*>")
+_FAST_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
+
+
+def shown_text(html: str) -> str:
+    """What inline HTML from _fast_inline shows, as markdown-it's tokens hold it: the
+    text and code, with each soft break (the only "\n" it can hold) as a space."""
+    text = _FAST_TAG.sub("", html) if "<" in html else html
+    if "&" in text:
+        for entity, char in _FAST_ENTITIES:  # "&amp;" last: "&amp;lt;" is "&lt;"
+            text = text.replace(entity, char)
+    return text.replace("\n", " ")
 
 
 # Around a double quote, what makes markdown-it's smartquotes take it for an opening one
@@ -418,10 +436,36 @@ def _fast_line(line: str) -> bool:
 
 def _fast_block(text: str) -> str | None:
     """HTML for block text in the fast grammar, else None."""
+    blocks = fast_blocks(text)
+    if blocks is None:
+        return None
+    out: list[str] = []
+    for kind, html_, language, code in blocks:
+        if kind == "p":
+            out.append(f"<p>{html_[0]}</p>\n")
+        elif kind == "ul":
+            out.append("<ul>\n<li>" + "</li>\n<li>".join(html_) + "</li>\n</ul>\n")
+        else:
+            out.append(_render_fence(code, language))
+    return "".join(out)
+
+
+# One block of text in the fast grammar, its inline Markdown already rendered:
+# (kind, inline HTML, language, code). kind "p" is a paragraph (one inline HTML), "ul" a
+# tight "- " list (each item's), "pre" a fenced code block (no HTML; its language, "" for
+# none, and the lines between the fences, each ending in "\n"). A plain tuple: every
+# build makes one for each paragraph of every field (a class cost it ~6 ms a 520-deck
+# archive).
+FastBlock = tuple[str, tuple[str, ...], str, str]
+
+
+def fast_blocks(text: str) -> list[FastBlock] | None:
+    """The blocks of ``text`` when it is all in the fast grammar, else None. Besides
+    _fast_block, overflow.py reads these to measure a field without markdown-it."""
     if "\r" in text or "\x00" in text:
         return None
     lines = text.split("\n")
-    out: list[str] = []
+    out: list[FastBlock] = []
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -429,28 +473,28 @@ def _fast_block(text: str) -> str | None:
             i += 1
             continue
         if line.startswith("```"):
-            i, html_ = _fast_fence(lines, i)
+            i, block = _fast_fence(lines, i)
         elif line.startswith("- "):
-            i, html_ = _fast_list(lines, i)
+            i, block = _fast_list(lines, i)
         else:
-            i, html_ = _fast_paragraph(lines, i)
-        if html_ is None:
+            i, block = _fast_paragraph(lines, i)
+        if block is None:
             return None
-        out.append(html_)
-    return "".join(out)
+        out.append(block)
+    return out
 
 
-def _fast_paragraph(lines: list[str], i: int) -> tuple[int, str | None]:
+def _fast_paragraph(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
     start = i
     while i < len(lines) and lines[i]:
         if not _fast_line(lines[i]):
             return i, None
         i += 1
     body = _fast_inline("\n".join(lines[start:i]))
-    return i, None if body is None else f"<p>{body}</p>\n"
+    return i, None if body is None else ("p", (body,), "", "")
 
 
-def _fast_list(lines: list[str], i: int) -> tuple[int, str | None]:
+def _fast_list(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
     """A tight "- " list: no blank line inside, none of the lazy continuation lines."""
     items: list[str] = []
     while i < len(lines) and lines[i].startswith("- "):
@@ -458,17 +502,17 @@ def _fast_list(lines: list[str], i: int) -> tuple[int, str | None]:
         body = _fast_inline(item) if _fast_line(item) else None
         if body is None:
             return i, None
-        items.append(f"<li>{body}</li>\n")
+        items.append(body)
         i += 1
     if i < len(lines) and lines[i]:
         return i, None  # a lazy continuation or a different block right after an item
     following = next((line for line in lines[i:] if line), "")
     if following.startswith(("-", "+", "*")) or following[:1].isdigit():
         return i, None  # after a blank line, another item would make the list loose
-    return i, "<ul>\n" + "".join(items) + "</ul>\n"
+    return i, ("ul", tuple(items), "", "")
 
 
-def _fast_fence(lines: list[str], i: int) -> tuple[int, str | None]:
+def _fast_fence(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
     """A ``` fence with a plain language name, closed by a bare ``` line."""
     opening = _FENCE_OPEN.fullmatch(lines[i])
     if opening is None:
@@ -482,12 +526,16 @@ def _fast_fence(lines: list[str], i: int) -> tuple[int, str | None]:
         i += 1
     if i == len(lines):
         return i, None  # unclosed: it runs to the end of the text
-    content, language = "".join(body), opening.group(1)
+    return i + 1, ("pre", (), opening.group(1), "".join(body))
+
+
+def _render_fence(content: str, language: str) -> str:
     highlighted = _highlight(content, language, "") if language else ""
     if highlighted:  # what markdown-it's fence rule makes of it, without loading markdown-it
-        return i + 1, highlighted + "\n"
+        return highlighted + "\n"
     from markdown_it.token import Token
 
     md = parser()
     token = Token("fence", "code", 0, info=language, content=content, markup="```")
-    return i + 1, md.renderer.render([token], md.options, {})
+    rendered: str = md.renderer.render([token], md.options, {})
+    return rendered

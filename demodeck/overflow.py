@@ -18,6 +18,7 @@ short lists the theme already lays out in columns.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import struct
 import unicodedata
@@ -30,6 +31,7 @@ from markdown_it.token import Token
 from demodeck import load, markdown
 from demodeck.errors import Problem
 from demodeck.model import Deck, Demo, SiteConfig
+from demodeck.pool import parallel_map
 
 SLIDE_W = 1280.0  # px, the designed stage (deck.css .slide)
 SLIDE_H = 720.0
@@ -74,6 +76,13 @@ def text_width(text: str, *, mono: bool = False) -> float:
     return sum(char_width(ch) for ch in text)
 
 
+# Words repeat (an archive of 6,240 demos has ~800,000 words, ~20,000 of them distinct),
+# and summing a word's characters is most of what measuring a text costs.
+@functools.lru_cache(maxsize=1 << 16)
+def _word_width(word: str, mono: bool) -> float:
+    return text_width(word, mono=mono)
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     """A text measured once: the widths of each paragraph's words, in em of its font."""
@@ -84,7 +93,7 @@ class Text:
 
     @classmethod
     def of(cls, text: str, *, scale: float = 1.0, mono: bool = False) -> Text:
-        return cls(tuple(tuple(text_width(w, mono=mono) * scale for w in p.split())
+        return cls(tuple(tuple(_word_width(w, mono) * scale for w in p.split())
                          for p in text.split("\n")),
                    (MONO if mono else SPACE) * scale, keep_empty=mono)
 
@@ -162,6 +171,9 @@ def _inline_text(token: Token) -> str:
 
 def inline_text(source: str) -> str:
     """What one line of inline Markdown shows (link targets and markup left out)."""
+    fast = markdown.fast_inline(source)  # see markdown_blocks
+    if fast is not None:
+        return markdown.shown_text(fast)
     return "".join(_inline_text(t) for t in markdown.parser().parseInline(source))
 
 
@@ -170,6 +182,38 @@ _INDENTS = {"bullet_list": 1.2, "ordered_list": 1.2, "blockquote": 1.0}
 
 def markdown_blocks(source: str) -> list[Block]:
     """The blocks of a Markdown field as the theme renders them."""
+    # Most fields are in the grammar of markdown.py's fast paths, which write the same
+    # HTML as markdown-it (property tests hold them to it) and so show the same text:
+    # measuring from them saves markdown-it's ~0.3 ms a field, two thirds of what
+    # `demodeck check` spent on a 520-deck archive. tests/test_overflow.py holds both
+    # ways to the same blocks.
+    fast = markdown.fast_blocks(source)
+    if fast is not None:
+        return [block for part in fast for block in _fast_part(part)]
+    return _parsed_blocks(source)
+
+
+def _fast_part(part: markdown.FastBlock) -> Iterator[Block]:
+    """The blocks markdown-it's tokens give for one top-level block of the fast grammar."""
+    kind, html, _, code = part
+    if kind == "pre":
+        yield dataclasses.replace(_code(code), spaced=True)
+    elif kind == "ul":  # a tight list: only its first item is spaced from above
+        for i, item in enumerate(html):
+            yield Block(Text.of(markdown.shown_text(item)), indent=_INDENTS["bullet_list"],
+                        spaced=i == 0)
+    else:
+        yield Block(Text.of(markdown.shown_text(html[0])), spaced=True)
+
+
+def _code(content: str) -> Block:
+    # .md pre: 0.8em, line-height 1.45, padding 0.7em 0.9em, margin-top 0.6em
+    return Block(Text.of(content.rstrip("\n"), mono=True), indent=1.8 * 0.8, size=0.8,
+                 extra=(1.4 + 0.6) * 0.8, own_margin=True)
+
+
+def _parsed_blocks(source: str) -> list[Block]:
+    """markdown_blocks from markdown-it's tokens: any Markdown."""
     blocks: list[Block] = []
     indent = 0.0
     depth = 0  # lists and quotes: only direct children of .md are spaced apart
@@ -215,9 +259,7 @@ def markdown_blocks(source: str) -> list[Block]:
             add(Block(Text.of(_inline_text(token), scale=BOLD if heading else 1.0),
                       size=heading or 1.0, line=1.2 if heading else 1.45))
         elif kind in ("fence", "code_block"):
-            # .md pre: 0.8em, line-height 1.45, padding 0.7em 0.9em, margin-top 0.6em
-            add(Block(Text.of(token.content.rstrip("\n"), mono=True), indent=1.8 * 0.8,
-                      size=0.8, extra=(1.4 + 0.6) * 0.8, own_margin=True))
+            add(_code(token.content))
         elif kind == "hr":
             add(Block(_NO_TEXT, line=0.0, extra=0.5))  # the rule and its bottom margin
     return blocks
@@ -380,8 +422,15 @@ def _fits(t: DemoText, fit: float, media: float) -> bool:
 
 def estimate_demo(demo: Demo) -> Estimate:
     """The fit deck.js would choose: the screenshot narrows first, then the text shrinks."""
-    t = DemoText.of(demo)
-    steps = MEDIA_STEPS if t.has_shot else MEDIA_STEPS[:1]
+    return _estimate(DemoText.of(demo))
+
+
+def _media_steps(t: DemoText) -> tuple[float, ...]:
+    return MEDIA_STEPS if t.has_shot else MEDIA_STEPS[:1]
+
+
+def _estimate(t: DemoText) -> Estimate:
+    steps = _media_steps(t)
     if any(_fits(t, 1.0, media) for media in steps):
         return Estimate(1.0, True)
     lo, hi = MIN_FIT, 1.0
@@ -392,6 +441,21 @@ def estimate_demo(demo: Demo) -> Estimate:
         else:
             hi = mid
     return Estimate(lo, _fits(t, lo, steps[-1]))
+
+
+_FIRST_TRY = (MIN_FIT + 1.0) / 2  # the bisection's first midpoint
+
+
+def unreadable(demo: Demo) -> Estimate | None:
+    """estimate_demo(demo) if its text ends up below READABLE_FIT or does not fit, else
+    None, sooner for a readable demo: most demos do not fit at full size but do at the
+    bisection's first try (0.75), and then the bisection can only end at 0.75 or more, on
+    a fit it tried. One layout tells, instead of the ten to twelve of the whole search."""
+    t = DemoText.of(demo)
+    if _FIRST_TRY >= READABLE_FIT and _fits(t, _FIRST_TRY, _media_steps(t)[-1]):
+        return None
+    estimate = _estimate(t)
+    return None if estimate.fits and estimate.fit >= READABLE_FIT else estimate
 
 
 # -- images: the size is in the first bytes ----------------------------------------------------
@@ -430,22 +494,32 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 # -- warnings for `demodeck check` ------------------------------------------------------------
 
-def check(site: SiteConfig, decks: Iterable[Deck]) -> list[Problem]:
-    """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit."""
+def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
+    """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
+
+    The decks are independent: with ``jobs`` >= 2 and enough of them, forked workers
+    (pool.parallel_map) each take some and send back their warnings."""
+    found = parallel_map(_deck_warnings, (site.root, decks), len(decks), jobs)
+    # in deck order, as one process finds them, before the stable sort
+    return sorted((p for warnings in found for p in warnings), key=Problem.sort_key)
+
+
+def _deck_warnings(state: tuple[Path, Sequence[Deck]], index: int) -> list[Problem]:
+    root, decks = state
+    deck = decks[index]
     found: list[Problem] = []
-    for deck in decks:
-        places: dict[int, tuple[str, int, int, str]] | None = None
-        for index, demo in enumerate(deck.demos):
-            estimate = estimate_demo(demo)
-            if estimate.fits and estimate.fit >= READABLE_FIT:
-                continue
-            if places is None:  # parsed again only for a deck with something to say
-                places = dict(_demo_places(site.root, deck))
-            path, line, column, field = places.get(index, (demo.source or deck.source, 0, 0,
-                                                           f"demos[{index}]"))
-            found.append(Problem(path, line, column, _message(demo, estimate), field,
-                                 severity="warning"))
-    return sorted(found, key=Problem.sort_key)
+    places: dict[int, tuple[str, int, int, str]] | None = None
+    for number, demo in enumerate(deck.demos):
+        estimate = unreadable(demo)
+        if estimate is None:
+            continue
+        if places is None:  # parsed again only for a deck with something to say
+            places = dict(_demo_places(root, deck))
+        path, line, column, field = places.get(number, (demo.source or deck.source, 0, 0,
+                                                        f"demos[{number}]"))
+        found.append(Problem(path, line, column, _message(demo, estimate), field,
+                             severity="warning"))
+    return found
 
 
 def _message(demo: Demo, estimate: Estimate) -> str:

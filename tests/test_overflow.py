@@ -7,6 +7,8 @@ deck.js actually does in Chromium at 1280×720 for demos of every size.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import os
 import shutil
 import struct
 import textwrap
@@ -14,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from demodeck import overflow
+from demodeck import markdown, overflow, pool
 from demodeck.cli import main
 from demodeck.config import load_config
-from demodeck.model import Demo, Person
+from demodeck.markdown import parser
+from demodeck.model import Asset, Demo, Person, Screenshot
 from demodeck.pipeline import check_decks
-from tests.conftest import Project
+from tests.conftest import MINIMAL_DECK, Project
+from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCE = "Every sentence here is a reason this matters to our customers."
@@ -74,6 +80,49 @@ def test_markdown_blocks_skip_link_targets_and_markup() -> None:
     assert overflow.inline_text("**Bold** [link](https://x.example) `code`") == "Bold link code"
 
 
+def _parsed_inline_text(source: str) -> str:
+    return "".join(overflow._inline_text(t) for t in parser().parseInline(source))
+
+
+def _same_blocks(text: str) -> None:
+    """Measured from markdown.py's fast path or not, a field gives the same blocks."""
+    assert overflow.markdown_blocks(text) == overflow._parsed_blocks(text), text
+
+
+@settings(max_examples=700, deadline=None)
+@given(_document(_BLOCK))
+@example("a\nb **c\nd** `<&>` [e \"f\"](https://x.org/?a=1&b=2)\n\n- g\n- it's\n")
+@example("```python\nif a < b and c > d:\n\n    print('&amp;')\n```\n\n```\n```\n")
+def test_fast_blocks_measure_what_markdown_it_parses(text: str) -> None:
+    _same_blocks(text)
+
+
+@settings(max_examples=700, deadline=None)
+@given(_document(_DECK_BLOCK))
+def test_fast_blocks_measure_deck_shaped_text_as_markdown_it_does(text: str) -> None:
+    _same_blocks(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(_INLINE, _PROSE))
+@example("a\nb **c\nd** `<&>` [e \"f\"](https://x.org/?a=1&b=2) \"g\"")
+@example("`&amp;lt;` & <b>")
+def test_fast_inline_text_is_what_markdown_it_parses(text: str) -> None:
+    assert overflow.inline_text(text) == _parsed_inline_text(text), text
+
+
+def test_deck_fields_are_measured_without_markdown_it() -> None:
+    """The shapes decks use take the fast path (and the test above holds it to the same
+    result), so `demodeck check` of a big archive does not parse with markdown-it."""
+    why = ("Customers asked; it's **done** in `x<y`.\nSee \"the report\" [here](https://x.org/r).\n"
+           "\n- one\n- two\n\n```python\nprint(1)\n```\n")
+    fast = markdown.fast_blocks(why)
+    assert fast is not None and [b[0] for b in fast] == ["p", "ul", "pre"]
+    assert markdown.shown_text(fast[0][1][0]) == (
+        "Customers asked; it\u2019s done in x<y. See \u201cthe report\u201d here.")
+    _same_blocks(why)
+
+
 def test_image_sizes(tmp_path: Path) -> None:
     assert overflow.image_size(REPO / "decks/images/search-did-you-mean.png") == (1200, 750)
     gif = tmp_path / "a.gif"
@@ -97,6 +146,21 @@ def test_estimates_shrink_with_more_text() -> None:
     assert fits[0] == 1.0 and fits[-1] < overflow.READABLE_FIT
     huge = overflow.estimate_demo(demo(why="\n\n".join([SENTENCE * 4] * 14)))
     assert huge == overflow.Estimate(overflow.MIN_FIT, False)
+
+
+def test_unreadable_is_the_estimate_of_the_demos_to_warn_about() -> None:
+    """check() asks unreadable(), which skips most of the search for a readable demo."""
+    shot = Screenshot(Asset(REPO / "decks/images/search-did-you-mean.png", "x.png"), "A shot")
+    verdicts = []
+    for n in range(0, 70, 3):
+        for screenshot in (None, shot):
+            d = demo(why=" ".join([SENTENCE] * n), screenshot=screenshot,
+                     features=tuple(f"Feature {k}" for k in range(n % 7)))
+            estimate = overflow.estimate_demo(d)
+            readable = estimate.fits and estimate.fit >= overflow.READABLE_FIT
+            assert overflow.unreadable(d) == (None if readable else estimate), n
+            verdicts.append(readable)
+    assert True in verdicts and False in verdicts
 
 
 def test_the_example_decks_need_no_warning() -> None:
@@ -168,6 +232,69 @@ def test_check_without_warnings_is_unchanged(project: Project,
     result = project.run("check", capsys=capsys)
     assert (result.code, result.out, result.err) == (0, "OK: 1 deck, 5 slides, no problems\n",
                                                      "")
+
+
+def _archive(project: Project, decks: int) -> list[str]:
+    """``decks`` weekly decks (the minimal one, under another date each): their files."""
+    first = dt.date(2026, 11, 23)
+    names = [f"decks/{first - dt.timedelta(weeks=k)}.yaml" for k in range(decks)]
+    for name in names:
+        project.write(name, MINIMAL_DECK)
+    return names
+
+
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The processes the pool forks from now on (one entry each, in this process)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forked.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(pool.os, "fork", fork)
+    return forked
+
+
+def test_check_in_worker_processes_says_what_one_process_does(
+        project: Project, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _archive(project, pool.PARALLEL_MIN)
+    for name in (names[3], names[-2]):  # a warning in decks the two workers share out
+        path = project.root / name
+        path.write_text(path.read_text(encoding="utf-8") + LONG_DEMO, encoding="utf-8")
+    serial = project.run("check", "--jobs", "1", capsys=capsys)
+    forked = _forks(monkeypatch)
+    parallel = project.run("check", "--jobs", "2", capsys=capsys)
+    assert len(forked) == 4  # two workers validate, two estimate
+    assert parallel == serial
+    assert serial.code == 0
+    assert serial.out == f"OK: {pool.PARALLEL_MIN} decks, {5 * pool.PARALLEL_MIN + 2} slides, " \
+                         "2 warnings\n"
+    line = MINIMAL_DECK.count("\n") + 1
+    assert [w.split(": ")[0] for w in serial.err.splitlines()] == [
+        f"{names[-2]}:{line}:5", f"{names[3]}:{line}:5"]  # the oldest deck first
+
+
+def test_check_in_worker_processes_reports_every_error(
+        project: Project, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _archive(project, pool.PARALLEL_MIN)
+    project.write(names[1], MINIMAL_DECK.replace("minutes: 5", "minutes: soon"))
+    project.write(names[-1], MINIMAL_DECK.replace("    people: [Zoë Quinn]\n", ""))
+    serial = project.run("check", "--jobs", "1", capsys=capsys)
+    forked = _forks(monkeypatch)
+    assert project.run("check", "--jobs", "2", capsys=capsys) == serial
+    assert len(forked) == 2  # the workers that validate; nothing is estimated
+    parallel = project.run_process("check", "--jobs", "2")  # as a program: no traceback
+    assert parallel == serial
+    assert parallel.code == 1 and parallel.out == ""
+    assert "Traceback" not in parallel.err
+    lines = parallel.err.splitlines()
+    assert len(lines) == 3 and lines[-1] == "error: 2 problems found; nothing was written"
+    assert lines[0] == f"{names[-1]}:15:5: demos[1]: missing required field 'people'"
+    assert lines[1] == (f"{names[1]}:14:14: demos[0].minutes: expected a whole number, "
+                        "got text")
 
 
 # -- against Chromium --------------------------------------------------------------------------
