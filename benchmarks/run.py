@@ -503,9 +503,9 @@ def _git_commit() -> str:
 
 # A fixed piece of pure-Python work (dictionary, string and call heavy, as a build is),
 # timed in a fresh interpreter: how fast this Python runs Python code, beside the
-# tools' times. The same machine's interpreters differ: a Python built without
-# profile-guided and link-time optimisation (pyenv's default) ran a cold build with
-# ~25% more CPU than Debian's own python3.11 here.
+# tools' times. The same machine's interpreters differ: pyenv's 3.11.7 (a shared
+# libpython, no --enable-optimizations) ran a cold build with ~17% more CPU than
+# Debian's statically linked python3.11 here (see benchmarks/README.md).
 REFERENCE_CODE = """
 import time
 def work(n):
