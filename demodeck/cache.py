@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from demodeck import __version__
 from demodeck.model import Deck, SiteConfig
@@ -376,17 +376,17 @@ class _Pending:
 
 
 def _write(pending: _Pending) -> None:
-    write_signed(pending.path, _dumps(pending.entries))
+    # Pickled straight into the file, frame by frame, not into one bytes object first: a
+    # cold build's 14 MB body cost the saving process ~3,700 page faults and ~10 ms more
+    # (it grows that buffer in fresh memory), and the build waits for that process.
+    _write_signed(pending.path, partial(pickle.dump, pending.entries,
+                                        protocol=pickle.HIGHEST_PROTOCOL))
     if pending.whole:
         pending.path.with_name(_DELTA).unlink(missing_ok=True)
 
 
 def pickle_deck(deck: Deck) -> bytes:
     return pickle.dumps(deck, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _dumps(entries: Entries) -> bytes:
-    return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _loads(body: memoryview | None) -> Entries | None:
@@ -417,6 +417,26 @@ def read_signed(path: Path) -> memoryview | None:
 
 
 def write_signed(path: Path, body: bytes) -> None:
+    _write_signed(path, lambda out: out.write(body))
+
+
+class _Signing:
+    """The file a body is written through, signed on the way (the same as _sign)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._mac = hmac.new(_secret(), digestmod="sha256")
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._mac.update(data)
+        return self._file.write(data)
+
+    def signature(self) -> bytes:
+        return self._mac.digest()
+
+
+def _write_signed(path: Path, write_body: Callable[[_Signing], object]) -> None:
+    """Write a file read_signed accepts, its body written by ``write_body``, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     gitignore = path.parent / ".gitignore"
     if not gitignore.exists():
@@ -425,8 +445,11 @@ def write_signed(path: Path, body: bytes) -> None:
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as f:
-        f.write(_MAGIC + _sign(body))
-        f.write(body)  # not joined to the above: that would copy a 14 MB body once more
+        f.write(_MAGIC + bytes(_SIG))  # the signature's place: it is known at the end
+        body = _Signing(f)
+        write_body(body)
+        f.seek(len(_MAGIC))
+        f.write(body.signature())
     os.replace(tmp, path)
 
 
