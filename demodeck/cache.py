@@ -61,7 +61,7 @@ _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
 COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
-_MAGIC = b"demodeck-cache-10\n"
+_MAGIC = b"demodeck-cache-11\n"
 _SIG = 32
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)

@@ -24,10 +24,12 @@ from demodeck.cache import BuildCache
 from demodeck.errors import Problem
 from demodeck.render import Output
 
-# A page's local URLs (in order) and its ids, each list joined by NUL (which no attribute
-# value holds: HTML parsers read it as U+FFFD, and so does parse). Packed, because a
-# rebuild unpickles these for every page of the site: ~570 pairs of strings instead of
-# ~200,000 small ones.
+# A page's local URLs (each once, in the order they first appear) and its ids, each list
+# joined by NUL (which no attribute value holds: HTML parsers read it as U+FFFD, and so
+# does parse). Packed, because a rebuild unpickles these for every page of the site: ~570
+# pairs of strings instead of ~100,000 small ones. Each URL once: a page repeats most of
+# its links (the index links to each person's page hundreds of times; 98,000 links, 37,000
+# distinct ones per page in a 520-deck site), and the check needs each once.
 Parsed = tuple[str, str]
 
 # Only attributes of real tags count: not text that looks like one (a code span showing
@@ -57,10 +59,11 @@ _EXTERNAL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//").match
 
 def parse(data: bytes) -> Parsed:
     """The local URLs a page links to and the ids it defines: the ``href``, ``src`` and
-    ``id`` attributes of its tags (names in any case), in document order, as a browser
-    reads them. One assumption: no raw "<" inside an attribute value, which autoescaped
-    templates and the Markdown renderer never write ("&lt;"); an attribute after one is
-    not seen (tests/test_linkcheck.py checks all else against Python's HTML tokenizer)."""
+    ``id`` attributes of its tags (names in any case), as a browser reads them; each URL
+    once, in the order of its first appearance in the document. One assumption: no raw
+    "<" inside an attribute value, which autoescaped templates and the Markdown renderer
+    never write ("&lt;"); an attribute after one is not seen (tests/test_linkcheck.py
+    checks all else against Python's HTML tokenizer)."""
     lowered = data.lower()  # attribute names are case-insensitive; bytes keep their offsets
     spans = _raw_text_spans(lowered)
     tags: dict[bytes, bool] = {}
@@ -72,7 +75,7 @@ def parse(data: bytes) -> Parsed:
     # needs no regex to tell (most links; inline, as this runs for each of them).
     urls = [url for url in map(str.strip, _texts([raw for _, raw in found])) if url and (
         (":" not in url and url[0] != "/") or _EXTERNAL(url) is None)]
-    return _pack(urls), _pack(sorted(set(_texts([raw for _, raw in ids]))))
+    return _pack(dict.fromkeys(urls)), _pack(sorted(set(_texts([raw for _, raw in ids]))))
 
 
 def _values(pattern: re.Pattern[bytes], data: bytes, lowered: bytes,
@@ -181,10 +184,9 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     problems: list[Problem] = []
     links = _Links(files, parsed)
     for path in _to_check(files, parsed, cache):
-        # Each distinct URL once: a set is cheaper to make than dict.fromkeys, and the
-        # order only matters for the problems, which are rare.
-        targets, broken = links.of_page(path, set(unpack(parsed[path][0])))
-        for url in dict.fromkeys(unpack(parsed[path][0])) if broken else ():  # in order
+        urls = unpack(parsed[path][0])  # each once (see parse)
+        targets, broken = links.of_page(path, urls)
+        for url in urls if broken else ():
             if url in broken:
                 problems.append(Problem(f"{output_name}/{path}", 0, 0,
                                         f"broken link '{url}': {broken[url]}"))
@@ -393,7 +395,7 @@ def page_targets(page: str, parsed: Parsed) -> str:
     build then runs while another process saves the cache."""
     folder = posixpath.dirname(page)
     paths: set[str] = set()  # each file once: a person's page links to hundreds of demos
-    for url in set(unpack(parsed[0])):
+    for url in unpack(parsed[0]):
         if (url[0] == "#" and "%" not in url) or url.startswith("/"):
             continue  # an id of the page itself (see _Links.of_page); no file (see _check)
         paths.add(url.partition("#")[0].partition("?")[0])
