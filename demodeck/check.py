@@ -25,7 +25,7 @@ from demodeck.pool import parallel_map, will_fork
 def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path, bool],
                   index: int) -> tuple[Deck | bytes | None, list[Problem]]:
     """A deck's model and problems; in a worker process, the model comes pickled: it has
-    to be pickled to reach the parent anyway, and the cache keeps its demos in that form."""
+    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
     sources, site, root, forked = state
     problems: list[Problem] = []
     deck = validate.validate_deck(sources[index], site, problems, root=root)
@@ -67,10 +67,11 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
     for (key, _), (made, found) in zip(misses, results, strict=True):
         problems.extend(found)
         if made is not None:
-            deck = pickle.loads(made) if isinstance(made, bytes) else made
+            pickled = made if isinstance(made, bytes) else None
+            deck: Deck = made if not isinstance(made, bytes) else pickle.loads(made)
             decks.append(deck)
             if cache is not None:
-                cache.put_deck(key, deck, cache_mod.image_stamps(deck))
+                cache.put_deck(key, deck, cache_mod.image_stamps(deck), pickled)
     if not sources and not problems:
         problems.append(Problem(site.decks_dir, 0, 0,
                                 "no decks found; create one with `demodeck new`"))
