@@ -450,13 +450,18 @@ def _write_signed(path: Path, write_body: Callable[[_Signing], object]) -> None:
     import tempfile  # ~9 ms to import: not on the no-change path, which writes nothing
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(_MAGIC + bytes(_SIG))  # the signature's place: it is known at the end
-        body = _Signing(f)
-        write_body(body)
-        f.seek(len(_MAGIC))
-        f.write(body.signature())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_MAGIC + bytes(_SIG))  # the signature's place: it is known at the end
+            body = _Signing(f)
+            write_body(body)
+            f.seek(len(_MAGIC))
+            f.write(body.signature())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: no half-written file left behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _sign(body: bytes | memoryview) -> bytes:

@@ -416,6 +416,26 @@ def test_tampered_cache_is_ignored(project: Project, tmp_path: Path) -> None:
     assert build(site, cache=BuildCache.for_project(tmp_path)).decks == 1
 
 
+def test_a_cache_save_that_fails_midway_keeps_the_old_file_and_leaves_no_other(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = load_config(project.root)
+    cache_file = tmp_path / "c" / "build.pickle"
+    build(site, cache=BuildCache(cache_file))
+    before = cache_file.read_bytes()
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_mod.pickle, "dump", disk_full)  # pickled straight into the file
+    cache = BuildCache(cache_file)
+    cache.put_parsed("a key", ("a.html", ""))  # something to save
+    cache._base_sizes = ()  # the whole cache, not a delta: build.pickle is rewritten
+    cache.save()  # a cache that cannot be saved is only slower
+    assert cache_file.read_bytes() == before
+    assert sorted(p.name for p in cache_file.parent.iterdir()) == [".gitignore", "build.pickle",
+                                                                   "manifest.json"]
+
+
 @pytest.mark.parametrize("body", [
     pickle.dumps(({}, {}, {})),  # the stores of an older demodeck
     pickle.dumps("not the stores"),
