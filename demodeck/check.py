@@ -67,8 +67,10 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
     for (key, _), (made, found) in zip(misses, results, strict=True):
         problems.extend(found)
         if made is not None:
-            pickled = made if isinstance(made, bytes) else None
-            deck: Deck = made if not isinstance(made, bytes) else pickle.loads(made)
+            if isinstance(made, bytes):  # from a worker: the cache keeps it as it came
+                pickled, deck = made, pickle.loads(made)
+            else:
+                pickled, deck = None, made
             decks.append(deck)
             if cache is not None:
                 cache.put_deck(key, deck, cache_mod.image_stamps(deck), pickled)

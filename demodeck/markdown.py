@@ -199,7 +199,7 @@ def render_inline(text: str) -> Markup:
     if (_PLAIN_INLINE.match(text)
             and ",," not in text and "????" not in text):  # typographer: ",," → ",", "????" → "???"
         return Markup(text)
-    fast = _fast_inline(text) if _quotes_are_smart(text) else None
+    fast = fast_inline(text) if _quotes_are_smart(text) else None
     if fast is not None:
         return trusted_markup(fast)
     return Markup(_parser_for(text).renderInline(text))
@@ -254,8 +254,9 @@ def _is_edge_char(ch: str) -> bool:
     return ("\x20" < ch < "\x7f") or (ch > "\x9f" and ch.isalnum())
 
 
-def _fast_inline(text: str) -> str | None:
-    """HTML for inline text in the fast grammar, else None."""
+def fast_inline(text: str) -> str | None:
+    """HTML for inline text in the fast grammar, else None (overflow.py measures what it
+    shows: see shown_text)."""
     if "\n" in text and (" \n" in text or "\n " in text):  # spaces around a soft break
         return None  # are dropped (most texts are one line: one quick look for "\n")
     if "'" in text and _STRAY_QUOTE.search(text):
@@ -299,7 +300,6 @@ def _fast_inline(text: str) -> str | None:
 
 
 _match_piece = _INLINE_PIECE.match
-fast_inline = _fast_inline  # for overflow.py, which measures what it shows (shown_text)
 
 
 # Markup in the fast paths' inline HTML: tags (no attribute holds a ">", escape_html
@@ -310,7 +310,7 @@ _FAST_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
 
 
 def shown_text(html: str) -> str:
-    """What inline HTML from _fast_inline shows, as markdown-it's tokens hold it: the
+    """What inline HTML from fast_inline shows, as markdown-it's tokens hold it: the
     text and code, with each soft break (the only "\n" it can hold) as a space."""
     text = _FAST_TAG.sub("", html) if "<" in html else html
     if "&" in text:
@@ -490,7 +490,7 @@ def _fast_paragraph(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
         if not _fast_line(lines[i]):
             return i, None
         i += 1
-    body = _fast_inline("\n".join(lines[start:i]))
+    body = fast_inline("\n".join(lines[start:i]))
     return i, None if body is None else ("p", (body,), "", "")
 
 
@@ -499,7 +499,7 @@ def _fast_list(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
     items: list[str] = []
     while i < len(lines) and lines[i].startswith("- "):
         item = lines[i][2:]
-        body = _fast_inline(item) if _fast_line(item) else None
+        body = fast_inline(item) if _fast_line(item) else None
         if body is None:
             return i, None
         items.append(body)

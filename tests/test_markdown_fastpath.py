@@ -1,6 +1,6 @@
 """markdown.py's fast paths write exactly the HTML markdown-it would.
 
-``_fast_inline`` and ``_fast_block`` render a small Markdown grammar directly and
+``fast_inline`` and ``_fast_block`` render a small Markdown grammar directly and
 return None for anything else. These tests generate text that is mostly inside that
 grammar and sits on its edges (flanking rules, typographer triggers, block starts,
 unicode whitespace, fences that may or may not close) and require byte-identical
@@ -22,7 +22,7 @@ from demodeck.markdown import (
     _STRAY_QUOTE,
     SMARTQUOTES_MAX,
     _fast_block,
-    _fast_inline,
+    fast_inline,
     parser,
     render_block,
     render_inline,
@@ -89,7 +89,7 @@ def test_links_with_anything_else_go_through_markdown_it(url: str) -> None:
 
 
 def _same_inline(text: str) -> None:
-    fast = _fast_inline(text)
+    fast = fast_inline(text)
     if fast is not None:
         assert fast == parser().renderInline(text), text
     assert render_inline(text) == parser().renderInline(text)
@@ -274,7 +274,7 @@ def test_quotations_curl_like_markdown_it(text: str) -> None:
 
 def test_plain_quotations_take_the_fast_path() -> None:
     text = 'Support called it "the invoice PDFs surprise": we hadn\'t told them "early".'
-    assert _fast_inline(text) == ("Support called it \u201cthe invoice PDFs surprise\u201d: we "
+    assert fast_inline(text) == ("Support called it \u201cthe invoice PDFs surprise\u201d: we "
                                   "hadn\u2019t told them \u201cearly\u201d.")
     assert _fast_block(f"{text}\n\n- \"One\" item\n") is not None
 
@@ -309,4 +309,4 @@ def test_deck_shaped_fields_take_the_fast_paths() -> None:
                  "We didn't ship the team's **first** draft",
                  "Keyboard shortcut `shift+e` jumps to exports (3 most recent)",
                  "Links to [the runbook](https://x.example.com/runbook/2194)"]:
-        assert _fast_inline(item) == parser().renderInline(item)
+        assert fast_inline(item) == parser().renderInline(item)
