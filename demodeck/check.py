@@ -19,17 +19,17 @@ from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
-from demodeck.pool import parallel_map, will_fork
+from demodeck.pool import in_worker, parallel_map, will_fork
 
 
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path, bool],
+def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path],
                   index: int) -> tuple[Deck | bytes | None, list[Problem]]:
     """A deck's model and problems; in a worker process, the model comes pickled: it has
     to be pickled to reach the parent anyway, and the cache keeps it in that form."""
-    sources, site, root, forked = state
+    sources, site, root = state
     problems: list[Problem] = []
     deck = validate.validate_deck(sources[index], site, problems, root=root)
-    return (cache_mod.pickle_deck(deck) if forked and deck is not None else deck), problems
+    return (cache_mod.pickle_deck(deck) if deck is not None and in_worker() else deck), problems
 
 
 Discovered = tuple[list[DeckSource], list[Problem]]
@@ -60,7 +60,7 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
             decks.append(hit)
     forked = will_fork(len(misses), jobs)
     todo = [s for _, s in misses]
-    state = (todo, site, site.root.resolve(), forked)
+    state = (todo, site, site.root.resolve())
     results = parallel_map(_validate_one, state, len(misses), jobs,
                            meanwhile=partial(meanwhile, todo) if meanwhile and forked
                            else lambda: None)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 import pytest
@@ -19,16 +20,32 @@ def _square_of_state(state: int, index: int) -> int:
     return state * index * index
 
 
-def _fails_at_seven(_state: None, index: int) -> int:
-    if index == 7:
+# This process takes chunks too (see pool.parallel_map); these tasks take long enough
+# that a worker surely gets some, and fail only there.
+def _fails_in_a_worker(_state: None, index: int) -> int:
+    time.sleep(0.02)
+    if pool.in_worker():
         raise ValueError(f"deck {index} is broken")
     return index
 
 
-def _dies_at_seven(_state: None, index: int) -> int:
-    if index == 7:
+def _dies_in_a_worker(_state: None, index: int) -> int:
+    time.sleep(0.02)
+    if pool.in_worker():
         os._exit(3)
     return index
+
+
+def _fails_here(_state: None, index: int) -> int:
+    time.sleep(0.02)
+    if not pool.in_worker():
+        raise ValueError(f"deck {index} is broken here")
+    return index
+
+
+def _pid(_state: None, _index: int) -> int:
+    time.sleep(0.02)
+    return os.getpid()
 
 
 def _no_children_left() -> bool:
@@ -60,17 +77,35 @@ def test_meanwhile_runs_in_this_process_while_the_workers_work() -> None:
     assert ran == [os.getpid()]
 
 
+def test_this_process_is_one_of_the_jobs() -> None:
+    """Never more processes working than ``jobs``: jobs - 1 workers, and this one, which
+    takes chunks too once its ``meanwhile`` is done."""
+    ran: list[int] = []
+    pids = pool.parallel_map(_pid, None, 20, 3, meanwhile=lambda: ran.append(os.getpid()))
+    assert ran == [os.getpid()]
+    assert os.getpid() in pids
+    assert len(set(pids)) == 3
+    assert _no_children_left()
+
+
 def test_an_exception_in_a_worker_is_raised_here_with_its_traceback() -> None:
-    with pytest.raises(ValueError, match=r"^deck 7 is broken$") as caught:
-        pool.parallel_map(_fails_at_seven, None, 40, 2)
+    with pytest.raises(ValueError, match=r"^deck \d+ is broken$") as caught:
+        pool.parallel_map(_fails_in_a_worker, None, 20, 2)
     assert isinstance(caught.value.__cause__, pool.WorkerError)
-    assert "_fails_at_seven" in str(caught.value.__cause__)
+    assert "_fails_in_a_worker" in str(caught.value.__cause__)
+    assert _no_children_left()
+
+
+def test_an_exception_in_this_process_stops_the_workers() -> None:
+    with pytest.raises(ValueError, match=r"^deck \d+ is broken here$") as caught:
+        pool.parallel_map(_fails_here, None, 20, 2)
+    assert caught.value.__cause__ is None
     assert _no_children_left()
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     with pytest.raises(RuntimeError, match=r"ended without sending its results \(exit status 3\)"):
-        pool.parallel_map(_dies_at_seven, None, 40, 2)
+        pool.parallel_map(_dies_in_a_worker, None, 20, 2)
     assert _no_children_left()
 
 
@@ -110,7 +145,8 @@ def _fails_with_a_local_class(_state: None, index: int) -> int:
     class Unpicklable(Exception):  # a class pickle cannot find by name
         pass
 
-    if index == 3:
+    time.sleep(0.02)
+    if pool.in_worker():
         raise Unpicklable("made in a worker")
     return index
 
@@ -135,10 +171,10 @@ def test_the_tasks_fit_in_the_pipe_whatever_the_jobs(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(pool, "_start", spy)
     assert pool.parallel_map(_square_of_state, 1, 20_000, 3) == [i * i for i in range(20_000)]
-    assert len(started) == 3
+    assert len(started) == 2  # and this process
     monkeypatch.setattr(pool, "MAX_TASKS", 2)
     assert pool.parallel_map(_square_of_state, 1, 50, 8) == [i * i for i in range(50)]
-    assert len(started) == 5  # two tasks: two workers, not eight
+    assert len(started) == 3  # two tasks: one worker and this process, not eight
 
 
 def test_in_background_runs_in_another_process_and_says_how_it_ended(tmp_path: Any) -> None:
