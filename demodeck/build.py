@@ -177,9 +177,9 @@ def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
 
 def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
                     sources: Sequence[DeckSource]) -> None:
-    """While workers validate ``sources`` this process would only wait: it imports the
-    rendering (Jinja, Markdown, Pygments) and gets a renderer ready instead; the render
-    workers, forked later, inherit both."""
+    """While a worker starts validating ``sources``, this process imports the rendering
+    (Jinja, Markdown, Pygments) and gets a renderer ready, before it validates decks too;
+    the render worker, forked later, inherits both."""
     from demodeck import pipeline
 
     prepared.append(pipeline.prepare_render(site, sources))
@@ -187,7 +187,7 @@ def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
 
 def _save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
     """Save the cache in another process while this one checks the links and writes the
-    site, when the workers rendered into ``staging`` (a parallel build, the command
+    site, when the pool rendered into ``staging`` (a parallel build, the command
     line's: no threads) and no earlier site passed the link check, so the check only adds
     to the cache what is in it already (see linkcheck.page_targets). Returns the function
     that waits for it; None: save the usual way, afterwards. The cache holds content

@@ -44,8 +44,8 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
                 meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
     """Load and validate every deck (newest first); raises BuildError with all problems.
 
-    ``meanwhile``: called with the decks being validated when worker processes do that,
-    while this process waits for them."""
+    ``meanwhile``: called with the decks being validated when a worker process validates
+    some of them, before this process takes its share (see pool.parallel_map)."""
     sources, found = discovered if discovered is not None else discover(site)
     problems = list(found)
     settings = cache_mod.settings_key(site)

@@ -167,7 +167,7 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
                 known: Mapping[str, Parsed] | None = None,
                 output_name: str = "site") -> list[Problem]:
     """Broken local links and fragments of ``pages``. ``known``: pages already parsed
-    (by the workers that rendered them), by path.
+    (by the processes that rendered them), by path.
 
     With a cache, a page is not checked again when it passed in the site the cache last
     saw pass (``cache.checked``: the same path and key) and every file it links to (their

@@ -497,8 +497,8 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
     """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
 
-    The decks are independent: with ``jobs`` >= 2 and enough of them, forked workers
-    (pool.parallel_map) each take some and send back their warnings."""
+    The decks are independent: with ``jobs`` >= 2 and enough of them, the processes of
+    pool.parallel_map (this one and forked workers) each take some."""
     found = parallel_map(_deck_warnings, (site.root, decks), len(decks), jobs)
     # in deck order, as one process finds them, before the stable sort
     return sorted((p for warnings in found for p in warnings), key=Problem.sort_key)

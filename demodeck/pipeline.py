@@ -30,11 +30,11 @@ from demodeck.render import Kept, Output, Page, Renderer, Staged
 
 
 def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
-    """A renderer made ready for render_pages while worker processes validate ``sources``
-    (this process would only wait): deck.html compiled (~35 ms) and the Pygments lexers
-    the code fences in ``sources`` name loaded (~90 ms for seven languages). Render
-    workers forked later inherit both. None if the templates fail: render_pages then
-    makes its own renderer and reports the problem."""
+    """A renderer made ready for render_pages while a worker process starts validating
+    ``sources`` (this process validates its share afterwards): deck.html compiled (~35
+    ms) and the Pygments lexers the code fences in ``sources`` name loaded (~90 ms for
+    seven languages). The render worker forked later inherits both. None if the
+    templates fail: render_pages then makes its own renderer and reports the problem."""
     try:
         renderer = Renderer(site)
         renderer.env.get_template("deck.html")
@@ -59,8 +59,8 @@ def _render_one(state: RenderState,
     """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
     links and ids the link check needs; no bytes but the files its links point at when it
     was written to the staging folder (see linkcheck.page_targets). Its context
-    (sparklines) is worked out, the page parsed and written here, in a worker, which keeps
-    all that off the parent's serial path."""
+    (sparklines) is worked out, the page parsed and written here, in whichever process of
+    the pool renders it, which keeps all that off the build's serial path."""
     renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
@@ -118,15 +118,15 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
                  reusable: Reusable | None = None, renderer: Renderer | None = None,
                  staging: write.Staging | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory, before the link check; raises
-    BuildError on problems. When the workers write into ``staging``, what the link check
+    BuildError on problems. When the pool writes into ``staging``, what the link check
     keeps in ``cache`` is there already (see linkcheck.page_targets).
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
     pages leave out links to the rest of the site, so each works as a single file.
     ``reusable``: files of the previous build that may be kept when their key matches.
     ``renderer``: one made ready while the decks were validated (see prepare_render).
-    ``staging``: where the site will be written; deck pages rendered in worker processes
-    are written there by the workers, and come back as Staged pages.
+    ``staging``: where the site will be written; deck pages rendered by a process pool
+    are written there by the process that renders each, and come back as Staged pages.
     """
     reusable = reusable or {}
     prepared = renderer is not None
@@ -145,7 +145,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
     todo = [i for i, page in enumerate(done) if page is None]
     forked = will_fork(len(todo), jobs)
     folder = staging.make() if staging is not None and forked else None
-    staged = staging if folder is not None else None  # the workers write into it
+    staged = staging if folder is not None else None  # the pool writes deck pages into it
     state = (renderer, decks, todo, self_contained, staged)
     # Lexers are loaded here once, not in every worker; a prepared renderer comes with
     # those of the decks just validated (the others, cached, are rarely rendered again).
@@ -159,7 +159,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
     parsed: dict[str, linkcheck.Parsed] = {}
     targets: dict[str, str] = {}  # when staged: see linkcheck.page_targets
 
-    def render_archive() -> None:  # in this process, while workers render the decks
+    def render_archive() -> None:  # in this process, while a worker renders decks
         try:
             parts = _deck_parts(renderer, decks, images, cache)
             pages = _archive_pages(renderer, decks, parts, base, cache, reusable,
@@ -203,9 +203,9 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
 
 def _staged(page: Output, staging: write.Staging | None) -> Output:
     """A page rendered in this process, written into the ``staging`` folder right away
-    when the workers write theirs there: this process renders the archive pages sooner
-    than they finish the decks (~0.3 s in a 520-deck archive), so their writing (~25
-    ms) leaves the serial end of the build."""
+    when the deck pages are written there: this process renders the archive pages
+    before it takes its share of the decks, so their writing (~25 ms) leaves the serial
+    end of the build."""
     if staging is None or not isinstance(page, Page):
         return page
     return Staged(page.path, staging.write(page.path, page.data), page.key)
@@ -241,7 +241,7 @@ def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[shown.Deck
                    base: str, cache: BuildCache | None, reusable: Reusable,
                    self_contained: bool, parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
     """The archive's pages, each rendered only if its key changed; those that were are
-    parsed for the link check here, while the workers are still busy with decks."""
+    parsed for the link check here, while a worker is busy with decks."""
     images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
     pages: list[Output] = []
     for job in render.archive_jobs(renderer, decks, parts):
