@@ -1,6 +1,6 @@
 """The demodeck benchmark (issue 6): demodeck against Hugo and MkDocs on the same archive.
 
-    python benchmarks/run.py [--decks 52,520] [--runs 5] [--seed 42]
+    python benchmarks/run.py [--decks 52,520] [--runs 5] [--seed 42] [--python PATH]
     python benchmarks/run.py --profile [--decks 520]      # cProfile of one cold build
 
 For each archive size N it writes N weekly decks × 12 demos (benchmarks/generate.py)
@@ -124,7 +124,7 @@ class TreeSampler(threading.Thread):
 def run_command(cmd: list[str], *, cwd: Path | None = None, log: Path,
                 sample: bool = True) -> Run:
     """Run ``cmd`` to completion; wall time, max RSS (wait4) and sampled tree memory."""
-    if cmd[:3] == [sys.executable, "-m", "demodeck"]:
+    if cmd[:3] == [PYTHON, "-m", "demodeck"]:
         env, cwd = DEMODECK_ENV, cwd or DEMODECK_CWD
     else:
         env = None
@@ -160,6 +160,7 @@ def checked(run: Run, what: str, log: Path) -> Run:
 
 # -- the tools -----------------------------------------------------------------------------
 
+PYTHON = sys.executable  # the interpreter that runs demodeck (--python)
 DEMODECK_ENV: dict[str, str] | None = None  # set by use_snapshot()
 DEMODECK_CWD: Path | None = None  # `python -m` puts the working folder first on sys.path
 
@@ -188,14 +189,14 @@ def use_snapshot(src: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
     DEMODECK_ENV, DEMODECK_CWD = env, src
-    probe = subprocess.run([sys.executable, "-c", "import demodeck; print(demodeck.__file__)"],
+    probe = subprocess.run([PYTHON, "-c", "import demodeck; print(demodeck.__file__)"],
                            env=env, cwd=src, capture_output=True, text=True, check=False)
     if not probe.stdout.strip().startswith(str(src)):
         raise SystemExit(f"could not import demodeck from {src}: {probe.stdout}{probe.stderr}")
 
 
 def demodeck_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "demodeck", *args]
+    return [PYTHON, "-m", "demodeck", *args]
 
 
 def hugo_cmd(site: Path, dest: Path) -> list[str] | None:
@@ -213,7 +214,7 @@ def mkdocs_cmd(project: Path, dest: Path) -> list[str] | None:
 
 
 def tool_version(cmd: list[str]) -> str:
-    ours = cmd[:3] == [sys.executable, "-m", "demodeck"]
+    ours = cmd[:3] == [PYTHON, "-m", "demodeck"]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False,
                              env=DEMODECK_ENV if ours else None,
@@ -374,7 +375,7 @@ def bench_size(n: int, runs: int, seed: int, work: Path, *, change: str,
 def bench_startup(runs: int, work: Path) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     cmds = {"demodeck_version": demodeck_cmd("--version"),
-            "python_bare": [sys.executable, "-c", "pass"]}
+            "python_bare": [PYTHON, "-c", "pass"]}
     for key, cmd in cmds.items():
         log = work / f"{key}.log"
         checked(run_command(cmd, log=log, sample=False), key, log)  # warm-up
@@ -521,11 +522,16 @@ print(time.process_time() - start)
 
 
 def interpreter_speed(runs: int = 5) -> float:
-    """CPU seconds this interpreter takes for REFERENCE_CODE (median of ``runs``)."""
-    times = [float(subprocess.run([sys.executable, "-c", REFERENCE_CODE], check=True,
+    """CPU seconds demodeck's interpreter takes for REFERENCE_CODE (median of ``runs``)."""
+    times = [float(subprocess.run([PYTHON, "-c", REFERENCE_CODE], check=True,
                                   capture_output=True, text=True).stdout)
              for _ in range(runs)]
     return statistics.median(times)
+
+
+def _python_version() -> str:
+    return subprocess.run([PYTHON, "-c", "import platform; print(platform.python_version())"],
+                          check=True, capture_output=True, text=True).stdout.strip()
 
 
 def _cpu() -> str:
@@ -552,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--live", action="store_true",
                    help="run the installed demodeck as it is on disk during the run, "
                         "instead of a copy of demodeck/ and templates/ taken at the start")
+    p.add_argument("--python", metavar="PATH",
+                   help="the Python that runs demodeck (default: the one running this "
+                        "script); it must import demodeck's dependencies. MkDocs still "
+                        "runs on this one")
     p.add_argument("--profile", action="store_true",
                    help="instead: profile one cold build in-process (see profile_build.py)")
     args = p.parse_args(argv)
@@ -562,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return profile_main(["--decks", str(sizes_n[-1]), "--seed", str(args.seed)])
 
+    if args.python:
+        global PYTHON
+        PYTHON = shutil.which(args.python) or args.python
     hugo_ok = not args.no_hugo and shutil.which("hugo") is not None
     mk_ok = not args.no_mkdocs and mkdocs_cmd(Path("."), Path(".")) is not None
     skipped: dict[str, str] = {}
@@ -582,8 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         "when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]),
-        "cpus": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
-        "python_path": sys.executable, "python_reference": interpreter_speed(),
+        "cpus": os.cpu_count(), "cpu": _cpu(), "python": _python_version(),
+        "python_path": PYTHON, "python_reference": interpreter_speed(),
         "demodeck": tool_version(demodeck_cmd("--version")) + f" (git {commit}"
         + (", live" if args.live else ", snapshot taken at the start") + ")",
         "hugo": tool_version(["hugo", "version"]).split(" BuildDate")[0] if hugo_ok
