@@ -568,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes_n = [int(x) for x in args.decks.split(",") if x.strip()]
 
     if args.profile:
+        if args.python:  # cProfile sees only the process it runs in
+            p.error("--profile runs demodeck in this process: run run.py with that Python "
+                    "instead of --python")
         from profile_build import main as profile_main
 
         return profile_main(["--decks", str(sizes_n[-1]), "--seed", str(args.seed)])
