@@ -535,6 +535,11 @@ def _reader_problem(path: str, text: str, exc: yaml.reader.ReaderError) -> Probl
                    "which YAML does not allow; delete it")
 
 
+# Newer libyaml refuses deep nesting itself, before our own limit is reached: the user
+# gets our message either way, whichever libyaml PyYAML bundles.
+_LIBYAML_TOO_DEEP = re.compile(r"maximum nesting depth|nest(ed|ing) too deep", re.IGNORECASE)
+
+
 def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
     if isinstance(exc, yaml.reader.ReaderError):
         return _reader_problem(path, text, exc)
@@ -542,6 +547,8 @@ def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
     problem = getattr(exc, "problem", None) or str(exc)
     at = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
+    if _LIBYAML_TOO_DEEP.search(problem):  # libyaml's own nesting limit (PyYAML >= 6.0.4)
+        return _too_deep(path, Mark(line, column))
     if at == "\t" or re.search(r"\btab\b", problem):
         message = "a tab character is used here; YAML indentation must use spaces"
     else:

@@ -154,6 +154,17 @@ def test_aliases_are_measured_after_the_prescan() -> None:
     assert len(problems) == 1 and f"more than {MAX_NODES:,} values" in problems[0]
 
 
+def test_libyamls_own_nesting_limit_reads_as_ours() -> None:
+    """Newer libyaml (PyYAML 6.0.4's) stops deep nesting itself, in its own words: the user
+    reads demodeck's message, at libyaml's place, whichever libyaml PyYAML bundles."""
+    mark = yaml.Mark("x.yaml", 1002, 0, 1002, None, None)
+    exc = yaml.MarkedYAMLError(problem="exceeded maximum nesting depth",
+                               context="while increasing flow level", problem_mark=mark)
+    problem = load._yaml_problem("decks/x.yaml", "a: " + "[" * 1100, exc)
+    assert str(problem) == ("decks/x.yaml:1:1003: values are nested more than 64 levels "
+                            "deep; refusing to read it")
+
+
 def test_nesting_at_the_limit_is_accepted() -> None:
     ok = b"a: " + b"[" * 64 + b"]" * 64 + b"\n"
     tree, problems = parse_yaml("x.yaml", ok)
