@@ -52,3 +52,11 @@ class BuildError(DemodeckError):
 
 class UsageError(DemodeckError):
     """A command was asked for something it cannot do (a file exists, a path is missing...)."""
+
+
+def reason(exc: OSError) -> str:
+    """Why the system refused a file operation, in its own plain words: "permission denied",
+    "input/output error" (``[Errno 13]`` and the path are for the message around it)."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
