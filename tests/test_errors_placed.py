@@ -88,3 +88,65 @@ def test_a_template_linked_from_inside_the_project_is_used(examples: Project,
     assert "<!-- shared -->" in examples.site("2026-11-23/index.html")
 
 
+# -- a template that fails while it renders ------------------------------------------------
+
+EXTENDS = '{% extends "!theme/deck.html" %}\n'
+CALLS_ITSELF = ("the template calls itself without end (a macro, {% include %} or "
+                "{% extends %} that leads back to itself)")
+TEMPLATE_FAILURES = {
+    "division by zero": ("templates/deck.html", EXTENDS
+                         + "{% block retro_slide %}{{ super() }}\n{{ 1/0 }}{% endblock %}\n",
+                         "templates/deck.html:3: the template failed: division by zero"),
+    "a macro calling itself": ("templates/deck.html", EXTENDS
+                               + "{% macro again(n) %}{{ again(n + 1) }}{% endmacro %}\n"
+                               "{% block retro_slide %}{{ super() }}{{ again(1) }}{% endblock %}\n",
+                               f"templates/deck.html:2: {CALLS_ITSELF}"),
+    "a template including itself": ("templates/deck.html", '{% include "deck.html" %}\n',
+                                    f"templates/deck.html:1: {CALLS_ITSELF}"),
+    "a template extending itself": ("templates/deck.html", '{% extends "deck.html" %}\n',
+                                    f"templates/deck.html:1: {CALLS_ITSELF}"),
+    "an archive page dividing by zero": ("templates/index.html",
+                                         '{% extends "!theme/index.html" %}\n'
+                                         "{% block masthead %}{{ 1/0 }}{% endblock %}\n",
+                                         "templates/index.html:2: the template failed: "
+                                         "division by zero"),
+}
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "1"], ["--jobs", "2"]],
+                         ids=["default jobs", "one job", "two jobs"])
+@pytest.mark.parametrize("case", TEMPLATE_FAILURES)
+def test_a_failing_template_is_named_with_its_line(examples: Project, case: str,
+                                                   jobs: list[str], capsys: Cap,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deck pages may render in worker processes: the problem comes back as a message."""
+    monkeypatch.setattr(pool, "PARALLEL_MIN", 1)  # three decks are enough to fork
+    name, text, expected = TEMPLATE_FAILURES[case]
+    examples.write(name, text)
+    result = examples.run("build", *jobs, capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [expected, NOTHING_WRITTEN]
+    assert not (examples.root / "site").exists()
+
+
+def test_export_names_the_failing_template(examples: Project, capsys: Cap) -> None:
+    name, text, expected = TEMPLATE_FAILURES["division by zero"]
+    examples.write(name, text)
+    result = examples.run("export", "-o", str(examples.root / "deck.html"), capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [expected, NOTHING_WRITTEN]
+    assert not (examples.root / "deck.html").exists()
+
+
+def test_a_bug_in_demodeck_is_not_blamed_on_the_theme(examples: Project, capsys: Cap,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the project's own templates/ can be at fault; with none, a failure is ours."""
+    def broken(day: Any) -> str:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(render, "format_date", broken)
+    result = examples.run("build", "--jobs", "1", capsys=capsys)
+    assert result.code == 1
+    assert result.err.startswith("internal error: ValueError: a bug\n")
+
+
