@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from demodeck.errors import BuildError, DemodeckError
+    from demodeck.errors import BuildError, DemodeckError, os_error_message
 
     try:
         return int(args.handler(args))
@@ -235,6 +235,9 @@ def _command(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug in demodeck: still no traceback unless asked
         if args.debug:
             raise
+        if isinstance(exc, OSError) and (message := os_error_message(exc, _project(args))):
+            print(f"error: {message}", file=sys.stderr)  # a file the system refused us
+            return 1
         print(f"internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in demodeck; run again with --debug and report the traceback.",
               file=sys.stderr)

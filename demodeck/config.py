@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from demodeck import schema
-from demodeck.errors import BuildError, Problem
+from demodeck.errors import BuildError, Problem, UsageError, reason
 from demodeck.load import RawMap, read_file
 from demodeck.model import SiteConfig
 from demodeck.validate import Ctx, field_values
@@ -23,7 +23,11 @@ def load_config(root: Path, *, output_dir: str | None = None,
     values: dict[str, object] = {}
     file = root / CONFIG_FILE
     problems: list[Problem] = []
-    if file.exists():
+    try:
+        found = file.exists()
+    except OSError as exc:  # the project folder cannot be searched
+        raise UsageError(f"{root}: cannot read this folder ({reason(exc)})") from exc
+    if found:
         source, problems = read_file(root, file)
         tree, parse_problems = source.parse()
         problems.extend(parse_problems)

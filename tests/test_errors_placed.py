@@ -150,3 +150,127 @@ def test_a_bug_in_demodeck_is_not_blamed_on_the_theme(examples: Project, capsys:
     assert result.err.startswith("internal error: ValueError: a bug\n")
 
 
+# -- folders and files the system will not let us read -------------------------------------
+
+
+def _refused(path: object) -> PermissionError:
+    return PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))  # type: ignore[arg-type]
+
+
+def deny(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` behave as with mode 000 for someone without root's powers (the
+    tests run as root, who reads anything): it cannot be listed, and nothing in it can be
+    looked at or opened."""
+    real_scandir, real_stat = os.scandir, os.stat
+
+    def place(path: Any) -> Path | None:
+        if isinstance(path, str | bytes | os.PathLike):
+            return Path(os.path.abspath(os.fsdecode(path)))
+        return None  # a file descriptor
+
+    def scandir(path: Any = ".") -> Any:
+        where = place(path)
+        if where is not None and (where == folder or folder in where.parents):
+            raise _refused(path)
+        return real_scandir(path)
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        where = place(path)
+        if where is not None and folder in where.parents:
+            raise _refused(path)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("folder", ["decks/2026-11-16", "decks"])
+def test_an_unreadable_decks_folder_is_named(examples: Project, folder: str, command: str,
+                                             capsys: Cap,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    deny(monkeypatch, examples.root / folder)
+    result = examples.run(command, capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"{folder}: cannot read this folder (permission denied)", NOTHING_WRITTEN]
+
+
+def test_an_unreadable_project_folder_is_named(examples: Project, capsys: Cap,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    deny(monkeypatch, examples.root)
+    result = examples.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"error: {examples.root}: cannot read this folder (permission denied)"]
+
+
+def test_any_file_the_system_refuses_is_named_not_called_a_bug(
+        examples: Project, capsys: Cap, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples.write("templates/deck.html", THEME_DECK)
+    refused = examples.root / "templates/deck.html"
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == refused:
+            raise _refused(self)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    result = examples.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == ["error: templates/deck.html: permission denied"]
+
+
+def _without_root_powers(tmp_path: Path) -> list[str]:
+    """The command prefix that makes file permissions hold for this user: none for a
+    plain user; for root, setpriv dropping the powers to read and search anything."""
+    if os.geteuid() != 0:
+        return []
+    prefix = [shutil.which("setpriv") or "setpriv",
+              "--bounding-set=-dac_override,-dac_read_search"]
+    probe = tmp_path / "probe"
+    probe.mkdir(mode=0)
+    try:
+        tried = subprocess.run([*prefix, sys.executable, "-c", "import os, sys; "
+                                "os.listdir(sys.argv[1])", str(probe)], capture_output=True)
+    except OSError:
+        tried = None
+    finally:
+        probe.rmdir()
+    if tried is None or tried.returncode == 0:
+        pytest.skip("cannot take away root's power to read anything here")
+    return prefix
+
+
+@pytest.fixture
+def locked(examples: Project) -> Iterator[list[Path]]:
+    """Paths a test makes unreadable; given their permissions back afterwards."""
+    paths: list[Path] = []
+    yield paths
+    for path in paths:
+        path.chmod(0o755)
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("decks/2026-11-16", ["decks/2026-11-16: cannot read this folder (permission denied)",
+                          NOTHING_WRITTEN]),
+    ("decks", ["decks: cannot read this folder (permission denied)", NOTHING_WRITTEN]),
+    (".", ["error: {root}: cannot read this folder (permission denied)"]),
+    ("templates/deck.html", ["error: templates/deck.html: permission denied"]),
+])
+def test_real_permissions_give_the_same_plain_messages(examples: Project, tmp_path: Path,
+                                                       locked: list[Path], path: str,
+                                                       expected: list[str]) -> None:
+    prefix = _without_root_powers(tmp_path)
+    examples.write("templates/deck.html", THEME_DECK)
+    target = examples.root / path
+    target.chmod(0)
+    locked.append(target)
+    proc = subprocess.run([*prefix, sys.executable, "-m", "demodeck", "build", "-C",
+                           str(examples.root)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [e.format(root=examples.root) for e in expected]
+
+
