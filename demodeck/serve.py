@@ -451,6 +451,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def bind(host: str, port: int, **kwargs: Any) -> PreviewServer:
     """Listen on ``host:port``; every way that can fail becomes a UsageError that says why."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"{port} is not a port number (0 to 65535; 0 picks a free one)")
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)

@@ -274,3 +274,22 @@ def test_real_permissions_give_the_same_plain_messages(examples: Project, tmp_pa
     assert proc.stderr.splitlines() == [e.format(root=examples.root) for e in expected]
 
 
+# -- serve --port ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["70000", "65536", "-1", "abc", "8e3"])
+def test_serve_refuses_a_port_that_is_not_one(port: str, capsys: Cap) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert_plain(err)
+    assert err.splitlines()[-1] == (f"demodeck serve: error: argument --port: '{port}' is not "
+                                    "a port number (0 to 65535; 0 picks a free one)")
+
+
+def test_the_preview_refuses_a_port_that_is_not_one() -> None:
+    with pytest.raises(UsageError, match=r"^70000 is not a port number \(0 to 65535"):
+        bind("127.0.0.1", 70000)
+
+
