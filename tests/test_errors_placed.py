@@ -293,3 +293,28 @@ def test_the_preview_refuses_a_port_that_is_not_one() -> None:
         bind("127.0.0.1", 70000)
 
 
+# -- demodeck.yaml: problems point at the value --------------------------------------------
+
+
+def test_settings_outside_the_project_point_at_their_value(project: Project,
+                                                           capsys: Cap) -> None:
+    project.write("demodeck.yaml", "title: Demos\ndecks_dir: /srv/decks\n"
+                  "output_dir:   ../public\n")
+    result = project.run("check", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "demodeck.yaml:2:12: decks_dir: '/srv/decks' must be a folder inside the project "
+        "(relative, without '..')",
+        "demodeck.yaml:3:15: output_dir: '../public' must be a folder inside the project "
+        "(relative, without '..')",
+        "error: 2 problems found; nothing was written"]
+
+
+def test_an_output_folder_over_the_sources_points_at_its_value(project: Project,
+                                                               capsys: Cap) -> None:
+    project.write("demodeck.yaml", "title: Demos\n\noutput_dir: decks\n")
+    result = project.run("build", capsys=capsys)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "demodeck.yaml:3:13: output_dir: output folder 'decks' would overwrite your decks "
+        "or templates; pick an empty folder such as 'site'", NOTHING_WRITTEN]
