@@ -146,6 +146,14 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from exc
 
 
+def _port(text: str) -> int:
+    port = int(text) if re.fullmatch(r"[0-9]{1,5}", text.strip()) else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535; "
+                                         "0 picks a free one)")
+    return port
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="demodeck",
                                 description="Weekly R&D demo decks from YAML.")
@@ -193,7 +201,7 @@ def parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")
-    serve.add_argument("--port", type=int, default=8000,
+    serve.add_argument("--port", type=_port, default=8000,
                        help="port to listen on (default: 8000; 0 picks a free one)")
     serve.add_argument("--open", action="store_true", help="open the preview in a browser")
     schema = add("schema", cmd_schema, "print the JSON Schema of the deck format")
@@ -209,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from demodeck.errors import BuildError, DemodeckError
+    from demodeck.errors import BuildError, DemodeckError, os_error_message
 
     try:
         return int(args.handler(args))
@@ -235,6 +243,9 @@ def _command(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug in demodeck: still no traceback unless asked
         if args.debug:
             raise
+        if isinstance(exc, OSError) and (message := os_error_message(exc, _project(args))):
+            print(f"error: {message}", file=sys.stderr)  # a file the system refused us
+            return 1
         print(f"internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in demodeck; run again with --debug and report the traceback.",
               file=sys.stderr)

@@ -9,8 +9,10 @@ Content errors are independent, so the pipeline collects them and raises
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +54,23 @@ class BuildError(DemodeckError):
 
 class UsageError(DemodeckError):
     """A command was asked for something it cannot do (a file exists, a path is missing...)."""
+
+
+def reason(exc: OSError) -> str:
+    """Why the system refused a file operation, in its own plain words: "permission denied",
+    "input/output error" (``[Errno 13]`` and the path are for the message around it)."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+def os_error_message(exc: OSError, root: Path) -> str | None:
+    """``decks/x.yaml: permission denied``: a failed file operation, its path shown from the
+    project ``root`` when inside it; None when the error names no file."""
+    if not isinstance(exc.filename, str | bytes | os.PathLike):  # None, or a descriptor
+        return None
+    path = Path(os.fsdecode(exc.filename)).absolute()
+    try:
+        shown = path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    return f"{shown}: {reason(exc)}"

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from demodeck.errors import Problem
+from demodeck.errors import Problem, reason
 
 try:  # libyaml is ~10x faster than the pure-Python composer
     from yaml import CSafeLoader as _Loader
@@ -728,7 +728,11 @@ def discover(root: Path, decks_dir: Path, known: Known | None = None
     """Find and read (not parse) every deck; report misnamed, unreadable and duplicate decks.
     ``known``: deck files not to read again while unchanged (see read_file)."""
     problems: list[Problem] = []
-    if not decks_dir.is_dir():
+    try:
+        is_dir = decks_dir.is_dir()
+    except OSError as exc:  # the folder it is in cannot be searched
+        return [], [_unreadable_folder(root, decks_dir, exc)]
+    if not is_dir:
         problems.append(Problem(relpath(root, decks_dir), 0, 0,
                                 "the decks folder does not exist (set decks_dir in demodeck.yaml)"))
         return [], problems
@@ -739,9 +743,8 @@ def discover(root: Path, decks_dir: Path, known: Known | None = None
     # A plain file (not a link) in a decks folder inside the project is inside it too:
     # no need to resolve each of hundreds of deck files, a system call per path part.
     plain_files_in = real_decks if is_inside(real_root, real_decks) else None
-    with os.scandir(decks_dir) as scan:
-        entries = sorted(scan, key=lambda e: e.name)
-    for entry in entries:
+    entries = _folder_entries(root, decks_dir, problems)
+    for entry in entries or ():
         deck = _read_entry(root, real_root, entry, problems, plain_files_in, known)
         if deck is None:
             continue
@@ -791,11 +794,12 @@ def _read_entry(root: Path, real_root: Path, found: os.DirEntry[str], problems: 
 
 def _read_folder(root: Path, real_root: Path, folder: Path, date_text: str,
                  problems: list[Problem], plain_files_in: Path | None,
-                 known: Known | None) -> DeckSource:
+                 known: Known | None) -> DeckSource | None:
     main: SourceFile | None = None
     demos: list[SourceFile] = []
-    with os.scandir(folder) as scan:
-        entries = sorted(scan, key=lambda e: e.name)
+    entries = _folder_entries(root, folder, problems)
+    if entries is None:
+        return None  # said why; no "this deck has no demos" on top of it
     for found in entries:
         name = found.name
         if is_temp_file(name) or not name.lower().endswith((".yaml", ".yml")):
@@ -809,3 +813,18 @@ def _read_folder(root: Path, real_root: Path, folder: Path, date_text: str,
         else:
             demos.append(source)
     return DeckSource(date_text, relpath(root, folder), main, tuple(demos), is_folder=True)
+
+
+def _folder_entries(root: Path, folder: Path,
+                    problems: list[Problem]) -> list[os.DirEntry[str]] | None:
+    """A folder's entries by name; None, and a problem saying why, if it cannot be listed."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        problems.append(_unreadable_folder(root, folder, exc))
+        return None
+
+
+def _unreadable_folder(root: Path, folder: Path, exc: OSError) -> Problem:
+    return Problem(relpath(root, folder), 0, 0, f"cannot read this folder ({reason(exc)})")

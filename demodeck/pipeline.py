@@ -66,7 +66,9 @@ def _render_one(state: RenderState,
     try:
         page = renderer.deck_page(decks[at], render.deck_context(decks, at),
                                   standalone=self_contained)
-    except (jinja2.TemplateError, render.RetroMissing) as exc:
+    except Exception as exc:  # a template's fault comes back as a problem, across processes
+        if not render.from_template(renderer.site, exc):
+            raise
         return render.template_problem(renderer.site, exc)
     if self_contained:
         page = _inline(page, renderer)
@@ -164,7 +166,9 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
             parts = _deck_parts(renderer, decks, images, cache)
             pages = _archive_pages(renderer, decks, parts, base, cache, reusable,
                                    self_contained, parsed)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:
+            if not render.from_template(site, exc):
+                raise
             problems.append(render.template_problem(site, exc))
             return
         archive.extend(_staged(page, staged) for page in pages)
@@ -284,7 +288,9 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
     context = render.deck_context(decks, index)
     try:
         page = renderer.deck_page(deck, context, standalone=True)
-    except (jinja2.TemplateError, render.RetroMissing) as exc:
+    except Exception as exc:
+        if not render.from_template(site, exc):
+            raise
         raise BuildError([render.template_problem(site, exc)]) from exc
     files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
     return deck, export.inline_page(page.data.decode(), page.path, files).encode()

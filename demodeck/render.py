@@ -365,21 +365,33 @@ def template_problem(site: SiteConfig, exc: BaseException) -> Problem:
                        f"the deck template {what}; the retrospective slide is mandatory: keep "
                        "{% block retro_slide %} (or extend \"!theme/deck.html\")")
     where, line = _template_frame(site.root, exc)
-    return Problem(where, line, 0, f"template error: {exc}")
+    if isinstance(exc, RecursionError):
+        return Problem(where, line, 0, "the template calls itself without end (a macro, "
+                       "{% include %} or {% extends %} that leads back to itself)")
+    if isinstance(exc, jinja2.TemplateError):
+        return Problem(where, line, 0, f"template error: {exc}")
+    return Problem(where, line, 0, f"the template failed: {str(exc) or type(exc).__name__}")
+
+
+def from_template(site: SiteConfig, exc: Exception) -> bool:
+    """Whether rendering failed because of a template: a Jinja error, or any other
+    exception raised while code of the project's own ``templates/`` ran (``{{ 1/0 }}``,
+    a macro calling itself). Any other is a bug of demodeck's, theme included."""
+    if isinstance(exc, jinja2.TemplateError | RetroMissing):
+        return True
+    user = theme.user_dir(site.root)
+    return any(user in Path(frame.f_code.co_filename).parents
+               for frame, _ in traceback.walk_tb(exc.__traceback__))
 
 
 def _template_frame(root: Path, exc: BaseException) -> tuple[str, int]:
     """Jinja rewrites tracebacks so template frames carry the template file and line."""
+    builtin, user = theme.builtin_dir(), theme.user_dir(root)
     for frame, line in reversed(list(traceback.walk_tb(exc.__traceback__))):
-        filename = frame.f_code.co_filename
-        if filename.endswith((".html", ".xml", ".j2", ".jinja")):
-            path = Path(filename)
-            builtin = theme.builtin_dir()
-            if builtin in path.parents:
-                return f"{{built-in theme}}/{path.relative_to(builtin).as_posix()}", line
-            try:
-                return path.relative_to(root).as_posix(), line
-            except ValueError:
-                return path.as_posix(), line
+        path = Path(frame.f_code.co_filename)
+        if builtin in path.parents:
+            return f"{{built-in theme}}/{path.relative_to(builtin).as_posix()}", line
+        if user in path.parents:
+            return path.relative_to(root).as_posix(), line
     return "templates", 0
 

@@ -43,7 +43,7 @@ from demodeck.build import reusable_files
 from demodeck.cache import BuildCache
 from demodeck.check import check_decks
 from demodeck.config import load_config
-from demodeck.errors import BuildError, DemodeckError, UsageError
+from demodeck.errors import BuildError, DemodeckError, UsageError, os_error_message
 from demodeck.model import SiteConfig
 from demodeck.pipeline import render_site
 from demodeck.render import Kept
@@ -451,6 +451,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def bind(host: str, port: int, **kwargs: Any) -> PreviewServer:
     """Listen on ``host:port``; every way that can fail becomes a UsageError that says why."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"{port} is not a port number (0 to 65535; 0 picks a free one)")
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
@@ -570,7 +572,8 @@ class Preview:
                 self._failed([str(exc)])
                 return
             except Exception as exc:  # a bug, or a file vanishing mid-build: keep serving
-                self._failed([f"internal error: {type(exc).__name__}: {exc}"])
+                known = os_error_message(exc, self.root) if isinstance(exc, OSError) else None
+                self._failed([known or f"internal error: {type(exc).__name__}: {exc}"])
                 return
             self._watcher.update(Layout.of(snap.site, snap.images))
             state, changed = self.store.good(snap)

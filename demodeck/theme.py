@@ -8,11 +8,15 @@ the same way, file by file, from ``templates/static/``.
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from demodeck import cache
+from demodeck.errors import BuildError, Problem, reason
+from demodeck.load import is_inside
 from demodeck.model import SiteConfig
 
 if TYPE_CHECKING:  # Jinja is imported when a page is rendered, not for the no-change check
@@ -38,6 +42,7 @@ def user_dir(project_root: Path) -> Path:
 def loader(project_root: Path) -> jinja2.BaseLoader:
     import jinja2
 
+    refuse_outside_links(project_root)
     builtin = jinja2.FileSystemLoader(builtin_dir())
     loaders: list[jinja2.BaseLoader] = []
     if user_dir(project_root).is_dir():
@@ -77,7 +82,74 @@ def template_files(project_root: Path) -> list[Path]:
 
 def key(site: SiteConfig) -> str:
     """Everything besides the decks that shapes a page: templates, statics, settings."""
+    refuse_outside_links(site.root)  # before reading any of them
     parts: list[str | bytes] = [cache.settings_key(site)]
     for path in template_files(site.root):
         parts += [path.as_posix(), path.read_bytes()]
     return cache.digest(*parts)
+
+
+def refuse_outside_links(project_root: Path) -> None:
+    """Raise BuildError if ``templates/`` (or a file or folder in it) is a link that leads
+    out of the project. Templates are code (see SECURITY.md): only files of the project,
+    reviewed with it, may be one."""
+    base = user_dir(project_root)
+    if not base.is_dir():
+        return
+    real_root = project_root.resolve()
+    problems: list[Problem] = []
+    if base.is_symlink():
+        _check_link(project_root, real_root, base, problems)
+    if not problems:
+        _check_folder(project_root, real_root, base, problems)
+    if problems:
+        raise BuildError(problems)
+
+
+def _check_folder(root: Path, real_root: Path, folder: Path, problems: list[Problem]) -> None:
+    try:
+        with os.scandir(folder) as scan:
+            entries = list(scan)
+    except OSError as exc:
+        problems.append(Problem(_shown(root, folder), 0, 0,
+                                f"cannot read this folder ({reason(exc)})"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_symlink():
+            _check_link(root, real_root, path, problems)
+        elif entry.is_dir():
+            _check_folder(root, real_root, path, problems)
+
+
+def _check_link(root: Path, real_root: Path, link: Path, problems: list[Problem]) -> None:
+    target = _target(link)
+    if target is None:
+        problems.append(Problem(_shown(root, link), 0, 0, "is a symbolic link that loops"))
+    elif not is_inside(real_root, target):
+        try:
+            what = "folder" if target.is_dir() else "file"
+        except OSError:
+            what = "file"
+        problems.append(Problem(_shown(root, link), 0, 0,
+                                f"is a link to a {what} outside the project; templates are "
+                                f"code: copy the {what} into the project instead"))
+
+
+def _target(link: Path) -> Path | None:
+    """Where a link leads, even if nothing is there; None if it loops."""
+    try:
+        return link.resolve(strict=True)
+    except RuntimeError:  # Python 3.11's word for a loop
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+    try:
+        return link.resolve()  # nothing there, or not ours to look at: where it would be
+    except (OSError, RuntimeError):
+        return None
+
+
+def _shown(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()

@@ -259,9 +259,9 @@ def test_empty_folder_deck(project: Project, capsys: CheckFn) -> None:
 def test_bad_config_is_reported(project: Project, capsys: CheckFn) -> None:
     project.write("demodeck.yaml", "titel: Our demos\noutput_dir: decks\n")
     assert check(project, capsys) == [
-        "demodeck.yaml: output_dir: output folder 'decks' would overwrite your decks or "
-        "templates; pick an empty folder such as 'site'",
         "demodeck.yaml:1:1: titel: unknown field 'titel' (did you mean 'title'?)",
+        "demodeck.yaml:2:13: output_dir: output folder 'decks' would overwrite your decks or "
+        "templates; pick an empty folder such as 'site'",
     ]
 
 
