@@ -10,8 +10,10 @@ content-hashed file names, so a published site never serves a stale asset.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import hashlib
+import os
 import re
 import traceback
 import uuid
@@ -22,11 +24,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.runtime
 from markupsafe import Markup, escape
 
 from demodeck import __version__, jinja_env, markdown, metrics, people, shown, theme
-from demodeck.cache import cache_dir
+from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
 
@@ -109,15 +112,47 @@ def relative_root(page_path: str) -> str:
     return "../" * depth
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, made optional: a file it cannot write (a full
+    disk) turns it off with one warning instead of failing the build, and its files are
+    read as the build cache's are (cache.read_cache_file: no links, FIFOs or devices)."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.off = False
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = read_cache_file(Path(self.directory, self.pattern % (bucket.key,)))
+        if data is not None:
+            try:
+                bucket.bytecode_from_string(data)
+            except Exception:  # cut short, or another Python's: compiled again
+                bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.off:
+            return
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            self.off = True
+            warn_unusable(Path(self.directory), reason(exc), "the template cache")
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates, kept in the user's cache folder (never in a project, where a
-    committed file could smuggle in code); keyed by Jinja on each template's source."""
+    committed file could smuggle in code); keyed by Jinja on each template's source.
+    None, said once, if that folder cannot be made or written to."""
     folder = cache_dir() / f"jinja-{jinja2.__version__}"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
+        os.close(open_folder(folder))  # a real folder, not a link
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "not writable")
+    except OSError as exc:
+        warn_unusable(folder, reason(exc), "the template cache")
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _BytecodeCache(folder)
 
 
 @dataclass
