@@ -21,7 +21,7 @@ import jinja2
 from demodeck import cache as cache_mod
 from demodeck import export, linkcheck, markdown, render, shown, theme, write
 from demodeck.cache import BuildCache
-from demodeck.check import check_decks
+from demodeck.check import check_decks, unreadable_image
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
@@ -135,6 +135,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
         # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
+    except render.ImageUnreadable as exc:
+        raise BuildError(unreadable_image(site, decks, exc.asset, exc.reason)) from exc
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     paths = [f"{deck.slug}/index.html" for deck in decks]
@@ -284,6 +286,8 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
     context = render.deck_context(decks, index)
     try:
         page = renderer.deck_page(deck, context, standalone=True)
+    except render.ImageUnreadable as exc:
+        raise BuildError(unreadable_image(site, [deck], exc.asset, exc.reason)) from exc
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
