@@ -102,10 +102,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from demodeck.pipeline import export_deck
 
     site = load_config(_project(args))
-    deck, data = export_deck(site, _deck_date(args))
+    exported = export_deck(site, _deck_date(args))
+    deck = exported.deck
     out = Path(args.output or f"{deck.slug}.html")
-    out.write_bytes(data)
-    print(f"wrote {out} ({len(data) / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
+    with out.open("wb") as f:
+        size = exported.write(f)
+    print(f"wrote {out} ({size / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
     return 0
 
 

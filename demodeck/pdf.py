@@ -19,7 +19,7 @@ from pathlib import Path
 
 from demodeck.errors import DemodeckError, UsageError
 from demodeck.model import Deck, SiteConfig
-from demodeck.pipeline import export_deck
+from demodeck.pipeline import Exported, export_deck
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120.0  # seconds; a deck prints in one or two
@@ -80,12 +80,14 @@ def count_pages(data: bytes) -> int:
     return len(_PAGE.findall(data))
 
 
-def print_pdf(html: bytes, out: Path, *, chromium: str, timeout: float = TIMEOUT) -> bytes:
-    """Print one HTML document to ``out`` with headless Chromium; returns the PDF."""
+def print_pdf(exported: Exported, out: Path, *, chromium: str,
+              timeout: float = TIMEOUT) -> bytes:
+    """Print one exported deck to ``out`` with headless Chromium; returns the PDF."""
     with tempfile.TemporaryDirectory(prefix="demodeck-pdf-") as tmp:
         folder = Path(tmp)
         page = folder / "deck.html"
-        page.write_bytes(html)
+        with page.open("wb") as f:
+            exported.write(f)
         target = folder / "deck.pdf"
         try:
             proc = subprocess.run(command(chromium, page, target, folder / "profile"),
@@ -110,7 +112,7 @@ def deck_pdf(site: SiteConfig, date_text: str | None, *, out: Path | None = None
              chromium: str | None = None) -> PdfResult:
     """Print one deck (the newest when no date is given) to ``out`` (default YYYY-MM-DD.pdf)."""
     executable = find_chromium(chromium)  # before the build: fail fast without a browser
-    deck, html = export_deck(site, date_text)
-    target = out if out is not None else Path(f"{deck.slug}.pdf")
-    data = print_pdf(html, target, chromium=executable)
-    return PdfResult(deck, target, count_pages(data), len(data))
+    exported = export_deck(site, date_text)
+    target = out if out is not None else Path(f"{exported.deck.slug}.pdf")
+    data = print_pdf(exported, target, chromium=executable)
+    return PdfResult(exported.deck, target, count_pages(data), len(data))

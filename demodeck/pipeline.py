@@ -12,9 +12,10 @@ it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import jinja2
 
@@ -270,7 +271,21 @@ def _inline(page: Page, renderer: Renderer) -> Page:
                 page.key)
 
 
-def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
+@dataclass(frozen=True)
+class Exported:
+    """One deck rendered as a standalone page, ready to be written as a single file."""
+
+    deck: Deck
+    html: str  # the page, its assets still linked
+    path: str  # the page's path in the site, which its links are relative to
+    files: Mapping[str, bytes]  # theme files and images, by their path in the site
+
+    def write(self, out: BinaryIO) -> int:
+        """Write the self-contained file (marked as export's) to ``out``; returns its size."""
+        return export.write_page(export.marked(self.html), self.path, self.files, out)
+
+
+def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
     """One deck as a single self-contained HTML file (the newest when no date is given)."""
     decks = check_decks(site)
     if date_text is None:
@@ -291,6 +306,6 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
     except (jinja2.TemplateError, render.RetroMissing) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
-    return deck, export.inline_page(page.data.decode(), page.path, files).encode()
+    return Exported(deck, page.data.decode(), page.path, files)
 
 

@@ -1,9 +1,12 @@
-"""Images (issue 19, items 9 and 11): a size limit checked from the file's size, and an
-image that cannot be read reported where a deck names it.
+"""Images (issue 19, items 9 and 11): a size limit checked from the file's size, an export
+that holds each image once, and an image that cannot be read reported where a deck names it.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -87,6 +90,42 @@ def test_max_image_mb_must_be_a_whole_number_of_megabytes(project: Project, valu
     result = project.run("check", capsys=capsys)
     assert result.code == 1
     assert result.err.startswith(f"demodeck.yaml:1:15: max_image_mb: {message}")
+
+
+PEAK = """\
+import re, sys
+from demodeck.cli import main
+status = main(sys.argv[1:])
+with open("/proc/self/status") as f:  # the high-water mark of this program's memory
+    print(int(re.search(r"VmHWM:\\s*(\\d+) kB", f.read()).group(1)) * 1024)
+sys.exit(status)
+"""
+
+
+def peak_rss_of_export(project: Project, out: Path) -> int:
+    """Peak resident memory of `demodeck export` in a process of its own. Read from
+    /proc (VmHWM), not getrusage: ru_maxrss keeps, across the exec, the size of the
+    forked copy of this test process, which may be larger than anything export uses."""
+    proc = subprocess.run([sys.executable, "-c", PEAK, "export", "-C", str(project.root),
+                           "-o", str(out)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout.splitlines()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/self/status")
+def test_export_holds_a_large_image_once_not_several_copies(project: Project,
+                                                           tmp_path: Path) -> None:
+    """Peak memory with a 15 MB screenshot against the same deck with a small one: the
+    image read once plus a chunk of base64 at a time, not the whole page as one string."""
+    size = 15 << 20
+    out = tmp_path / "deck.html"
+    shot = with_screenshot(project, PNG)
+    small = peak_rss_of_export(project, out)
+    shot.write_bytes(PNG + os.urandom(size - len(PNG)))
+    large = peak_rss_of_export(project, out)
+    assert out.stat().st_size > size * 4 // 3  # the image is in the file, base64-encoded
+    assert large - small < 2 * size, f"peak grew by {(large - small) / size:.1f}x the image"
 
 
 # --- item 11: an image that cannot be read ---------------------------------------------
