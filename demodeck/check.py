@@ -18,7 +18,7 @@ from demodeck import load, validate
 from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem
 from demodeck.load import DeckSource
-from demodeck.model import Deck, SiteConfig
+from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pool import in_worker, parallel_map, will_fork
 
 
@@ -80,3 +80,15 @@ def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int 
     if problems:
         raise BuildError(problems)
     return sorted(decks, key=lambda d: d.date, reverse=True)
+
+
+def unreadable_image(site: SiteConfig, decks: Sequence[Deck], asset: Asset,
+                     reason: str) -> list[Problem]:
+    """Where ``decks`` name ``asset``, an image that could not be read (``reason``) after
+    it was validated: each place found by validating those decks again, the full way."""
+    using = {deck.source for deck in decks if asset in deck.assets}
+    sources, _ = discover(site)
+    problems = [problem for source in sources if source.path in using
+                for problem in validate.unreadable_images(source, site,
+                                                          {asset.source: reason})]
+    return problems or [Problem(asset.rel, 0, 0, f"cannot read this image: {reason}")]

@@ -98,14 +98,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from demodeck import outfile
     from demodeck.config import load_config
+    from demodeck.export import made_by_export
     from demodeck.pipeline import export_deck
 
     site = load_config(_project(args))
-    deck, data = export_deck(site, _deck_date(args))
-    out = Path(args.output or f"{deck.slug}.html")
-    out.write_bytes(data)
-    print(f"wrote {out} ({len(data) / 1024:.0f} KB, {len(deck.slides)} slides, self-contained)")
+    exported = export_deck(site, _deck_date(args))
+    deck = exported.deck
+    name = f"{deck.slug}.html"
+    target = outfile.target(site, Path(args.output or name), command="export",
+                            force=args.force, made=made_by_export, example=name)
+    size = outfile.write(target, exported.write)
+    print(f"wrote {target.shown} ({size / 1024:.0f} KB, {len(deck.slides)} slides, "
+          "self-contained)")
     return 0
 
 
@@ -115,7 +121,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
     site = load_config(_project(args))
     result = deck_pdf(site, _deck_date(args), out=Path(args.out) if args.out else None,
-                      chromium=args.chromium)
+                      chromium=args.chromium, force=args.force)
     slides = len(result.deck.slides)
     print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "
           f"for {slides} slides)")
@@ -191,10 +197,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     export.add_argument("-o", "--output", metavar="FILE",
                         help="output file (default: YYYY-MM-DD.html)")
+    export.add_argument("--force", action="store_true",
+                        help="replace a file that `demodeck export` did not write "
+                             "(never one in the decks or templates folder)")
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
     pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     pdf.add_argument("-o", "--out", metavar="FILE",
                      help="output file (default: YYYY-MM-DD.pdf)")
+    pdf.add_argument("--force", action="store_true",
+                     help="replace a file that `demodeck pdf` did not write "
+                          "(never one in the decks or templates folder)")
     pdf.add_argument("--chromium", metavar="PATH",
                      help="Chromium or Chrome to print with (default: the first "
                           "chromium, chromium-browser or google-chrome on PATH)")

@@ -204,6 +204,9 @@ class Deck:
         return tuple(slides)
 
 
+MAX_IMAGE_MB = 20  # the default of max_image_mb in demodeck.yaml
+
+
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     root: Path  # project folder (where demodeck.yaml is), absolute
@@ -213,6 +216,7 @@ class SiteConfig:
     base_url: str | None = None
     language: str = "en"
     demo_day: str = "monday"
+    max_image_mb: int = MAX_IMAGE_MB  # larger images are refused (from their size, unread)
 
     @property
     def decks_path(self) -> Path:

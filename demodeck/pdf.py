@@ -5,6 +5,9 @@ The deck is exported as a single self-contained HTML file (the same as
 command line, so there is no Python browser driver to install. The theme's print
 stylesheet does the layout: ``@page { size: 1280px 720px; margin: 0 }``, one
 slide per page, backgrounds kept (``print-color-adjust: exact``).
+
+The PDF names demodeck as its Creator (an incremental update of its Info dictionary,
+see :func:`stamp`): that is how ``demodeck pdf`` knows a file it may replace.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from demodeck import __version__, outfile
 from demodeck.errors import DemodeckError, UsageError
 from demodeck.model import Deck, SiteConfig
-from demodeck.pipeline import export_deck
+from demodeck.pipeline import Exported, export_deck
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120.0  # seconds; a deck prints in one or two
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+CREATOR = f"demodeck {__version__}".encode()
+_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref\s+(\d+)\s*%%EOF\s*$", re.S)
+_INFO_REF = re.compile(rb"/Info\s+(\d+)\s+(\d+)\s+R")
+_CREATOR_ENTRY = re.compile(rb"/Creator\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>)", re.S)
+_TAIL = 16384  # bytes at the end of a PDF that hold its last trailer and our Info
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +89,54 @@ def count_pages(data: bytes) -> int:
     return len(_PAGE.findall(data))
 
 
-def print_pdf(html: bytes, out: Path, *, chromium: str, timeout: float = TIMEOUT) -> bytes:
-    """Print one HTML document to ``out`` with headless Chromium; returns the PDF."""
+def stamp(pdf: bytes) -> bytes:
+    """``pdf`` (as Chromium writes it) with ``/Creator (demodeck X.Y)`` in its Info
+    dictionary, appended as an incremental update (a new copy of the Info object, an xref
+    section for it and a trailer pointing back at the old one), so nothing Chromium wrote
+    moves. A PDF of another shape comes back unchanged."""
+    trailer = _TRAILER.search(pdf, max(0, len(pdf) - _TAIL))
+    if trailer is None:
+        return pdf
+    entries, previous = trailer.group(1), trailer.group(2)
+    ref = _INFO_REF.search(entries)
+    if ref is None:
+        return pdf
+    number, generation = ref.groups()
+    objects = list(re.finditer(rb"(?<![0-9])" + number + rb"\s+" + generation
+                               + rb"\s+obj\s*<<(.*?)>>\s*endobj", pdf, re.S))
+    if not objects:
+        return pdf
+    info = _CREATOR_ENTRY.sub(b"", objects[-1].group(1))
+    at = len(pdf) + 1  # after the newline that starts the update
+    obj = b"%s %s obj\n<</Creator (%s)\n%s>>\nendobj\n" % (number, generation, CREATOR, info)
+    xref = b"xref\n0 1\n0000000000 65535 f \n%s 1\n%010d %05d n \n" % (number, at,
+                                                                       int(generation))
+    kept = re.sub(rb"/Prev\s+\d+", b"", entries).strip()
+    tail = b"trailer\n<<%s\n/Prev %s>>\nstartxref\n%d\n%%%%EOF\n" % (kept, previous,
+                                                                   at + len(obj))
+    return pdf + b"\n" + obj + xref + tail
+
+
+def made_by_pdf(path: Path) -> bool:
+    """Whether the regular file ``path`` is a PDF ``demodeck pdf`` wrote (see stamp)."""
+    with path.open("rb") as f:
+        if f.read(5) != b"%PDF-":
+            return False
+        f.seek(max(5, path.stat().st_size - _TAIL))
+        return b"/Creator (demodeck " in f.read(_TAIL)
+
+
+def print_pdf(exported: Exported, *, chromium: str, timeout: float = TIMEOUT) -> bytes:
+    """Print one exported deck with headless Chromium; returns the PDF."""
     with tempfile.TemporaryDirectory(prefix="demodeck-pdf-") as tmp:
         folder = Path(tmp)
         page = folder / "deck.html"
-        page.write_bytes(html)
+        try:
+            with page.open("wb") as f:
+                exported.write(f)
+        except OSError as exc:
+            raise UsageError(f"cannot write the deck for Chromium into {folder}: "
+                             f"{exc.strerror or exc}") from exc
         target = folder / "deck.pdf"
         try:
             proc = subprocess.run(command(chromium, page, target, folder / "profile"),
@@ -101,16 +152,18 @@ def print_pdf(html: bytes, out: Path, *, chromium: str, timeout: float = TIMEOUT
             tail = "\n".join(line for line in proc.stderr.splitlines()[-5:] if line.strip())
             raise DemodeckError(f"{chromium} could not print the deck (exit status "
                                 f"{proc.returncode})" + (f":\n{tail}" if tail else ""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
     return data
 
 
 def deck_pdf(site: SiteConfig, date_text: str | None, *, out: Path | None = None,
-             chromium: str | None = None) -> PdfResult:
-    """Print one deck (the newest when no date is given) to ``out`` (default YYYY-MM-DD.pdf)."""
+             chromium: str | None = None, force: bool = False) -> PdfResult:
+    """Print one deck (the newest when no date is given) to ``out`` (default YYYY-MM-DD.pdf).
+    ``force``: replace a file ``demodeck pdf`` did not write (see outfile.target)."""
     executable = find_chromium(chromium)  # before the build: fail fast without a browser
-    deck, html = export_deck(site, date_text)
-    target = out if out is not None else Path(f"{deck.slug}.pdf")
-    data = print_pdf(html, target, chromium=executable)
-    return PdfResult(deck, target, count_pages(data), len(data))
+    exported = export_deck(site, date_text)
+    name = f"{exported.deck.slug}.pdf"
+    target = outfile.target(site, out if out is not None else Path(name), command="pdf",
+                            force=force, made=made_by_pdf, example=name)
+    data = stamp(print_pdf(exported, chromium=executable))  # checked first: printing is slow
+    outfile.write(target, lambda f: f.write(data))
+    return PdfResult(exported.deck, target.shown, count_pages(data), len(data))

@@ -12,16 +12,17 @@ it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import jinja2
 
 from demodeck import cache as cache_mod
 from demodeck import export, linkcheck, markdown, render, shown, theme, write
 from demodeck.cache import BuildCache
-from demodeck.check import check_decks
+from demodeck.check import check_decks, unreadable_image
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
@@ -137,6 +138,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
         # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
+    except render.ImageUnreadable as exc:
+        raise BuildError(unreadable_image(site, decks, exc.asset, exc.reason)) from exc
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     paths = [f"{deck.slug}/index.html" for deck in decks]
@@ -272,7 +275,21 @@ def _inline(page: Page, renderer: Renderer) -> Page:
                 page.key)
 
 
-def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
+@dataclass(frozen=True)
+class Exported:
+    """One deck rendered as a standalone page, ready to be written as a single file."""
+
+    deck: Deck
+    html: str  # the page, its assets still linked
+    path: str  # the page's path in the site, which its links are relative to
+    files: Mapping[str, bytes]  # theme files and images, by their path in the site
+
+    def write(self, out: BinaryIO) -> int:
+        """Write the self-contained file (marked as export's) to ``out``; returns its size."""
+        return export.write_page(export.marked(self.html), self.path, self.files, out)
+
+
+def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
     """One deck as a single self-contained HTML file (the newest when no date is given)."""
     decks = check_decks(site)
     if date_text is None:
@@ -288,11 +305,13 @@ def export_deck(site: SiteConfig, date_text: str | None) -> tuple[Deck, bytes]:
     context = render.deck_context(decks, index)
     try:
         page = renderer.deck_page(deck, context, standalone=True)
+    except render.ImageUnreadable as exc:
+        raise BuildError(unreadable_image(site, [deck], exc.asset, exc.reason)) from exc
     except Exception as exc:
         if not render.from_template(site, exc):
             raise
         raise BuildError([render.template_problem(site, exc)]) from exc
     files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
-    return deck, export.inline_page(page.data.decode(), page.path, files).encode()
+    return Exported(deck, page.data.decode(), page.path, files)
 
 

@@ -194,7 +194,10 @@ class Renderer:
     def image_page(self, asset: Asset) -> Page:
         page = self.images.get(asset.source)
         if page is None:
-            data = asset.source.read_bytes()
+            try:
+                data = asset.source.read_bytes()
+            except OSError as exc:  # it was a readable file when the deck was validated
+                raise ImageUnreadable(asset, exc.strerror or str(exc)) from exc
             name = hashed_name(asset.source.name.replace(" ", "-"), data)
             page = Page(f"assets/img/{name}", data)
             self.images[asset.source] = page
@@ -383,6 +386,16 @@ def deck_context(decks: list[Deck], index: int) -> DeckContext:
 class RetroMissing(Exception):
     def __init__(self, count: int) -> None:
         self.count = count
+
+
+class ImageUnreadable(Exception):
+    """An image that passed validation could not be read: reported at the deck line that
+    names it (see check.unreadable_image), not as a template error."""
+
+    def __init__(self, asset: Asset, reason: str) -> None:
+        super().__init__(f"{asset.rel}: {reason}")
+        self.asset = asset
+        self.reason = reason
 
 
 def template_problem(site: SiteConfig, exc: BaseException) -> Problem:

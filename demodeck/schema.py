@@ -164,6 +164,8 @@ CONFIG = Record("config", (
     Field("demo_day", Choice(("monday", "tuesday", "wednesday", "thursday", "friday",
                               "saturday", "sunday")),
           doc="Weekday of the demo, used by `demodeck new` (default: monday)"),
+    Field("max_image_mb", Integer(minimum=1),
+          doc="Largest image a deck may show, in MB (default: 20)"),
 ))
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import math
 import operator
 import re
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,9 @@ class Ctx:
     base_dir: Path  # image paths are relative to the file that names them
     root: Path  # resolved project root; nothing outside it may be read
     problems: list[Problem]
+    max_image_mb: int = model.MAX_IMAGE_MB  # larger images are refused
+    # images that could not be read when rendered, each with why (see unreadable_images)
+    unreadable: Mapping[Path, str] = dataclasses.field(default_factory=dict)
 
     def error(self, mark: Mark, field_path: str, message: str) -> Any:
         self.problems.append(Problem(self.file, mark.line, mark.column, message, field_path))
@@ -187,21 +192,38 @@ def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
     try:
         resolved = candidate.resolve()
         inside = is_inside(ctx.root, resolved)
-        exists = inside and resolved.is_file()
+        st = resolved.stat() if inside else None
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
     except (OSError, ValueError, RuntimeError) as exc:  # too long a name, a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return ctx.error(mark, path, f"cannot use this image path: {reason}")
     if not inside:
         return ctx.error(mark, path, f"'{value}' points outside the project; "
                          "keep images inside the project folder")
-    if not exists:
+    if st is None or not stat.S_ISREG(st.st_mode):  # a folder, FIFO or device too
         return ctx.error(mark, path, f"image '{value}' does not exist "
                          f"(looked for {_display(ctx.root, candidate)})")
     if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
         return ctx.error(mark, path, f"'{value}' is not a supported image; use "
                          + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
                          + " (SVG is refused: it can carry scripts)")
+    if st.st_size > ctx.max_image_mb * _MB:  # from its size: a huge file is never read
+        return ctx.error(mark, path, f"image '{value}' is {_size(st.st_size)}; images are "
+                         f"limited to {ctx.max_image_mb} MB (max_image_mb in demodeck.yaml)")
+    if resolved in ctx.unreadable:
+        return ctx.error(mark, path, f"cannot read image '{value}': "
+                         f"{ctx.unreadable[resolved]}")
     return model.Asset(resolved, resolved.relative_to(ctx.root).as_posix())
+
+
+_MB = 1 << 20
+
+
+def _size(n: int) -> str:
+    """``1.0 GB``, ``20.1 MB``: rounded up, so a size over a limit never reads as the limit."""
+    scale, unit = (1 << 30, "GB") if n >= 1 << 30 else (_MB, "MB")
+    return f"{math.ceil(n * 10 / scale) / 10:.1f} {unit}"
 
 
 def _display(root: Path, path: Path) -> str:
@@ -345,8 +367,13 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 # -- whole decks ---------------------------------------------------------------------------
 
-def _file_ctx(source: SourceFile, root: Path, problems: list[Problem]) -> Ctx:
-    return Ctx(source.path, source.abspath.parent, root, problems)
+_NOTHING_UNREADABLE: Mapping[Path, str] = {}
+
+
+def _file_ctx(source: SourceFile, site: model.SiteConfig, root: Path, problems: list[Problem],
+              unreadable: Mapping[Path, str]) -> Ctx:
+    return Ctx(source.path, source.abspath.parent, root, problems, site.max_image_mb,
+               unreadable)
 
 
 def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Problem], *,
@@ -361,9 +388,20 @@ def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Probl
     return _full_deck(deck, site, root, problems)
 
 
-def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path,
-               problems: list[Problem]) -> model.Deck | None:
-    """validate_deck the full way: every problem found, each with its place."""
+def unreadable_images(deck: DeckSource, site: model.SiteConfig,
+                      unreadable: Mapping[Path, str]) -> list[Problem]:
+    """Every place ``deck`` names an image of ``unreadable`` (resolved path -> why it could
+    not be read): an image that passed validation but failed when the site was made is
+    reported at the deck line that names it, like any other problem with an image."""
+    problems: list[Problem] = []
+    _full_deck(deck, site, site.root.resolve(), problems, unreadable)
+    return problems
+
+
+def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: list[Problem],
+               failed: Mapping[Path, str] = _NOTHING_UNREADABLE) -> model.Deck | None:
+    """validate_deck the full way: every problem found, each with its place; ``failed``:
+    images that could not be read, reported where they are named (see unreadable_images)."""
     before = len(problems)
     values: dict[str, Any] = {}
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
@@ -371,14 +409,16 @@ def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path,
         tree, parse_problems = deck.main.parse()
         problems.extend(parse_problems)
         if tree is not None:
-            values = _check_main(deck, deck.main, tree, root, problems)
+            values = _check_main(deck, tree, _file_ctx(deck.main, site, root, problems,
+                                                       failed))
             demos = [(d, deck.main.path) for d in values.get("demos", ())]
     for file in deck.demo_files:
         tree, parse_problems = file.parse()
         problems.extend(parse_problems)
         if tree is None:
             continue
-        demo = check_record(schema.DEMO, tree, "", _file_ctx(file, root, problems))
+        demo = check_record(schema.DEMO, tree, "",
+                            _file_ctx(file, site, root, problems, failed))
         if demo is not INVALID:
             demos.append((demo, file.path))
     if deck.is_folder and not deck.demo_files and not values.get("demos"):
@@ -393,9 +433,7 @@ def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path,
 _FOLDER_DECK = schema.folder_deck()
 
 
-def _check_main(deck: DeckSource, main: SourceFile, raw: Raw, root: Path,
-                problems: list[Problem]) -> dict[str, Any]:
-    ctx = _file_ctx(main, root, problems)
+def _check_main(deck: DeckSource, raw: Raw, ctx: Ctx) -> dict[str, Any]:
     if not isinstance(raw, RawMap):
         ctx.error(raw.mark, "", f"a deck file must be a mapping (title:, demos: ...), "
                   f"got {_describe(raw)}")
@@ -500,10 +538,10 @@ def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.D
     demos: list[tuple[model.Demo, str]] = []
     try:
         if deck.main is not None:
-            values = _quick_main(deck, deck.main, root)
+            values = _quick_main(deck, deck.main, site, root)
             demos = [(d, deck.main.path) for d in values.get("demos", ())]
         for file in deck.demo_files:
-            ctx, node = _quick_start(file, root)
+            ctx, node = _quick_start(file, site, root)
             demos.append((_quick_record(ctx, schema.DEMO, node), file.path))
     except _Unsure:
         return None
@@ -512,7 +550,8 @@ def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.D
     return _assemble(deck, site, values, demos)
 
 
-def _quick_start(file: SourceFile, root: Path) -> tuple[_QuickCtx, yaml.Node]:
+def _quick_start(file: SourceFile, site: model.SiteConfig,
+                 root: Path) -> tuple[_QuickCtx, yaml.Node]:
     composed = file.compose()
     if composed is None:
         raise _Unsure
@@ -521,14 +560,16 @@ def _quick_start(file: SourceFile, root: Path) -> tuple[_QuickCtx, yaml.Node]:
     # allows tab, newline, CR and printable characters only): only a double-quoted
     # escape ("\0", "\e", "\x01") can put one in a value, so without a backslash in the
     # file no text needs searching.
-    ctx = _QuickCtx(file.path, file.abspath.parent, root, [], escapes=b"\\" in data)
+    ctx = _QuickCtx(file.path, file.abspath.parent, root, [], site.max_image_mb,
+                    escapes=b"\\" in data)
     ctx.values = 1  # the document itself
     return ctx, node
 
 
-def _quick_main(deck: DeckSource, main: SourceFile, root: Path) -> dict[str, Any]:
+def _quick_main(deck: DeckSource, main: SourceFile, site: model.SiteConfig,
+                root: Path) -> dict[str, Any]:
     """_check_main."""
-    ctx, node = _quick_start(main, root)
+    ctx, node = _quick_start(main, site, root)
     values = _quick_fields(ctx, _FOLDER_DECK if deck.is_folder else schema.DECK, node)
     if "date" in values and values["date"] != dt.date.fromisoformat(deck.date_text):
         raise _Unsure

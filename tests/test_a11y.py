@@ -57,7 +57,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert main(["build", "-C", str(REPO), "--out", str(out / "site"), "--no-cache"]) == 0
     pages = sorted((out / "site").rglob("*.html"))
     export = out / "export.html"
-    export.write_bytes(export_deck(load_config(REPO), None)[1])
+    with export.open("wb") as f:
+        export_deck(load_config(REPO), None).write(f)
     vnu = None
     java = shutil.which("java")
     if java and VNU.is_file():  # the Nu checker takes seconds: start it now, read it last

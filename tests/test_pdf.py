@@ -22,6 +22,7 @@ import pytest
 from demodeck.cli import main
 from tests.browser import CHROMIUM
 from tests.conftest import Project
+from tests.test_export_files import assert_sound_update
 
 REPO = Path(__file__).resolve().parent.parent
 SLIDES = {"2026-11-09": 10, "2026-11-16": 10, "2026-11-23": 11}
@@ -136,6 +137,7 @@ def test_a_slide_too_long_even_at_half_size_runs_onto_another_page(
             why: |
         """) + textwrap.indent(why, " " * 6) + "\n    could_be_better: Brevity.\n")
     out = tmp_path / "week 48" / "long.pdf"
+    out.parent.mkdir()  # pdf, like export, writes only into a folder that exists
     assert main(["pdf", "-C", str(project.root), "decks/2026-11-30.yaml", "--out", str(out),
                  "--chromium", CHROMIUM]) == 0
     captured = capsys.readouterr()
@@ -143,3 +145,18 @@ def test_a_slide_too_long_even_at_half_size_runs_onto_another_page(
     assert pages_of(pdf) > 4  # title, demo, retro, thanks, and the rest of the demo
     assert f"{pages_of(pdf)} pages for 4 slides" in captured.out
     assert "ran onto a continuation page" in captured.err
+
+
+def test_pdf_names_demodeck_as_creator_and_replaces_only_its_own_files(
+        project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "deck.pdf"
+    args = ["pdf", "-C", str(project.root), "--out", str(out), "--chromium", CHROMIUM]
+    for _ in range(2):  # the second replaces what the first wrote, without --force
+        assert main(args) == 0, capsys.readouterr().err
+    pdf = out.read_bytes()
+    assert_sound_update(pdf)  # on what Chromium really writes
+    assert pages_of(pdf) == 5  # title, two demos, retro, thanks: the update adds no page
+    other = tmp_path / "report.pdf"
+    other.write_bytes(pdf.replace(b"/Creator (demodeck", b"/Creator (someone"))
+    assert main([*args[:4], str(other), *args[5:]]) == 1
+    assert "did not write it" in capsys.readouterr().err
