@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # Jinja is imported when a page is rendered, not for the no-c
     import jinja2
 
 THEME_PREFIX = "!theme"
+PREVIEW_SCRIPT = "preview.js"  # static/preview.js: served by `demodeck serve`, never built
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,14 +62,31 @@ def template_origin(project_root: Path, name: str) -> str:
 
 
 def static_files(project_root: Path) -> dict[str, Path]:
-    """Theme static files by name (POSIX, relative to static/); the user's win."""
+    """Theme static files by name (POSIX, relative to static/); the user's win. The
+    preview's script is not one of them: `demodeck build` output never carries it."""
     files: dict[str, Path] = {}
     for base in (builtin_dir() / "static", user_dir(project_root) / "static"):
         if base.is_dir():
             for path in sorted(base.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
                     files[path.relative_to(base).as_posix()] = path
+    files.pop(PREVIEW_SCRIPT, None)
     return files
+
+
+def preview_script(project_root: Path) -> bytes:
+    """The live-reload script `demodeck serve` adds to its pages: the project's
+    ``templates/static/preview.js`` if it has a readable one inside the project, else ours.
+    Never an error: the build reports a bad templates file, and meanwhile the pages keep
+    a script that shows that problem and reloads once it is fixed."""
+    user = user_dir(project_root) / "static" / PREVIEW_SCRIPT
+    try:
+        real = user.resolve()
+        if user.is_file() and is_inside(project_root.resolve(), real):
+            return real.read_bytes()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a link loop
+        pass
+    return (builtin_dir() / "static" / PREVIEW_SCRIPT).read_bytes()
 
 
 def template_files(project_root: Path) -> list[Path]:

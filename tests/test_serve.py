@@ -41,6 +41,7 @@ from demodeck.serve import (
     relative_prefix,
     site_key,
 )
+from demodeck.theme import builtin_dir
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
 DECK = """\
@@ -211,6 +212,30 @@ def test_build_output_has_no_live_reload_script(live: Live, tmp_path: Path) -> N
     for page in out.rglob("*"):
         if page.is_file():
             assert b"__demodeck__" not in page.read_bytes(), page
+
+
+def test_the_preview_script_is_a_theme_file_a_project_can_replace(live: Live,
+                                                                     tmp_path: Path) -> None:
+    ours = (builtin_dir() / "static/preview.js").read_text(encoding="utf-8")
+    assert live.get("/" + SCRIPT).body == ours
+    live.save("templates/static/preview.js", "// the team's own preview\n")
+    res = live.get("/" + SCRIPT)
+    assert res.status == 200 and res.body == "// the team's own preview\n"
+    assert res.headers["content-type"] == "text/javascript; charset=utf-8"
+    out = tmp_path / "out"
+    build(load_config(live.root), out=out)
+    assert not list(out.rglob("preview*")), "the preview's script is never built"
+
+
+def test_a_preview_script_linked_from_outside_the_project_is_not_served(live: Live,
+                                                                         tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.js"
+    outside.write_text("// not the project's\n", encoding="utf-8")
+    (live.root / "templates/static").mkdir(parents=True)
+    (live.root / "templates/static/preview.js").symlink_to(outside)
+    res = live.get("/" + SCRIPT)
+    assert res.status == 200 and "EventSource" in res.body  # ours, and the page still works
+    assert "not the project's" not in res.body
 
 
 def test_a_folder_without_its_slash_redirects_relatively(live: Live) -> None:
@@ -420,8 +445,6 @@ def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) ->
 
 def test_browser_restyles_in_place_and_reloads_on_new_slides(live: Live) -> None:
     from browser import chromium, require
-
-    from demodeck.theme import builtin_dir
 
     require()
     with chromium() as browser:
