@@ -89,7 +89,7 @@ TIMED = (
     ("demodeck.markdown", "_highlight", "    code highlighting (inside Markdown blocks)"),
     ("demodeck.pipeline", "_deck_parts", "  archive keys: each deck's part (from the cache)"),
     ("demodeck.pipeline", "_archive_pages", "  archive pages: index, people, metrics, feed"),
-    ("demodeck.shown", "archive_keys", "    archive keys put together"),
+    ("demodeck.archive_keys", "from_parts", "    archive keys put together"),
     ("demodeck.render", "Renderer.archive_render", "    index, people and person pages"),
     ("demodeck.render", "Renderer.metrics_page", "    metrics page"),
     ("demodeck.render", "Renderer.feed", "    feed"),

@@ -62,7 +62,7 @@ from demodeck import __version__
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:  # demodeck.shown needs digest() from here
-    from demodeck.shown import DeckShown
+    from demodeck.archive_keys import DeckShown
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"

@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import jinja2
 
+from demodeck import archive_keys, export, linkcheck, markdown, render, theme, write
 from demodeck import cache as cache_mod
-from demodeck import export, linkcheck, markdown, render, shown, theme, write
 from demodeck.cache import BuildCache
 from demodeck.check import check_decks, unreadable_image
 from demodeck.errors import BuildError, Problem, UsageError
@@ -224,7 +224,7 @@ def _asset(page: Page, reusable: Reusable) -> Output:
 
 
 def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
-                cache: BuildCache | None) -> list[shown.DeckShown]:
+                cache: BuildCache | None) -> list[archive_keys.DeckShown]:
     """Each deck's part of the archive pages' keys: worked out for the decks that changed
     (their content, the settings or the hashed names of their ``images``), taken from the
     cache for the others."""
@@ -232,19 +232,19 @@ def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, .
         return renderer.image_page(asset).path
 
     settings = cache_mod.settings_key(renderer.site)
-    parts: list[shown.DeckShown] = []
+    parts: list[archive_keys.DeckShown] = []
     for deck, names in zip(decks, images, strict=True):
         key = cache_mod.digest("shown", settings, deck.digest, *names)
         part = cache.get_shown(key) if cache is not None else None
         if part is None:
-            part = shown.deck_shown(deck, image_path)
+            part = archive_keys.deck_shown(deck, image_path)
             if cache is not None:
                 cache.put_shown(key, part)
         parts.append(part)
     return parts
 
 
-def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[shown.DeckShown],
+def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[archive_keys.DeckShown],
                    base: str, cache: BuildCache | None, reusable: Reusable,
                    self_contained: bool, parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
     """The archive's pages, each rendered only if its key changed; those that were are

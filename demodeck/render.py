@@ -28,7 +28,7 @@ import jinja2.bccache
 import jinja2.runtime
 from markupsafe import Markup, escape
 
-from demodeck import __version__, jinja_env, markdown, metrics, people, shown, theme
+from demodeck import __version__, archive_keys, jinja_env, markdown, metrics, people, theme
 from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
@@ -323,15 +323,15 @@ ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.h
 
 
 def archive_jobs(renderer: Renderer, decks: list[Deck],
-                 parts: Sequence[shown.DeckShown]) -> list[ArchiveJob]:
+                 parts: Sequence[archive_keys.DeckShown]) -> list[ArchiveJob]:
     """Index, people, metrics and feed pages, each with a cache key.
 
-    The keys come from each deck's part (``parts``, see :mod:`demodeck.shown`); what the
+    The keys come from each deck's part (``parts``, see :mod:`demodeck.archive_keys`); what the
     pages are made from (everyone's profile, the metric series) is worked out only when
     one of them is made."""
     user = theme.user_dir(renderer.site.root)
     precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
-    keys = shown.archive_keys(decks, parts, precise=precise)
+    keys = archive_keys.from_parts(decks, parts, precise=precise)
     slugs = keys.slugs
     everyone = functools.cache(partial(people.profiles, decks))
     by_key = functools.cache(lambda: {p.key: p for p in everyone()})

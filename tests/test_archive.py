@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from demodeck import shown
+from demodeck import archive_keys
 from demodeck.cache import digest
 from demodeck.model import Asset, Deck, Demo, Person
 from tests.conftest import Project
@@ -182,8 +182,8 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
     def image_path(asset: Asset) -> str:
         return f"assets/img/{asset.rel}"
 
-    part = shown.deck_shown(deck, image_path)
-    one, two = (digest("2026-11-23", shown.demo_shown(demo, image_path))
+    part = archive_keys.deck_shown(deck, image_path)
+    one, two = (digest("2026-11-23", archive_keys.demo_shown(demo, image_path))
                 for demo in (first, second))
     rows = f"\n{one} 'Lead'\n{one} None\n{two} None"
     assert list(part.people) == ["ann", "bob", "cy"]
@@ -194,9 +194,9 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
                                  ("Cy", None, None), None, ("cy", "ann", "bob"))
     assert part.people["bob"][1:] == (2, ("Search",), ("Bob", None, None), None,
                                       ("ann", "bob", "cy"))
-    assert "'assets/img/ann.png'" in shown.demo_shown(second, image_path)
-    assert "('Cy', None, None)" in shown.demo_shown(second, image_path)
-    keys = shown.archive_keys([deck], [part], precise=True)
+    assert "'assets/img/ann.png'" in archive_keys.demo_shown(second, image_path)
+    assert "('Cy', None, None)" in archive_keys.demo_shown(second, image_path)
+    keys = archive_keys.from_parts([deck], [part], precise=True)
     assert keys.persons["ann"].endswith(":[('bob', 'bob'), ('cy', 'cy')]")
 
 

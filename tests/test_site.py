@@ -15,9 +15,20 @@ from bs4 import BeautifulSoup, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demodeck import (
+    archive_keys,
+    check,
+    load,
+    markdown,
+    model,
+    people,
+    pipeline,
+    pool,
+    render,
+    validate,
+)
 from demodeck import build as build_mod
 from demodeck import cache as cache_mod
-from demodeck import check, load, markdown, model, people, pipeline, pool, render, shown, validate
 from demodeck.build import BuildResult, build
 from demodeck.cache import BuildCache
 from demodeck.config import load_config
@@ -616,8 +627,8 @@ def test_a_rebuild_works_out_what_the_archive_shows_of_changed_decks_only(
     build(site, cache=BuildCache(cache_file))
     worked_out: list[str] = []
     profiled: list[int] = []
-    real_part, real_profiles = shown.deck_shown, people.profiles
-    monkeypatch.setattr(shown, "deck_shown",
+    real_part, real_profiles = archive_keys.deck_shown, people.profiles
+    monkeypatch.setattr(archive_keys, "deck_shown",
                         lambda deck, *a: worked_out.append(deck.slug) or real_part(deck, *a))
     monkeypatch.setattr(people, "profiles",
                         lambda decks: profiled.append(len(decks)) or real_profiles(decks))
@@ -767,7 +778,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
 
     first = BuildCache(path)
     for i in range(1000):
-        first.put_shown(f"s{i}", shown.DeckShown("listed", "metrics", {}))
+        first.put_shown(f"s{i}", archive_keys.DeckShown("listed", "metrics", {}))
     for i in range(400):
         first.put_parsed(f"p{i}", ("a\0b", "c"))
     first.save()

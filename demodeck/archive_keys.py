@@ -5,7 +5,7 @@ what it shows, so that a page is made again only when that changed. On a ten-yea
 archive that is thousands of demos and tens of thousands of appearances, yet a deck's
 part of those keys depends on that deck alone (its content and the hashed names of its
 pictures): :func:`deck_shown` works it out when the deck changes, the build cache keeps
-it, and :func:`archive_keys` puts the keys together from the decks' parts. Nothing here
+it, and :func:`from_parts` puts the keys together from the decks' parts. Nothing here
 needs Jinja: cache files holding these parts load without it.
 """
 
@@ -112,8 +112,8 @@ class ArchiveKeys:
     persons: dict[str, str]  # person key -> their page's key; most demos first, then by key
 
 
-def archive_keys(decks: Sequence[Deck], parts: Sequence[DeckShown], *,
-                 precise: bool) -> ArchiveKeys:
+def from_parts(decks: Sequence[Deck], parts: Sequence[DeckShown], *,
+               precise: bool) -> ArchiveKeys:
     """The keys of the archive pages of ``decks`` (newest first; ``parts`` theirs).
 
     ``precise``: the built-in archive templates are in use, so a key holds just what its
