@@ -16,7 +16,7 @@ Five stores, because they go stale for different reasons:
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
   change), so ~45 MB of HTML is never pickled.
 * ``parsed``: each page's links and ids, for the link check.
-* ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.shown`), keyed
+* ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.archive_keys`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
   version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from demodeck import __version__
 from demodeck.model import Deck, SiteConfig
 
-if TYPE_CHECKING:  # demodeck.shown needs digest() from here
+if TYPE_CHECKING:  # demodeck.archive_keys needs digest() from here
     from demodeck.archive_keys import DeckShown
 
 CACHE_DIR = ".demodeck-cache"
