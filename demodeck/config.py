@@ -6,8 +6,9 @@ from pathlib import Path, PurePosixPath
 
 from demodeck import schema
 from demodeck.errors import BuildError, Problem
-from demodeck.load import RawMap, read_file
+from demodeck.load import Mark, RawMap, RawSeq, read_file
 from demodeck.model import SiteConfig
+from demodeck.outdir import MARKER
 from demodeck.validate import Ctx, field_values
 
 CONFIG_FILE = "demodeck.yaml"
@@ -21,6 +22,7 @@ def load_config(root: Path, *, output_dir: str | None = None,
     """
     root = root.resolve()
     values: dict[str, object] = {}
+    marks: dict[str, Mark] = {}  # where each setting's value is written
     file = root / CONFIG_FILE
     problems: list[Problem] = []
     if file.exists():
@@ -33,9 +35,13 @@ def load_config(root: Path, *, output_dir: str | None = None,
         elif tree is not None:
             ctx = Ctx(CONFIG_FILE, root, root, problems)
             values, _ = field_values(schema.CONFIG, tree, "", ctx)
+            marks = _marks(tree)
     problems.extend(_check_relative(values))
+    problems.extend(_check_extra(values, marks))
     if output_dir is not None:  # --out may point anywhere, e.g. a CI artifacts folder
         values["output_dir"] = output_dir
+    else:
+        problems.extend(_check_no_symlink(root, values, marks.get("output_dir")))
     if base_url is not None:
         values["base_url"] = base_url
     config = SiteConfig(root=root, **values)  # type: ignore[arg-type]
@@ -43,6 +49,15 @@ def load_config(root: Path, *, output_dir: str | None = None,
     if problems:
         raise BuildError(problems)
     return config
+
+
+def _marks(tree: RawMap) -> dict[str, Mark]:
+    """Where each setting's value, and each item of ``extra:``, is written."""
+    marks = {name: raw.mark for name, (_, raw) in tree.entries.items()}
+    extra = tree.entries.get("extra")
+    if extra is not None and isinstance(extra[1], RawSeq):
+        marks.update((f"extra[{i}]", item.mark) for i, item in enumerate(extra[1].items))
+    return marks
 
 
 def _check_relative(values: dict[str, object]) -> list[Problem]:
@@ -54,6 +69,47 @@ def _check_relative(values: dict[str, object]) -> list[Problem]:
             if pure.is_absolute() or ".." in pure.parts:
                 problems.append(Problem(CONFIG_FILE, 0, 0, f"'{value}' must be a folder "
                                         "inside the project (relative, without '..')", name))
+    return problems
+
+
+def _check_no_symlink(root: Path, values: dict[str, object], mark: Mark | None) -> list[Problem]:
+    """The configured output folder is written through no symlink: one could send the
+    build, and the removal of the previous site, anywhere on this computer."""
+    value = values.get("output_dir")
+    pure = PurePosixPath(value) if isinstance(value, str) else None
+    if pure is None or pure.is_absolute() or ".." in pure.parts:
+        return []  # refused by _check_relative
+    folder = root
+    for part in pure.parts:
+        folder = folder / part
+        try:
+            symlink = folder.is_symlink()
+        except OSError:  # a name too long: the write says so
+            return []
+        if symlink:
+            where = folder.relative_to(root).as_posix()
+            return [Problem(CONFIG_FILE, mark.line if mark else 0, mark.column if mark else 0,
+                            f"'{value}' goes through '{where}', a symlink; demodeck never "
+                            "writes through one: use a real folder inside the project "
+                            "(or `--out` for one elsewhere)", "output_dir")]
+    return []
+
+
+def _check_extra(values: dict[str, object], marks: dict[str, Mark]) -> list[Problem]:
+    """``extra:`` names paths inside the output folder, and never its marker file; they
+    are kept in their plain form (``./CNAME`` is ``CNAME``)."""
+    problems: list[Problem] = []
+    extra = values.get("extra")
+    paths = [PurePosixPath(str(value)) for value in extra] if isinstance(extra, tuple) else []
+    for i, pure in enumerate(paths):
+        if pure.is_absolute() or ".." in pure.parts or str(pure) in (".", MARKER):
+            mark = marks.get(f"extra[{i}]")
+            problems.append(Problem(CONFIG_FILE, mark.line if mark else 0,
+                                    mark.column if mark else 0, f"'{pure}' must be a path "
+                                    "inside the output folder (relative, without '..')",
+                                    f"extra[{i}]"))
+    if paths:
+        values["extra"] = tuple(str(pure) for pure in paths)
     return problems
 
 

@@ -213,6 +213,9 @@ class SiteConfig:
     base_url: str | None = None
     language: str = "en"
     demo_day: str = "monday"
+    # files in the output folder to keep (CNAME...); out of repr, so out of the cache keys
+    # (cache.settings_key): it shapes no page
+    extra: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def decks_path(self) -> Path:

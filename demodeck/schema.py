@@ -164,6 +164,9 @@ CONFIG = Record("config", (
     Field("demo_day", Choice(("monday", "tuesday", "wednesday", "thursday", "friday",
                               "saturday", "sunday")),
           doc="Weekday of the demo, used by `demodeck new` (default: monday)"),
+    Field("extra", ListOf(Text()),
+          doc="Files or folders in the output folder, relative to it, that demodeck did "
+              "not write and keeps on each build (CNAME, .well-known)"),
 ))
 
 
