@@ -5,30 +5,35 @@ The CLI and the preview server are thin shells over this, :mod:`demodeck.check` 
 A build whose inputs and output folder are exactly as the last build left them
 stops after hashing the inputs, before importing Jinja, Markdown or Pygments; any
 other build keeps every output file whose key did not change (see
-:class:`~demodeck.render.Kept`) and renders the rest.
+:class:`~demodeck.render.Kept`) and renders the rest. One build of an output folder
+runs at a time, and it first repairs what a killed one left (:mod:`demodeck.outdir`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
+import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from demodeck import cache as cache_mod
-from demodeck import load, theme
+from demodeck import load, outdir, theme
 from demodeck.cache import BuildCache
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
+    from demodeck.pipeline import Rendered
     from demodeck.render import Output, Renderer
-    from demodeck.write import Staging
+    from demodeck.write import Staging, Written
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class BuildResult:
     seconds: float
     rendered: int = 0  # deck pages rendered this time (the rest came from the cache)
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
+    warnings: tuple[str, ...] = ()  # for stderr: files dropped from the site, a repair...
 
     def summary(self) -> str:
         what = "Up to date:" if self.up_to_date else "Built"
@@ -50,7 +56,7 @@ class BuildResult:
 def _fingerprint(site: SiteConfig, sources: list[DeckSource], out: Path,
                  self_contained: bool) -> str:
     return cache_mod.digest(theme.key(site), str(out.absolute()), str(self_contained),
-                            *(s.digest for s in sources))
+                            "\0".join(site.extra), *(s.digest for s in sources))
 
 
 Stamps = dict[str, list[int]]  # site path -> [size, mtime_ns, inode]
@@ -75,20 +81,20 @@ def _output_stamps(out: Path) -> Stamps:
     return stamps
 
 
-def _written_stamps(out: Path, pages: list[Output], shared: set[str],
+def _written_stamps(out: Path, pages: list[Output], written: Written,
                     manifest: dict[str, Any] | None) -> Stamps:
     """The stamps _output_stamps(out) would find right after a write, without walking the
-    whole site again: a file the write shared with the previous build (linked, or moved
-    with its folder, from the same path) is the very file whose stamp the manifest holds;
-    the rest are new."""
+    whole site again: a file the write shared with the previous build (linked from the
+    same path) is the very file whose stamp the manifest holds; the rest are new, or
+    carried over (``extra:``)."""
     from demodeck.render import Kept
     from demodeck.write import MARKER
 
     before: Stamps = manifest.get("output", {}) if manifest is not None else {}
     stamps: Stamps = {}
-    for page in (*pages, None):
-        path = MARKER if page is None else page.path
-        if (isinstance(page, Kept) and path in shared and path in before
+    for page in (*pages, *written.carried, None):
+        path = MARKER if page is None else page if isinstance(page, str) else page.path
+        if (isinstance(page, Kept) and path in written.shared and path in before
                 and page.source == out / path):
             stamps[path] = before[path]
         else:
@@ -102,16 +108,60 @@ def _unchanged(manifest: dict[str, Any] | None, fingerprint: str, out: Path) -> 
     same deck bytes, templates and settings, same images, output files untouched."""
     if manifest is None or manifest.get("fingerprint") != fingerprint:
         return False
-    for path, size, mtime in manifest.get("images", []):
-        if cache_mod.stamp(Path(path)) != (path, size, mtime):
-            return False
+    settled = manifest.get("read_at", 0) - SETTLE_NS
+    if not all(_same_image(entry, settled) for entry in manifest.get("images", [])):
+        return False
     return bool(_output_stamps(out) == manifest.get("output"))
+
+
+ImageRecord = list[Any]  # [path, size, mtime_ns, ctime_ns, inode, its page in the site]
+
+
+def _image_records(decks: list[Deck], pages: dict[Path, str]) -> list[ImageRecord]:
+    """Each image the site shows, as _same_image checks it: its stamp, and the site path
+    of what the build read, whose name carries a hash of the content."""
+    records = []
+    for source in sorted({a.source for d in decks for a in d.assets}):
+        with contextlib.suppress(OSError, KeyError):
+            st = os.stat(source)
+            records.append([str(source), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                            st.st_ino, pages[source]])
+    return records
+
+
+def _same_image(record: ImageRecord, settled: int) -> bool:
+    """Whether an image still holds what the last build read. Its stamp is enough only if
+    nothing changed the file since that build read it (ctime, inode) and that was not
+    within SETTLE_NS of the build (see _known_sources): a file written again in place
+    with its size and mtime put back has another ctime. Otherwise it is read, and keyed
+    by its content as the site is: the hash in its page's name."""
+    if len(record) != 6:  # a manifest of an older demodeck
+        return False
+    path, size, mtime, ctime, ino, page = record
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        return False
+    if (st.st_ctime_ns, st.st_ino) == (ctime, ino) and ctime < settled:
+        return True
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return False
+    return bool(PurePosixPath(page).stem.rsplit(".", 1)[-1]
+                == hashlib.sha256(data).hexdigest()[:10])  # see render.hashed_name
 
 
 def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
     """Files the last ``demodeck build`` left in ``out`` that may be kept (see _reusable):
-    the preview starts from them instead of rendering a whole archive again."""
-    return _reusable(cache.read_manifest(), out)
+    the preview starts from them instead of rendering a whole archive again. A swap a
+    killed build left half-done is repaired first, unless a build runs meanwhile."""
+    with outdir.locked(out, lambda: None, wait=False) as mine:
+        if mine:
+            outdir.repair(out)
+        return _reusable(cache.read_manifest(), out)
 
 
 def _reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
@@ -164,15 +214,16 @@ def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
 
 def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
             read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
-            pages: list[Output], shared: set[str]) -> None:
+            rendered: Rendered, written: Written) -> None:
     """The manifest of a good build: what it read (``read``: when, and the deck files) and
     wrote (see _unchanged, _reusable, _known_sources)."""
-    images = sorted({s for d in decks for s in cache_mod.image_stamps(d)})
+    pages = rendered.pages
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
-                          "pages": len(pages), "images": images, "out": str(out.absolute()),
-                          "read_at": read[0], "sources": _sources(read[1]),
+                          "pages": len(pages), "images": _image_records(decks, rendered.images),
+                          "out": str(out.absolute()), "read_at": read[0],
+                          "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
-                          "output": _written_stamps(out, pages, shared, before)})
+                          "output": _written_stamps(out, pages, written, before)})
 
 
 def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
@@ -199,9 +250,46 @@ def _save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], 
 
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
           jobs: int = 1, self_contained: bool = False) -> BuildResult:
-    """Build the whole site into ``out`` (default: the configured output folder)."""
-    started, read_at = time.perf_counter(), time.time_ns()
+    """Build the whole site into ``out`` (default: the configured output folder), once
+    no other build of it runs; the first waits, saying so once on stderr."""
     target = out if out is not None else site.output_path
+    shown = _shown(site.root, target)
+    # signals are held back from the swap on (see write.write_site) until the lock is
+    # released: a build stopped then would have changed the site while saying it did not
+    with contextlib.ExitStack() as held, outdir.locked(target, partial(_say_waiting, shown)):
+        notes = outdir.repair(target)
+        try:
+            result = _build(site, target, cache, jobs, self_contained, held)
+        except BaseException:  # also a folder made in the instant a signal came
+            with contextlib.suppress(Exception):  # never in the way of what went wrong
+                outdir.repair(target)
+            raise
+    return dataclasses.replace(result, warnings=(*notes, *result.warnings))
+
+
+def _shown(root: Path, out: Path) -> str:
+    """How messages name the output folder: ``site/``, or where it is outside the project."""
+    out = out.absolute()
+    return (out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)) + "/"
+
+
+def _spare(cache: BuildCache | None, out: Path) -> Path | None:
+    """Where the site a build replaces is kept, for the next build to take unchanged
+    folders from (see write.write_site): in the build cache, one per output folder."""
+    if cache is None or cache.path is None:
+        return None
+    name = hashlib.blake2b(str(out.absolute()).encode(), digest_size=8).hexdigest()
+    return cache.path.parent / f"previous-site-{name}"
+
+
+def _say_waiting(shown: str) -> None:
+    print(f"waiting for another demodeck build of {shown} to finish…", file=sys.stderr,
+          flush=True)
+
+
+def _build(site: SiteConfig, target: Path, cache: BuildCache | None, jobs: int,
+           self_contained: bool, held: contextlib.ExitStack) -> BuildResult:
+    started, read_at = time.perf_counter(), time.time_ns()
     manifest = cache.read_manifest() if cache is not None else None
     discovered = load.discover(site.root.resolve(), site.decks_path, _known_sources(manifest))
     fingerprint = _fingerprint(site, discovered[0], target, self_contained)
@@ -232,7 +320,8 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
                 staging=staging)
             saved = _save_meanwhile(cache, staging)
             pipeline.check_site(rendered, cache)
-            shared = write_site(target, rendered.pages, staging)
+            written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
+                                 spare=_spare(cache, target))
         finally:
             staging.discard()  # a failed build leaves no half-made folder behind
             if saved is not None:
@@ -242,6 +331,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
             if saved is None:
                 cache.save()
             _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
-                    slides, rendered.pages, shared)
+                    slides, rendered, written)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
-                       seconds=time.perf_counter() - started, rendered=rendered.fresh)
+                       seconds=time.perf_counter() - started, rendered=rendered.fresh,
+                       warnings=tuple(written.warnings(_shown(site.root, target))))

@@ -2,7 +2,8 @@
 
 Heavy modules are imported inside each command so `demodeck --version` stays fast.
 Every DemodeckError becomes a clean message on stderr and exit status 1; only
-``--debug`` shows a Python traceback. The program itself (the console script,
+``--debug`` shows a Python traceback. SIGTERM and SIGHUP stop a command as Ctrl-C does,
+with a message and status 128 + the signal's number. The program itself (the console script,
 ``python -m demodeck``) is :func:`run`; tests and other Python code call :func:`main`.
 """
 
@@ -15,8 +16,9 @@ import datetime as dt
 import gc
 import os
 import re
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from demodeck import __version__
@@ -87,6 +89,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else BuildCache.for_project(site.root)
     result = build(site, cache=cache, jobs=args.jobs or default_jobs(),
                    self_contained=args.self_contained)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     print(result.summary())
     return 0
 
@@ -228,11 +232,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _command(parser().parse_args(argv))
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, which stop a command as Ctrl-C does (see _stopped_by_signals)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)  # the argument pickles it (from a pool worker)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` meanwhile, so that a command stopped by
+    a service manager, a CI runner or a closed terminal cleans up as after Ctrl-C (the
+    swap of the site holds all three back, see write._interrupts_held) instead of dying
+    on the spot. A signal ignored by whoever started us (``nohup``) stays ignored."""
+    replaced = []
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            try:
+                signal.signal(sig, _stop)
+            except ValueError:  # not the main thread: signals are not ours to handle
+                continue
+            replaced.append(sig)
+    try:
+        yield
+    finally:
+        for sig in replaced:
+            signal.signal(sig, signal.SIG_DFL)
+
+
 def _command(args: argparse.Namespace) -> int:
     from demodeck.errors import BuildError, DemodeckError, os_error_message
 
     try:
-        return int(args.handler(args))
+        with _stopped_by_signals():
+            return int(args.handler(args))
     except BuildError as exc:
         if args.debug:
             raise
@@ -247,6 +286,10 @@ def _command(args: argparse.Namespace) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Stopped as exc:
+        print(f"stopped by {signal.Signals(exc.signum).name}; nothing was changed",
+              file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted; nothing was changed", file=sys.stderr)
         return 130

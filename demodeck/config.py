@@ -6,8 +6,9 @@ from pathlib import Path, PurePosixPath
 
 from demodeck import schema
 from demodeck.errors import BuildError, Problem, UsageError, reason
-from demodeck.load import Raw, RawMap, read_file
+from demodeck.load import Mark, RawMap, RawSeq, read_file
 from demodeck.model import SiteConfig
+from demodeck.outdir import MARKER
 from demodeck.validate import Ctx, field_values
 
 CONFIG_FILE = "demodeck.yaml"
@@ -21,9 +22,9 @@ def load_config(root: Path, *, output_dir: str | None = None,
     """
     root = root.resolve()
     values: dict[str, object] = {}
+    marks: dict[str, Mark] = {}  # where each setting's value is written
     file = root / CONFIG_FILE
     problems: list[Problem] = []
-    tree: Raw | None = None
     try:
         found = file.exists()
     except OSError as exc:  # the project folder cannot be searched
@@ -38,49 +39,99 @@ def load_config(root: Path, *, output_dir: str | None = None,
         elif tree is not None:
             ctx = Ctx(CONFIG_FILE, root, root, problems)
             values, _ = field_values(schema.CONFIG, tree, "", ctx)
-    problems.extend(_check_relative(values, tree))
+            marks = _marks(tree)
+    problems.extend(_check_relative(values, marks))
+    problems.extend(_check_extra(values, marks))
     if output_dir is not None:  # --out may point anywhere, e.g. a CI artifacts folder
         values["output_dir"] = output_dir
+        marks.pop("output_dir", None)  # not demodeck.yaml's setting any more
+    else:
+        problems.extend(_check_no_symlink(root, values, marks.get("output_dir")))
     if base_url is not None:
         values["base_url"] = base_url
     config = SiteConfig(root=root, **values)  # type: ignore[arg-type]
-    out_place = _value_place(tree, "output_dir") if output_dir is None else (0, 0)
-    problems.extend(_check_folders(config, out_place))
+    problems.extend(_check_folders(config, marks.get("output_dir")))
     if problems:
         raise BuildError(problems)
     return config
 
 
-def _value_place(tree: Raw | None, key: str) -> tuple[int, int]:
-    """Line and column of ``key``'s value in demodeck.yaml; (0, 0) when the file does not
-    set it (a default, or a command-line flag)."""
-    if isinstance(tree, RawMap) and key in tree.entries:
-        mark = tree.entries[key][1].mark
-        return mark.line, mark.column
-    return 0, 0
+def _marks(tree: RawMap) -> dict[str, Mark]:
+    """Where each setting's value, and each item of ``extra:``, is written."""
+    marks = {name: raw.mark for name, (_, raw) in tree.entries.items()}
+    extra = tree.entries.get("extra")
+    if extra is not None and isinstance(extra[1], RawSeq):
+        marks.update((f"extra[{i}]", item.mark) for i, item in enumerate(extra[1].items))
+    return marks
 
 
-def _check_relative(values: dict[str, object], tree: Raw | None) -> list[Problem]:
+def _at(mark: Mark | None) -> tuple[int, int]:
+    """Line and column of a setting in demodeck.yaml; (0, 0) when the file does not set
+    it (a default, or a command-line flag)."""
+    return (mark.line, mark.column) if mark is not None else (0, 0)
+
+
+def _check_relative(values: dict[str, object], marks: dict[str, Mark]) -> list[Problem]:
     problems: list[Problem] = []
     for name in ("decks_dir", "output_dir"):
         value = values.get(name)
         if isinstance(value, str):
             pure = PurePosixPath(value)
             if pure.is_absolute() or ".." in pure.parts:
-                problems.append(Problem(CONFIG_FILE, *_value_place(tree, name),
+                problems.append(Problem(CONFIG_FILE, *_at(marks.get(name)),
                                         f"'{value}' must be a folder "
                                         "inside the project (relative, without '..')", name))
     return problems
 
 
-def _check_folders(config: SiteConfig, place: tuple[int, int]) -> list[Problem]:
+def _check_no_symlink(root: Path, values: dict[str, object], mark: Mark | None) -> list[Problem]:
+    """The configured output folder is written through no symlink: one could send the
+    build, and the removal of the previous site, anywhere on this computer."""
+    value = values.get("output_dir")
+    pure = PurePosixPath(value) if isinstance(value, str) else None
+    if pure is None or pure.is_absolute() or ".." in pure.parts:
+        return []  # refused by _check_relative
+    folder = root
+    for part in pure.parts:
+        folder = folder / part
+        try:
+            symlink = folder.is_symlink()
+        except OSError:  # a name too long: the write says so
+            return []
+        if symlink:
+            where = folder.relative_to(root).as_posix()
+            return [Problem(CONFIG_FILE, *_at(mark), f"'{value}' goes through '{where}', "
+                            "a symlink; demodeck never "
+                            "writes through one: use a real folder inside the project "
+                            "(or `--out` for one elsewhere)", "output_dir")]
+    return []
+
+
+def _check_extra(values: dict[str, object], marks: dict[str, Mark]) -> list[Problem]:
+    """``extra:`` names paths inside the output folder, and never its marker file; they
+    are kept in their plain form (``./CNAME`` is ``CNAME``)."""
+    problems: list[Problem] = []
+    extra = values.get("extra")
+    paths = [PurePosixPath(str(value)) for value in extra] if isinstance(extra, tuple) else []
+    for i, pure in enumerate(paths):
+        if pure.is_absolute() or ".." in pure.parts or str(pure) in (".", MARKER):
+            problems.append(Problem(CONFIG_FILE, *_at(marks.get(f"extra[{i}]")),
+                                    f"'{pure}' must be a path "
+                                    "inside the output folder (relative, without '..')",
+                                    f"extra[{i}]"))
+    if paths:
+        values["extra"] = tuple(str(pure) for pure in paths)
+    return problems
+
+
+def _check_folders(config: SiteConfig, mark: Mark | None) -> list[Problem]:
     """The output folder is replaced wholesale on every build: it must never hold sources.
-    ``place``: where demodeck.yaml sets it, if it does."""
+    ``mark``: where demodeck.yaml sets it, if it does."""
     problems: list[Problem] = []
     out = config.output_path.resolve()
     sources = [config.root, config.decks_path.resolve(), config.templates_path.resolve()]
     if any(out == s or out in s.parents for s in sources):
-        problems.append(Problem(CONFIG_FILE, *place, f"output folder '{config.output_dir}' "
+        problems.append(Problem(CONFIG_FILE, *_at(mark), f"output folder '{config.output_dir}' "
                                 "would overwrite your decks or templates; pick an empty "
                                 "folder such as 'site'", "output_dir"))
     return problems

@@ -217,6 +217,9 @@ class SiteConfig:
     language: str = "en"
     demo_day: str = "monday"
     max_image_mb: int = MAX_IMAGE_MB  # larger images are refused (from their size, unread)
+    # files in the output folder to keep (CNAME...); out of repr, so out of the cache keys
+    # (cache.settings_key): it shapes no page
+    extra: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def decks_path(self) -> Path:

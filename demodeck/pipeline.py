@@ -85,6 +85,7 @@ class Rendered:
     pages: list[Output]
     fresh: int  # deck pages rendered (not from the cache)
     parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
+    images: dict[Path, str] = field(default_factory=dict)  # image file -> its page's path
 
 
 def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
@@ -205,7 +206,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
         for page in everything:
             if page.path in targets:
                 linkcheck.keep(cache, page, parsed[page.path], targets[page.path])
-    return Rendered(everything, len(todo), parsed)
+    return Rendered(everything, len(todo), parsed,
+                    {source: page.path for source, page in renderer.images.items()})
 
 
 def _staged(page: Output, staging: write.Staging | None) -> Output:

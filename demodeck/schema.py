@@ -166,6 +166,9 @@ CONFIG = Record("config", (
           doc="Weekday of the demo, used by `demodeck new` (default: monday)"),
     Field("max_image_mb", Integer(minimum=1),
           doc="Largest image a deck may show, in MB (default: 20)"),
+    Field("extra", ListOf(Text()),
+          doc="Files or folders in the output folder, relative to it, that demodeck did "
+              "not write and keeps on each build (CNAME, .well-known)"),
 ))
 
 

@@ -34,7 +34,14 @@ from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError
 from demodeck.markdown import render_block
-from tests.conftest import EXAMPLE_DECK, REPO, Project, add_why_line, copy_examples
+from tests.conftest import (
+    EXAMPLE_DECK,
+    MINIMAL_DECK,
+    REPO,
+    Project,
+    add_why_line,
+    copy_examples,
+)
 
 Cap = pytest.CaptureFixture[str]
 
@@ -501,6 +508,106 @@ def test_unchanged_build_writes_nothing_but_notices_any_change(project: Project,
     assert project.run("build", capsys=capsys).out.startswith("Up to date:")
     project.write("decks/2026-11-2.yaml", "demos: []\n")  # a problem is still reported
     assert project.run("build", capsys=capsys).code == 1
+
+
+def test_files_demodeck_did_not_write_are_named_when_a_build_drops_them(
+        project: Project, capsys: Cap) -> None:
+    """A file put in the site by hand is removed by the next build, which now says so;
+    what an earlier build wrote and this one does not (a deleted deck) goes silently."""
+    project.write("decks/2026-11-30.yaml", MINIMAL_DECK)
+    assert project.run("build", capsys=capsys).code == 0
+    site = project.root / "site"
+    (site / "CNAME").write_text("demos.example.com\n")
+    (site / "notes").mkdir()
+    (site / "notes/todo.txt").write_text("mine")
+    (site / "2026-11-23/draft.html").write_text("mine")
+    (project.root / "decks/2026-11-30.yaml").unlink()
+    result = project.run("build", capsys=capsys)
+    assert result.code == 0
+    assert result.err.splitlines() == [
+        f"warning: removed site/{rel}, which demodeck did not write; list it under 'extra:' "
+        "in demodeck.yaml to keep it" for rel in ("2026-11-23/draft.html", "CNAME", "notes/")]
+    assert not (site / "CNAME").exists() and not (site / "2026-11-30").exists()
+
+
+def test_files_listed_under_extra_are_kept_build_after_build(project: Project,
+                                                             capsys: Cap) -> None:
+    project.write("demodeck.yaml", "extra: [CNAME, .well-known/, ./notes/keep.txt]\n")
+    assert project.run("build", capsys=capsys).code == 0
+    site = project.root / "site"
+    mine = {"CNAME": "demos.example.com\n", ".well-known/security.txt": "Contact: x\n",
+            "notes/keep.txt": "kept"}
+    for rel, text in mine.items():
+        project.write(f"site/{rel}", text)
+    project.write("site/notes/other.txt", "not listed")
+    for _ in range(2):
+        project.write("decks/2026-11-23.yaml", MINIMAL_DECK.replace("Search v2", f"S{_}"))
+        result = project.run("build", capsys=capsys)
+        assert result.code == 0
+        assert result.err == ("" if _ else "warning: removed site/notes/other.txt, which "
+                              "demodeck did not write; list it under 'extra:' in demodeck.yaml "
+                              "to keep it\n")
+        assert {rel: (site / rel).read_text() for rel in mine} == mine
+        assert f"S{_}" in project.site("2026-11-23/index.html")
+    assert project.run("build", capsys=capsys).out.startswith("Up to date:")
+    project.write("demodeck.yaml", "extra: [CNAME]\n")  # no longer kept: said, and gone
+    result = project.run("build", capsys=capsys)
+    assert "warning: removed site/.well-known/, which demodeck did not write" in result.err
+    assert (site / "CNAME").exists() and not (site / ".well-known").exists()
+
+
+def test_extra_never_carries_a_symlink_or_replaces_a_page(project: Project, tmp_path: Path,
+                                                          capsys: Cap) -> None:
+    project.write("demodeck.yaml", "extra: [secret, index.html, missing.txt]\n")
+    assert project.run("build", capsys=capsys).code == 0
+    (tmp_path / "secret").write_text("not for the web")
+    (project.root / "site/secret").symlink_to(tmp_path / "secret")
+    result = project.run("build", capsys=capsys)
+    assert result.code == 0
+    assert result.err.splitlines() == [
+        "warning: did not keep site/secret, listed under 'extra:': it is a symlink, which "
+        "demodeck never publishes",
+        "warning: did not keep site/index.html, listed under 'extra:': demodeck writes this "
+        "file itself",
+        "warning: 'missing.txt' is listed under 'extra:' in demodeck.yaml but is not in "
+        "site/; nothing to keep"]
+    assert not os.path.lexists(project.root / "site/secret")
+
+
+def test_an_extra_path_that_leaves_the_site_is_refused_with_its_place(
+        project: Project, capsys: Cap) -> None:
+    project.write("demodeck.yaml", "title: Demos\nextra:\n  - CNAME\n  - ../decks\n")
+    result = project.run("build", capsys=capsys)
+    assert (result.code, result.err) == (1, (
+        "demodeck.yaml:4:5: extra[1]: '../decks' must be a path inside the output folder "
+        "(relative, without '..')\nerror: 1 problem found; nothing was written\n"))
+
+
+@pytest.mark.parametrize("how", ["in place", "renamed over"])
+def test_an_image_replaced_with_its_size_and_time_kept_is_noticed(
+        project: Project, capsys: Cap, how: str) -> None:
+    """Same size, same modification time (put back, as some copy tools do): the image's
+    stamp cannot tell, so its content does."""
+    png = next((REPO / "decks").rglob("*.png")).read_bytes()
+    image = project.write_bytes("decks/images/a.png", png)
+    deck = project.root / "decks/2026-11-23.yaml"
+    deck.write_text(deck.read_text().replace(
+        "    minutes: 5\n", "    minutes: 5\n    screenshot: {src: images/a.png, alt: A}\n"))
+    assert project.run("build", capsys=capsys).code == 0
+    assert project.run("build", capsys=capsys).out.startswith("Up to date:")
+    st = image.stat()
+    edited = png[:-1] + bytes([png[-1] ^ 1])
+    if how == "in place":
+        image.write_bytes(edited)
+    else:
+        project.write_bytes("decks/images/new.png", edited).rename(image)
+    os.utime(image, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert image.stat().st_size == st.st_size
+    result = project.run("build", capsys=capsys)
+    assert result.out.startswith("Built ")
+    [name] = re.findall(r"a\.\w+\.png", project.site("2026-11-23/index.html"))
+    assert (project.root / "site/assets/img" / name).read_bytes() == edited
+    assert project.run("build", capsys=capsys).out.startswith("Up to date:")
 
 
 def test_archive_pages_follow_what_they_show(project: Project) -> None:

@@ -1,10 +1,11 @@
-"""The write stage (issue 6, speed): a folder the new site keeps as it is moves over whole.
+"""The write stage: kept files are linked, and the previous site is untouched until the swap.
 
-A rebuild after a small edit renames each unchanged folder of the previous site into
-the new one instead of making it again and linking its files: the result must be the
-very site a fresh write gives, nothing the previous build did not write may come
-along, and a build that fails after some folders moved must put every one of them
-back, so the previous site stays exactly as it was.
+A rebuild after a small edit hard-links each unchanged file of the previous site into
+the new one (issue 6, speed) instead of writing it again, and never moves anything out
+of the previous site (issue 19: a build killed midway left it with holes): the result
+must be the very site a fresh write gives, nothing the previous build did not write may
+come along unless listed under ``extra:`` (and what goes is named), and a build that
+fails leaves the previous site exactly as it was.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_a_first_build_writes_every_page_and_the_marker(out: Path) -> None:
     assert leftovers(out.parent) == []
 
 
-def test_unchanged_folders_move_over_and_the_site_is_what_a_fresh_write_gives(
+def test_kept_files_are_linked_and_the_site_is_what_a_fresh_write_gives(
         out: Path, tmp_path: Path) -> None:
     before = snapshot(out)
     changed = {"2026-11-16/index.html": b"deck two, edited", "people/index.html": b"all"}
@@ -101,38 +102,106 @@ def test_unchanged_folders_move_over_and_the_site_is_what_a_fresh_write_gives(
     write_mod.write_site(fresh, [Page(p, changed.get(p, d)) for p, d in FIRST.items()])
     assert contents(out) == contents(fresh)
     after = snapshot(out)
-    moved = {"2026-11-09", "2026-11-23", "people/ann", "people/bob", "assets"}
-    for folder in moved:  # the same folder, renamed over, and the same files in it
-        assert after[folder][2] == before[folder][2], folder
-    for path in FIRST:
+    for path in FIRST:  # a kept file is the previous build's file itself
         assert (after[path][2] == before[path][2]) == (path not in changed), path
-    # a folder with a changed file is made again, and its sub-folders still move
-    assert after["people"][2] != before["people"][2]
-    assert after["2026-11-16"][2] != before["2026-11-16"][2]
     assert all((out / path).stat().st_nlink == 1 for path in FIRST)  # the old copy is gone
     assert leftovers(out.parent) == []
 
 
-def test_a_folder_with_some_files_changed_links_the_kept_ones(out: Path) -> None:
+def test_the_previous_site_is_untouched_until_the_swap(
+        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No folder or file of the previous site moves before the new one takes its place:
+    a build stopped at any instant before that leaves it whole."""
     before = snapshot(out)
-    write_mod.write_site(out, second(out, {"assets/deck.js": b"go(2)"}))
+    seen: list[dict[str, Entry]] = []
+    replace = write_mod._replace
+
+    def spy(new: Path, site: Path) -> Path | None:
+        seen.append(snapshot(site))
+        return replace(new, site)
+
+    monkeypatch.setattr(write_mod, "_replace", spy)
+    write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
+    assert seen == [before]
+
+
+def test_unchanged_folders_move_over_from_the_spare_copy(out: Path, tmp_path: Path) -> None:
+    """The site a write replaces becomes the spare copy; the next write takes from it, as
+    they are, the folders it needs unchanged (the very files the site holds), and leaves
+    the rest, which it removes when its own replaced site becomes the spare."""
+    spare = tmp_path / "spare"
+    first = snapshot(out)
+    write_mod.write_site(out, second(out, {"people/index.html": b"all"}), spare=spare)
+    assert snapshot(spare) == first  # the replaced site, the very folders and files
+    published, kept = snapshot(out), snapshot(spare)
+    changed = {"people/index.html": b"all", "2026-11-16/index.html": b"deck two, edited"}
+    written = write_mod.write_site(out, second(out, changed), spare=spare)
     after = snapshot(out)
-    assert after["assets"][2] != before["assets"][2]  # made again: one file in it changed
-    assert after["assets/deck.css"][1:] == before["assets/deck.css"][1:]  # linked: same inode
-    assert after["assets/deck.js"][1] == b"go(2)"
-    assert after["assets/img"][2] == before["assets/img"][2]  # unchanged sub-folder: moved
-    assert after["assets/img/logo.png"] == before["assets/img/logo.png"]
+    for folder in ("2026-11-09", "2026-11-23", "people/ann", "people/bob", "assets"):
+        assert after[folder][2] == kept[folder][2], folder  # moved over from the spare
+    for folder in ("people", "2026-11-16"):  # a file in it changed: made again
+        assert after[folder][2] not in (kept[folder][2], published[folder][2]), folder
+    for path in FIRST:  # every kept file is still the very file the site had
+        assert (after[path][2] == published[path][2]) == (path not in changed), path
+    assert "2026-11-09/index.html" in written.shared
+    fresh = tmp_path / "fresh"
+    write_mod.write_site(fresh, [Page(p, changed.get(p, d)) for p, d in FIRST.items()])
+    assert contents(out) == contents(fresh)
+    assert {rel: entry[:2] for rel, entry in snapshot(spare).items()} == {
+        rel: entry[:2] for rel, entry in published.items()}
+    assert leftovers(out.parent) == []
 
 
-def test_when_everything_is_kept_the_folders_move_and_the_root_stays_a_site(out: Path) -> None:
+def test_a_spare_folder_that_is_not_exactly_the_sites_is_made_again(
+        out: Path, tmp_path: Path) -> None:
+    """A folder of the spare copy moves over only when it holds exactly the files the new
+    site keeps, each the very file of the current site."""
+    spare = tmp_path / "spare"
+    write_mod.write_site(out, second(out, {}), spare=spare)
+    (spare / "2026-11-09/index.html").unlink()
+    (spare / "2026-11-09/index.html").write_bytes(b"not the site's")
+    (spare / "2026-11-23/notes.txt").write_text("extra")
+    kept = snapshot(spare)
+    write_mod.write_site(out, second(out, {}), spare=spare)
+    after = snapshot(out)
+    for folder in ("2026-11-09", "2026-11-23"):
+        assert after[folder][2] != kept[folder][2], folder
+    assert after["2026-11-16"][2] == kept["2026-11-16"][2]
+    assert (out / "2026-11-09/index.html").read_bytes() == b"deck one"
+    assert not (out / "2026-11-23/notes.txt").exists()
+
+
+def test_a_failure_after_folders_moved_from_the_spare_leaves_the_site(
+        out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spare = tmp_path / "spare"
+    write_mod.write_site(out, second(out, {}), spare=spare)
+    before = snapshot(out)
+    monkeypatch.setattr(write_mod, "_exchange_call", lambda: _fail)
+    with pytest.raises(UsageError, match=r"Input/output error; the previous site is unchanged$"):
+        write_mod.write_site(out, second(out, {"people/index.html": b"all"}), spare=spare)
+    assert snapshot(out) == before
+    assert leftovers(out.parent) == []
+    monkeypatch.undo()
+    write_mod.write_site(out, second(out, {"people/index.html": b"all"}), spare=spare)
+    assert (out / "2026-11-09/index.html").read_bytes() == b"deck one"
+    assert (out / "people/index.html").read_bytes() == b"all"
+
+
+def _fail(*args: object) -> None:
+    raise eio()
+
+
+def test_when_everything_is_kept_the_files_are_linked_and_the_root_stays_a_site(
+        out: Path) -> None:
     before = snapshot(out)
     write_mod.write_site(out, kept(out, *FIRST))
     after = snapshot(out)
-    for name in ("2026-11-09", "2026-11-16", "2026-11-23", "people", "assets"):
-        assert after[name][2] == before[name][2]
-    assert after["index.html"] == before["index.html"]  # the root's own files are linked
+    for path in FIRST:
+        assert after[path] == before[path]
     assert (out / write_mod.MARKER).is_file()
-    assert contents(out) == {rel: data for rel, (_, data, _) in before.items()}
+    assert contents(out) == {rel: data for rel, (_, data, _) in before.items()
+                             if rel != write_mod.MARKER} | {
+        write_mod.MARKER: (out / write_mod.MARKER).read_bytes()}
     assert leftovers(out.parent) == []
 
 
@@ -148,38 +217,36 @@ def test_what_the_previous_build_did_not_write_is_never_carried_over(
     else:
         stray.symlink_to(deck / "index.html")
     page = inode(deck / "index.html")
-    write_mod.write_site(out, second(out, {}))
+    written = write_mod.write_site(out, second(out, {}))
     assert not os.path.lexists(out / "2026-11-09/notes")
     assert inode(out / "2026-11-09/index.html") == page  # still kept, by a link
     assert {p for p, d in contents(out).items() if d is not None} == {*FIRST, write_mod.MARKER}
+    assert written.dropped == ["2026-11-09/notes/" if extra == "folder" else "2026-11-09/notes"]
 
 
-def test_a_folder_where_a_kept_file_became_a_symlink_is_not_moved_over(
+def test_a_kept_file_that_became_a_symlink_is_never_followed(
         out: Path, tmp_path: Path) -> None:
-    """Only folders of plain files and folders move over as they are; the rest is made
-    again, each file linked as before."""
-    target = tmp_path / "target.html"
-    target.write_bytes(b"deck one")
+    """Only a plain file of the previous site is shared; what a symlink points to (a file
+    anywhere on this computer) is never published."""
+    target = tmp_path / "secret.html"
+    target.write_bytes(b"secret")
     (out / "2026-11-09/index.html").unlink()
     (out / "2026-11-09/index.html").symlink_to(target)
-    folder = inode(out / "2026-11-09")
-    write_mod.write_site(out, second(out, {}))
-    assert inode(out / "2026-11-09") != folder
-    assert (out / "2026-11-09/index.html").read_bytes() == b"deck one"
+    before = snapshot(out)
+    with pytest.raises(UsageError, match="is no longer a plain file; the previous site is "):
+        write_mod.write_site(out, second(out, {}))
+    assert snapshot(out) == before
+    assert leftovers(out.parent) == []
 
 
-def test_a_kept_file_from_elsewhere_is_linked_and_its_folder_never_moves(
-        out: Path, tmp_path: Path) -> None:
+def test_a_kept_file_from_elsewhere_is_linked(out: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere.html"
     elsewhere.write_bytes(b"deck one, from elsewhere")
-    folder = inode(out / "2026-11-09")
     pages = [p for p in second(out, {}) if p.path != "2026-11-09/index.html"]
     write_mod.write_site(out, [*pages, Kept("2026-11-09/index.html", elsewhere, "k"),
                                Kept("copy/index.html", out / "2026-11-16/index.html", "k")])
-    assert inode(out / "2026-11-09") != folder
     assert (out / "2026-11-09/index.html").read_bytes() == b"deck one, from elsewhere"
     assert inode(out / "2026-11-09/index.html") == inode(elsewhere)
-    # kept from a folder that moves over: linked before the folder moved
     assert (out / "copy/index.html").read_bytes() == b"deck two"
     assert inode(out / "copy/index.html") == inode(out / "2026-11-16/index.html")
 
@@ -193,70 +260,68 @@ def test_every_kept_file_still_exists_where_it_was_after_the_write(out: Path) ->
         assert page.data == (out / page.path).read_bytes()
 
 
-# --- failures: every moved folder goes back -------------------------------------------------
-
-
-RealRename = Callable[[str | Path, str | Path], None]
+# --- failures: the previous site stays --------------------------------------------------------
 
 
 def eio() -> OSError:
     return OSError(errno.EIO, os.strerror(errno.EIO))
 
 
-def watch_renames(monkeypatch: pytest.MonkeyPatch, out: Path, *, fail_move: int = 0,
-                  fail_swap: bool = False, error: BaseException | None = None,
-                  stuck: str = "") -> list[str]:
-    """os.rename, recording each folder moved out of ``out``; it raises ``error`` on the
-    ``fail_move``-th move or (``fail_swap``) on the rename of the new site into place, and
-    refuses to put back the folder named ``stuck``. Returns the names of the moved folders."""
-    real: RealRename = os.rename
-    moved: list[str] = []
-
-    def rename(src: str | Path, dst: str | Path) -> None:
-        src, dst = Path(src), Path(dst)
-        if fail_swap and dst == out and src.name.startswith(f".{out.name}.new-"):
-            raise error or eio()
-        if src.name == stuck and dst.is_relative_to(out):
-            raise eio()
-        if src.is_relative_to(out) and src != out:
-            if len(moved) + 1 == fail_move:
-                raise error or eio()
-            moved.append(src.name)
-        real(src, dst)
-
-    monkeypatch.setattr(os, "rename", rename)
-    return moved
+def no_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The swap as on a file system without an atomic exchange: two renames."""
+    monkeypatch.setattr(write_mod, "_exchange", lambda new, out: False)
 
 
-@pytest.mark.parametrize(("fail_move", "error"), [
-    (3, eio()),  # a disk error once two folders have moved
-    (3, KeyboardInterrupt()),  # Ctrl-C is held back from the moves on; anything else is not
-    (0, eio()),  # the swap itself, after every move
-])
-def test_a_failure_after_folders_moved_puts_every_one_back(
-        out: Path, monkeypatch: pytest.MonkeyPatch, fail_move: int,
+@pytest.mark.parametrize("exchange", [True, False])
+@pytest.mark.parametrize("error", [eio(), KeyboardInterrupt()])
+def test_a_swap_that_fails_leaves_the_previous_site(
+        out: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool,
         error: BaseException) -> None:
+    """The exchange fails, or (without one) the rename of the new site into place, after
+    the old one was moved aside: it is put back. Ctrl-C is held back from the swap on;
+    anything else is not."""
     before = snapshot(out)
-    moved = watch_renames(monkeypatch, out, fail_move=fail_move, fail_swap=not fail_move,
-                          error=error)
+    if exchange:
+        def fail_exchange(new: bytes, site: bytes) -> None:
+            raise error
+
+        monkeypatch.setattr(write_mod, "_exchange_call", lambda: fail_exchange)
+    else:
+        no_exchange(monkeypatch)
+        real = os.rename
+
+        def rename(src: str | Path, dst: str | Path) -> None:
+            if Path(src).name.startswith(".site.new-"):
+                raise error
+            real(src, dst)
+
+        monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(type(error) if isinstance(error, KeyboardInterrupt) else UsageError,
                        match="Input/output error; the previous site is unchanged$"
                        if isinstance(error, OSError) else None):
         write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
-    # the decks, people/ann, people/bob and assets: two had moved, or all six
-    assert moved == (["2026-11-09", "2026-11-16"] if fail_move else
-                     ["2026-11-09", "2026-11-16", "2026-11-23", "ann", "bob", "assets"])
     assert snapshot(out) == before  # the very same folders and files, byte for byte
     assert leftovers(out.parent) == []
 
 
+@pytest.mark.parametrize("errno_", [errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP])
+def test_a_file_system_without_the_exchange_gets_two_renames(
+        out: Path, monkeypatch: pytest.MonkeyPatch, errno_: int) -> None:
+    def refuse(new: bytes, site: bytes) -> None:
+        raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr(write_mod, "_exchange_call", lambda: refuse)
+    write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
+    assert (out / "people/index.html").read_bytes() == b"all"
+    assert leftovers(out.parent) == []
+
+
 @pytest.mark.parametrize("fails", ["write", "link"])
-def test_a_page_that_cannot_be_written_fails_before_any_folder_moves(
+def test_a_page_that_cannot_be_written_leaves_the_previous_site(
         out: Path, monkeypatch: pytest.MonkeyPatch, fails: str) -> None:
     before = snapshot(out)
-    moved = watch_renames(monkeypatch, out)
 
-    def full(*args: object) -> None:
+    def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if fails == "write":
@@ -266,32 +331,14 @@ def test_a_page_that_cannot_be_written_fails_before_any_folder_moves(
         monkeypatch.setattr(shutil, "copyfile", full)
     with pytest.raises(UsageError, match="No space left on device; the previous site is "):
         write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
-    assert moved == []
     assert snapshot(out) == before
     assert leftovers(out.parent) == []
-
-
-def test_folders_that_cannot_be_moved_back_are_kept_and_named(
-        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Should putting a folder back fail too, it is left in the temporary folder (never
-    deleted) and the error says where; every other folder is back in place."""
-    deck = snapshot(out)["2026-11-09/index.html"]
-    watch_renames(monkeypatch, out, fail_move=3, stuck="2026-11-09")
-    with pytest.raises(UsageError, match=r"\(Input/output error\), and 1 folder\(s\) of the "
-                       r"previous site could not be moved back \(2026-11-09\): they are in "
-                       r"\S+/\.site\.new-\w+; move them back") as info:
-        write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
-    [tmp] = leftovers(out.parent)
-    assert str(tmp) in str(info.value)
-    assert snapshot(tmp / "2026-11-09")["index.html"] == deck
-    assert not (out / "2026-11-09").exists()
-    assert (out / "2026-11-16/index.html").read_bytes() == b"deck two"
 
 
 # --- real builds ----------------------------------------------------------------------------
 
 
-def test_a_rebuild_after_one_edit_moves_the_other_decks_and_matches_a_cold_build(
+def test_a_rebuild_after_one_edit_links_the_other_decks_and_matches_a_cold_build(
         tmp_path: Path) -> None:
     root = copy_examples(tmp_path / "p")
     site, out, cache = load_config(root), root / "site", tmp_path / "cache.pickle"
@@ -304,14 +351,15 @@ def test_a_rebuild_after_one_edit_moves_the_other_decks_and_matches_a_cold_build
     decks = {p for p in after if p.startswith("2026-") and "/" not in p}
     assert edited in decks and len(decks) == 3
     for deck in decks:
-        assert (after[deck][2] == before[deck][2]) == (deck != edited), deck
+        page = f"{deck}/index.html"
+        assert (after[page][2] == before[page][2]) == (deck != edited), deck
     build(site, out=tmp_path / "cold")
     assert contents(out) == contents(tmp_path / "cold")
 
 
-def test_the_preview_reads_the_files_a_rebuild_moved(
+def test_the_preview_reads_the_files_a_rebuild_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The preview's first build keeps what `demodeck build` left, moved folders and all:
+    """The preview's first build keeps what `demodeck build` left, linked files and all:
     it renders nothing and serves the bytes on disk."""
     root = copy_examples(tmp_path)
     build(load_config(root), cache=BuildCache.for_project(root))
@@ -348,9 +396,10 @@ def test_render_workers_write_the_deck_pages_and_the_site_is_the_same(
     written: list[str] = []
     write_site = write_mod.write_site
 
-    def spy(out: Path, pages: list[Output], staging: write_mod.Staging | None = None) -> set[str]:
+    def spy(out: Path, pages: list[Output], staging: write_mod.Staging | None = None,
+            **kwargs: Any) -> write_mod.Written:
         written.extend(p.path for p in pages if isinstance(p, Staged))
-        return write_site(out, pages, staging)
+        return write_site(out, pages, staging, **kwargs)
 
     monkeypatch.setattr(write_mod, "write_site", spy)
     build(load_config(root), out=tmp_path / "parallel", jobs=2, self_contained=self_contained)
