@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -174,22 +173,6 @@ def _reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str
             if path in keys and before.get(path) == stamp}
 
 
-@contextlib.contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """A build allocates millions of short-lived objects (YAML nodes, Markdown tokens,
-    template output) and next to no reference cycles: Python's cycle collector kept
-    re-scanning the growing heap of models for ~0.5 s of CPU per 520-deck cold build to
-    free ~7 MB. Reference counting still frees everything else at once; the cycles wait
-    for the collector to be switched back on at the end."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # A deck file whose stamp is the same as when a build read it has the same bytes, unless it
 # was written again within the file system's timestamp granularity of that read (two
 # seconds on FAT, a few milliseconds on ext4): so only stamps older than this, when read,
@@ -304,34 +287,33 @@ def _build(site: SiteConfig, target: Path, cache: BuildCache | None, jobs: int,
         cache.begin()
         if manifest is not None and isinstance(manifest.get("keys"), dict):
             cache.checked = manifest["keys"]  # the last good build's pages passed the check
-    with _cycle_collection_paused():  # until the end: the CLI exits right after
-        prepared: list[Renderer | None] = []
-        decks = check.check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
-                                  meanwhile=partial(_prepare_render, site, prepared))
-        from demodeck import pipeline  # Jinja, Markdown: only when something changed
-        from demodeck.write import Staging, write_site
+    prepared: list[Renderer | None] = []
+    decks = check.check_decks(site, cache=cache, jobs=jobs, discovered=discovered,
+                              meanwhile=partial(_prepare_render, site, prepared))
+    from demodeck import pipeline  # Jinja, Markdown: only when something changed
+    from demodeck.write import Staging, write_site
 
-        staging = Staging(target)
-        saved: Callable[[], None] | None = None
-        try:
-            rendered = pipeline.render_pages(
-                site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
-                reusable=_reusable(manifest, target), renderer=prepared[0] if prepared else None,
-                staging=staging)
-            saved = _save_meanwhile(cache, staging)
-            pipeline.check_site(rendered, cache)
-            written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
-                                 spare=_spare(cache, target))
-        finally:
-            staging.discard()  # a failed build leaves no half-made folder behind
-            if saved is not None:
-                saved()
-        slides = sum(d.slide_count for d in decks)
-        if cache is not None:
-            if saved is None:
-                cache.save()
-            _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
-                    slides, rendered, written)
+    staging = Staging(target)
+    saved: Callable[[], None] | None = None
+    try:
+        rendered = pipeline.render_pages(
+            site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
+            reusable=_reusable(manifest, target), renderer=prepared[0] if prepared else None,
+            staging=staging)
+        saved = _save_meanwhile(cache, staging)
+        pipeline.check_site(rendered, cache)
+        written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
+                             spare=_spare(cache, target))
+    finally:
+        staging.discard()  # a failed build leaves no half-made folder behind
+        if saved is not None:
+            saved()
+    slides = sum(d.slide_count for d in decks)
+    if cache is not None:
+        if saved is None:
+            cache.save()
+        _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
+                slides, rendered, written)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh,
                        warnings=tuple(written.warnings(_shown(site.root, target))))

@@ -10,10 +10,8 @@ with a message and status 128 + the signal's number. The program itself (the con
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import datetime as dt
-import gc
 import os
 import re
 import signal
@@ -308,51 +306,21 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def run() -> int:
-    """The `demodeck` program: main()'s command, then the process ends without tearing
-    down its heap (see _exit_now).
+    """The `demodeck` program (the console script, ``python -m demodeck``): main()'s
+    command, and its status for the interpreter to exit with.
 
-    Only for the process's own entry point (the console script and ``python -m demodeck``),
-    since it may end the process: a caller that goes on after it must call main().
-
-    A command that ends the process runs without the cycle collector: what it would free
-    goes at exit anyway, and its passes cost time. The last one came right after build()
-    switched the paused collector back on and walked every object the build had made:
-    ~11 ms after one demo changed in a 520-deck archive, ~20 ms after a cold build. The
-    preview server runs until stopped, so it keeps the collector."""
-    args = parser().parse_args()
-    if args.handler is not cmd_serve:
-        gc.disable()
-    status = _command(args)
-    _exit_now(status)
-    return status  # _exit_now did not end the process: exit as Python normally does
-
-
-def _exit_now(status: int) -> None:
-    """End the process with ``status``, skipping the interpreter's finalization: after a
-    rebuild of a 520-deck archive it spent 25-30 ms freeing every object one by one, more
-    after a cold build. What the user can see of an exit still happens here: the
-    atexit handlers run (logging's, a coverage tool's) and stdout and
-    stderr are flushed; every file demodeck writes is closed by then. Returns, to exit the
-    usual way, while another thread runs (it would be killed instead of waited for), under
-    a debugger, profiler or tracer (which may report after the program returns), with
-    ``python -i``, or when stdout or stderr cannot be flushed (a full disk: Python then
-    reports it and exits with status 120). A reader that went away ends it quietly with
-    status 141 (see _stdout_gone)."""
-    import threading
-
-    if (sys.flags.interactive or sys.gettrace() is not None or sys.getprofile() is not None
-            or threading.active_count() > 1):
-        return
-    atexit._run_exitfuncs()
+    Output to a pipe is buffered until the end: it is flushed here, so that a reader that
+    went away (`demodeck build | head -0`) ends the program quietly with status 141 (see
+    _stdout_gone) instead of with Python's message at exit."""
+    status = main()
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:  # None: the process was started without it
-                stream.flush()
+        if sys.stdout is not None:  # None: the process was started without it
+            sys.stdout.flush()
     except BrokenPipeError:
-        status = _stdout_gone()
-    except (OSError, ValueError):  # ValueError: a stream was closed
-        return
-    os._exit(status)
+        return _stdout_gone()
+    except (OSError, ValueError):  # a full disk, a closed stream: Python reports it at exit
+        pass
+    return status
 
 
 def _stdout_gone() -> int:

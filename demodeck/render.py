@@ -1,7 +1,7 @@
 """Stage 3, render: validated decks → pages in memory (nothing is written here).
 
-One Jinja environment per build with autoescaping on for *every* template (not
-chosen by file name) and StrictUndefined, so a typo in a template is an error,
+One plain Jinja environment per build with autoescaping on for *every* template
+(not chosen by file name) and StrictUndefined, so a typo in a template is an error,
 not an empty string. Markdown enters templates only through the ``markdown``
 and ``inline`` filters, which return Markup. Theme CSS/JS and images get
 content-hashed file names, so a published site never serves a stale asset.
@@ -25,10 +25,9 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-import jinja2.runtime
 from markupsafe import Markup, escape
 
-from demodeck import __version__, archive_keys, jinja_env, markdown, metrics, people, theme
+from demodeck import __version__, archive_keys, markdown, metrics, people, theme
 from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
@@ -165,7 +164,7 @@ class Renderer:
     images: dict[Path, Page] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env = jinja_env.Environment(
+        self.env = jinja2.Environment(
             loader=theme.loader(self.site.root),
             bytecode_cache=_bytecode_cache(),
             autoescape=True,  # every template, whatever its file name
@@ -276,10 +275,9 @@ def people_links(root: str, slugs: dict[str, str]) -> tuple[PersonUrl, PersonLin
     A large archive's pages link to people tens of thousands of times (every name on the
     index, everyone each person demoed with): each person's URL and link are made once
     per page, and found again by their name, whose key (``person.key``) is a function
-    of it. Both are plain functions, not bound methods: Jinja's Context.call asks every
-    callable whether it wants the context, and that question (hasattr) costs a bound
-    method ~0.8 µs, as it raises an AttributeError, a function ~0.1 µs; the person pages
-    of a 520-deck archive call person_links ~19,000 times."""
+    of it. Both are plain functions, not bound methods: Jinja asks every callable a
+    template calls whether it wants the context, and a bound method answers by raising
+    and catching an AttributeError, a function does not."""
     urls: dict[str, str] = {}  # name as written -> URL
     made: dict[str, str] = {}  # name as written -> link
 

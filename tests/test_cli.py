@@ -183,38 +183,9 @@ def test_debug_shows_traceback(project: Project) -> None:
     assert "demodeck.errors.BuildError: decks/2026-11-23.yaml:1:8: demos:" in result.err
 
 
-# The program as the console script runs it, with os._exit reporting that the fast exit
-# was taken and an atexit handler that prints last, saying whether the cycle collector is on.
-PROGRAM = """\
-import atexit, gc, os, sys
-from demodeck import cli
-real_exit = os._exit
-def spy(status):
-    sys.stderr.write(f"fast exit {status}\\n")
-    sys.stderr.flush()
-    real_exit(status)
-os._exit = spy
-atexit.register(lambda: print("atexit ran, collector", "on" if gc.isenabled() else "off"))
-if "--thread" in sys.argv:  # a thread that outlives the command, however long it takes
-    import threading, time
-    sys.argv.remove("--thread")
-    def late():
-        while threading.main_thread().is_alive():
-            time.sleep(0.01)
-        print("thread done")
-    threading.Thread(target=late).start()
-if "--fake-serve" in sys.argv:  # `serve` returns at once: what does it run with?
-    sys.argv.remove("--fake-serve")
-    cli.cmd_serve = lambda args: 0
-sys.argv[0] = "demodeck"
-raise SystemExit(cli.run())
-"""
-ON, OFF = "atexit ran, collector on\n", "atexit ran, collector off\n"
-
-
 def _program(project: Project, tmp_path: Path, *args: str,
              buffered: bool = True) -> tuple[int, str, str]:
-    """Run PROGRAM with stdout and stderr going to files, not pipes."""
+    """Run `python -m demodeck` with stdout and stderr going to files, not pipes."""
     env = dict(os.environ)
     if buffered:
         env.pop("PYTHONUNBUFFERED", None)
@@ -222,34 +193,24 @@ def _program(project: Project, tmp_path: Path, *args: str,
         env["PYTHONUNBUFFERED"] = "1"
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("w") as o, err.open("w") as e:
-        code = subprocess.run([sys.executable, "-c", PROGRAM, *args, "-C", str(project.root)],
+        code = subprocess.run([sys.executable, "-m", "demodeck", *args, "-C", str(project.root)],
                               stdout=o, stderr=e, env=env, timeout=60).returncode
     return code, out.read_text(), err.read_text()
 
 
 @pytest.mark.parametrize("buffered", [True, False])
-def test_program_ends_fast_and_keeps_its_output(project: Project, tmp_path: Path,
-                                                buffered: bool) -> None:
+def test_program_keeps_its_output_and_exit_status(project: Project, tmp_path: Path,
+                                                  buffered: bool) -> None:
     code, out, err = _program(project, tmp_path, "build", buffered=buffered)
-    assert code == 0
-    assert re.fullmatch(r"Built 1 deck, 5 slides, \d+ files in [\d.]+ s → .*\n" + OFF, out), out
-    assert err == "fast exit 0\n"
+    assert (code, err) == (0, "")
+    assert re.fullmatch(r"Built 1 deck, 5 slides, \d+ files in [\d.]+ s → .*\n", out), out
     assert (project.root / "site/index.html").is_file()
     code, out, err = _program(project, tmp_path, "check", buffered=buffered)
-    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\n" + OFF,
-                                "fast exit 0\n")
+    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\n", "")
     project.write("decks/2026-11-23.yaml", "demos: [}\n")
     code, out, err = _program(project, tmp_path, "build", buffered=buffered)
-    assert code == 1
-    assert out == OFF
-    assert err.splitlines()[-2:] == ["error: 1 problem found; nothing was written",
-                                     "fast exit 1"]
-
-
-def test_the_preview_server_keeps_the_cycle_collector(project: Project,
-                                                      tmp_path: Path) -> None:
-    """It runs for hours; every other command ends the process and runs without it."""
-    assert _program(project, tmp_path, "serve", "--fake-serve") == (0, ON, "fast exit 0\n")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == "error: 1 problem found; nothing was written"
 
 
 def test_program_started_without_stdout(project: Project) -> None:
@@ -280,27 +241,6 @@ def test_a_reader_that_went_away_ends_the_program_quietly(project: Project,
         os.close(write)
     assert (result.returncode, result.stderr) == (141, "")
     assert (project.root / "site/index.html").is_file()
-
-
-def test_program_exits_the_usual_way_when_it_must(project: Project, tmp_path: Path) -> None:
-    """Another thread still running is waited for; usage errors and --debug tracebacks
-    are Python's own exit; so is a profiler's, which writes its report after the run."""
-    code, out, err = _program(project, tmp_path, "check", "--thread")
-    assert (code, out, err) == (0, "OK: 1 deck, 5 slides, no problems\nthread done\n" + OFF,
-                                "")
-    code, out, err = _program(project, tmp_path, "bogus")
-    assert (code, out) == (2, ON)
-    assert "invalid choice: 'bogus'" in err and "fast exit" not in err
-    project.write("decks/2026-11-23.yaml", "demos: 3\n")
-    code, out, err = _program(project, tmp_path, "check", "--debug")
-    assert code == 1 and "Traceback (most recent call last)" in err
-    assert "fast exit" not in err
-    stats = tmp_path / "profile.out"
-    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m",
-                               "demodeck", "check", "-C", str(project.root)],
-                              capture_output=True, text=True, timeout=60)
-    assert "error: 1 problem found" in profiled.stderr
-    assert stats.stat().st_size > 0  # cProfile wrote its report
 
 
 def test_a_small_build_imports_only_what_it_uses(project: Project) -> None:
