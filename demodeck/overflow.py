@@ -4,14 +4,20 @@ In the browser, deck.js measures every slide and shrinks a crowded one: first th
 screenshot gets less room, then the text gets smaller (down to half size), and
 past that the slide scrolls. ``demodeck check`` runs no browser, so this module
 predicts the same outcome from the text alone. It lays the demo slide out the
-way ``templates/static/deck.css`` does (every size below names the rule it comes
-from), word-wraps with the advance widths of DejaVu Sans (what Debian's
-Chromium renders ``system-ui`` with; wider than most system fonts, so the
-estimate errs towards warning) and searches the font-size factor the way
-deck.js does. ``tests/test_overflow.py`` checks the estimate against what
-Chromium actually does at 1280×720: within 0.06 of deck.js's fit where Chromium
-draws DejaVu Sans, and never more optimistic than that where it draws a narrower
-font (Liberation Sans, Arial's widths).
+way the theme's deck.css does and searches the font-size factor the way its
+deck.js does, with the sizes and settings read from those very files (sizes.py;
+the project's own where it has them). It word-wraps with the advance widths of
+DejaVu Sans, what Debian's Chromium draws ``system-ui`` with and wider than what
+the theme's ``--font`` list comes out as elsewhere (Arial and Liberation Sans,
+Helvetica, Segoe UI, Roboto, Noto Sans, San Francisco), so a narrower font only
+makes the estimate err towards warning. The fonts of the machine that runs
+``check`` are not consulted: the deck is often shown on another.
+
+The tolerance, held by ``tests/test_overflow.py`` against Chromium at 1280×720:
+within TOLERANCE of deck.js's fit where Chromium draws DejaVu Sans (with the
+built-in theme or a project's own), and never more optimistic than TOLERANCE
+where it draws a narrower font (there the estimate is lower, by what the font
+saves). A theme whose ``--font`` is wider than DejaVu Sans is outside it.
 
 Only demo slides are estimated: they hold free text, while the other slides are
 short lists the theme already lays out in columns.
@@ -31,16 +37,14 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from demodeck import load, markdown
+from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
 from demodeck.model import Deck, Demo, SiteConfig
 from demodeck.pool import parallel_map
+from demodeck.sizes import Sizes
 
-SLIDE_W = 1280.0  # px, the designed stage (deck.css .slide)
-SLIDE_H = 720.0
-BASE_PX = 24.0  # .slide font-size at --fit: 1
-MIN_FIT = 0.5  # deck.js MIN_FIT: below this the slide scrolls instead
-MEDIA_STEPS = (0.50, 0.44, 0.38)  # .has-shot --media, then deck.js SQUEEZE
 READABLE_FIT = 0.7  # below this, text is too small for the back of the room
+TOLERANCE = 0.06  # how far the estimate may be from deck.js's fit: see the top
 
 # Advance widths of DejaVu Sans Book, in em, for ASCII 32 (space) to 126 (~).
 _ASCII = (
@@ -105,6 +109,11 @@ class Text:
         return max((sum(p) + self.space * max(len(p) - 1, 0) for p in self.paragraphs),
                    default=0.0)
 
+    @property
+    def longest(self) -> float:
+        """Its longest word: the narrowest it can be without breaking one."""
+        return max((w for p in self.paragraphs for w in p), default=0.0)
+
     def lines(self, width: float) -> int:
         """Lines in a box ``width`` em wide, wrapped greedily at spaces; words longer
         than a line break anywhere, as ``overflow-wrap: break-word`` does."""
@@ -141,18 +150,20 @@ class Block:
     """One block of rendered Markdown; sizes in em of the ``.md`` font."""
 
     text: Text
+    line: float  # line-height
     indent: float = 0.0  # list and quote indents, code padding
     size: float = 1.0  # font-size relative to the .md font
-    line: float = 1.45  # line-height (.why .md)
     extra: float = 0.0  # padding and margins
-    spaced: bool = False  # starts a direct child of .md, so `.md > * + *` spaces it
-    own_margin: bool = False  # sets its own margin-top instead (.md pre)
+    spaced: bool = False  # starts a direct child of .md, so it has a margin from the one above
+    margin: float = 0.0  # that margin-top, if spaced and not the first
+    own_margin: bool = False  # its margin-top is in extra, even as the first (.md pre)
     rows: tuple[tuple[Text, ...], ...] = ()  # a table, row by row
+    cell_pad: tuple[float, float] = (0.0, 0.0)  # a table cell's padding: (y, x) together
 
     def height(self, width: float) -> float:
         room = (width - self.indent) / self.size
         if self.rows:
-            return _table_height(self.rows, room) * self.size
+            return _table_height(self.rows, room, self.line, self.cell_pad) * self.size
         return self.text.lines(room) * self.line * self.size + self.extra
 
 
@@ -179,11 +190,17 @@ def inline_text(source: str) -> str:
     return "".join(_inline_text(t) for t in markdown.parser().parseInline(source))
 
 
-_INDENTS = {"bullet_list": 1.2, "ordered_list": 1.2, "blockquote": 1.0}
+_INDENTED = ("bullet_list", "ordered_list", "blockquote")
 
 
-def markdown_blocks(source: str) -> list[Block]:
-    """The blocks of a Markdown field as the theme renders them."""
+def _indent(kind: str, sizes: Sizes) -> float:
+    return sizes.quote_indent if kind == "blockquote" else sizes.list_indent
+
+
+def markdown_blocks(source: str, sizes: Sizes | None = None) -> list[Block]:
+    """The blocks of a Markdown field as the theme (the built-in one by default) renders
+    them in a demo's why."""
+    sizes = sizes or theme_sizes.builtin()
     # Most fields are in the grammar of markdown.py's fast paths, which write the same
     # HTML as markdown-it (property tests hold them to it) and so show the same text:
     # measuring from them saves markdown-it's ~0.3 ms a field, two thirds of what
@@ -191,58 +208,68 @@ def markdown_blocks(source: str) -> list[Block]:
     # ways to the same blocks.
     fast = markdown.fast_blocks(source)
     if fast is not None:
-        return [block for part in fast for block in _fast_part(part)]
-    return _parsed_blocks(source)
+        return [block for part in fast for block in _fast_part(part, sizes)]
+    return _parsed_blocks(source, sizes)
 
 
-def _fast_part(part: markdown.FastBlock) -> Iterator[Block]:
+def _fast_part(part: markdown.FastBlock, sizes: Sizes) -> Iterator[Block]:
     """The blocks markdown-it's tokens give for one top-level block of the fast grammar."""
     kind, html, _, code = part
     if kind == "pre":
-        yield dataclasses.replace(_code(code), spaced=True)
+        yield dataclasses.replace(_code(code, sizes), spaced=True)
     elif kind == "ul":  # a tight list: only its first item is spaced from above
         for i, item in enumerate(html):
-            yield Block(Text.of(markdown.shown_text(item)), indent=_INDENTS["bullet_list"],
-                        spaced=i == 0)
+            yield Block(Text.of(markdown.shown_text(item)), sizes.md_line,
+                        indent=sizes.list_indent, spaced=i == 0,
+                        margin=sizes.list_margin if i == 0 else 0.0)
     else:
-        yield Block(Text.of(markdown.shown_text(html[0])), spaced=True)
+        yield Block(Text.of(markdown.shown_text(html[0])), sizes.md_line, spaced=True,
+                    margin=sizes.p_margin)
 
 
-def _code(content: str) -> Block:
-    # .md pre: 0.8em, line-height 1.45, padding 0.7em 0.9em, margin-top 0.6em
-    return Block(Text.of(content.rstrip("\n"), mono=True), indent=1.8 * 0.8, size=0.8,
-                 extra=(1.4 + 0.6) * 0.8, own_margin=True)
+def _code(content: str, sizes: Sizes) -> Block:
+    # .md pre: its font-size, line-height, padding and margin-top
+    return Block(Text.of(content.rstrip("\n"), mono=True), sizes.pre_line,
+                 indent=sizes.pre_pad_x * sizes.pre, size=sizes.pre,
+                 extra=(sizes.pre_pad_y + sizes.pre_margin) * sizes.pre, own_margin=True)
 
 
-def _parsed_blocks(source: str) -> list[Block]:
+def _parsed_blocks(source: str, sizes: Sizes | None = None) -> list[Block]:
     """markdown_blocks from markdown-it's tokens: any Markdown."""
+    sizes = sizes or theme_sizes.builtin()
     blocks: list[Block] = []
     indent = 0.0
     depth = 0  # lists and quotes: only direct children of .md are spaced apart
     pending = False  # a list or quote just opened at the top level
-    heading = 0.0  # font-size of the heading being read
+    heading = heading_margin = 0.0  # font-size and margin of the heading being read
     table: list[tuple[Text, ...]] | None = None
     row: list[Text] = []
 
+    opened = 0.0  # the margin of the list or quote last opened at the top level
+
     def add(block: Block) -> None:
         nonlocal pending
-        blocks.append(dataclasses.replace(block, indent=indent + block.indent,
-                                          spaced=depth == 0 or pending))
+        spaced = depth == 0 or pending
+        margin = (opened if pending else block.margin) if spaced else 0.0
+        blocks.append(dataclasses.replace(block, indent=indent + block.indent, spaced=spaced,
+                                          margin=margin))
         pending = False
 
     for token in markdown.parser().parse(source):
         kind = token.type
         base = kind.rsplit("_", 1)[0]
-        if base in _INDENTS and kind.endswith("_open"):
-            # .md ul, .md ol { padding-inline-start: 1.2em }; blockquote 0.8em + 0.2em border
+        if base in _INDENTED and kind.endswith("_open"):
+            if depth == 0:
+                opened = sizes.quote_margin if base == "blockquote" else sizes.list_margin
             pending = pending or depth == 0
-            indent += _INDENTS[base]
+            indent += _indent(base, sizes)
             depth += 1
-        elif base in _INDENTS and kind.endswith("_close"):
-            indent -= _INDENTS[base]
+        elif base in _INDENTED and kind.endswith("_close"):
+            indent -= _indent(base, sizes)
             depth -= 1
-        elif kind == "heading_open":
+        elif kind == "heading_open":  # the browser's own sizes: the theme sets none
             heading = {"h1": 2.0, "h2": 1.5, "h3": 1.17}.get(token.tag, 1.0)
+            heading_margin = heading * (sizes.heading_margin if heading > 1 else sizes.md_gap)
         elif kind == "heading_close":
             heading = 0.0
         elif kind == "table_open":
@@ -252,36 +279,51 @@ def _parsed_blocks(source: str) -> list[Block]:
         elif kind == "tr_close" and table is not None:
             table.append(tuple(row))
         elif kind == "table_close" and table is not None:
-            # .md table { font-size: 0.92em; line-height: 1.3 }
-            add(Block(_NO_TEXT, size=0.92, rows=tuple(table)))
+            add(Block(_NO_TEXT, sizes.table_line, size=sizes.table, rows=tuple(table),
+                      cell_pad=(sizes.cell_pad_y, sizes.cell_pad_x),
+                      margin=sizes.md_gap * sizes.table))
             table = None
         elif kind == "inline" and table is not None:
             row.append(Text.of(_inline_text(token)))
+        elif kind == "inline" and heading:
+            add(Block(Text.of(_inline_text(token), scale=BOLD), sizes.md_line, size=heading,
+                      margin=heading_margin))
         elif kind == "inline":
-            add(Block(Text.of(_inline_text(token), scale=BOLD if heading else 1.0),
-                      size=heading or 1.0, line=1.2 if heading else 1.45))
+            add(Block(Text.of(_inline_text(token)), sizes.md_line, margin=sizes.p_margin))
         elif kind in ("fence", "code_block"):
-            add(_code(token.content))
-        elif kind == "hr":
-            add(Block(_NO_TEXT, line=0.0, extra=0.5))  # the rule and its bottom margin
+            add(_code(token.content, sizes))
+        elif kind == "hr":  # the browser's rule and its bottom margin
+            add(Block(_NO_TEXT, 0.0, extra=0.5, margin=sizes.md_gap))
     return blocks
 
 
-def _table_height(rows: Sequence[tuple[Text, ...]], width: float) -> float:
-    """A table's height in em of its font: columns share the width by their content."""
+def _table_height(rows: Sequence[tuple[Text, ...]], width: float, line: float,
+                  pad: tuple[float, float]) -> float:
+    """A table's height in em of its font. Its columns share the width as the browser's
+    automatic table layout does: each as wide as its content if all fit, else each as
+    wide as its longest word and the rest shared by how much more each would take."""
     columns = max((len(r) for r in rows), default=0)
     if not columns:
         return 0.0
-    pad = 0.7  # .md th, .md td { padding: 0.3em 0.7em 0.3em 0 }
+    pad_y, pad_x = pad
     natural = [max((r[c].width for r in rows if c < len(r)), default=0.0)
                for c in range(columns)]
-    room = max(1.0, width - pad * columns)
-    total = sum(natural) or 1.0
-    widths = natural if total <= room else [room * n / total for n in natural]
+    least = [max((r[c].longest for r in rows if c < len(r)), default=0.0)
+             for c in range(columns)]
+    room = max(1.0, width - pad_x * columns)
+    total, spare = sum(natural), room - sum(least)
+    if total <= room:
+        widths = natural
+    elif spare > 0:
+        more = (total - sum(least)) or 1.0
+        widths = [m + spare * (n - m) / more for n, m in zip(natural, least, strict=True)]
+    else:
+        widths = [room * n / total for n in natural]
+    widths = [w + 1e-9 for w in widths]  # a line of words as wide as its column fits it
     height = 0.0
     for r in rows:
         lines = max((cell.lines(widths[c]) for c, cell in enumerate(r)), default=1)
-        height += max(lines, 1) * 1.3 + 0.6 + 0.05  # + the row's border
+        height += max(lines, 1) * line + pad_y + 0.05  # + about the row's 1px border
     return height
 
 
@@ -290,25 +332,26 @@ def blocks_height(blocks: Iterable[Block], width: float) -> float:
     height = 0.0
     for i, block in enumerate(blocks):
         if block.spaced and i and not block.own_margin:
-            height += 0.5  # .md > * + * { margin-top: 0.5em }
+            height += block.margin
         height += block.height(width)
     return height
 
 
-# -- the demo slide, in em of the slide's font (24px × fit) -----------------------------------
+# -- the demo slide, in em of the slide's font (its px × fit) --------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """What deck.js is expected to do with one demo slide."""
 
     fit: float  # the font-size factor it settles on; 1 is the designed size
-    fits: bool  # False: too tall even at MIN_FIT, so the slide scrolls
+    fits: bool  # False: too tall even at the smallest fit, so the slide scrolls
 
 
 @dataclass(frozen=True, slots=True)
 class DemoText:
-    """Everything on a demo slide that takes room, measured once."""
+    """Everything on a demo slide that takes room, measured once, and the theme's sizes."""
 
+    sizes: Sizes
     title: Text
     team: Text | None
     people: tuple[float, ...]  # width of each person, avatar and name
@@ -320,20 +363,23 @@ class DemoText:
     has_shot: bool
 
     @classmethod
-    def of(cls, demo: Demo) -> DemoText:
+    def of(cls, demo: Demo, sizes: Sizes) -> DemoText:
         shot = image_size(demo.screenshot.src.source) if demo.screenshot is not None else None
+        s = sizes
         return cls(
+            sizes=sizes,
             title=Text.of(demo.title, scale=BOLD),
             team=Text.of(demo.team) if demo.team else None,
-            # .avatar 0.8em × 2.875em; .person gap 0.55em; name 0.78em bold, role 0.64em
-            people=tuple(2.3 + 0.55 + max(0.78 * text_width(p.name) * BOLD,
-                                          0.64 * text_width(p.role or ""))
+            # the avatar, the gap, then the name (bold) or the role under it
+            people=tuple(s.avatar + s.person_gap + max(s.name * text_width(p.name) * BOLD,
+                                                       s.role * text_width(p.role or ""))
                          for p in demo.people),
             features=tuple(Text.of(inline_text(f)) for f in demo.features),
-            why=tuple(markdown_blocks(demo.why)),
-            # .links a: padding 0.28em 0.8em, icon 1em + 0.35em gap; text weight 600
-            links=tuple(text_width(link.label) * BOLD + 1.6 + 1.35 for link in demo.links),
-            minutes=text_width(f"{demo.minutes} min") + 1.4 if demo.minutes else 0.0,
+            why=tuple(markdown_blocks(demo.why, sizes)),
+            # a link: its padding, icon and gap, then the text (weight 600)
+            links=tuple(text_width(link.label) * BOLD + s.link_pad_x + s.link_icon
+                        for link in demo.links),
+            minutes=text_width(f"{demo.minutes} min") + s.timebox_icon if demo.minutes else 0.0,
             shot=shot,
             has_shot=demo.screenshot is not None,
         )
@@ -352,91 +398,98 @@ def _flex_rows(widths: Sequence[float], room: float, gap: float) -> int:
 
 
 def _head(t: DemoText, width: float) -> float:
-    # .kicker 0.62em, line-height 1.4; .slide-head h2 1.9em, line-height 1.12, margin 0.15em
-    kicker = 0.62 * 1.4 * t.team.lines(width / 0.62) if t.team else 0.0
-    return kicker + 1.9 * (0.15 + 1.12 * t.title.lines(width / 1.9))
+    s = t.sizes  # the kicker (the team), then the title
+    kicker = s.kicker * s.line * t.team.lines(width / s.kicker) if t.team else 0.0
+    return kicker + s.title * (s.title_margin + s.title_line * t.title.lines(width / s.title))
 
 
 def _people(t: DemoText, width: float) -> float:
-    rows = _flex_rows(t.people, width, 1.4)  # .people gap 0.6em 1.4em
-    return rows * 2.3 + max(rows - 1, 0) * 0.6
+    s = t.sizes
+    rows = _flex_rows(t.people, width, s.people_gap)
+    return rows * s.avatar + max(rows - 1, 0) * s.people_row_gap
 
 
 def _features(t: DemoText, width: float, scale: float) -> float:
-    # .features li: 0.9em, line-height 1.38, indent 1.25em; li + li margin 0.4em
     if not t.features:
         return 0.0
-    font = 0.9 * scale
-    lines = [f.lines(width / font - 1.25) for f in t.features]
-    return font * (1.38 * sum(lines) + 0.4 * (len(lines) - 1))
+    s = t.sizes
+    font = s.item * scale
+    lines = [f.lines(width / font - s.item_indent) for f in t.features]
+    return font * (s.item_line * sum(lines) + s.item_gap * (len(lines) - 1))
 
 
 def _why(t: DemoText, width: float, scale: float) -> float:
-    # .why: padding 0.85em 1.1em 0.95em, 0.28em border; label 0.58em + 0.45em margin;
-    # .why .md 0.8em
-    inner = width / scale - 2.2 - 0.28
-    label = 0.58 * (1.4 + 0.45)
-    return scale * (0.85 + 0.95 + label + 0.8 * blocks_height(t.why, inner / 0.8))
+    s = t.sizes  # the box's padding and border, its label, then the Markdown
+    inner = width / scale - s.why_sides
+    label = s.label * (s.line + s.label_gap)
+    return scale * (s.why_top + s.why_bottom + label
+                    + s.md * blocks_height(t.why, inner / s.md))
 
 
 def _foot(t: DemoText, width: float, em_px: float) -> float:
-    # .slide-foot: padding-top 0.7em, 1px border; .links a and .timebox: 0.62em
     if not t.links and not t.minutes:
         return 0.0
-    timebox = 0.62 * t.minutes
-    room = width - timebox - (1.0 if timebox else 0.0)  # .slide-foot gap 1em
-    rows = _flex_rows([0.62 * w + 2 / em_px for w in t.links], room, 0.5)
-    line = max(1.4, 0.62 * (1.4 + 0.56) + 2 / em_px)  # each link sits in a 1.4em line box
-    links = rows * line + max(rows - 1, 0) * 0.5
-    return 0.7 + 1 / em_px + max(links, 0.62 * 1.4 if timebox else 0.0)
+    s = t.sizes  # the links wrap beside the timebox; each sits in a line box of the foot
+    timebox = s.timebox * t.minutes
+    room = width - timebox - (s.foot_gap if timebox else 0.0)
+    border = s.link_border_px / em_px
+    rows = _flex_rows([s.link * w + border for w in t.links], room, s.links_gap)
+    line = max(s.line, s.link * (s.line + s.link_pad_y) + border)
+    links = rows * line + max(rows - 1, 0) * s.links_gap
+    return s.foot_pad + s.foot_border_px / em_px + max(links, s.timebox * s.line
+                                                       if timebox else 0.0)
 
 
 def _shot(t: DemoText, width: float, em_px: float) -> float:
-    # .shot img: max-width 100%, max-height 19.5em, keeps its aspect ratio
+    # at most as wide as its column and its own size, as high as the theme allows
     natural_w, natural_h = t.shot or (1600, 1000)
     shown_w = min(width, natural_w / em_px)
-    return min(shown_w * natural_h / max(natural_w, 1), natural_h / em_px, 19.5)
+    return min(shown_w * natural_h / max(natural_w, 1), natural_h / em_px, t.sizes.shot_max_h)
 
 
 def slide_height(t: DemoText, fit: float, media: float) -> tuple[float, float]:
     """(content height, room for it) of a demo slide at ``fit``, in em of the slide font."""
-    em_px = BASE_PX * fit
-    width = SLIDE_W / em_px - 2 * 3.3  # .slide padding: 2.4em 3.3em 2.9em
-    room = SLIDE_H / em_px - 2.4 - 2.9
-    gap = 0.8  # .slide--demo row-gap, between every row track, empty or not
+    s = t.sizes
+    em_px = s.font_px * fit
+    width = s.slide_w_px / em_px - s.pad_sides
+    room = (s.slide_h_px - s.pad_top_px) / em_px - s.pad_top - s.pad_bottom
+    gap = s.row_gap  # between every row track, empty or not
     foot = _foot(t, width, em_px)
     if t.has_shot:
         # columns: text | var(--media); rows: head, people, features, why beside the shot
-        text = width * (1 - media) - 2.2
+        text = width * (1 - media) - s.shot_gap
         stack = (_head(t, text) + _people(t, text) + _features(t, text, 1.0)
                  + _why(t, text, 1.0) + 3 * gap)
         return max(stack, _shot(t, width * media, em_px)) + gap + foot, room
-    # without a screenshot, features and why sit side by side at 1.1em, 0.55em lower
-    column = (width - 2.6) / 2 if t.features else width
-    middle = 0.55 + max(_features(t, column, 1.1), _why(t, column, 1.1))
+    # without a screenshot, features and why sit side by side, larger and a little lower
+    column = (width - s.side_gap) / 2 if t.features else width
+    middle = max(s.side_features * s.side_features_margin
+                 + _features(t, column, s.side_features),
+                 s.side_why * s.side_why_margin + _why(t, column, s.side_why))
     return _head(t, width) + _people(t, width) + middle + 3 * gap + foot, room
 
 
 def _fits(t: DemoText, fit: float, media: float) -> bool:
     height, room = slide_height(t, fit, media)
-    return height <= room + 1 / (BASE_PX * fit)  # deck.js allows 1px
+    return height <= room + t.sizes.slack_px / (t.sizes.font_px * fit)
 
 
-def estimate_demo(demo: Demo) -> Estimate:
-    """The fit deck.js would choose: the screenshot narrows first, then the text shrinks."""
-    return _estimate(DemoText.of(demo))
+def estimate_demo(demo: Demo, sizes: Sizes | None = None) -> Estimate:
+    """The fit deck.js would choose: the screenshot narrows first, then the text shrinks.
+    ``sizes``: the theme's (see ``sizes.of_project``); the built-in theme's by default."""
+    return _estimate(DemoText.of(demo, sizes or theme_sizes.builtin()))
 
 
 def _media_steps(t: DemoText) -> tuple[float, ...]:
-    return MEDIA_STEPS if t.has_shot else MEDIA_STEPS[:1]
+    return t.sizes.media if t.has_shot else t.sizes.media[:1]
 
 
 def _estimate(t: DemoText) -> Estimate:
     steps = _media_steps(t)
     if any(_fits(t, 1.0, media) for media in steps):
         return Estimate(1.0, True)
-    lo, hi = MIN_FIT, 1.0
-    for _ in range(8):  # the same bisection as deck.js, at the narrowest screenshot
+    lo, hi = t.sizes.min_fit, 1.0
+    for _ in range(t.sizes.fit_steps):  # the same bisection as deck.js, at the last media
         mid = (lo + hi) / 2
         if _fits(t, mid, steps[-1]):
             lo = mid
@@ -445,16 +498,15 @@ def _estimate(t: DemoText) -> Estimate:
     return Estimate(lo, _fits(t, lo, steps[-1]))
 
 
-_FIRST_TRY = (MIN_FIT + 1.0) / 2  # the bisection's first midpoint
-
-
-def unreadable(demo: Demo) -> Estimate | None:
+def unreadable(demo: Demo, sizes: Sizes | None = None) -> Estimate | None:
     """estimate_demo(demo) if its text ends up below READABLE_FIT or does not fit, else
     None, sooner for a readable demo: most demos do not fit at full size but do at the
     bisection's first try (0.75), and then the bisection can only end at 0.75 or more, on
     a fit it tried. One layout tells, instead of the ten to twelve of the whole search."""
-    t = DemoText.of(demo)
-    if _FIRST_TRY >= READABLE_FIT and _fits(t, _FIRST_TRY, _media_steps(t)[-1]):
+    t = DemoText.of(demo, sizes or theme_sizes.builtin())
+    first_try = (t.sizes.min_fit + 1.0) / 2
+    if (t.sizes.fit_steps and first_try >= READABLE_FIT
+            and _fits(t, first_try, _media_steps(t)[-1])):
         return None
     estimate = _estimate(t)
     return None if estimate.fits and estimate.fit >= READABLE_FIT else estimate
@@ -500,34 +552,37 @@ def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Pro
     """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
 
     The decks are independent: with ``jobs`` >= 2 and enough of them, the processes of
-    pool.parallel_map (this one and forked workers) each take some."""
-    found = parallel_map(_deck_warnings, (site.root, decks), len(decks), jobs)
+    pool.parallel_map (this one and forked workers) each take some. The sizes are those of
+    the project's theme (see demodeck/sizes.py)."""
+    state = (site.root, decks, theme_sizes.of_project(site.root))
+    found = parallel_map(_deck_warnings, state, len(decks), jobs)
     # in deck order, as one process finds them, before the stable sort
     return sorted((p for warnings in found for p in warnings), key=Problem.sort_key)
 
 
-def _deck_warnings(state: tuple[Path, Sequence[Deck]], index: int) -> list[Problem]:
-    root, decks = state
+def _deck_warnings(state: tuple[Path, Sequence[Deck], Sizes], index: int) -> list[Problem]:
+    root, decks, sizes = state
     deck = decks[index]
     found: list[Problem] = []
     places: dict[int, tuple[str, int, int, str]] | None = None
     for number, demo in enumerate(deck.demos):
-        estimate = unreadable(demo)
+        estimate = unreadable(demo, sizes)
         if estimate is None:
             continue
         if places is None:  # parsed again only for a deck with something to say
             places = dict(_demo_places(root, deck))
         path, line, column, field = places.get(number, (demo.source or deck.source, 0, 0,
                                                         f"demos[{number}]"))
-        found.append(Problem(path, line, column, _message(demo, estimate), field,
+        found.append(Problem(path, line, column, _message(demo, estimate, sizes.min_fit), field,
                              severity="warning"))
     return found
 
 
-def _message(demo: Demo, estimate: Estimate) -> str:
+def _message(demo: Demo, estimate: Estimate, min_fit: float) -> str:
     advice = "shorten its features or why, or move detail into notes (they stay off the slide)"
     if not estimate.fits:
-        return (f"'{demo.title}' has more text than fits on its slide even at half size, so "
+        smallest = "half size" if min_fit == 0.5 else f"{round(min_fit * 100)}% of its size"
+        return (f"'{demo.title}' has more text than fits on its slide even at {smallest}, so "
                 f"the slide will scroll; {advice}")
     return (f"'{demo.title}' has more text than fits on its slide: its text will be shrunk to "
             f"about {round(estimate.fit * 100)}% of the designed size, too small to read on a "

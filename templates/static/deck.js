@@ -34,13 +34,18 @@
 
   var WIDTH = 1280;
   var HEIGHT = 720;
+  // How a crowded slide is shrunk (fitSlide). `demodeck check` reads these four
+  // from this file to predict it (demodeck/sizes.py): keep each a JSON value on
+  // one line.
   var MIN_FIT = 0.5; // never shrink a slide's text below half its designed size
-  var IDLE_MS = 2500;
-  var TICK_MS = 250; // presenter clocks
-  var WARN_MS = 60 * 1000; // the timebox turns amber with this much left
+  var FIT_STEPS = 8; // halvings of the search for the largest --fit that fits
+  var SLACK_PX = 1; // a slide may overflow by this much (rounding) and still fit
   // Layout knobs a slide's CSS may define, tried in order before any text is
   // shrunk: e.g. a demo slide gives its screenshot less room first.
   var SQUEEZE = [["--media", ["44%", "38%"]]];
+  var IDLE_MS = 2500;
+  var TICK_MS = 250; // presenter clocks
+  var WARN_MS = 60 * 1000; // the timebox turns amber with this much left
 
   var params = /[?&]presenter(=|&|$)/.test(location.search);
   var slides = [];
@@ -164,7 +169,7 @@
   }
 
   function overflows(el) {
-    return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
+    return el.scrollHeight > el.clientHeight + SLACK_PX || el.scrollWidth > el.clientWidth + SLACK_PX;
   }
 
   // First loosen the layout (SQUEEZE), then lower --fit (the slide's
@@ -187,7 +192,7 @@
     }
     var lo = MIN_FIT;
     var hi = 1;
-    for (var i = 0; i < 8; i++) {
+    for (var i = 0; i < FIT_STEPS; i++) {
       var mid = (lo + hi) / 2;
       slide.style.setProperty("--fit", mid.toFixed(4));
       if (overflows(slide)) hi = mid; else lo = mid;

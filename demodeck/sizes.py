@@ -1,0 +1,451 @@
+"""The theme's sizes that decide how much text a demo slide holds, read from the theme.
+
+overflow.py lays a demo slide out the way ``deck.css`` does and searches its font
+size the way ``deck.js`` does. Rather than keep copies of their numbers, it reads
+them here, once a run: each size from the rule of deck.css that sets it
+(``_read`` names the selector and property beside every field), and deck.js's
+search settings from the ``var`` lines that file marks as read by demodeck. So
+the theme is their only home, and a project's own ``templates/static/deck.css``
+or ``deck.js`` counts as it does in the built site. A size that the project's
+file does not set in that rule and property, or sets in a form this reader does
+not take (``rem``, ``var()``, most ``calc()``), comes from the built-in file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from demodeck import theme
+from demodeck.load import is_inside
+
+Rules = Mapping[str, Mapping[str, str]]
+T = TypeVar("T")
+
+
+# -- reading a stylesheet -----------------------------------------------------------------------
+
+_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_STRING = r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?"""
+_BRACES = re.compile(_STRING + r"|[{};]")
+_SEPARATORS = re.compile(_STRING + r"|[(){}\[\],;]|\s+")
+_IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
+
+
+def rules(css: str) -> dict[str, dict[str, str]]:
+    """The declarations of a stylesheet's top-level rules, by selector (each selector of a
+    list on its own, whitespace collapsed); a later declaration wins. Rules inside
+    ``@media`` and other at-rules are left out, and so is whatever cannot be read:
+    this never raises."""
+    css = _COMMENT.sub(" ", css)
+    found: dict[str, dict[str, str]] = {}
+    depth = start = body = 0
+    for match in _BRACES.finditer(css):
+        token = match.group()
+        if token == "{":
+            if depth == 0:
+                body = match.end()
+            depth += 1
+        elif token == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                _add(found, css[start:body - 1], css[body:match.start()])
+                start = match.end()
+        elif token in "};" and depth == 0:  # a stray brace, or a statement like @import
+            start = match.end()
+    return found
+
+
+def _add(found: dict[str, dict[str, str]], prelude: str, body: str) -> None:
+    prelude = prelude.strip()
+    if not prelude or prelude.startswith("@"):
+        return
+    declarations: dict[str, str] = {}
+    for part in _split(body, ";"):
+        name, colon, value = part.partition(":")
+        name = name.strip()
+        if colon and name:
+            declarations[name if name.startswith("--") else name.lower()] = _IMPORTANT.sub(
+                "", value).strip()
+    for selector in _split(prelude, ","):
+        found.setdefault(" ".join(selector.split()), {}).update(declarations)
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` (``,``, ``;`` or whitespace ``" "``) where it is not
+    inside brackets or a string; empty parts left out."""
+    parts: list[str] = []
+    depth = start = 0
+    for match in _SEPARATORS.finditer(text):
+        token = match.group()
+        if token in ("(", "[", "{"):
+            depth += 1
+        elif token in (")", "]", "}"):
+            depth = max(depth - 1, 0)
+        elif depth == 0 and (token == separator or (separator == " " and token.isspace())):
+            parts.append(text[start:match.start()])
+            start = match.end()
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+# -- reading deck.js -----------------------------------------------------------------------------
+
+_JS_VAR = re.compile(r"^[ \t]*var ([A-Z_]+) = (.+?);[ \t]*(?://.*)?$", re.M)
+
+
+def script_values(js: str) -> dict[str, object]:
+    """The ``var NAME = <JSON>;`` lines of a script (upper-case names, one line each)."""
+    found: dict[str, object] = {}
+    for match in _JS_VAR.finditer(js):
+        try:
+            found[match[1]] = json.loads(match[2])
+        except (ValueError, RecursionError):
+            continue
+    return found
+
+
+# -- sizes -----------------------------------------------------------------------------------------
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_LENGTH = re.compile(rf"({_NUMBER})([a-z%]*)", re.I)
+_BOX = {"top": (0, 0, 0, 0), "right": (0, 1, 1, 1), "bottom": (0, 0, 2, 2),
+        "left": (0, 1, 1, 3), "row": (0, 0, 0, 0), "column": (0, 1, 1, 1)}
+_LARGEST = 100_000.0  # past this a size is a mistake, and could overflow the arithmetic
+
+
+class MissingSize(RuntimeError):
+    """The built-in theme lacks a size overflow.py reads: a bug in demodeck."""
+
+
+class _Reader:
+    """Sizes from the project's stylesheet where it sets them, else the built-in one's."""
+
+    def __init__(self, sheets: Sequence[Rules], scripts: Sequence[Mapping[str, object]]) -> None:
+        self.sheets = sheets
+        self.scripts = scripts
+
+    def size(self, selector: str, prop: str, unit: str = "em", *, side: str = "",
+             anywhere: bool = False, positive: bool = False) -> float:
+        """The value of ``selector { prop }`` in ``unit`` ("em", "px", "%" as a fraction, ""
+        for a plain number): its first such length with ``anywhere``, else the value (or
+        the box shorthand's ``side``: top/right/bottom/left, or a gap's row/column)."""
+        for sheet in self.sheets:
+            value = sheet.get(selector, {}).get(prop)
+            if value is not None:
+                number = _length(value, unit, side, anywhere)
+                if number is not None and 0 <= number <= _LARGEST and (number or not positive):
+                    return number
+        raise MissingSize(f"the theme's deck.css sets no {selector} {{ {prop} }} in {unit}")
+
+    def margin_top(self, *selectors: str) -> float:
+        """The margin-top of an element that the rules of ``selectors`` (from the most
+        specific) all match: that of the first that sets one, with margin or margin-top."""
+        for sheet in self.sheets:
+            for selector in selectors:
+                rule = sheet.get(selector, {})
+                for prop, side in (("margin-top", ""), ("margin", "top")):
+                    number = _length(rule[prop], "em", side, False) if prop in rule else None
+                    if number is not None and 0 <= number <= _LARGEST:
+                        return number
+        raise MissingSize(f"the theme's deck.css sets no margin-top for {selectors[0]}")
+
+    def em_and_px(self, selector: str, prop: str) -> tuple[float, float]:
+        """The value of ``selector { prop }``, a length in em, px or ``calc(a ± b)`` of the
+        two, as (em, px)."""
+        for sheet in self.sheets:
+            value = sheet.get(selector, {}).get(prop)
+            both = None if value is None else _em_and_px(value)
+            if both is not None and 0 <= both[0] <= _LARGEST and abs(both[1]) <= _LARGEST:
+                return both
+        raise MissingSize(f"the theme's deck.css sets no {selector} {{ {prop} }}")
+
+    def font(self, selector: str) -> float:
+        return self.size(selector, "font-size", positive=True)
+
+    def script(self, name: str, parse: Callable[[object], T | None]) -> T:
+        """deck.js's ``var name``, as ``parse`` takes it (None: not a valid value)."""
+        for values in self.scripts:
+            value = parse(values.get(name))
+            if value is not None:
+                return value
+        raise MissingSize(f"the theme's deck.js sets no valid {name}")
+
+
+def _length(value: str, unit: str, side: str, anywhere: bool) -> float | None:
+    tokens = _split(value, " ")
+    if anywhere:
+        tokens = re.findall(rf"{_NUMBER}[a-z%]*", value, re.I)
+    elif side:
+        if not 1 <= len(tokens) <= 4:
+            return None
+        tokens = [tokens[_BOX[side][len(tokens) - 1]]]
+    elif len(tokens) != 1:
+        return None
+    for token in tokens:
+        match = _LENGTH.fullmatch(token)
+        if match is None:
+            continue
+        number = float(match[1])
+        if match[2].lower() == unit or (number == 0 and not match[2]):
+            return number / 100 if unit == "%" else number
+        if not anywhere:
+            return None
+    return None
+
+
+_CALC = re.compile(rf"calc\(\s*({_NUMBER}[a-z]*)\s+([+-])\s+({_NUMBER}[a-z]*)\s*\)", re.I)
+
+
+def _em_and_px(value: str) -> tuple[float, float] | None:
+    calc = _CALC.fullmatch(value.strip())
+    terms = [(calc[1], 1), (calc[3], -1 if calc[2] == "-" else 1)] if calc else [(value, 1)]
+    em = px = 0.0
+    for term, sign in terms:
+        match = _LENGTH.fullmatch(term.strip())
+        if match is None or match[2].lower() not in ("em", "px", ""):
+            return None
+        if match[2].lower() == "px":
+            px += sign * float(match[1])
+        elif match[2] or float(match[1]) == 0:
+            em += sign * float(match[1])
+        else:
+            return None  # a number without a unit is no length
+    return em, px
+
+
+def _number(low: float, high: float, *, whole: bool = False) -> Callable[[object], float | None]:
+    def parse(value: object) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            return None
+        return float(value) if math.isfinite(value) and low <= value <= high else None
+    return parse
+
+
+def _squeeze(value: object) -> tuple[float, ...] | None:
+    """The screenshot's shares of the width deck.js tries in turn, from its SQUEEZE
+    (``[[property, [value, ...]], ...]``); none if it does not squeeze ``--media``."""
+    if not isinstance(value, list):
+        return None
+    for knob in value:
+        if (isinstance(knob, list) and len(knob) == 2 and knob[0] == "--media"
+                and isinstance(knob[1], list)):
+            steps = [_length(v, "%", "", False) if isinstance(v, str) else None
+                     for v in knob[1]]
+            if any(step is None or not 0 < step <= 1 for step in steps):
+                return None
+            return tuple(step for step in steps if step is not None)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """What overflow.py needs of the theme: sizes in em as deck.css writes them (of the
+    element's own font-size, or of its parent's for a font-size), unless the name says
+    px; a line-height is a factor."""
+
+    slide_w_px: float
+    slide_h_px: float
+    font_px: float  # the slide's font-size at --fit: 1
+    pad_top: float  # of a light slide (as a demo slide is): below its coloured stripe,
+    pad_top_px: float  # in em and px (the stripe's border, calc()'s px), together
+    pad_bottom: float
+    pad_sides: float  # left and right together
+    line: float  # the slide's line-height, also of the kicker, labels, links and timebox
+    row_gap: float
+    shot_gap: float  # between the text column and the screenshot
+    side_gap: float  # between features and why, without a screenshot
+    media: tuple[float, ...]  # the screenshot's share of the width, then deck.js's squeezes
+    kicker: float
+    title: float
+    title_line: float
+    title_margin: float
+    people_row_gap: float
+    people_gap: float
+    avatar: float  # width and height
+    person_gap: float
+    name: float
+    role: float
+    item: float  # a feature's font-size, line-height, indent, and space between two
+    item_line: float
+    item_indent: float
+    item_gap: float
+    side_features_margin: float  # features and why without a screenshot: lower, larger
+    side_features: float
+    side_why_margin: float
+    side_why: float
+    why_top: float  # padding and border of the why box
+    why_bottom: float
+    why_sides: float
+    label: float
+    label_gap: float
+    md: float  # the why's Markdown: font-size, line-height
+    md_line: float
+    # in em of the Markdown's font; a margin is that of a top-level block after the first,
+    # in em of the block's own font. `.slide p`, `.slide ul`, `.md blockquote`, `.slide h2`
+    # and `.md pre` are more specific than `.md > * + *`, which spaces the rest (a table,
+    # a rule, h4 to h6) unless they set none.
+    md_gap: float
+    p_margin: float
+    list_margin: float
+    quote_margin: float
+    heading_margin: float
+    list_indent: float
+    quote_indent: float
+    pre: float
+    pre_line: float
+    pre_pad_y: float  # top and bottom together
+    pre_pad_x: float  # left and right together
+    pre_margin: float
+    table: float
+    table_line: float
+    cell_pad_y: float
+    cell_pad_x: float
+    # the foot: links and the timebox
+    foot_pad: float
+    foot_border_px: float
+    foot_gap: float
+    links_gap: float
+    link: float
+    link_pad_y: float  # in em of the link's font, as the rest of the link's sizes
+    link_pad_x: float
+    link_icon: float  # the icon and its gap
+    link_border_px: float
+    timebox: float
+    timebox_icon: float
+    shot_max_h: float
+    # deck.js
+    min_fit: float
+    fit_steps: int
+    slack_px: float
+
+
+_LIGHT = ".slide:not(.slide--dark)"
+_SPACED = ".md > * + *"
+
+
+def _read(r: _Reader) -> Sizes:
+    icon = r.size(".icon", "width")
+    stripe_pad = r.em_and_px(_LIGHT, "padding-top")
+    return Sizes(
+        slide_w_px=r.size(".slide", "width", "px", positive=True),
+        slide_h_px=r.size(".slide", "height", "px", positive=True),
+        font_px=r.size(".slide", "font-size", "px", anywhere=True, positive=True),
+        pad_top=stripe_pad[0],
+        pad_top_px=stripe_pad[1] + r.size(_LIGHT, "border-top", "px", anywhere=True),
+        pad_bottom=r.size(".slide", "padding", side="bottom"),
+        pad_sides=(r.size(".slide", "padding", side="left")
+                   + r.size(".slide", "padding", side="right")),
+        line=r.size(".slide", "line-height", ""),
+        row_gap=r.size(".slide--demo", "row-gap"),
+        shot_gap=r.size(".slide--demo.has-shot", "column-gap"),
+        side_gap=r.size(".slide--demo", "column-gap"),
+        media=(r.size(".slide--demo.has-shot", "--media", "%"), *r.script("SQUEEZE", _squeeze)),
+        kicker=r.font(".kicker"),
+        title=r.font(".slide-head h2"),
+        title_line=r.size(".slide-head h2", "line-height", ""),
+        title_margin=r.size(".slide-head h2", "margin-top"),
+        people_row_gap=r.size(".people", "gap", side="row"),
+        people_gap=r.size(".people", "gap", side="column"),
+        avatar=r.font(".avatar") * r.size(".avatar", "width"),
+        person_gap=r.size(".person", "gap"),
+        name=r.font(".person-name"),
+        role=r.font(".person-role"),
+        item=r.font(".features li"),
+        item_line=r.size(".features li", "line-height", ""),
+        item_indent=r.size(".features li", "padding-inline-start"),
+        item_gap=r.size(".features li + li", "margin-top"),
+        side_features_margin=r.size(".slide--demo:not(.has-shot) .features", "margin-top"),
+        side_features=r.font(".slide--demo:not(.has-shot) .features"),
+        side_why_margin=r.size(".slide--demo:not(.has-shot) .why", "margin-top"),
+        side_why=r.font(".slide--demo:not(.has-shot) .why"),
+        why_top=r.size(".why", "padding", side="top"),
+        why_bottom=r.size(".why", "padding", side="bottom"),
+        why_sides=(r.size(".why", "padding", side="left") + r.size(".why", "padding", side="right")
+                   + r.size(".why", "border-inline-start", anywhere=True)),
+        label=r.font(".why .label"),
+        label_gap=r.size(".why .label", "margin-bottom"),
+        md=r.font(".why .md"),
+        md_line=r.size(".why .md", "line-height", ""),
+        md_gap=r.margin_top(_SPACED),
+        p_margin=r.margin_top(".slide p", _SPACED),
+        list_margin=r.margin_top(".slide ul", ".md ul", _SPACED),
+        quote_margin=r.margin_top(".md blockquote", _SPACED),
+        heading_margin=r.margin_top(".slide h2", _SPACED),
+        list_indent=r.size(".md ul", "padding-inline-start"),
+        quote_indent=(r.size(".md blockquote", "padding-inline-start")
+                      + r.size(".md blockquote", "border-inline-start", anywhere=True)),
+        pre=r.font(".md pre"),
+        pre_line=r.size(".md pre", "line-height", ""),
+        pre_pad_y=r.size(".md pre", "padding", side="top") + r.size(".md pre", "padding",
+                                                                    side="bottom"),
+        pre_pad_x=r.size(".md pre", "padding", side="left") + r.size(".md pre", "padding",
+                                                                     side="right"),
+        pre_margin=r.margin_top(".md pre", _SPACED),
+        table=r.font(".md table"),
+        table_line=r.size(".md table", "line-height", ""),
+        cell_pad_y=r.size(".md td", "padding", side="top") + r.size(".md td", "padding",
+                                                                   side="bottom"),
+        cell_pad_x=r.size(".md td", "padding", side="left") + r.size(".md td", "padding",
+                                                                    side="right"),
+        foot_pad=r.size(".slide-foot", "padding-top"),
+        foot_border_px=r.size(".slide-foot", "border-top", "px", anywhere=True),
+        foot_gap=r.size(".slide-foot", "gap"),
+        links_gap=r.size(".links", "gap"),
+        link=r.font(".links a"),
+        link_pad_y=r.size(".links a", "padding", side="top") + r.size(".links a", "padding",
+                                                                     side="bottom"),
+        link_pad_x=r.size(".links a", "padding", side="left") + r.size(".links a", "padding",
+                                                                      side="right"),
+        link_icon=icon + r.size(".links a", "gap"),
+        link_border_px=2 * r.size(".links a", "border", "px", anywhere=True),
+        timebox=r.font(".timebox"),
+        timebox_icon=icon + r.size(".timebox", "gap"),
+        shot_max_h=r.size(".shot img", "max-height"),
+        min_fit=r.script("MIN_FIT", _number(0.01, 1.0)),
+        fit_steps=int(r.script("FIT_STEPS", _number(0, 30, whole=True))),
+        slack_px=r.script("SLACK_PX", _number(0, 100)),
+    )
+
+
+# -- the theme of a project ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def builtin() -> Sizes:
+    """The built-in theme's sizes. Every one must be there: tests/test_overflow.py reads them."""
+    static = theme.builtin_dir() / "static"
+    return _read(_Reader([rules((static / "deck.css").read_text(encoding="utf-8"))],
+                         [script_values((static / "deck.js").read_text(encoding="utf-8"))]))
+
+
+def of_project(project_root: Path) -> Sizes:
+    """The sizes of the theme ``project_root`` builds with: its own deck.css and deck.js
+    where it has them (files of the project only, as a build takes them), else ours."""
+    css = _project_text(project_root, "deck.css")
+    js = _project_text(project_root, "deck.js")
+    if css is None and js is None:
+        return builtin()
+    static = theme.builtin_dir() / "static"
+    sheets = [rules(text) for text in (css, (static / "deck.css").read_text(encoding="utf-8"))
+              if text is not None]
+    scripts = [script_values(text) for text in
+               (js, (static / "deck.js").read_text(encoding="utf-8")) if text is not None]
+    return _read(_Reader(sheets, scripts))
+
+
+def _project_text(project_root: Path, name: str) -> str | None:
+    """The text of the project's own ``templates/static/<name>``; None when there is none,
+    it leads out of the project, or it cannot be read (the build says why)."""
+    path = theme.user_dir(project_root) / "static" / name
+    try:
+        if not path.is_file() or not is_inside(project_root.resolve(), path.resolve()):
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, RuntimeError):
+        return None
