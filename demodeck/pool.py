@@ -1,15 +1,22 @@
 """A fork-based process pool: workers inherit the parent's state instead of unpickling it.
 
 Used for the CPU-heavy stages of a large build (validating and rendering hundreds of
-decks). Forking a process that runs threads is unsafe, so the preview server, which
+decks). Workers are forked only where that is safe (see :func:`fork_is_safe`);
+everywhere else the same work runs in this one process, with the same output: workers
+started with spawn would import and unpickle everything, which costs more than they
+save. Forking a process that runs threads is unsafe too, so the preview server, which
 does, always passes ``jobs=1``.
 
 Written over ``os.fork`` and pipes rather than :class:`multiprocessing.pool.Pool`, whose
 ``terminate()`` (what leaving its ``with`` block does on Ctrl-C) can wait for ever: a
 worker writing a result bigger than the pipe's buffer holds the result queue's lock
 while nobody reads any more, and terminate waits for that lock (seen here: about one
-Ctrl-C in three during the validation of an 80-deck archive hung). Nothing is shared
-here but pipes. The tasks are chunk numbers, all written to one pipe before the
+Ctrl-C in three during the validation of an 80-deck archive hung). Nor over
+:class:`concurrent.futures.ProcessPoolExecutor` with the fork context: no public way to
+kill its workers before Python 3.14, a manager thread that dies on Python 3.11 when a
+worker is killed after a task was cancelled (CPython gh-107219), and a slower start, as
+with multiprocessing's fork-context processes (see benchmarks/README.md). Nothing is
+shared here but pipes. The tasks are chunk numbers, all written to one pipe before the
 workers start (each takes the next with a 4-byte read, which a pipe never splits), and
 each worker sends its results back at the end on a pipe of its own. The parent is one of
 the ``jobs``: it takes chunks too once it has done its own work. Stopping the workers is
@@ -22,13 +29,14 @@ import contextlib
 import os
 import pickle
 import signal
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, BinaryIO, TypeVar
 
 PARALLEL_MIN = 24  # below this many items a pool costs more than it saves
-CHUNKS_PER_JOB = 32  # chunks of ~8 decks of 520: the workers end within ~8 ms of each other
+CHUNKS_PER_JOB = 32  # small chunks (~8 decks of 520), so the processes end close together
 _RECORD = 4  # bytes of one task: the first index of its chunk
 # At most this many tasks, whatever --jobs says: all of them are written before any
 # worker reads, so they must fit in a pipe's buffer (64 KiB on Linux, 16 KiB on macOS).
@@ -45,9 +53,16 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def fork_is_safe() -> bool:
+    """Whether worker processes may be forked here: where ``os.fork`` exists (not on
+    Windows), but not on macOS, where a child forked without exec may crash in the
+    system's frameworks (Python starts processes there with spawn by default)."""
+    return hasattr(os, "fork") and sys.platform != "darwin"
+
+
 def will_fork(count: int, jobs: int) -> bool:
     """Whether parallel_map(..., count, jobs) runs in worker processes."""
-    return jobs >= 2 and count >= PARALLEL_MIN and hasattr(os, "fork")
+    return jobs >= 2 and count >= PARALLEL_MIN and fork_is_safe()
 
 
 _FORKED: Any = None  # the state of the current parallel_map, which the workers inherit
@@ -56,14 +71,12 @@ _IN_WORKER = False
 
 def parallel_map(fn: Callable[[S, int], T], state: S, count: int, jobs: int,
                  meanwhile: Callable[[], None] = lambda: None) -> list[T]:
-    """``[fn(state, i) for i in range(count)]``, across ``jobs`` processes if worth it:
-    ``jobs - 1`` forked workers and this one.
+    """``[fn(state, i) for i in range(count)]``, across ``jobs`` processes if worth it
+    and safe (see will_fork): ``jobs - 1`` forked workers and this one.
 
     ``meanwhile`` runs in this process while the workers work (or after, when serial);
     then this process takes the chunks the workers have not, so that no more processes
-    run than ``jobs``. A third process on two cores made every one of them slower: a
-    520-deck cold build, whose archive pages this process renders meanwhile, took ~0.2 s
-    more CPU than with the same work done with only two running at a time.
+    run than ``jobs``: a third busy process on two cores made every one of them slower.
 
     An exception in a worker is raised here; so is Ctrl-C, after the workers are killed.
     Callers that run threads (the preview server) pass ``jobs=1``.
@@ -244,8 +257,15 @@ def _stop(workers: list[tuple[int, BinaryIO]]) -> None:
 
 def in_background(fn: Callable[[], None]) -> Callable[[], bool]:
     """Run ``fn`` in a forked process while this one goes on (see _fork: it ignores
-    Ctrl-C; what it does is short and is waited for); returns the function that waits for
-    it and tells whether it succeeded."""
+    Ctrl-C; what it does is short and is waited for), or here and now where forking is
+    not safe (see fork_is_safe); returns the function that waits for it and tells
+    whether it succeeded."""
+    if not fork_is_safe():
+        try:
+            fn()
+        except Exception:
+            return lambda: False
+        return lambda: True
     with _sigint_held():
         pid = _fork(fn)
 

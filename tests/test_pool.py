@@ -1,5 +1,6 @@
 """The fork pool (demodeck/pool.py): results in order, a worker's failure raised in the
-parent, and stopping never hangs, even with workers in the middle of sending results."""
+parent, and stopping never hangs, even with workers in the middle of sending results;
+where forking is not safe (macOS, Windows), the same work in this one process."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 
 from demodeck import pool
-from tests.conftest import REPO
+from demodeck.cli import main
+from tests.conftest import REPO, copy_examples
 
 
 def _square_of_state(state: int, index: int) -> int:
@@ -56,9 +58,38 @@ def _no_children_left() -> bool:
     return False
 
 
+def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The processes forked from now on (one entry each, in this process)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forked.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forked
+
+
 @pytest.fixture(autouse=True)
 def _small_jobs_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
+
+
+def _as_on(platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as on macOS (os.fork there, but unsafe) or Windows (no os.fork)."""
+    if platform == "macOS":
+        monkeypatch.setattr(sys, "platform", "darwin")
+    else:
+        monkeypatch.delattr(os, "fork")
+
+
+@pytest.fixture(params=["macOS", "Windows"])
+def fork_unsafe(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """This process as on macOS or Windows: the processes forked from now on."""
+    forked = _forks(monkeypatch)
+    _as_on(request.param, monkeypatch)
+    return forked
 
 
 @pytest.mark.parametrize(("count", "jobs"), [(1, 2), (5, 2), (100, 3), (257, 2)])
@@ -153,7 +184,7 @@ def _fails_with_a_local_class(_state: None, index: int) -> int:
 
 def test_an_exception_that_does_not_pickle_still_reaches_here_by_name() -> None:
     with pytest.raises(RuntimeError, match=r"^Unpicklable: made in a worker$") as caught:
-        pool.parallel_map(_fails_with_a_local_class, None, 10, 2)
+        pool.parallel_map(_fails_with_a_local_class, None, 20, 2)
     assert "_fails_with_a_local_class" in str(caught.value.__cause__)
     assert _no_children_left()
 
@@ -162,19 +193,13 @@ def test_the_tasks_fit_in_the_pipe_whatever_the_jobs(monkeypatch: pytest.MonkeyP
     """Every task is written before a worker reads: 20,000 one-item chunks (80 KB) would
     fill a pipe's buffer and wait for ever; they are capped, and so are the workers."""
     monkeypatch.setattr(pool, "CHUNKS_PER_JOB", 1_000_000)  # one item per chunk, uncapped
-    started: list[int] = []
-    start = pool._start
-
-    def spy(*args: Any) -> None:
-        started.append(1)
-        start(*args)
-
-    monkeypatch.setattr(pool, "_start", spy)
+    forked = _forks(monkeypatch)
     assert pool.parallel_map(_square_of_state, 1, 20_000, 3) == [i * i for i in range(20_000)]
-    assert len(started) == 2  # and this process
+    assert len(forked) == 2  # and this process
     monkeypatch.setattr(pool, "MAX_TASKS", 2)
     assert pool.parallel_map(_square_of_state, 1, 50, 8) == [i * i for i in range(50)]
-    assert len(started) == 3  # two tasks: one worker and this process, not eight
+    assert len(forked) == 3  # two tasks: one worker and this process, not eight
+    assert _no_children_left()
 
 
 def test_in_background_runs_in_another_process_and_says_how_it_ended(tmp_path: Any) -> None:
@@ -190,4 +215,70 @@ def test_in_background_runs_in_another_process_and_says_how_it_ended(tmp_path: A
     assert int(mark.read_text()) != os.getpid()
     wait = pool.in_background(fail)
     assert wait() is False  # quietly: the child prints no traceback
-    assert wait() is False  # waited for already
+    assert wait() is False  # and says so again
+    assert _no_children_left()
+
+
+def _where_it_ran(_state: None, index: int) -> tuple[int, bool]:
+    return os.getpid(), pool.in_worker()
+
+
+def test_where_forking_is_unsafe_the_work_runs_here_and_no_process_starts(
+        fork_unsafe: list[int]) -> None:
+    ran: list[int] = []
+    assert not pool.will_fork(100, 8)
+    assert pool.parallel_map(_square_of_state, 3, 100, 8,
+                             meanwhile=lambda: ran.append(os.getpid())) == [
+        3 * i * i for i in range(100)]
+    assert ran == [os.getpid()]
+    assert set(pool.parallel_map(_where_it_ran, None, 50, 2)) == {(os.getpid(), False)}
+    assert fork_unsafe == []
+    assert _no_children_left()
+
+
+def test_where_forking_is_unsafe_in_background_runs_here_and_says_how_it_ended(
+        fork_unsafe: list[int], tmp_path: Any) -> None:
+    mark = tmp_path / "pid"
+
+    def fail() -> None:
+        raise ValueError("no")
+
+    assert pool.in_background(lambda: mark.write_text(str(os.getpid())))() is True
+    assert int(mark.read_text()) == os.getpid()
+    assert pool.in_background(fail)() is False
+    assert fork_unsafe == []
+
+
+def _tree(folder: Any) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_build_where_forking_is_unsafe_is_byte_identical_to_a_parallel_one(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The same commands, with worker processes forked here (Linux), then as on macOS and
+    on Windows: the same site, byte for byte, the same check, and no process started."""
+    root = copy_examples(tmp_path / "p")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args[:1], "-C", str(root), *args[1:]])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def build(out: str) -> None:
+        assert run("build", "--jobs", "2", "--no-cache", "--out", str(tmp_path / out))[0] == 0
+
+    forked = _forks(monkeypatch)
+    build("parallel")
+    checked = run("check", "--jobs", "2")
+    assert checked[0] == 0
+    assert len(forked) == 4  # validate and render, validate and estimate
+    for platform in ("macOS", "Windows"):
+        with monkeypatch.context() as here:
+            _as_on(platform, here)
+            build(platform)
+            assert run("check", "--jobs", "2") == checked
+        assert _tree(tmp_path / platform) == _tree(tmp_path / "parallel"), platform
+    assert len(forked) == 4  # none more
+    assert _no_children_left()
