@@ -37,24 +37,36 @@ def _deck_date(args: argparse.Namespace) -> str | None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    import shlex
+
     from demodeck.scaffold import init_project
 
-    target = Path(args.folder)
-    made = init_project(target, dt.date.today(), title=args.title)
-    for path in made:
-        print(f"created {path}")
-    print(f"Next: cd {target} && demodeck build")
+    target = Path(args.project) / args.folder  # -C DIR: the folder is taken from there
+    for line in init_project(target, dt.date.today(), title=args.title):
+        print(line)
+    here = target.resolve() == Path.cwd().resolve()
+    print("Next: demodeck build" if here else f"Next: cd {shlex.quote(str(target))} && "
+          "demodeck build")
     return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
-    from demodeck.scaffold import new_deck, next_demo_day
+    from demodeck.scaffold import new_deck, next_free_demo_day
 
     site = load_config(_project(args))
-    day = args.date or next_demo_day(dt.date.today(), site.demo_day)
+    taken: list[Path] = []
+    if args.date:
+        day = args.date
+    else:
+        day, taken = next_free_demo_day(site.decks_path, dt.date.today(), site.demo_day)
     path = new_deck(site.decks_path, day)
-    print(f"created {path.relative_to(site.root)}")
+    note = ""
+    if taken:
+        first = taken[0].relative_to(site.root)
+        note = (f" ({first} already exists)" if len(taken) == 1 else
+                f" ({first} and {len(taken) - 1} more demo days already have a deck)")
+    print(f"created {path.relative_to(site.root)}{note}")
     return 0
 
 
@@ -109,8 +121,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     exported = export_deck(site, _deck_date(args))
     deck = exported.deck
     name = f"{deck.slug}.html"
-    target = outfile.target(site, Path(args.output or name), command="export",
-                            force=args.force, made=made_by_export, example=name)
+    out = Path(args.out) if args.out else outfile.default(site, name)
+    target = outfile.target(site, out, command="export", force=args.force,
+                            made=made_by_export, example=name)
     size = outfile.write(target, exported.write)
     print(f"wrote {target.shown} ({size / 1024:.0f} KB, {len(deck.slides)} slides, "
           "self-contained)")
@@ -142,8 +155,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
 
     site = load_config(_project(args))
-    for path in scaffold.write_schemas(site.decks_path):
-        print(f"wrote {path.relative_to(site.root)}")
+    written = scaffold.write_schemas(site.decks_path)
+    decks = site.decks_dir
+    uses = (f"{decks}/YYYY-MM-DD.yaml", f"deck.yaml in a folder {decks}/YYYY-MM-DD/",
+            "each demo file in such a folder")
+    for path, use in zip(scaffold.schema_paths(site.decks_path), uses, strict=True):
+        done = "wrote" if path in written else "up to date:"
+        print(f"{done} {path.relative_to(site.root)} (the JSON Schema of {use})")
     return 0
 
 
@@ -162,15 +180,43 @@ def _port(text: str) -> int:
     return port
 
 
+def cmd_help(args: argparse.Namespace) -> int:
+    """Bare ``demodeck``: the list of commands, as ``demodeck --help`` prints it."""
+    parser().print_help()
+    return 0
+
+
+def _global_options(p: argparse.ArgumentParser, *, default: bool) -> None:
+    """-C and --debug, which go before the command (as git takes them) or after it.
+
+    The copy each command's parser gets has no default (SUPPRESS), so that an option not
+    repeated after the command keeps the value given before it."""
+    unset = argparse.SUPPRESS
+    p.add_argument("-C", "--project", default="." if default else unset, metavar="DIR",
+                   help="project folder (where demodeck.yaml is); default: current")
+    p.add_argument("--debug", action="store_true", default=False if default else unset,
+                   help="show Python tracebacks")
+
+
+def _out_option(cmd: argparse.ArgumentParser, suffix: str) -> None:
+    """export's and pdf's -o/--out FILE (--output, export's old name, still works)."""
+    from demodeck.scaffold import EXPORTS_DIR
+
+    cmd.add_argument("-o", "--out", metavar="FILE",
+                     help=f"output file (default: {EXPORTS_DIR}/YYYY-MM-DD.{suffix} in the "
+                          "project, a folder `demodeck init` git-ignores)")
+    cmd.add_argument("--output", dest="out", help=argparse.SUPPRESS)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="demodeck",
                                 description="Weekly R&D demo decks from YAML.")
     p.add_argument("--version", action="version", version=f"demodeck {__version__}")
+    _global_options(p, default=True)
+    p.set_defaults(handler=cmd_help)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-C", "--project", default=".", metavar="DIR",
-                        help="project folder (where demodeck.yaml is); default: current")
-    common.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _global_options(common, default=False)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, parents=[common], help=help, description=help)
@@ -178,9 +224,11 @@ def parser() -> argparse.ArgumentParser:
         return cmd
 
     init = add("init", cmd_init, "create a new project folder with an example deck")
-    init.add_argument("folder", help="folder to create (or an empty existing one)")
+    init.add_argument("folder", help="folder to create, or an existing one to add a project "
+                                     "to (nothing in it is replaced)")
     init.add_argument("--title", default="R&D Weekly Demo", help="site title")
-    new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template")
+    new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template (the "
+                              "next demo day without a deck)")
     new.add_argument("--date", type=_date, help="deck date instead of the next demo day")
     check = add("check", cmd_check, "validate every deck and print every problem")
     check.add_argument("--jobs", "-j", type=int, metavar="N",
@@ -197,21 +245,19 @@ def parser() -> argparse.ArgumentParser:
                        help="inline CSS, JS and images into every page (one file per deck)")
     export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
     export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
-    export.add_argument("-o", "--output", metavar="FILE",
-                        help="output file (default: YYYY-MM-DD.html)")
+    _out_option(export, "html")
     export.add_argument("--force", action="store_true",
                         help="replace a file that `demodeck export` did not write "
                              "(never one in the decks or templates folder)")
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
     pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
-    pdf.add_argument("-o", "--out", metavar="FILE",
-                     help="output file (default: YYYY-MM-DD.pdf)")
+    _out_option(pdf, "pdf")
     pdf.add_argument("--force", action="store_true",
                      help="replace a file that `demodeck pdf` did not write "
                           "(never one in the decks or templates folder)")
     pdf.add_argument("--chromium", metavar="PATH",
-                     help="Chromium or Chrome to print with (default: the first "
-                          "chromium, chromium-browser or google-chrome on PATH)")
+                     help="Chromium, Chrome or Edge to print with (default: the first "
+                          "on PATH, else where macOS or Windows installs them)")
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")

@@ -128,3 +128,21 @@ def _made(made: Callable[[Path], bool], path: Path) -> bool:
 
 def _reason(exc: BaseException) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def default(site: SiteConfig, name: str) -> Path:
+    """Where ``export`` and ``pdf`` write ``name`` without ``-o``: the project's exports/
+    folder (which `demodeck init` git-ignores), made when missing. Shown relative to the
+    current folder when the project is in it."""
+    from demodeck.scaffold import EXPORTS_DIR
+
+    folder = site.root / EXPORTS_DIR
+    if not folder.exists() and not folder.is_symlink():  # anything else: target() says
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise UsageError(f"cannot make the folder {folder}: {_reason(exc)}") from exc
+    try:
+        return (folder / name).relative_to(Path.cwd())
+    except ValueError:
+        return folder / name

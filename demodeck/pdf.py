@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,18 @@ from demodeck.errors import DemodeckError, UsageError
 from demodeck.model import Deck, SiteConfig
 from demodeck.pipeline import Exported, export_deck
 
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Names on PATH, in order: Linux packages' names, then Windows' (shutil.which adds .exe).
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+              "microsoft-edge", "microsoft-edge-stable", "chrome", "msedge")
+# Where the installers put them, outside PATH: macOS apps in /Applications (or
+# ~/Applications), Windows programs under these environment variables' folders.
+MAC_APPS = (("Google Chrome.app", "Contents", "MacOS", "Google Chrome"),
+            ("Chromium.app", "Contents", "MacOS", "Chromium"),
+            ("Microsoft Edge.app", "Contents", "MacOS", "Microsoft Edge"))
+WINDOWS_ROOTS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
+WINDOWS_APPS = (("Google", "Chrome", "Application", "chrome.exe"),
+                ("Chromium", "Application", "chrome.exe"),
+                ("Microsoft", "Edge", "Application", "msedge.exe"))
 TIMEOUT = 120.0  # seconds; a deck prints in one or two
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
@@ -45,7 +57,9 @@ class PdfResult:
 
 
 def find_chromium(explicit: str | None = None) -> str:
-    """The Chromium to print with: ``explicit`` if given, else the first one on PATH."""
+    """The Chromium to print with: ``explicit`` if given, else the first of CANDIDATES on
+    PATH, else Chrome, Chromium or Edge where the platform's installer puts them (macOS and
+    Windows put none on PATH)."""
     if explicit:
         found = shutil.which(explicit)
         if found is None:
@@ -56,10 +70,40 @@ def find_chromium(explicit: str | None = None) -> str:
         found = shutil.which(name)
         if found is not None:
             return found
-    raise UsageError("no Chromium found: `demodeck pdf` prints with headless Chromium or "
-                     f"Chrome, and none of {', '.join(CANDIDATES)} is on PATH; install one "
-                     "(Debian/Ubuntu: apt-get install chromium) or give its path with "
+    platform = sys.platform
+    roots, apps = _installed(platform)
+    for root in roots:
+        for app in apps:
+            if root.joinpath(*app).is_file():
+                return str(root.joinpath(*app))
+    where = f", nor in {' or '.join(map(str, roots))}" if roots else ""
+    raise UsageError("no Chromium found: `demodeck pdf` prints with headless Chromium, Chrome "
+                     f"or Edge, and none of {', '.join(CANDIDATES)} is on PATH{where}; "
+                     f"install one ({install_hint(platform)}) or give its path with "
                      "--chromium PATH")
+
+
+def _installed(platform: str) -> tuple[list[Path], tuple[tuple[str, ...], ...]]:
+    """The folders the platform's installers put browsers in, and the browsers' paths
+    inside them; none on Linux and the BSDs, where packages put them on PATH."""
+    if platform == "darwin":
+        return [Path("/Applications"), Path.home() / "Applications"], MAC_APPS
+    if platform == "win32":
+        roots = [Path(os.environ[name]) for name in WINDOWS_ROOTS if os.environ.get(name)]
+        return roots, WINDOWS_APPS
+    return [], ()
+
+
+def install_hint(platform: str) -> str:
+    """How a user of ``platform`` gets a browser `demodeck pdf` can print with."""
+    if platform == "darwin":
+        return ("macOS: download Google Chrome from https://www.google.com/chrome/ or run "
+                "brew install --cask google-chrome")
+    if platform == "win32":
+        return ("Windows: Microsoft Edge comes with Windows; or run "
+                "winget install Google.Chrome")
+    return ("Debian: sudo apt-get install chromium; Ubuntu: sudo snap install chromium; "
+            "Fedora: sudo dnf install chromium")
 
 
 def command(chromium: str, page: Path, out: Path, profile: Path) -> list[str]:
@@ -157,12 +201,14 @@ def print_pdf(exported: Exported, *, chromium: str, timeout: float = TIMEOUT) ->
 
 def deck_pdf(site: SiteConfig, date_text: str | None, *, out: Path | None = None,
              chromium: str | None = None, force: bool = False) -> PdfResult:
-    """Print one deck (the newest when no date is given) to ``out`` (default YYYY-MM-DD.pdf).
+    """Print one deck (the newest when no date is given) to ``out`` (default
+    exports/YYYY-MM-DD.pdf in the project).
     ``force``: replace a file ``demodeck pdf`` did not write (see outfile.target)."""
     executable = find_chromium(chromium)  # before the build: fail fast without a browser
     exported = export_deck(site, date_text)
     name = f"{exported.deck.slug}.pdf"
-    target = outfile.target(site, out if out is not None else Path(name), command="pdf",
+    target = outfile.target(site, out if out is not None else outfile.default(site, name),
+                            command="pdf",
                             force=force, made=made_by_pdf, example=name)
     data = stamp(print_pdf(exported, chromium=executable))  # checked first: printing is slow
     outfile.write(target, lambda f: f.write(data))

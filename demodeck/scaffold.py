@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from demodeck.errors import UsageError
@@ -23,7 +24,8 @@ language: en
 
 DECK_TEMPLATE = """\
 # yaml-language-server: $schema={schema}
-# The weekly demo deck for {date}. Format: see README.md ("The deck format").
+# The weekly demo deck for {date}. `demodeck schema` prints the format (every field,
+# which are required); `demodeck check` finds mistakes; `demodeck --help` lists commands.
 hosts: [Your Name]
 demos:
   - title: What we shipped
@@ -44,7 +46,9 @@ retro:
   actions: [{{what: One thing we will change, owner: Your Name}}]
 """
 
-GITIGNORE = "site/\n.demodeck-cache/\n"
+EXPORTS_DIR = "exports"  # where `export` and `pdf` write their file unless told (-o)
+GITIGNORED = ("site/", f"{EXPORTS_DIR}/", ".demodeck-cache/")  # what a project's git skips
+GITIGNORE = "".join(f"{line}\n" for line in GITIGNORED)
 
 
 def next_demo_day(today: dt.date, weekday: str) -> dt.date:
@@ -59,6 +63,13 @@ def schema_text(kind: str) -> str:
     return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
 
 
+def schema_paths(decks_dir: Path) -> list[Path]:
+    """Where write_schemas puts the JSON Schema of each kind of file (deck, folder, demo)."""
+    from demodeck.schema import SCHEMA_KINDS
+
+    return [decks_dir / SCHEMA_DIR / f"{kind}.schema.json" for kind in SCHEMA_KINDS]
+
+
 def write_schemas(decks_dir: Path) -> list[Path]:
     """decks/schema/{deck,folder,demo}.schema.json, for editors' YAML language servers.
 
@@ -67,11 +78,9 @@ def write_schemas(decks_dir: Path) -> list[Path]:
     """
     from demodeck.schema import SCHEMA_KINDS
 
-    folder = decks_dir / SCHEMA_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    (decks_dir / SCHEMA_DIR).mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in SCHEMA_KINDS:
-        path = folder / f"{kind}.schema.json"
+    for kind, path in zip(SCHEMA_KINDS, schema_paths(decks_dir), strict=True):
         text = schema_text(kind)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
@@ -79,14 +88,38 @@ def write_schemas(decks_dir: Path) -> list[Path]:
     return written
 
 
+def existing_deck(decks_dir: Path, day: dt.date) -> Path | None:
+    """The deck for ``day`` if there is one: a file (``.yaml``, ``.yml``, any case) or a
+    folder named by the date."""
+    names = {day.isoformat() + suffix for suffix in ("", ".yaml", ".yml")}
+    try:
+        entries = os.listdir(decks_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    found = sorted(name for name in entries if name.lower() in names)
+    return decks_dir / found[0] if found else None
+
+
+def next_free_demo_day(decks_dir: Path, today: dt.date,
+                       weekday: str) -> tuple[dt.date, list[Path]]:
+    """The first ``weekday`` on or after ``today`` that has no deck yet, and the decks of
+    the ones before it: `demodeck new` on the day after `init` (which made next week's
+    deck), or on demo day itself, prepares the deck after them."""
+    day = next_demo_day(today, weekday)
+    taken = []
+    while (deck := existing_deck(decks_dir, day)) is not None:
+        taken.append(deck)
+        day += dt.timedelta(days=7)
+    return day, taken
+
+
 def new_deck(decks_dir: Path, day: dt.date) -> Path:
     """Create ``decks/YYYY-MM-DD.yaml`` from the template; never overwrites."""
-    path = decks_dir / f"{day.isoformat()}.yaml"
-    folder = decks_dir / day.isoformat()
-    if path.exists() or folder.exists():
-        existing = path if path.exists() else folder
+    existing = existing_deck(decks_dir, day)
+    if existing is not None:
         raise UsageError(f"{existing} already exists; edit it, or pass --date YYYY-MM-DD "
                          "for another day")
+    path = decks_dir / f"{day.isoformat()}.yaml"
     decks_dir.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite
         f.write(DECK_TEMPLATE.format(schema=f"{SCHEMA_DIR}/deck.schema.json",
@@ -95,17 +128,50 @@ def new_deck(decks_dir: Path, day: dt.date) -> Path:
     return path
 
 
-def init_project(target: Path, today: dt.date, *, title: str) -> list[Path]:
-    """Scaffold a project folder; refuses a folder that already has a demodeck.yaml or decks."""
+def init_project(target: Path, today: dt.date, *, title: str) -> list[str]:
+    """Scaffold a project folder; returns what was done, a line each.
+
+    Refuses a folder that already has a demodeck.yaml or decks. Into a folder holding other
+    files (an existing repository), it adds its own beside them and replaces none: an
+    existing .gitignore gets the lines of GITIGNORED it lacks, appended."""
     if (target / "demodeck.yaml").exists() or (target / "decks").exists():
         raise UsageError(f"{target} already holds a demodeck project; nothing was changed")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file, not a folder; nothing was changed")
+    done = []
+    if target.is_dir() and any(target.iterdir()):
+        name = "this folder" if target == Path() else str(target)
+        done.append(f"{name} is not empty: adding demodeck.yaml, decks/ and the "
+                    ".gitignore lines it needs, replacing nothing")
     target.mkdir(parents=True, exist_ok=True)
-    made = [target / "demodeck.yaml"]
-    made[0].write_text(CONFIG_TEMPLATE.format(title=json.dumps(title)), encoding="utf-8")
-    made.append(new_deck(target / "decks", next_demo_day(today, "monday")))
+    config = target / "demodeck.yaml"
+    with config.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite
+        f.write(CONFIG_TEMPLATE.format(title=json.dumps(title)))
+    made = [config, new_deck(target / "decks", next_demo_day(today, "monday"))]
     made.extend(sorted((target / "decks" / SCHEMA_DIR).glob("*.json")))
-    gitignore = target / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text(GITIGNORE, encoding="utf-8")
-        made.append(gitignore)
-    return made
+    done.extend(f"created {path}" for path in made)
+    done.extend(_ignore(target / ".gitignore"))
+    return done
+
+
+def _ignore(gitignore: Path) -> list[str]:
+    """Make ``gitignore`` name every line of GITIGNORED: create it, or append the missing
+    ones (``site``, ``/site`` and ``/site/`` count as ``site/``); returns what was done."""
+    try:
+        data = gitignore.read_bytes()
+    except FileNotFoundError:
+        with gitignore.open("x", encoding="utf-8") as f:
+            f.write(GITIGNORE)
+        return [f"created {gitignore}"]
+    have = {line.strip().strip("/") for line in data.decode("utf-8", "replace").splitlines()}
+    missing = [line for line in GITIGNORED if line.strip("/") not in have]
+    if not missing:
+        return []
+    if gitignore.is_symlink():  # git reads no .gitignore through a link: leave it be
+        return [f"{gitignore} is a symbolic link, left as it is: add {', '.join(missing)} "
+                "to the file it points to"]
+    with gitignore.open("ab") as f:
+        if data and not data.endswith(b"\n"):
+            f.write(b"\n")
+        f.write("".join(f"{line}\n" for line in missing).encode())
+    return [f"added {', '.join(missing)} to {gitignore}"]

@@ -263,3 +263,191 @@ def test_export_takes_a_date_or_a_deck_path(project: Project, capsys: Cap, tmp_p
     assert result.code == 0, result.err
     assert result.out.startswith(f"wrote {out} (")
     assert "Search v2" in out.read_text()
+
+
+# Issue 21, item 8: the README's Day-one flow (init, cd, new) works as written.
+def test_new_right_after_init_makes_the_next_free_demo_day(tmp_path: Path, capsys: Cap) -> None:
+    from demodeck.cli import main
+
+    team = tmp_path / "myteam"
+    assert main(["init", str(team)]) == 0
+    capsys.readouterr()
+    monday = next_demo_day(dt.date.today(), "monday")
+    week = dt.timedelta(days=7)
+    assert main(["new", "-C", str(team)]) == 0
+    assert capsys.readouterr().out == (f"created decks/{monday + week}.yaml "
+                                       f"(decks/{monday}.yaml already exists)\n")
+    assert main(["new", "-C", str(team)]) == 0
+    assert capsys.readouterr().out == (f"created decks/{monday + 2 * week}.yaml "
+                                       f"(decks/{monday}.yaml and 1 more demo days already "
+                                       "have a deck)\n")
+    taken = team / f"decks/{monday}.yaml"
+    assert main(["new", "-C", str(team), "--date", monday.isoformat()]) == 1
+    assert capsys.readouterr().err == (f"error: {taken} already exists; edit it, or pass "
+                                       "--date YYYY-MM-DD for another day\n")
+    assert main(["check", "-C", str(team)]) == 0
+    assert capsys.readouterr().out == "OK: 3 decks, 12 slides, no problems\n"
+
+
+def test_new_steps_over_a_deck_folder_and_a_yml_file(project: Project, capsys: Cap) -> None:
+    monday = next_demo_day(dt.date.today(), "monday")
+    week = dt.timedelta(days=7)
+    (project.root / "decks" / monday.isoformat()).mkdir()
+    (project.root / f"decks/{monday + week}.YML").write_text("demos: []\n")
+    made = project.run("new", capsys=capsys)
+    assert made.out == (f"created decks/{monday + 2 * week}.yaml (decks/{monday} and 1 more "
+                        "demo days already have a deck)\n")
+
+
+# Issue 21, item 10: CLI habits.
+@pytest.mark.parametrize("options", [["-C", "{root}"], ["-C", "{root}", "--debug"],
+                                     ["--debug", "-C", "{root}"]])
+def test_options_go_before_the_command_as_with_git(project: Project, options: list[str]) -> None:
+    before = [o.format(root=project.root) for o in options]
+    built = run(*before, "build")
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("Built 1 deck, 5 slides, ")
+    assert (project.root / "site/index.html").is_file()
+    project.write("decks/2026-11-23.yaml", "demos: 3\n")
+    checked = run(*before, "check")
+    assert checked.returncode == 1
+    shown = "Traceback (most recent call last)" in checked.stderr
+    assert shown == ("--debug" in options)
+
+
+def test_an_option_after_the_command_wins_over_the_one_before(project: Project,
+                                                             tmp_path: Path) -> None:
+    result = run("-C", str(tmp_path / "nowhere"), "check", "-C", str(project.root))
+    assert (result.returncode, result.stdout) == (0, "OK: 1 deck, 5 slides, no problems\n")
+
+
+def test_bare_demodeck_prints_help_and_exits_0() -> None:
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: demodeck ")
+    for command in ("init", "new", "check", "build", "export", "pdf", "serve", "schema"):
+        assert re.search(rf"^    {command} ", result.stdout, re.M), command
+    assert "-C DIR" in result.stdout and "--debug" in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["export", "pdf"])
+def test_export_and_pdf_take_the_same_out_option(command: str) -> None:
+    helped = run(command, "--help")
+    assert "-o FILE, --out FILE" in " ".join(helped.stdout.split())
+    for flag in ("-o", "--out", "--output"):
+        assert parser().parse_args([command, flag, "x.out"]).out == "x.out"
+
+
+def test_init_into_a_folder_with_files_says_so_and_replaces_nothing(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "README.md").write_text("# Our team\n")
+    (repo / ".gitignore").write_text("node_modules\n/site")  # no newline at the end
+    result = run("init", "repo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("repo is not empty: adding demodeck.yaml, decks/ and the .gitignore "
+                        "lines it needs, replacing nothing")
+    assert "created repo/demodeck.yaml" in lines
+    assert "added exports/, .demodeck-cache/ to repo/.gitignore" in lines
+    assert lines[-1] == "Next: cd repo && demodeck build"
+    assert (repo / "README.md").read_text() == "# Our team\n"
+    assert (repo / ".gitignore").read_text() == ("node_modules\n/site\nexports/\n"
+                                                 ".demodeck-cache/\n")
+    again = run("init", "repo", cwd=tmp_path)
+    assert again.returncode == 1
+    assert (repo / ".gitignore").read_text().count("exports/") == 1
+
+
+def test_init_keeps_a_gitignore_that_has_every_line(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("/site/\nexports\n.demodeck-cache/\n")
+    result = run("init", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == ("this folder is not empty: adding demodeck.yaml, "
+                                             "decks/ and the .gitignore lines it needs, "
+                                             "replacing nothing")
+    assert not [line for line in result.stdout.splitlines() if line.endswith(".gitignore")]
+    assert (tmp_path / ".gitignore").read_text() == "/site/\nexports\n.demodeck-cache/\n"
+
+
+def test_init_does_not_write_through_a_gitignore_that_is_a_link(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("node_modules\n")
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team/.gitignore").symlink_to(elsewhere)
+    result = run("init", "team", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("team/.gitignore is a symbolic link, left as it is: add site/, exports/, "
+            ".demodeck-cache/ to the file it points to") in result.stdout.splitlines()
+    assert elsewhere.read_text() == "node_modules\n"
+
+
+def test_init_dot_says_what_to_run_next_without_cd(tmp_path: Path) -> None:
+    result = run("init", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "created demodeck.yaml"
+    assert result.stdout.splitlines()[-1] == "Next: demodeck build"
+    assert "cd ." not in result.stdout
+    named = run("init", "my team", cwd=tmp_path / "decks")
+    assert named.stdout.splitlines()[-1] == "Next: cd 'my team' && demodeck build"
+
+
+def test_a_new_deck_points_to_commands_the_user_has(tmp_path: Path) -> None:
+    assert run("init", "myteam", cwd=tmp_path).returncode == 0
+    (deck,) = (tmp_path / "myteam/decks").glob("*.yaml")
+    text = deck.read_text()
+    assert "README" not in text
+    assert "`demodeck schema` prints the format" in text
+    assert run("schema", cwd=tmp_path).returncode == 0
+
+
+def test_schema_write_says_what_it_wrote(project: Project, capsys: Cap) -> None:
+    made = project.run("schema", "--write", capsys=capsys)
+    assert made.out.splitlines() == [
+        "wrote decks/schema/deck.schema.json (the JSON Schema of decks/YYYY-MM-DD.yaml)",
+        "wrote decks/schema/folder.schema.json (the JSON Schema of deck.yaml in a folder "
+        "decks/YYYY-MM-DD/)",
+        "wrote decks/schema/demo.schema.json (the JSON Schema of each demo file in such a "
+        "folder)"]
+    (project.root / "decks/schema/demo.schema.json").write_text("{}\n")
+    again = project.run("schema", "--write", capsys=capsys)
+    assert [line.split(" (")[0] for line in again.out.splitlines()] == [
+        "up to date: decks/schema/deck.schema.json",
+        "up to date: decks/schema/folder.schema.json",
+        "wrote decks/schema/demo.schema.json"]
+
+
+def test_exports_and_pdfs_land_in_a_git_ignored_folder(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: Cap) -> None:
+    from demodeck.cli import main
+    from tests.test_export_files import chromium_like_pdf
+
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!{sys.executable}\nimport sys\n"
+                    "out = next(a for a in sys.argv if a.startswith('--print-to-pdf='))\n"
+                    f"open(out.split('=', 1)[1], 'wb').write({chromium_like_pdf()!r})\n")
+    fake.chmod(0o755)
+    team = tmp_path / "myteam"
+    assert main(["init", str(team)]) == 0
+    subprocess.run(["git", "init", "-q", str(team)], check=True)
+    monkeypatch.chdir(team)
+    capsys.readouterr()
+    assert main(["export"]) == 0
+    day = next_demo_day(dt.date.today(), "monday")
+    assert capsys.readouterr().out.startswith(f"wrote exports/{day}.html (")
+    assert main(["pdf", "--chromium", str(fake)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote exports/{day}.pdf (")
+    assert sorted(p.name for p in (team / "exports").iterdir()) == [f"{day}.html",
+                                                                   f"{day}.pdf"]
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=team, capture_output=True, text=True, check=True).stdout
+    assert "exports/" not in status and "demodeck.yaml" in status
+    monkeypatch.chdir(tmp_path)  # from another folder, with -C: the project's exports/
+    assert main(["export", "-C", "myteam"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote myteam/exports/{day}.html (")
+    (tmp_path / "other").mkdir()
+    monkeypatch.chdir(tmp_path / "other")
+    assert main(["export", "-C", str(team)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {team}/exports/{day}.html (")

@@ -21,7 +21,7 @@ import pytest
 
 from demodeck.cli import main
 from tests.browser import CHROMIUM
-from tests.conftest import Project
+from tests.conftest import Project, copy_examples
 from tests.test_export_files import assert_sound_update
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,15 +67,17 @@ def test_print_has_one_16_9_page_per_slide(browser: Any, site: Path, date: str) 
 
 
 def test_demodeck_pdf_end_to_end(tmp_path: Path) -> None:
-    """A real process, as a user runs it: finds Chromium on PATH and prints the newest deck."""
+    """A real process, as a user runs it: finds Chromium on PATH and prints the newest deck
+    into the project's exports/ folder."""
     env = dict(os.environ)
     if shutil.which("chromium") is None:  # e.g. $DEMODECK_CHROMIUM points elsewhere
         env["PATH"] = f"{Path(CHROMIUM).parent}{os.pathsep}{env.get('PATH', '')}"
-    proc = subprocess.run([sys.executable, "-m", "demodeck", "pdf", "-C", str(REPO)],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    project = copy_examples(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "demodeck", "pdf"], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=project)
     assert proc.returncode == 0, proc.stderr
-    out = tmp_path / "2026-11-23.pdf"  # the newest deck, named by its date
-    assert proc.stdout.startswith(f"wrote {out.name} (")
+    out = project / "exports" / "2026-11-23.pdf"  # the newest deck, named by its date
+    assert proc.stdout.startswith("wrote exports/2026-11-23.pdf (")
     assert "11 pages for 11 slides" in proc.stdout
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-")
@@ -98,7 +100,9 @@ def test_no_chromium_on_path_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
     assert main(["pdf", "-C", str(REPO), "--out", str(tmp_path / "x.pdf")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: no Chromium found")
-    assert "--chromium PATH" in err and "apt-get install chromium" in err
+    assert "--chromium PATH" in err
+    assert ("Debian: sudo apt-get install chromium; Ubuntu: sudo snap install chromium"
+            in err)
     assert "Traceback" not in err
     assert not (tmp_path / "x.pdf").exists()
 
@@ -160,3 +164,71 @@ def test_pdf_names_demodeck_as_creator_and_replaces_only_its_own_files(
     other.write_bytes(pdf.replace(b"/Creator (demodeck", b"/Creator (someone"))
     assert main([*args[:4], str(other), *args[5:]]) == 1
     assert "did not write it" in capsys.readouterr().err
+
+
+# Issue 21, item 11: Chrome, Chromium and Edge where macOS and Windows install them.
+def stand_in_browser(path: Path) -> Path:
+    """A stand-in for Chromium at ``path``: writes a small PDF where --print-to-pdf= says."""
+    from tests.test_export_files import chromium_like_pdf
+
+    path.parent.mkdir(parents=True)
+    path.write_text(f"#!{sys.executable}\nimport sys\n"
+                    "out = next(a for a in sys.argv if a.startswith('--print-to-pdf='))\n"
+                    f"open(out.split('=', 1)[1], 'wb').write({chromium_like_pdf()!r})\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("app", ["Google Chrome", "Chromium", "Microsoft Edge"])
+def test_pdf_finds_a_browser_in_the_macos_applications_folder(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    # ~/Applications is searched as /Applications is, and a test may write into it
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # nothing on PATH
+    stand_in_browser(tmp_path / f"home/Applications/{app}.app/Contents/MacOS/{app}")
+    out = tmp_path / "deck.pdf"
+    assert main(["pdf", "-C", str(project.root), "-o", str(out)]) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.startswith(f"wrote {out} (")
+    assert out.read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(("root", "app"), [
+    ("PROGRAMFILES", "Google/Chrome/Application/chrome.exe"),
+    ("PROGRAMFILES(X86)", "Microsoft/Edge/Application/msedge.exe"),
+    ("LOCALAPPDATA", "Chromium/Application/chrome.exe")])
+def test_pdf_finds_a_browser_where_windows_installs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str, app: str) -> None:
+    from demodeck import pdf
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # nothing on PATH
+    for name in pdf.WINDOWS_ROOTS:
+        monkeypatch.setenv(name, str(tmp_path / name))
+    browser = stand_in_browser(tmp_path.joinpath(root, *app.split("/")))
+    assert pdf.find_chromium() == str(browser)
+
+
+@pytest.mark.parametrize(("platform", "hint", "where"), [
+    ("darwin", "macOS: download Google Chrome from https://www.google.com/chrome/ or run "
+               "brew install --cask google-chrome", "/Applications or {home}/Applications"),
+    ("win32", "Windows: Microsoft Edge comes with Windows; or run winget install "
+              "Google.Chrome", "{tmp}/Program Files or {tmp}/Program Files (x86)")])
+def test_no_browser_names_the_platforms_way_to_install_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, hint: str,
+        where: str) -> None:
+    from demodeck import pdf
+    from demodeck.errors import UsageError
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PROGRAMFILES", str(tmp_path / "Program Files"))
+    monkeypatch.setenv("PROGRAMFILES(X86)", str(tmp_path / "Program Files (x86)"))
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+    with pytest.raises(UsageError) as raised:
+        pdf.find_chromium()
+    message = str(raised.value)
+    assert f"nor in {where.format(home=tmp_path / 'home', tmp=tmp_path)}; " in message
+    assert f"install one ({hint}) or give its path with --chromium PATH" in message
