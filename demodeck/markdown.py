@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from markupsafe import Markup
 
-from demodeck.cache import digest
-from demodeck.validate import url_is_safe
+from demodeck.digest import digest
+from demodeck.urls import url_is_safe
 
 if TYPE_CHECKING:  # markdown-it is imported when a text needs it (see parser())
     from markdown_it import MarkdownIt

@@ -24,6 +24,7 @@ from demodeck import model, schema
 from demodeck.errors import Problem
 from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
 from demodeck.schema import Record, Spec
+from demodeck.urls import url_is_safe
 
 
 class _Invalid:
@@ -155,18 +156,6 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
                 return _wrong_type(spec, raw, path, ctx)
             return value
     raise AssertionError(f"unhandled spec {spec!r}")  # pragma: no cover
-
-
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-_ALLOWED_SCHEMES = ("http", "https", "mailto")
-
-
-def url_is_safe(url: str) -> bool:
-    """http(s), mailto and relative URLs only. Browsers ignore tabs, newlines and
-    leading control characters in URLs, so strip those before reading the scheme."""
-    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url).lower()
-    match = _SCHEME.match(squeezed)
-    return match is None or match.group(1) in _ALLOWED_SCHEMES
 
 
 def _check_url(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
