@@ -164,72 +164,6 @@ _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode]
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
-# PyYAML's implicit resolvers keyed by a plain scalar's first character ("" for an empty
-# one), each list already followed by the first-character-independent ones (None: there
-# are none today). Built once: PyYAML's own ``resolve`` concatenates two lists and checks
-# for path resolvers on every one of the ~400 scalars of a deck file.
-_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]  # (tag, regexp), tried in order
-_WILDCARD: _Resolvers = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
-_IMPLICIT: dict[str, _Resolvers] = {
-    first: tuple(resolvers) + _WILDCARD
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
-}
-
-
-# What each short plain scalar resolved to: a plain scalar's tag depends on its text alone,
-# and deck files repeat the same few hundred keys and names ("title", "name", "Nina
-# Kowalski"), most of which start with a letter some resolver must rule out ("t" could
-# start "true"). A hit costs a third of the regular expressions it saves (520-deck
-# benchmark: compose 0.267 -> 0.240 s of CPU). Bounded, like _MARKS; long texts rarely
-# repeat and would cost more to hash than to match.
-_RESOLVED: dict[str, str] = {}
-_RESOLVED_MAX = 10_000
-_RESOLVED_LEN = 40
-
-
-def _match(value: str, resolvers: _Resolvers) -> str:
-    for tag, regexp in resolvers:
-        if regexp.match(value):
-            return tag
-    return _STR_TAG
-
-
-class _ResolvingLoader(_Loader):
-    """The C loader, tagging nodes exactly as PyYAML's resolver does, only cheaper.
-
-    libyaml's composer calls ``resolve`` from Python once per node. A plain scalar whose
-    first character can start no implicit type (most text: "Keyboard-first uploads")
-    is a string at once; otherwise the same regular expressions decide, in the same
-    order (and remembered: see _RESOLVED). SafeLoader has no path resolvers, so the node
-    kind alone decides the rest, and the composer need not track the path to each node.
-    """
-
-    def resolve(self, kind: type[yaml.Node], value: str | None,
-                implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            if implicit[0] and value is not None:  # plain, untagged
-                resolvers = _IMPLICIT.get(value[:1], _WILDCARD)
-                if resolvers:
-                    if len(value) > _RESOLVED_LEN:
-                        return _match(value, resolvers)
-                    tag = _RESOLVED.get(value)
-                    if tag is None:
-                        tag = _match(value, resolvers)
-                        if len(_RESOLVED) < _RESOLVED_MAX:
-                            _RESOLVED[value] = tag
-                    return tag
-            return _STR_TAG
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
-
-    # The composer calls these around every node to track the path for path resolvers,
-    # which SafeLoader has none of (PyYAML's own return at once when there are none).
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
-
-
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
@@ -569,7 +503,7 @@ def compose_yaml(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem
             refused = _prescan(path, text)
             if refused is not None:
                 return None, [refused]
-        node = yaml.compose(text, Loader=_ResolvingLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, text, exc)]
     except RecursionError:  # the pure-Python composer, when PyYAML has no libyaml
