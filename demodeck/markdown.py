@@ -4,6 +4,10 @@ Raw HTML is off (it renders as text), links are limited to http(s), mailto and
 relative URLs (anything else stays plain text), images inside Markdown are off
 (a published deck must not load anything from the network; use ``screenshot``),
 and fenced code is highlighted at build time with Pygments.
+
+plain_block and plain_inline always ask markdown-it; render_block and render_inline,
+the template filters, first try the fast path of :mod:`demodeck.markdown_fast` (the
+one place it is installed), which writes most fields' HTML without markdown-it.
 """
 
 from __future__ import annotations
