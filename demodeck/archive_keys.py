@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from demodeck import people
-from demodeck.cache import digest
+from demodeck.digest import digest
 from demodeck.model import Asset, Deck, Demo, Person
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site

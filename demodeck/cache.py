@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
 import hmac
 import json
 import os
@@ -58,10 +57,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from demodeck import __version__
+from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
 from demodeck.model import Deck, SiteConfig
 
-if TYPE_CHECKING:  # demodeck.archive_keys needs digest() from here
+if TYPE_CHECKING:
     from demodeck.archive_keys import DeckShown
 
 CACHE_DIR = ".demodeck-cache"
@@ -75,16 +74,6 @@ _KEY = 32  # bytes of the signing key; its file holds them as hex
 MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (a 520-deck archive's: 14 MB)
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
-
-
-def digest(*parts: str | bytes) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    h.update(__version__.encode())
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
 
 
 def settings_key(site: SiteConfig) -> str:

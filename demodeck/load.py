@@ -9,7 +9,6 @@ the decks folder (``YYYY-MM-DD.yaml`` files and ``YYYY-MM-DD/`` folders).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import datetime as dt
 import hashlib
@@ -92,22 +91,6 @@ class SourceFile:
         return bool(self.digest)
 
     def parse(self) -> tuple[Raw | None, list[Problem]]:
-        data, problems = self.load_bytes()
-        if data is None:
-            return None, problems
-        return parse_yaml(self.path, data)
-
-    def compose(self) -> tuple[yaml.Node, bytes] | None:
-        """The composed document and the bytes it was read from, or None when :meth:`parse`
-        would (or might) report a problem: then only ``parse`` can say what and where."""
-        data, _ = self.load_bytes()
-        if data is None:
-            return None
-        node = compose_if_clean(self.path, data)
-        return None if node is None else (node, data)
-
-    def load_bytes(self) -> tuple[bytes | None, list[Problem]]:
-        """The file's bytes (None if unreadable: discover reported why, or the problems do)."""
         data = self.data
         if data is None and self.readable:  # not read, as it had not changed: read it now
             read = _read_bytes(self.abspath, no_follow=True)
@@ -117,7 +100,9 @@ class SourceFile:
                 return None, [Problem(self.path, 0, 0, "the file changed while demodeck was "
                                       "reading the decks; build again")]
             data = read[0]
-        return data, []
+        if data is None:  # unreadable: discover reported why
+            return None, []
+        return parse_yaml(self.path, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,86 +149,20 @@ def _new_mark(where: tuple[int, int]) -> Mark:
     return mark
 
 
-STR_TAG = "tag:yaml.org,2002:str"
-SEQ_TAG = "tag:yaml.org,2002:seq"
-MAP_TAG = "tag:yaml.org,2002:map"
-NULL_TAG = "tag:yaml.org,2002:null"
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _INT_TAG = "tag:yaml.org,2002:int"
 _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
-    STR_TAG: yaml.constructor.SafeConstructor.construct_yaml_str,
+    _STR_TAG: yaml.constructor.SafeConstructor.construct_yaml_str,
     _INT_TAG: yaml.constructor.SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
-    NULL_TAG: yaml.constructor.SafeConstructor.construct_yaml_null,
+    _NULL_TAG: yaml.constructor.SafeConstructor.construct_yaml_null,
     "tag:yaml.org,2002:timestamp": yaml.constructor.SafeConstructor.construct_yaml_timestamp,
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-
-# PyYAML's implicit resolvers keyed by a plain scalar's first character ("" for an empty
-# one), each list already followed by the first-character-independent ones (None: there
-# are none today). Built once: PyYAML's own ``resolve`` concatenates two lists and checks
-# for path resolvers on every one of the ~400 scalars of a deck file.
-_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]  # (tag, regexp), tried in order
-_WILDCARD: _Resolvers = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
-_IMPLICIT: dict[str, _Resolvers] = {
-    first: tuple(resolvers) + _WILDCARD
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
-}
-
-
-# What each short plain scalar resolved to: a plain scalar's tag depends on its text alone,
-# and deck files repeat the same few hundred keys and names ("title", "name", "Nina
-# Kowalski"), most of which start with a letter some resolver must rule out ("t" could
-# start "true"). A hit costs a third of the regular expressions it saves (520-deck
-# benchmark: compose 0.267 -> 0.240 s of CPU). Bounded, like _MARKS; long texts rarely
-# repeat and would cost more to hash than to match.
-_RESOLVED: dict[str, str] = {}
-_RESOLVED_MAX = 10_000
-_RESOLVED_LEN = 40
-
-
-def _match(value: str, resolvers: _Resolvers) -> str:
-    for tag, regexp in resolvers:
-        if regexp.match(value):
-            return tag
-    return STR_TAG
-
-
-class _ResolvingLoader(_Loader):
-    """The C loader, tagging nodes exactly as PyYAML's resolver does, only cheaper.
-
-    libyaml's composer calls ``resolve`` from Python once per node. A plain scalar whose
-    first character can start no implicit type (most text: "Keyboard-first uploads")
-    is a string at once; otherwise the same regular expressions decide, in the same
-    order (and remembered: see _RESOLVED). SafeLoader has no path resolvers, so the node
-    kind alone decides the rest, and the composer need not track the path to each node.
-    """
-
-    def resolve(self, kind: type[yaml.Node], value: str | None,
-                implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            if implicit[0] and value is not None:  # plain, untagged
-                resolvers = _IMPLICIT.get(value[:1], _WILDCARD)
-                if resolvers:
-                    if len(value) > _RESOLVED_LEN:
-                        return _match(value, resolvers)
-                    tag = _RESOLVED.get(value)
-                    if tag is None:
-                        tag = _match(value, resolvers)
-                        if len(_RESOLVED) < _RESOLVED_MAX:
-                            _RESOLVED[value] = tag
-                    return tag
-            return STR_TAG
-        return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
-
-    # The composer calls these around every node to track the path for path resolvers,
-    # which SafeLoader has none of (PyYAML's own return at once when there are none).
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
-
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
@@ -371,7 +290,7 @@ class _Converter:
         where = (start.line, start.column)
         mark = _MARKS.get(where) or _new_mark(where)
         if type(node) is yaml.ScalarNode:
-            if node.tag == STR_TAG:  # most values: construct_yaml_str is the text itself
+            if node.tag == _STR_TAG:  # most values: construct_yaml_str is the text itself
                 return RawScalar(node.value, mark)
             return _convert_scalar(node, self.walk, mark)
         if not self.measured:
@@ -380,12 +299,12 @@ class _Converter:
             self.entered.add(id(node))
         kind = type(node)
         if kind is yaml.SequenceNode:
-            if node.tag != SEQ_TAG:
+            if node.tag != _SEQ_TAG:
                 _bad_tag(node, self.walk, mark)
                 return None
             return self.sequence(node, mark, depth)
         if kind is yaml.MappingNode:
-            if node.tag != MAP_TAG:
+            if node.tag != _MAP_TAG:
                 _bad_tag(node, self.walk, mark)
                 return None
             return self.mapping(node, mark, depth)
@@ -410,7 +329,7 @@ class _Converter:
             start = key_node.start_mark
             where = (start.line, start.column)
             key_mark = _MARKS.get(where) or _new_mark(where)
-            if key_node.tag == STR_TAG and type(key_node) is yaml.ScalarNode:
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
                 key = key_node.value  # nearly every key: its text
             else:
                 key = _key_text(key_node, walk, key_mark)
@@ -584,7 +503,7 @@ def compose_yaml(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem
             refused = _prescan(path, text)
             if refused is not None:
                 return None, [refused]
-        node = yaml.compose(text, Loader=_ResolvingLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, text, exc)]
     except RecursionError:  # the pure-Python composer, when PyYAML has no libyaml
@@ -592,38 +511,6 @@ def compose_yaml(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem
     if node is None:
         return None, [Problem(path, 1, 1, "the file is empty")]
     return node, []
-
-
-# A file starting with one of these is read by compose_yaml alone: libyaml would skip a
-# UTF-8 BOM itself (compose_yaml strips exactly one) and decode UTF-16 (refused as not UTF-8).
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# Every list or mapping YAML can write opens with one of these characters of its own (a
-# flow bracket, a block "- ", a "key:" or "? key"), so no text nests deeper than it has them.
-_NESTERS = b"[{-:?"
-
-
-def compose_if_clean(path: str, data: bytes) -> yaml.Node | None:
-    """:func:`compose_yaml`'s node where it reports no problem, else None; but for a text
-    nested more than MAX_DEPTH levels deep, which compose_yaml may refuse unread (only
-    where it could nest deep enough to crash libyaml, which this one cannot), that may
-    be composed: the deck schema is a few levels deep, so the fast path refuses it anyway.
-
-    libyaml reads the bytes themselves here: it refuses invalid UTF-8 as strictly as
-    Python's decoder, and read from the text it would encode it back to the same bytes,
-    so the nodes are the same (values, tags, line, column). Decoding and encoding again
-    cost 13 ms of CPU for the 520-deck benchmark, and the line lengths that
-    :func:`_max_depth_bound` measures another 16 ms: counting nesting characters, in one
-    pass over the bytes, bounds the depth for 7 ms. Any file this is not sure of (a
-    bound past COMPOSE_SAFE_DEPTH, a BOM, a long one) is read the way compose_yaml reads it.
-    """
-    if (len(data) > PRESCAN_CHARS or data.startswith(_BOMS)
-            or len(data) - len(data.translate(None, _NESTERS)) > COMPOSE_SAFE_DEPTH):
-        node, problems = compose_yaml(path, data)
-        return None if problems else node
-    try:
-        return yaml.compose(data, Loader=_ResolvingLoader)  # None if empty
-    except (yaml.YAMLError, RecursionError):  # RecursionError: see compose_yaml
-        return None
 
 
 def read_file(root: Path, file: Path, real_root: Path | None = None,

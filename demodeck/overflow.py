@@ -36,7 +36,7 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from demodeck import load, markdown
+from demodeck import load, markdown, markdown_fast
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
 from demodeck.model import Deck, Demo, SiteConfig
@@ -184,9 +184,9 @@ def _inline_text(token: Token) -> str:
 
 def inline_text(source: str) -> str:
     """What one line of inline Markdown shows (link targets and markup left out)."""
-    fast = markdown.fast_inline(source)  # see markdown_blocks
+    fast = markdown_fast.fast_inline(source)  # see markdown_blocks
     if fast is not None:
-        return markdown.shown_text(fast)
+        return markdown_fast.shown_text(fast)
     return "".join(_inline_text(t) for t in markdown.parser().parseInline(source))
 
 
@@ -201,29 +201,29 @@ def markdown_blocks(source: str, sizes: Sizes | None = None) -> list[Block]:
     """The blocks of a Markdown field as the theme (the built-in one by default) renders
     them in a demo's why."""
     sizes = sizes or theme_sizes.builtin()
-    # Most fields are in the grammar of markdown.py's fast paths, which write the same
-    # HTML as markdown-it (property tests hold them to it) and so show the same text:
-    # measuring from them saves markdown-it's ~0.3 ms a field, two thirds of what
+    # Most fields are in the grammar of the Markdown fast path (markdown_fast.py), which
+    # writes the same HTML as markdown-it (property tests hold it to that) and so shows the
+    # same text: measuring from it saves markdown-it's ~0.3 ms a field, two thirds of what
     # `demodeck check` spent on a 520-deck archive. tests/test_overflow.py holds both
     # ways to the same blocks.
-    fast = markdown.fast_blocks(source)
+    fast = markdown_fast.fast_blocks(source)
     if fast is not None:
         return [block for part in fast for block in _fast_part(part, sizes)]
     return _parsed_blocks(source, sizes)
 
 
-def _fast_part(part: markdown.FastBlock, sizes: Sizes) -> Iterator[Block]:
+def _fast_part(part: markdown_fast.FastBlock, sizes: Sizes) -> Iterator[Block]:
     """The blocks markdown-it's tokens give for one top-level block of the fast grammar."""
     kind, html, _, code = part
     if kind == "pre":
         yield dataclasses.replace(_code(code, sizes), spaced=True)
     elif kind == "ul":  # a tight list: only its first item is spaced from above
         for i, item in enumerate(html):
-            yield Block(Text.of(markdown.shown_text(item)), sizes.md_line,
+            yield Block(Text.of(markdown_fast.shown_text(item)), sizes.md_line,
                         indent=sizes.list_indent, spaced=i == 0,
                         margin=sizes.list_margin if i == 0 else 0.0)
     else:
-        yield Block(Text.of(markdown.shown_text(html[0])), sizes.md_line, spaced=True,
+        yield Block(Text.of(markdown_fast.shown_text(html[0])), sizes.md_line, spaced=True,
                     margin=sizes.p_margin)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from demodeck import cache
+from demodeck.digest import digest
 from demodeck.errors import BuildError, Problem, reason
 from demodeck.load import is_inside
 from demodeck.model import SiteConfig
@@ -104,7 +105,7 @@ def key(site: SiteConfig) -> str:
     parts: list[str | bytes] = [cache.settings_key(site)]
     for path in template_files(site.root):
         parts += [path.as_posix(), path.read_bytes()]
-    return cache.digest(*parts)
+    return digest(*parts)
 
 
 def refuse_outside_links(project_root: Path) -> None:

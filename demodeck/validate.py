@@ -4,11 +4,6 @@ Walks the specs in :mod:`demodeck.schema`, collecting *every* problem with its
 file, line, column and field path (``demos[2].why``) instead of stopping at the
 first. A value that fails its check becomes ``INVALID`` and the enclosing
 record is not built, so one mistake never hides another.
-
-Most decks have no problem, and then no position is ever shown: validate_deck
-first tries a fast path that checks the YAML nodes directly, without line marks
-(see the end of this module), and only a deck it cannot vouch for is parsed
-into a Raw tree and walked as above.
 """
 
 from __future__ import annotations
@@ -25,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from demodeck import load, model, schema
+from demodeck import model, schema
 from demodeck.errors import Problem
 from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
 from demodeck.schema import Record, Spec
+from demodeck.urls import url_is_safe
 
 
 class _Invalid:
@@ -162,18 +156,6 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
                 return _wrong_type(spec, raw, path, ctx)
             return value
     raise AssertionError(f"unhandled spec {spec!r}")  # pragma: no cover
-
-
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-_ALLOWED_SCHEMES = ("http", "https", "mailto")
-
-
-def url_is_safe(url: str) -> bool:
-    """http(s), mailto and relative URLs only. Browsers ignore tabs, newlines and
-    leading control characters in URLs, so strip those before reading the scheme."""
-    squeezed = re.sub(r"[\x00-\x20\x7f]", "", url).lower()
-    match = _SCHEME.match(squeezed)
-    return match is None or match.group(1) in _ALLOWED_SCHEMES
 
 
 def _check_url(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
@@ -382,10 +364,7 @@ def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Probl
     ``root``: ``site.root.resolve()``, from a caller that checks many decks (resolving
     costs a system call per part of the path: 7 ms for the 520 decks of the benchmark)."""
     root = site.root.resolve() if root is None else root
-    quick = _quick_deck(deck, site, root)
-    if quick is not None:
-        return quick
-    return _full_deck(deck, site, root, problems)
+    return _check_deck(deck, site, root, problems)
 
 
 def unreadable_images(deck: DeckSource, site: model.SiteConfig,
@@ -394,14 +373,14 @@ def unreadable_images(deck: DeckSource, site: model.SiteConfig,
     not be read): an image that passed validation but failed when the site was made is
     reported at the deck line that names it, like any other problem with an image."""
     problems: list[Problem] = []
-    _full_deck(deck, site, site.root.resolve(), problems, unreadable)
+    _check_deck(deck, site, site.root.resolve(), problems, unreadable)
     return problems
 
 
-def _full_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: list[Problem],
-               failed: Mapping[Path, str] = _NOTHING_UNREADABLE) -> model.Deck | None:
-    """validate_deck the full way: every problem found, each with its place; ``failed``:
-    images that could not be read, reported where they are named (see unreadable_images)."""
+def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: list[Problem],
+                failed: Mapping[Path, str] = _NOTHING_UNREADABLE) -> model.Deck | None:
+    """validate_deck: every problem found, each with its place; ``failed``: images that
+    could not be read, reported where they are named (see unreadable_images)."""
     before = len(problems)
     values: dict[str, Any] = {}
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
@@ -479,213 +458,3 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
         source=deck.path,
         digest=deck.digest,
     )
-
-
-# -- the fast path: a deck with no problem, straight from libyaml's nodes -------------------
-#
-# Positions are only ever shown in messages (the model keeps none), and a deck with no
-# problem has no message to show. So a deck is first checked straight from the composed
-# YAML nodes, in one walk that builds the values the full path would: no Raw tree (a
-# wrapper and a shared mark per value, a dictionary per mapping) and no second walk over
-# it, nor field paths for messages. At the first thing it cannot vouch for (any problem,
-# and a few legal rarities: an alias to a list or mapping, a key that is not text) it
-# gives up, and the deck goes the full way, which finds and places every problem.
-# 520-deck benchmark (GC off, as in a build), validate_deck summed over the decks, with
-# load.py's resolver memo: 0.71 -> 0.48 s of CPU (medians of 7).
-#
-# It must accept only what the full path accepts, with the same values: each check below
-# mirrors the one named in its docstring (tests/test_validate.py compares both paths).
-# parse_yaml's limits hold because a deck it accepts has had every node visited: values
-# are counted, no list or mapping may be visited twice (an alias to one: the one way a
-# document grows past its text), and the schema is far shallower than MAX_DEPTH.
-
-
-class _Unsure(Exception):
-    """The fast path cannot vouch for the deck; the full path will say what is wrong."""
-
-
-@dataclass(slots=True)
-class _QuickCtx(Ctx):
-    """A Ctx whose first problem ends the fast path (it has no marks to report it with)."""
-
-    escapes: bool = True  # whether the file has a backslash (see _quick_start)
-    values: int = 0  # values counted so far, as parse_yaml counts them
-    entered: set[int] = dataclasses.field(default_factory=set)  # id() of each collection
-
-    def error(self, mark: Mark, field_path: str, message: str) -> Any:
-        raise _Unsure
-
-    def enter(self, node: yaml.Node, size: int) -> None:
-        """Count a list's items or a mapping's values; refuse a collection seen before."""
-        key = id(node)
-        if key in self.entered:
-            raise _Unsure
-        self.entered.add(key)
-        self.values += size
-        if self.values > load.MAX_NODES:
-            raise _Unsure
-
-
-_NOWHERE = Mark(0, 0)  # the fast path reports no problem, so it needs no place
-_EMPTY: Any = object()  # a field given with no value, which field_values skips
-_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-_STR, _SEQ, _MAP, _NULL = load.STR_TAG, load.SEQ_TAG, load.MAP_TAG, load.NULL_TAG
-
-
-def _quick_deck(deck: DeckSource, site: model.SiteConfig, root: Path) -> model.Deck | None:
-    """The deck as validate_deck builds it, or None if it may have a problem."""
-    values: dict[str, Any] = {}
-    demos: list[tuple[model.Demo, str]] = []
-    try:
-        if deck.main is not None:
-            values = _quick_main(deck, deck.main, site, root)
-            demos = [(d, deck.main.path) for d in values.get("demos", ())]
-        for file in deck.demo_files:
-            ctx, node = _quick_start(file, site, root)
-            demos.append((_quick_record(ctx, schema.DEMO, node), file.path))
-    except _Unsure:
-        return None
-    if deck.is_folder and not deck.demo_files and not values.get("demos"):
-        return None
-    return _assemble(deck, site, values, demos)
-
-
-def _quick_start(file: SourceFile, site: model.SiteConfig,
-                 root: Path) -> tuple[_QuickCtx, yaml.Node]:
-    composed = file.compose()
-    if composed is None:
-        raise _Unsure
-    node, data = composed
-    # libyaml refuses every character _CONTROL finds when it is written raw (its reader
-    # allows tab, newline, CR and printable characters only): only a double-quoted
-    # escape ("\0", "\e", "\x01") can put one in a value, so without a backslash in the
-    # file no text needs searching.
-    ctx = _QuickCtx(file.path, file.abspath.parent, root, [], site.max_image_mb,
-                    escapes=b"\\" in data)
-    ctx.values = 1  # the document itself
-    return ctx, node
-
-
-def _quick_main(deck: DeckSource, main: SourceFile, site: model.SiteConfig,
-                root: Path) -> dict[str, Any]:
-    """_check_main."""
-    ctx, node = _quick_start(main, site, root)
-    values = _quick_fields(ctx, _FOLDER_DECK if deck.is_folder else schema.DECK, node)
-    if "date" in values and values["date"] != dt.date.fromisoformat(deck.date_text):
-        raise _Unsure
-    return values
-
-
-def _quick_text(ctx: _QuickCtx, spec: schema.Text, node: yaml.Node) -> str:
-    """_check_text; most values."""
-    if type(node) is not _ScalarNode or node.tag != _STR:
-        raise _Unsure
-    value: str = node.value
-    if (ctx.escapes and _CONTROL.search(value)) or (spec.non_empty and not value.strip()):
-        raise _Unsure
-    return value
-
-
-def _quick_scalar(ctx: _QuickCtx, spec: Spec, node: yaml.Node) -> Any:
-    """_check_other_scalar: the same checks, on the value parse_yaml would read."""
-    if type(node) is not _ScalarNode:
-        raise _Unsure
-    try:
-        value = node.value if node.tag == _STR else load.scalar_value(node)
-    except ValueError:
-        raise _Unsure from None
-    return _check_scalar(spec, RawScalar(value, _NOWHERE), "", ctx)
-
-
-def _quick_list(ctx: _QuickCtx, spec: schema.ListOf, node: yaml.Node) -> tuple[Any, ...]:
-    """_check_list."""
-    if type(node) is not _SequenceNode or node.tag != _SEQ:
-        raise _Unsure
-    items = node.value
-    if len(items) < spec.min_items:
-        raise _Unsure
-    ctx.enter(node, len(items))
-    check, item_spec = _QUICK[type(spec.item)], spec.item
-    return tuple([check(ctx, item_spec, item) for item in items])
-
-
-def _quick_mapping(ctx: _QuickCtx, node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
-    """A mapping node's (key, value) pairs, counted (see _QuickCtx.enter)."""
-    if type(node) is not _MappingNode or node.tag != _MAP:
-        raise _Unsure
-    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
-    ctx.enter(node, len(pairs))
-    return pairs
-
-
-def _quick_key(key: yaml.Node) -> str:
-    if type(key) is not _ScalarNode or key.tag != _STR:
-        raise _Unsure
-    text: str = key.value
-    return text
-
-
-def _quick_pairs(ctx: _QuickCtx, node: yaml.Node) -> dict[str, yaml.Node]:
-    """A mapping node's values by key, if every key is text and none is repeated."""
-    pairs = _quick_mapping(ctx, node)
-    given = {_quick_key(key): value for key, value in pairs}
-    if len(given) != len(pairs):  # a duplicate key
-        raise _Unsure
-    return given
-
-
-def _quick_map(ctx: _QuickCtx, spec: schema.MapOf, node: yaml.Node) -> dict[str, Any]:
-    """_check_map."""
-    check, value_spec = _QUICK[type(spec.value)], spec.value
-    out: dict[str, Any] = {}
-    for key, value in _quick_pairs(ctx, node).items():
-        if not re.fullmatch(spec.key_pattern, key):
-            raise _Unsure
-        out[key] = check(ctx, value_spec, value)
-    return out
-
-
-def _quick_fields(ctx: _QuickCtx, record: Record, node: yaml.Node) -> dict[str, Any]:
-    """field_values, in one pass over the mapping's pairs."""
-    by_name = record.by_name
-    values: dict[str, Any] = {}
-    empty = False
-    for key, value in _quick_mapping(ctx, node):
-        name = _quick_key(key)
-        f = by_name.get(name)
-        if f is None or name in values:  # an unknown field, or one given twice
-            raise _Unsure
-        spec = f.spec
-        if type(value) is _ScalarNode and value.tag == _NULL and type(spec) is not schema.ListOf:
-            if f.required:
-                raise _Unsure
-            values[name], empty = _EMPTY, True  # as if not given, but seen
-            continue
-        values[name] = _QUICK[type(spec)](ctx, spec, value)
-    if empty:
-        values = {name: value for name, value in values.items() if value is not _EMPTY}
-    if not record.required <= values.keys():
-        raise _Unsure
-    return values
-
-
-def _quick_record(ctx: _QuickCtx, record: Record, node: yaml.Node) -> Any:
-    """check_record."""
-    if record.shorthand is not None and type(node) is _ScalarNode:
-        first = _quick_text(ctx, record.shorthand, node)  # other scalars: a problem
-        return BUILDERS[record.name]({record.fields[0].name: first})
-    return BUILDERS[record.name](_quick_fields(ctx, record, node))
-
-
-_QUICK: dict[type, Callable[[_QuickCtx, Any, yaml.Node], Any]] = {
-    schema.Text: _quick_text,
-    schema.Record: _quick_record,
-    schema.ListOf: _quick_list,
-    schema.MapOf: _quick_map,
-    schema.Integer: _quick_scalar,
-    schema.Number: _quick_scalar,
-    schema.Date: _quick_scalar,
-    schema.Url: _quick_scalar,
-    schema.ImagePath: _quick_scalar,
-    schema.Choice: _quick_scalar,
-}

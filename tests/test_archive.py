@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from demodeck import archive_keys
-from demodeck.cache import digest
+from demodeck.digest import digest
 from demodeck.model import Asset, Deck, Demo, Person
 from tests.conftest import Project
 

@@ -1,6 +1,6 @@
-"""markdown.py's fast paths write exactly the HTML markdown-it would.
+"""The Markdown fast path (markdown_fast.py) writes exactly the HTML markdown-it would.
 
-``fast_inline`` and ``_fast_block`` render a small Markdown grammar directly and
+``fast_inline`` and ``fast_block`` render a small Markdown grammar directly and
 return None for anything else. These tests generate text that is mostly inside that
 grammar and sits on its edges (flanking rules, typographer triggers, block starts,
 unicode whitespace, fences that may or may not close) and require byte-identical
@@ -16,17 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck.markdown import (
-    _PLAIN_INLINE,
-    _PLAIN_URL,
-    _STRAY_QUOTE,
-    SMARTQUOTES_MAX,
-    _fast_block,
-    fast_inline,
-    parser,
-    render_block,
-    render_inline,
-)
+from demodeck.markdown import SMARTQUOTES_MAX, fence_html, parser, render_block, render_inline
+from demodeck.markdown_fast import _PLAIN_URL, _STRAY_QUOTE, fast_block, fast_inline
 
 # Small pieces: words, each character the grammar treats specially, typographer
 # triggers, unicode whitespace and punctuation that the flanking rules look at.
@@ -78,7 +69,7 @@ _PROSE = st.lists(_PROSE_PIECE, min_size=1, max_size=10).map(" ".join)
 @example("/")
 def test_links_taken_as_written_are_what_markdown_it_writes(url: str) -> None:
     assert parser().normalizeLink(url) == url
-    assert parser().validateLink(url)  # so the fast path does not ask
+    assert parser().validateLink(url)  # markdown-it would make it a link too
 
 
 @pytest.mark.parametrize("url", ["http://@", "//::", "///a", "https://x.org:80/", "#<", "?a=<",
@@ -127,14 +118,6 @@ def test_stray_quotes_are_those_without_a_letter_or_digit_on_each_side(text: str
     quote to quote); it finds what the plain way to say it finds."""
     plain = re.search(r"(?<![A-Za-z0-9])'|'(?![A-Za-z0-9])", text)
     assert bool(_STRAY_QUOTE.search(text)) == bool(plain)
-
-
-@settings(max_examples=2000, deadline=None)
-@given(st.text(alphabet="ab \t\n\x0b\xa0\x85.", max_size=8))
-def test_plain_inline_takes_spaces_and_no_other_white_space(text: str) -> None:
-    """_PLAIN_INLINE allows the space itself (render_inline used to turn spaces into
-    letters first): "\t", "\n", "\x0b" and "\x85" stay not plain, "\xa0" plain."""
-    assert bool(_PLAIN_INLINE.match(text)) == bool(re.fullmatch(r"[^\x00-\x1f\x7f-\x9f.]*", text))
 
 
 @settings(max_examples=500, deadline=None)
@@ -187,8 +170,12 @@ def _document(blocks: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 _DOCUMENT = _document(_BLOCK)
 
 
+def _fast_block_html(text: str) -> str | None:
+    return fast_block(text, fence_html)
+
+
 def _same_block(text: str) -> None:
-    fast = _fast_block(text)
+    fast = _fast_block_html(text)
     if fast is not None:
         assert fast == parser().render(text), text
     assert render_block(text) == parser().render(text)
@@ -276,7 +263,7 @@ def test_plain_quotations_take_the_fast_path() -> None:
     text = 'Support called it "the invoice PDFs surprise": we hadn\'t told them "early".'
     assert fast_inline(text) == ("Support called it \u201cthe invoice PDFs surprise\u201d: we "
                                   "hadn\u2019t told them \u201cearly\u201d.")
-    assert _fast_block(f"{text}\n\n- \"One\" item\n") is not None
+    assert _fast_block_html(f"{text}\n\n- \"One\" item\n") is not None
 
 
 def test_past_the_smartquotes_cap_double_quotes_stay_straight() -> None:
@@ -304,7 +291,7 @@ def test_deck_shaped_fields_take_the_fast_paths() -> None:
            " [the report](https://docs.example.com/r/1) for *details*.\n\n- Logs every"
            " change\n- Uses `shift+e`\n- Translated into 12 languages\n\nNext week, everyone.\n"
            "\n```python\nprint(1)\n```\n")
-    assert _fast_block(why) == parser().render(why)
+    assert _fast_block_html(why) == parser().render(why)
     for item in ["Right-to-left layout, tested in 51 locales", "Ship **passkeys** to 80%",
                  "We didn't ship the team's **first** draft",
                  "Keyboard shortcut `shift+e` jumps to exports (3 most recent)",

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck import markdown, overflow, pool, sizes
+from demodeck import markdown_fast, overflow, pool, sizes
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.markdown import parser
@@ -86,7 +86,7 @@ def _parsed_inline_text(source: str) -> str:
 
 
 def _same_blocks(text: str) -> None:
-    """Measured from markdown.py's fast path or not, a field gives the same blocks."""
+    """Measured from the Markdown fast path or not, a field gives the same blocks."""
     assert overflow.markdown_blocks(text) == overflow._parsed_blocks(text), text
 
 
@@ -117,9 +117,9 @@ def test_deck_fields_are_measured_without_markdown_it() -> None:
     result), so `demodeck check` of a big archive does not parse with markdown-it."""
     why = ("Customers asked; it's **done** in `x<y`.\nSee \"the report\" [here](https://x.org/r).\n"
            "\n- one\n- two\n\n```python\nprint(1)\n```\n")
-    fast = markdown.fast_blocks(why)
+    fast = markdown_fast.fast_blocks(why)
     assert fast is not None and [b[0] for b in fast] == ["p", "ul", "pre"]
-    assert markdown.shown_text(fast[0][1][0]) == (
+    assert markdown_fast.shown_text(fast[0][1][0]) == (
         "Customers asked; it\u2019s done in x<y. See \u201cthe report\u201d here.")
     _same_blocks(why)
 

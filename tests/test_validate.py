@@ -276,7 +276,7 @@ def test_upper_case_extension_is_a_deck(project: Project, capsys: CheckFn) -> No
     assert project.run("check", capsys=capsys).out == "OK: 2 decks, 10 slides, no problems\n"
 
 
-# -- the fast path (validate._quick_deck) must agree with the full path ---------------------
+# -- whole decks through validate_deck: unusual ones, broken ones, mutated ones ------------
 
 BASE_DECK = """\
 title: Weekly Demo
@@ -328,16 +328,15 @@ def _image(root: Path) -> None:
     (root / "decks" / "images" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
 
 
-def _both_paths(root: Path, text: str) -> tuple[object, object, list[object]]:
+def _validate(root: Path, text: str) -> tuple[model.Deck | None, list[object]]:
     (root / "decks").mkdir(exist_ok=True)
     (root / "decks" / "2026-11-23.yaml").write_text(text, encoding="utf-8")
     site = model.SiteConfig(root=root)
     sources, found = load.discover(root, root / "decks")
     assert not found and len(sources) == 1
-    quick = validate._quick_deck(sources[0], site, root.resolve())
     problems: list[object] = []
-    full = validate._full_deck(sources[0], site, root.resolve(), problems)  # type: ignore[arg-type]
-    return quick, full, problems
+    deck = validate.validate_deck(sources[0], site, problems)  # type: ignore[arg-type]
+    return deck, problems
 
 
 def _mutate(lines: list[str], edits: list[tuple[int, int, int]]) -> str:
@@ -363,18 +362,19 @@ def _mutate(lines: list[str], edits: list[tuple[int, int, int]]) -> str:
 @fuzz_settings
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10**6), st.integers(0, 10**6)),
                 max_size=3))
-def test_fast_path_accepts_only_what_the_full_path_accepts(
+def test_a_mutated_deck_is_either_a_deck_or_problems_never_a_crash(
         tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, int, int]]) -> None:
-    """The fast path skips the Raw tree and the marks; it may give up on any deck (the
-    full path then reports), but a deck it accepts must be valid and equal, pickle and all."""
-    root = tmp_path_factory.mktemp("fast")
+    """Whatever a typo does to a deck (another value, key or shape; a line twice or gone),
+    validate_deck gives a deck exactly when it reports no problem, and that deck can go
+    into the build cache (pickled) and come back equal."""
+    root = tmp_path_factory.mktemp("mutated")
     _image(root)
-    quick, full, problems = _both_paths(root, _mutate(BASE_DECK.splitlines(), edits))
-    if quick is not None:
-        assert problems == [] and full is not None
-        assert quick == full and pickle.dumps(quick) == pickle.dumps(full)
+    deck, problems = _validate(root, _mutate(BASE_DECK.splitlines(), edits))
+    assert (deck is None) == bool(problems)
+    if deck is not None:
+        assert pickle.loads(pickle.dumps(deck)) == deck
     if not edits:
-        assert quick is not None  # the fast path does take a deck without problems
+        assert deck is not None
 
 
 @pytest.mark.parametrize("text", [
@@ -384,13 +384,14 @@ def test_fast_path_accepts_only_what_the_full_path_accepts(
     BASE_DECK.replace("title: Weekly Demo", "title: !!str 2026"),
     BASE_DECK.replace("    notes: Log in first.", "    notes:"),
     BASE_DECK.replace("  deployments: 12", "  deployments: 0x0C"),
+    BASE_DECK.replace("hosts: [Grace Hopper]", "hosts: &h [Grace Hopper]\nsprint_goals: *h")
+    .replace('sprint_goals: ["Ship **passkeys**"]\n', ""),
     "\ufeff" + BASE_DECK,
 ])
-def test_fast_path_takes_unusual_but_valid_decks(tmp_path: Path, text: str) -> None:
+def test_unusual_but_valid_decks_are_accepted(tmp_path: Path, text: str) -> None:
     _image(tmp_path)
-    quick, full, problems = _both_paths(tmp_path, text)
-    assert problems == [] and quick is not None
-    assert quick == full and pickle.dumps(quick) == pickle.dumps(full)
+    deck, problems = _validate(tmp_path, text)
+    assert problems == [] and deck is not None
 
 
 @pytest.mark.parametrize("text", [
@@ -406,23 +407,16 @@ def test_fast_path_takes_unusual_but_valid_decks(tmp_path: Path, text: str) -> N
     BASE_DECK.replace("outcome: mixed", "outcome: mixd"),
     BASE_DECK.replace("https://example.com/rfc/42", "javascript:alert(1)"),
     BASE_DECK.replace("images/a.png, alt", "images/b.png, alt"),
-    BASE_DECK.replace("hosts: [Grace Hopper]", "hosts: &h [Grace Hopper]\nsprint_goals: *h")
-    .replace('sprint_goals: ["Ship **passkeys**"]\n', ""),
     BASE_DECK.replace("title: Weekly Demo", "? [a]\n: b"),
     BASE_DECK.replace("title: Weekly Demo", "<<: {title: x}"),
     BASE_DECK.replace("title: Weekly Demo", "title: !!python/name:os.system x"),
-    # nested too deep: read unchecked from the bytes (load.compose_if_clean), then refused
     BASE_DECK.replace("    notes: Log in first.", "    notes: " + "[" * 300 + "]" * 300),
     BASE_DECK.replace("    notes: Log in first.", "    notes:\n" + " " * 6 + "- " * 300 + "x"),
     # valid but for its size: 300 aliases of a demo whose features alias 1,000 items
     "demos:\n  - &d {title: T, people: [A], why: W, could_be_better: C, features: &f ["
     + ", ".join(["x"] * 1000) + "]}\n" + "  - *d\n" * 300,
 ])
-def test_fast_path_leaves_every_problem_to_the_full_path(tmp_path: Path, text: str) -> None:
-    """Decks the fast path must not take: each has a problem (or, for the alias to a list,
-    needs the limits measured); the full path then reports them with their places."""
+def test_each_of_these_decks_is_refused_with_a_problem(tmp_path: Path, text: str) -> None:
     _image(tmp_path)
-    quick, full, problems = _both_paths(tmp_path, text)
-    assert quick is None
-    if "sprint_goals: *h" not in text:
-        assert full is None and problems
+    deck, problems = _validate(tmp_path, text)
+    assert deck is None and problems
