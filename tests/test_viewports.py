@@ -152,3 +152,17 @@ def test_a_touch_screen_keeps_the_buttons_while_a_mouse_hides_them_when_idle(
         page.clock.fast_forward(5000)
         page.wait_for_function("document.documentElement.classList.contains('is-idle')")
         assert page.evaluate(opacity) == shown
+
+
+@pytest.mark.parametrize("dialog", ["overview", "help"])
+def test_the_overview_and_the_help_fit_a_phone(browser: Any, pages: list[Any],
+                                               decks: list[Path], dialog: str) -> None:
+    page = new_page(browser, 320, 568, True)
+    pages.append(page)
+    open_deck(page, decks[-1])
+    page.evaluate(f"demodeck.{dialog}(true)")
+    box = page.evaluate("""() => { const d = document.querySelector('dialog[open]');
+        const r = d.getBoundingClientRect();
+        return {left: r.left, right: r.right, wide: d.scrollWidth - d.clientWidth}; }""")
+    assert box["left"] >= 0 and box["right"] <= 320
+    assert box["wide"] <= 0, "the dialog scrolls sideways"
