@@ -678,6 +678,7 @@
 
       var notes = el("section", "pv-notes");
       notes.setAttribute("aria-labelledby", "pv-notes-h");
+      notes.tabIndex = 0; // long notes scroll: with the keyboard too
       var notesHead = el("h2", "pv-label", "Notes");
       notesHead.id = "pv-notes-h";
       this.notes = el("div", "pv-notes-body");
