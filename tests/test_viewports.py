@@ -166,3 +166,53 @@ def test_the_overview_and_the_help_fit_a_phone(browser: Any, pages: list[Any],
         return {left: r.left, right: r.right, wide: d.scrollWidth - d.clientWidth}; }""")
     assert box["left"] >= 0 and box["right"] <= 320
     assert box["wide"] <= 0, "the dialog scrolls sideways"
+
+
+# The metrics page, chart by chart: the labels (axis, latest value, dates, note) overlap
+# neither each other nor the card's edges, and the latest value sits level with its point.
+CHART_LABELS = """() => {
+  const found = [];
+  const W = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > W) found.push('the page scrolls sideways');
+  for (const card of document.querySelectorAll('.metric-series')) {
+    const name = card.querySelector('h2').textContent.trim();
+    const edge = card.getBoundingClientRect();
+    const labels = [...card.querySelectorAll(
+        'h2, .chart-ticks span, .chart-latest, .chart-dates span, .chart-note, .metric-single')]
+      .map(el => [el.textContent.trim(), el.getBoundingClientRect()]);
+    labels.forEach(([text, r], i) => {
+      if (r.left < edge.left || r.right > edge.right) {
+        found.push(`${name}: "${text}" leaves its card`);
+      }
+      for (const [other, o] of labels.slice(i + 1)) {
+        if (r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom) {
+          found.push(`${name}: "${text}" collides with "${other}"`);
+        }
+      }
+    });
+    const latest = card.querySelector('.chart-latest');
+    if (latest) {
+      const dots = card.querySelectorAll('.chart-dot');
+      const dot = dots[dots.length - 1].getBoundingClientRect();
+      const label = latest.getBoundingClientRect();
+      if (Math.abs((label.top + label.bottom) / 2 - (dot.top + dot.bottom) / 2) > 3 ||
+          label.left < dot.right) found.push(`${name}: the latest value is not beside its point`);
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize(("width", "height", "mobile"), VIEWPORTS,
+                         ids=[f"{w}x{h}" for w, h, _ in VIEWPORTS])
+def test_the_metrics_page_labels_its_charts_without_collisions(
+        browser: Any, pages: list[Any], decks: list[Path], width: int, height: int,
+        mobile: bool) -> None:
+    page = new_page(browser, width, height, mobile)
+    pages.append(page)
+    page.goto((decks[0].parent.parent / "metrics/index.html").as_uri())
+    assert page.locator(".chart-latest").count() >= 6
+    assert page.locator(".chart-note").count() >= 2  # latency and crash-free sessions
+    assert page.locator(".metric-single").count() == 1  # tickets per order: one deck
+    problems = page.evaluate(CHART_LABELS)
+    assert problems == [], "\n".join(problems)
