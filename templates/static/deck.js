@@ -225,14 +225,17 @@
   }
 
   // The slide's bottom padding, at least controlsRoom: kept in em (as the
-  // theme sets it) so that it shrinks with --fit, never below the room.
+  // theme sets it) so that it shrinks with --fit, never below the room. On
+  // screen only (deck.css, .keeps-room): a printed page has no controls.
   function keepRoom(slide) {
-    slide.style.removeProperty("padding-bottom");
+    slide.classList.remove("keeps-room");
+    slide.style.removeProperty("--foot-room");
     slide.fitRoom = controlsRoom;
     if (!controlsRoom) return;
     var style = getComputedStyle(slide);
     var em = parseFloat(style.paddingBottom) / parseFloat(style.fontSize);
-    slide.style.paddingBottom = "max(" + em.toFixed(3) + "em, " + controlsRoom + "px)";
+    slide.style.setProperty("--foot-room", "max(" + em.toFixed(3) + "em, " + controlsRoom + "px)");
+    slide.classList.add("keeps-room");
   }
 
   // One-line elements (big metric numbers) shrink on their own first.
