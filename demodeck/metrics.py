@@ -2,6 +2,11 @@
 
 Only geometry and arithmetic live here; templates draw the SVG from these values,
 so the charts need no JavaScript and print like any other vector drawing.
+
+A chart must not make a small change look big: counts are drawn from zero, and any
+other number's range is called narrow when it is under NARROW of its size (99.62 to
+99.71 %), which the metrics page says in words and a sparkline, too small for words,
+widens to that share.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import NamedTuple
 from demodeck.model import Deck, Metric
 
 SPARK_DECKS = 12
+NARROW = 0.25  # a range under this share of its largest value is narrow (see the top)
 # +1: a rise is good news; -1: a fall is good news; 0: it depends, say nothing
 DIRECTION: dict[str, int] = {"deployments": 1, "bugs_opened": -1, "bugs_closed": 1,
                              "cycle_time_days": -1, "active_users": 1}
@@ -31,12 +37,32 @@ class Point(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class Axis:
+    """The values at the foot and the top of a chart."""
+
+    low: int | float
+    high: int | float
+    narrow: bool  # zoomed into a range much smaller than the values: changes look big
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     width: int
     height: int
     points: tuple[Point, ...]
-    low: int | float
+    low: int | float  # the values' own range
     high: int | float
+    axis: Axis
+
+    @property
+    def last(self) -> Point:
+        return self.points[-1]
+
+    @property
+    def segments(self) -> tuple[tuple[Point, Point], ...]:
+        """Each point with the next: the line as <line>s, which (unlike a polyline) take
+        coordinates in percent."""
+        return tuple(zip(self.points, self.points[1:], strict=False))
 
     @property
     def polyline(self) -> str:
@@ -73,23 +99,46 @@ class MetricView:
         return "good" if (delta > 0) == (sign > 0) else "bad"
 
 
+def is_count(unit: str, values: Sequence[int | float]) -> bool:
+    """Whole numbers of things, with no unit: drawn from zero."""
+    return not unit and all(isinstance(v, int) and v >= 0 for v in values)
+
+
+def axis(values: Sequence[int | float], *, count: bool, widen: bool = False) -> Axis:
+    """From zero for a count, else the values' own range; ``widen`` a narrow one to NARROW
+    of the values' size, around them (not below zero where they are all positive)."""
+    low, high = min(values), max(values)
+    if count:
+        return Axis(min(low, 0), max(high, 0), False)
+    size = max(abs(low), abs(high))
+    narrow = high - low < NARROW * size
+    if not (narrow and widen):
+        return Axis(low, high, narrow)
+    half = NARROW * size / 2
+    bottom = (low + high) / 2 - half
+    if low >= 0 and bottom < 0:
+        bottom = 0
+    return Axis(bottom, bottom + 2 * half, False)
+
+
 def chart(values: Sequence[tuple[str, int | float]], *, width: int, height: int,
-          pad: float = 3.0) -> Chart | None:
-    """Scale (label, value) pairs into a width×height box; None when there is nothing."""
+          pad: float = 3.0, count: bool = False, widen: bool = False) -> Chart | None:
+    """Scale (label, value) pairs into a width×height box; None when there is nothing.
+    ``count`` and ``widen`` choose the axis (see ``axis``)."""
     if not values:
         return None
     nums = [v for _, v in values]
-    low, high = min(nums), max(nums)
-    span = (high - low) or 1
+    scale = axis(nums, count=count, widen=widen)
+    span = scale.high - scale.low
     inner = height - 2 * pad
     xs = _xs(len(values), width, pad)
-    if high == low:
+    if not span:
         y = round(height / 2, 1)
         points = [Point(x, y, value, label) for x, (label, value) in zip(xs, values, strict=True)]
     else:
-        points = [Point(x, round(pad + (high - value) / span * inner, 1), value, label)
+        points = [Point(x, round(pad + (scale.high - value) / span * inner, 1), value, label)
                   for x, (label, value) in zip(xs, values, strict=True)]
-    return Chart(width, height, tuple(points), low, high)
+    return Chart(width, height, tuple(points), min(nums), max(nums), scale)
 
 
 @functools.lru_cache(maxsize=64)
@@ -113,7 +162,9 @@ def deck_metrics(history: Sequence[Deck]) -> tuple[MetricView, ...]:
     views = []
     for metric in deck.metrics:
         series = [(slug, values[metric.key]) for slug, values in window if metric.key in values]
-        spark = chart(series, width=120, height=32) if len(series) > 1 else None
+        spark = (chart(series, width=120, height=32, widen=True,
+                       count=is_count(metric.unit, [v for _, v in series]))
+                 if len(series) > 1 else None)
         views.append(MetricView(metric, previous.get(metric.key), spark))
     return tuple(views)
 
@@ -136,6 +187,14 @@ def all_series(decks_oldest_first: Sequence[Deck]) -> tuple[Series, ...]:
         for m in deck.metrics:
             order.setdefault(m.key, m)
             values.setdefault(m.key, []).append((deck.slug, m.value))
-    return tuple(Series(key, m.label, m.unit, tuple(values[key]),
-                        chart(values[key], width=720, height=200, pad=8))
+    return tuple(Series(key, m.label, m.unit, tuple(values[key]), _page_chart(m, values[key]))
                  for key, m in order.items())
+
+
+def _page_chart(metric: Metric, values: Sequence[tuple[str, int | float]]) -> Chart | None:
+    """The metrics page's chart, in percent of its box (the page sizes it; its labels stay
+    the page's size), or None for a single value: that is shown as a number."""
+    if len(values) < 2:
+        return None
+    return chart(values, width=100, height=100, pad=0,
+                 count=is_count(metric.unit, [v for _, v in values]))

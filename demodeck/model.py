@@ -30,6 +30,9 @@ KNOWN_METRICS: dict[str, tuple[str, str]] = {
     "cycle_time_days": ("Cycle time", "days"),
     "active_users": ("Active users", ""),
 }
+# Any other key: a unit named by its last word (p95_latency_ms: "P95 latency", in ms).
+UNIT_SUFFIXES: dict[str, str] = {"_ms": "ms", "_pct": "%", "_percent": "%", "_days": "days",
+                                 "_hours": "hours"}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -119,13 +122,18 @@ class Metric:
 
     @property
     def label(self) -> str:
+        """The key's words, less a unit suffix, as written but for a capital first letter
+        ("NPS score" stays so)."""
         known = KNOWN_METRICS.get(self.key)
-        return known[0] if known else self.key.replace("_", " ").strip().capitalize()
+        if known:
+            return known[0]
+        words = _unit_split(self.key)[0].replace("_", " ").strip()
+        return words[:1].upper() + words[1:]
 
     @property
     def unit(self) -> str:
         known = KNOWN_METRICS.get(self.key)
-        return known[1] if known else ""
+        return known[1] if known else _unit_split(self.key)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +268,14 @@ def unique_slugs(titles: list[str], *, reserved: frozenset[str] = RESERVED_SLIDE
         used.add(slug)
         out.append(slug)
     return out
+
+
+def _unit_split(key: str) -> tuple[str, str]:
+    """(the key without its unit suffix, the unit), or (key, "") when it names none."""
+    for suffix, unit in UNIT_SUFFIXES.items():
+        if key.endswith(suffix) and key[:-len(suffix)].strip("_ "):
+            return key[:-len(suffix)], unit
+    return key, ""
 
 
 @functools.lru_cache(maxsize=4096)

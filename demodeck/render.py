@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import traceback
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,30 @@ def format_numbers(values: Iterable[float]) -> str:
     return ", ".join([format_number(value) for value in values])
 
 
+def direction(texts: str | Iterable[str]) -> str:
+    """"rtl" when each text opens (first strong letter, as dir="auto" reads it) in a
+    right-to-left script and one does at all, else "ltr". For a box that dir="auto" cannot
+    judge: a row of names, each isolated, or the why box, which opens with its English label."""
+    found = False
+    for text in [texts] if isinstance(texts, str) else texts:
+        way = _first_strong(text)
+        if way == "L":
+            return "ltr"
+        found = found or way == "R"
+    return "rtl" if found else "ltr"
+
+
+def _first_strong(text: str) -> str:
+    """"L", "R" (right-to-left, Arabic letters included) or "" when no letter says."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "L"
+        if kind in ("R", "AL"):
+            return "R"
+    return ""
+
+
 def relative_root(page_path: str) -> str:
     depth = len(PurePosixPath(page_path).parts) - 1
     return "../" * depth
@@ -177,6 +202,7 @@ class Renderer:
         self.env.filters["inline"] = markdown.render_inline
         self.env.filters["atom_date"] = atom_date
         self.env.filters["numbers"] = format_numbers
+        self.env.filters["direction"] = direction
         # also filters: Jinja calls a filter directly, a function through Context.call
         self.env.filters["format_date"] = format_date
         self.env.filters["format_number"] = format_number

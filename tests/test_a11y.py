@@ -181,6 +181,25 @@ def test_axe_presenter_view_overview_and_help(site: Site, context: Any) -> None:
     assert problems == [], "\n".join(problems)
 
 
+def test_code_in_the_presenter_notes_is_drawn_for_their_dark_panel(site: Site,
+                                                                   context: Any) -> None:
+    """The notes panel is navy: its code takes Pygments' dark style, with no band behind each
+    line, and axe finds every token readable."""
+    deck = site.root / "2026-11-23" / "index.html"
+    page = context.new_page()
+    page.goto(f"{deck.as_uri()}?presenter#android-cold-start-2-9-s-1-7-s")
+    page.wait_for_function("window.demodeck && demodeck.current() >= 0")
+    code = page.evaluate("""() => {
+        const pre = document.querySelector('.pv-notes-body pre.highlight');
+        const style = el => getComputedStyle(pre.querySelector(el));
+        return {keyword: style('.k').color, band: style('code').backgroundColor};
+    }""")
+    assert code["band"] == "rgba(0, 0, 0, 0)"
+    assert code["keyword"] == "rgb(255, 173, 102)"  # lightbulb's keywords, not default's green
+    problems = [v for v in axe(page) if v["id"] == "color-contrast" or v in blocking([v])]
+    assert problems == [], "\n".join(map(str, problems))
+
+
 def test_every_page_passes_the_nu_html_checker(site: Site) -> None:
     need(VNU, "vnu.jar (npm vnu-jar)")
     if shutil.which("java") is None:

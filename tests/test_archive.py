@@ -71,7 +71,8 @@ def test_metrics_slide_shows_change_and_sparkline(weeks: Project, capsys: Cap) -
     spark = metric.select_one("svg polyline")
     assert spark is not None and len(spark["points"].split()) == 3
     custom = slide.select_one('[data-metric="p95_latency_ms"]')
-    assert "P95 latency ms" in custom.get_text()
+    assert custom.select_one(".metric-label").get_text() == "P95 latency"
+    assert custom.select_one(".metric-value").get_text() == "180 ms"
     assert custom.select_one("svg") is None  # one value: nothing to draw a line through
 
 
@@ -80,10 +81,17 @@ def test_metrics_page_charts_every_metric_with_a_table(weeks: Project, capsys: C
     metrics = page(weeks, "metrics/index.html")
     series = {s.select_one("h2").get_text(" ", strip=True): s
               for s in metrics.select(".metric-series")}
-    assert list(series) == ["Deployments", "Bugs opened", "P95 latency ms"]
+    assert list(series) == ["Deployments", "Bugs opened", "P95 latency (ms)"]
     deploys = series["Deployments"]
     assert len(deploys.select("svg circle")) == 3
-    assert len(deploys.select_one("svg polyline")["points"].split()) == 3
+    assert len(deploys.select("svg .chart-line")) == 2
+    assert deploys.select_one(".chart-ticks").get_text(" ") == "15 0"  # a count, from zero
+    assert deploys.select_one(".chart-latest").get_text() == "12"
+    assert deploys.select_one(".chart-note") is None
+    latency = series["P95 latency (ms)"]  # one value: shown as a number, not a chart
+    assert latency.select_one("svg") is None
+    assert latency.select_one(".metric-single").get_text(" ", strip=True).startswith(
+        "180\u00a0ms on 2026-11-23")
     rows = [[td.get_text() for td in tr.select("td")] for tr in deploys.select("tbody tr")]
     assert rows == [["2026-11-23", "12"], ["2026-11-16", "15"], ["2026-11-09", "10"]]
 

@@ -43,6 +43,9 @@
   // Layout knobs a slide's CSS may define, tried in order before any text is
   // shrunk: e.g. a demo slide gives its screenshot less room first.
   var SQUEEZE = [["--media", ["44%", "38%"]]];
+  // The controls' band at the foot of the window (screen px): 14 px of margin, the
+  // 32 px buttons, and a gap. A slide keeps its text out of it (fitSlide).
+  var CONTROLS_PX = 54;
   var IDLE_MS = 2500;
   var TICK_MS = 250; // presenter clocks
   var WARN_MS = 60 * 1000; // the timebox turns amber with this much left
@@ -53,6 +56,7 @@
   var listeners = [];
   var bindings = []; // [{keys: [...], run: fn, help: "...", group: "..."}]
   var ui = {};
+  var controlsRoom = 0; // design px a slide keeps free at its foot, for the controls
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   function el(tag, className, text) {
@@ -83,6 +87,7 @@
     if (next === index) return true;
     var previous = index;
     index = next;
+    if (slides[index].fitRoom !== controlsRoom) fitSlide(slides[index]); // the window changed
     slides.forEach(function (slide, i) {
       slide.classList.toggle("is-active", i === index);
       slide.classList.toggle("is-past", i < index);
@@ -157,13 +162,27 @@
     return scale > 0 ? scale : 1;
   }
 
+  // The window's size is the root element's client box, not innerWidth: a phone
+  // widens its layout viewport to whatever overflows, and the stage must not
+  // chase that.
   function layout() {
+    var room = 0;
     if (presenter.frame) {
       var box = presenter.frame.getBoundingClientRect();
       root.style.setProperty("--scale", String(scaleFor(box.width, box.height)));
       presenter.scaleNext();
     } else {
-      root.style.setProperty("--scale", String(scaleFor(window.innerWidth, window.innerHeight)));
+      var height = root.clientHeight;
+      var scale = scaleFor(root.clientWidth, height);
+      root.style.setProperty("--scale", String(scale));
+      // Where the letterbox under the stage is too short for the controls, the
+      // slides make up the rest inside their bottom padding.
+      var below = (height - HEIGHT * scale) / 2;
+      room = Math.ceil(Math.max(0, CONTROLS_PX - below) / scale);
+    }
+    if (room !== controlsRoom) {
+      controlsRoom = room;
+      if (index >= 0) fitSlide(slides[index]); // the others when they are shown (go)
     }
     overview.scale();
   }
@@ -180,6 +199,7 @@
     slide.style.removeProperty("--fit");
     SQUEEZE.forEach(function (knob) { slide.style.removeProperty(knob[0]); });
     slide.classList.remove("is-overflowing");
+    keepRoom(slide);
     fitLines(slide);
     if (!overflows(slide)) return;
     var style = getComputedStyle(slide);
@@ -202,6 +222,20 @@
       slide.classList.add("is-overflowing");
       if (window.console) console.warn("demodeck: slide #" + slide.id + " has more content than fits");
     }
+  }
+
+  // The slide's bottom padding, at least controlsRoom: kept in em (as the
+  // theme sets it) so that it shrinks with --fit, never below the room. On
+  // screen only (deck.css, .keeps-room): a printed page has no controls.
+  function keepRoom(slide) {
+    slide.classList.remove("keeps-room");
+    slide.style.removeProperty("--foot-room");
+    slide.fitRoom = controlsRoom;
+    if (!controlsRoom) return;
+    var style = getComputedStyle(slide);
+    var em = parseFloat(style.paddingBottom) / parseFloat(style.fontSize);
+    slide.style.setProperty("--foot-room", "max(" + em.toFixed(3) + "em, " + controlsRoom + "px)");
+    slide.classList.add("keeps-room");
   }
 
   // One-line elements (big metric numbers) shrink on their own first.
@@ -647,6 +681,7 @@
 
       var notes = el("section", "pv-notes");
       notes.setAttribute("aria-labelledby", "pv-notes-h");
+      notes.tabIndex = 0; // long notes scroll: with the keyboard too
       var notesHead = el("h2", "pv-label", "Notes");
       notesHead.id = "pv-notes-h";
       this.notes = el("div", "pv-notes-body");
