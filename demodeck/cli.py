@@ -39,10 +39,21 @@ def _deck_date(args: argparse.Namespace) -> str | None:
 def cmd_init(args: argparse.Namespace) -> int:
     import shlex
 
-    from demodeck.scaffold import init_project
+    from demodeck.scaffold import init_project, is_project
 
     target = Path(args.project) / args.folder  # -C DIR: the folder is taken from there
-    for line in init_project(target, dt.date.today(), title=args.title):
+    spec = ""
+    if args.ci:
+        from demodeck.ci import PLATFORMS, detected_spec, write_ci
+
+        spec = detected_spec()
+        if is_project(target):  # an existing project: only the CI file is added
+            for line in write_ci(target, args.ci, spec):
+                print(line)
+            print(f"Next: commit {target / PLATFORMS[args.ci].path} and push")
+            return 0
+    for line in init_project(target, dt.date.today(), title=args.title, ci=args.ci,
+                             spec=spec):
         print(line)
     here = target.resolve() == Path.cwd().resolve()
     print("Next: demodeck build" if here else f"Next: cd {shlex.quote(str(target))} && "
@@ -79,13 +90,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
     decks = check_decks(site, jobs=jobs)
-    warnings = overflow.check(site, decks, jobs=jobs)  # warnings only: the exit status stays 0
+    warnings = overflow.check(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
     for warning in warnings:
         print(warning, file=sys.stderr)
     slides = sum(d.slide_count for d in decks)
     n = len(warnings)
     found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
-    print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, {found}")
+    checked = f"{len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides"
+    if n and args.strict:  # CI and pre-commit: a slide too crowded to read fails the check
+        print(f"error: {checked}, {found}, which --strict makes errors", file=sys.stderr)
+        return 1
+    print(f"OK: {checked}, {found}")
     return 0
 
 
@@ -227,12 +242,18 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("folder", help="folder to create, or an existing one to add a project "
                                      "to (nothing in it is replaced)")
     init.add_argument("--title", default="R&D Weekly Demo", help="site title")
+    init.add_argument("--ci", choices=["github", "gitlab"],
+                      help="also write a CI file that runs `demodeck check --strict` on every "
+                           "push and publishes the site to GitHub or GitLab Pages (in an "
+                           "existing project: only that file)")
     new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template (the "
                               "next demo day without a deck)")
     new.add_argument("--date", type=_date, help="deck date instead of the next demo day")
     check = add("check", cmd_check, "validate every deck and print every problem")
     check.add_argument("--jobs", "-j", type=int, metavar="N",
                        help="processes for many decks (default: one per core)")
+    check.add_argument("--strict", action="store_true",
+                       help="treat warnings as errors: exit 1 if there are any (for CI)")
     build = add("build", cmd_build, "render the site (every deck and the index)")
     build.add_argument("--out", metavar="DIR", help="output folder (default: site)")
     build.add_argument("--base-url", metavar="URL",

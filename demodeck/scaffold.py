@@ -128,16 +128,27 @@ def new_deck(decks_dir: Path, day: dt.date) -> Path:
     return path
 
 
-def init_project(target: Path, today: dt.date, *, title: str) -> list[str]:
+def is_project(target: Path) -> bool:
+    """Whether ``target`` already holds a demodeck project (a demodeck.yaml or decks)."""
+    return (target / "demodeck.yaml").exists() or (target / "decks").exists()
+
+
+def init_project(target: Path, today: dt.date, *, title: str, ci: str | None = None,
+                 spec: str = "") -> list[str]:
     """Scaffold a project folder; returns what was done, a line each.
 
     Refuses a folder that already has a demodeck.yaml or decks. Into a folder holding other
     files (an existing repository), it adds its own beside them and replaces none: an
-    existing .gitignore gets the lines of GITIGNORED it lacks, appended."""
-    if (target / "demodeck.yaml").exists() or (target / "decks").exists():
+    existing .gitignore gets the lines of GITIGNORED it lacks, appended. ``ci``: also the
+    CI file of that platform (see demodeck/ci.py), installing demodeck by ``spec``."""
+    from demodeck import ci as ci_files
+
+    if is_project(target):
         raise UsageError(f"{target} already holds a demodeck project; nothing was changed")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is a file, not a folder; nothing was changed")
+    if ci is not None:
+        ci_files.check_free(target, ci)  # refused before anything is written
     done = []
     if target.is_dir() and any(target.iterdir()):
         name = "this folder" if target == Path() else str(target)
@@ -151,6 +162,8 @@ def init_project(target: Path, today: dt.date, *, title: str) -> list[str]:
     made.extend(sorted((target / "decks" / SCHEMA_DIR).glob("*.json")))
     done.extend(f"created {path}" for path in made)
     done.extend(_ignore(target / ".gitignore"))
+    if ci is not None:
+        done.extend(ci_files.write_ci(target, ci, spec))
     return done
 
 
