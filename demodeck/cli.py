@@ -161,6 +161,21 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_announce(args: argparse.Namespace) -> int:
+    from demodeck import announce
+    from demodeck.check import check_decks
+    from demodeck.config import load_config
+
+    site = load_config(_project(args), base_url=args.base_url)
+    deck = announce.pick_deck(check_decks(site), _deck_date(args), dt.date.today())
+    link = announce.deck_link(site, deck)
+    print(announce.message(deck, link, args.format), end="")
+    if not link.absolute:
+        print("note: the deck's link is a file in this project; set base_url in "
+              "demodeck.yaml (or pass --base-url) for one the team can open", file=sys.stderr)
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from demodeck import scaffold
 
@@ -279,6 +294,17 @@ def parser() -> argparse.ArgumentParser:
     pdf.add_argument("--chromium", metavar="PATH",
                      help="Chromium, Chrome or Edge to print with (default: the first "
                           "on PATH, else where macOS or Windows installs them)")
+    announce = add("announce", cmd_announce, "print the chat message that announces a "
+                                             "deck: date, agenda, total time and link")
+    announce.add_argument("deck", nargs="?",
+                          help="deck date or file (default: the next deck on or after "
+                               "today, else the newest)")
+    announce.add_argument("--format", choices=["markdown", "text"], default="markdown",
+                          help="Markdown for Slack, Teams or Mattermost (default), or plain "
+                               "text")
+    announce.add_argument("--base-url", metavar="URL",
+                          help="absolute URL the site is published at (default: base_url "
+                               "in demodeck.yaml)")
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")
