@@ -9,6 +9,7 @@ from demodeck.errors import BuildError, Problem, UsageError, reason
 from demodeck.load import Mark, RawMap, RawSeq, read_file
 from demodeck.model import SiteConfig
 from demodeck.outdir import MARKER
+from demodeck.urls import url_is_safe
 from demodeck.validate import Ctx, field_values
 
 CONFIG_FILE = "demodeck.yaml"
@@ -47,7 +48,10 @@ def load_config(root: Path, *, output_dir: str | None = None,
         marks.pop("output_dir", None)  # not demodeck.yaml's setting any more
     else:
         problems.extend(_check_no_symlink(root, values, marks.get("output_dir")))
-    if base_url is not None:
+    if base_url is not None:  # --base-url: the same rule as base_url in demodeck.yaml
+        if not url_is_safe(base_url) or any(ord(c) < 32 or ord(c) == 127 for c in base_url):
+            raise UsageError(f"--base-url {base_url!r}: not a link a page may hold; give the "
+                             "http(s) address the site is published at")
         values["base_url"] = base_url
     config = SiteConfig(root=root, **values)  # type: ignore[arg-type]
     problems.extend(_check_folders(config, marks.get("output_dir")))

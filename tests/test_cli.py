@@ -451,3 +451,14 @@ def test_exports_and_pdfs_land_in_a_git_ignored_folder(tmp_path: Path,
     monkeypatch.chdir(tmp_path / "other")
     assert main(["export", "-C", str(team)]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {team}/exports/{day}.html (")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "java\tscript:x"])
+def test_a_base_url_on_the_command_line_is_held_to_the_same_rule_as_in_demodeck_yaml(
+        project: Project, capsys: Cap, url: str) -> None:
+    got = project.run("build", "--base-url", url, capsys=capsys)
+    assert got.code == 1
+    assert got.err.startswith(f"error: --base-url {url!r}: not a link a page may hold")
+    assert not (project.root / "site").exists()
+    assert project.run("build", "--base-url", "https://wiki.example.com/demos/",
+                       capsys=capsys).code == 0
