@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
+from demodeck import yaml_hints
 from demodeck.errors import Problem, reason
 
 try:  # libyaml is ~10x faster than the pure-Python composer
@@ -470,6 +471,8 @@ def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
         return _too_deep(path, Mark(line, column))
     if at == "\t" or re.search(r"\btab\b", problem):
         message = "a tab character is used here; YAML indentation must use spaces"
+    elif plain := yaml_hints.explain(path, text, exc):  # the common mistakes, in plain words
+        return plain
     else:
         context = getattr(exc, "context", None)
         message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
@@ -486,11 +489,13 @@ def parse_yaml(path: str, data: bytes) -> tuple[Raw | None, list[Problem]]:
     node, problems = compose_yaml(path, data)
     if node is None:
         return None, problems
-    return _convert(node, path)
+    tree, more = _convert(node, path)
+    return tree, problems + more
 
 
 def compose_yaml(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem]]:
-    """libyaml's node tree of one YAML document, tagged by the safe schema, or why not.
+    """libyaml's node tree of one YAML document, tagged by the safe schema, or why not; with
+    the words YAML would drop (``Fixes #4521``), which the build must not lose silently.
     Only :func:`parse_yaml`'s conversion checks the nodes (tags, keys, aliases, limits)."""
     problems: list[Problem] = []
     if len(data) > MAX_FILE_BYTES:
@@ -510,7 +515,7 @@ def compose_yaml(path: str, data: bytes) -> tuple[yaml.Node | None, list[Problem
         return None, [Problem(path, 1, 1, "values are nested far too deeply; refusing to read it")]
     if node is None:
         return None, [Problem(path, 1, 1, "the file is empty")]
-    return node, []
+    return node, yaml_hints.lost_comments(path, text, node)
 
 
 def read_file(root: Path, file: Path, real_root: Path | None = None,

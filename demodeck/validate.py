@@ -25,6 +25,7 @@ from demodeck.errors import Problem
 from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
 from demodeck.schema import Record, Spec
 from demodeck.urls import url_is_safe
+from demodeck.yaml_hints import quoted
 
 
 class _Invalid:
@@ -83,7 +84,28 @@ def _wrong_type(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
         hint = "; write it as a list, one '- item' per line"
     elif isinstance(spec, schema.Text) and isinstance(raw, RawScalar) and raw.value is not None:
         hint = "; put it in quotes to make it text"
+    elif isinstance(spec, schema.Text) and isinstance(raw, RawMap):
+        hint = _pair_hint(raw, path)
     return ctx.error(raw.mark, path, f"expected {_WANTS[type(spec)]}, got {_describe(raw)}{hint}")
+
+
+def _pair_hint(raw: RawMap, path: str) -> str:
+    """``- Retries: three attempts``: text that YAML read as a name and its value, because
+    of the ': ' in it; the writer needs to know why, and what to type instead."""
+    if len(raw.entries) != 1:
+        return ""
+    key, (key_mark, value) = next(iter(raw.entries.items()))
+    if key_mark != raw.mark or not isinstance(value, RawScalar) or (
+            value.mark.line != key_mark.line):  # "{a: 1}", or a value on lines below
+        return ""
+    text = value.value
+    form = ""
+    if text is None or isinstance(text, str):  # a number or date may be written otherwise
+        written = quoted(f"{key}: {text}" if text is not None else f"{key}:")
+        if written is not None:
+            form = f": {'-' if path.endswith(']') else path.rsplit('.', 1)[-1] + ':'} {written}"
+    return (f": the ': ' after '{key}' makes YAML read a 'key: value' pair; "
+            f"put the whole text in quotes{form}")
 
 
 def check(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
