@@ -134,7 +134,7 @@
       li.className = "search-hit";
       var a = document.createElement("a");
       a.className = "search-hit-title";
-      a.href = entry.date + "/index.html#" + encodeURIComponent(entry.id);
+      a.href = entry.date + "/index.html#" + entry.id; // a slug: \w and "-" only
       a.dir = "auto";
       a.textContent = entry.title;
       var meta = document.createElement("p");
