@@ -71,40 +71,53 @@ def _joined(items: Sequence[str]) -> str:
     return " · ".join(seen.values())
 
 
-def _demo_entry(index: int, demo: Demo, people: dict[str, int]) -> list[Any]:
-    names = [people.setdefault(p.name, len(people)) for p in demo.people]
+# One deck's part of the index, worked out when the deck changes and kept in the build
+# cache with its other archive parts (archive_keys.DeckShown): date, title, and its
+# entries, each (slide id, title, presenters' names, team, text).
+Entry = tuple[str, str, tuple[str, ...], str, str]
+DeckPart = tuple[str, str, tuple[Entry, ...]]
+
+
+def deck_part(deck: Deck) -> DeckPart:
+    entries = [_demo_entry(demo) for demo in deck.demos]
+    retro = _retro_entry(deck)
+    if retro is not None:
+        entries.append(retro)
+    return deck.slug, deck.title, tuple(entries)
+
+
+def _demo_entry(demo: Demo) -> Entry:
     text = _joined([*demo.features, demo.why, demo.could_be_better])
-    return [index, demo.id, demo.title, names, demo.team or "", text]
+    return demo.id, demo.title, tuple(p.name for p in demo.people), demo.team or "", text
 
 
-def _retro_entry(index: int, deck: Deck) -> list[Any] | None:
+def _retro_entry(deck: Deck) -> Entry | None:
     retro = deck.retro
     text = _joined([*retro.went_well, *retro.could_be_better,
                     *(f"{a.what} ({a.owner})" if a.owner else a.what for a in retro.actions)])
-    return [index, "retro", "Retrospective", [], "", text] if text else None
+    return ("retro", "Retrospective", (), "", text) if text else None
 
 
-def index_data(decks: Sequence[Deck]) -> dict[str, Any]:
-    """The index of ``decks`` (newest first) as plain data.
+def index_data(parts: Sequence[DeckPart]) -> dict[str, Any]:
+    """The index of the decks whose ``parts`` these are (newest first) as plain data.
 
     ``decks``: [date, title] each; ``people``: names, each once; ``entries``: [deck's
     place in ``decks``, slide id, title, presenters' places in ``people``, team, text]."""
     people: dict[str, int] = {}
     entries: list[list[Any]] = []
-    for index, deck in enumerate(decks):
-        entries.extend(_demo_entry(index, demo, people) for demo in deck.demos)
-        retro = _retro_entry(index, deck)
-        if retro is not None:
-            entries.append(retro)
-    return {"v": VERSION, "decks": [[deck.slug, deck.title] for deck in decks],
+    for index, (_, _, found) in enumerate(parts):
+        for slide, title, names, team, text in found:
+            places = [people.setdefault(name, len(people)) for name in names]
+            entries.append([index, slide, title, places, team, text])
+    return {"v": VERSION, "decks": [[slug, title] for slug, title, _ in parts],
             "people": list(people), "entries": entries}
 
 
-def index_script(decks: Sequence[Deck]) -> bytes:
+def index_script(parts: Sequence[DeckPart]) -> bytes:
     """``search-index.js``: the index, assigned to ``window.demodeckSearchIndex``. JSON is
     a JavaScript expression; ``<`` is escaped all the same, so no text of a deck can
     close a script element should the file ever be inlined."""
-    data = json.dumps(index_data(decks), ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(index_data(parts), ensure_ascii=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029",
                                                                               "\\u2029")
     return f"window.{GLOBAL}={data};\n".encode()
