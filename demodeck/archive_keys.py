@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from demodeck import people
+from demodeck import people, search
 from demodeck.digest import digest
 from demodeck.model import Asset, Deck, Demo, Person
 
@@ -45,6 +45,7 @@ class DeckShown(NamedTuple):
     listed: str  # digest of the deck as the archive index lists it
     metrics: str  # its metric values, as the metrics page charts them
     people: dict[str, PersonShown]  # person key -> their part, in order of first appearance
+    search: search.DeckPart  # its part of the full-text search index
 
 
 def face(person: Person, image_path: ImagePath) -> Face:
@@ -86,7 +87,8 @@ def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
             found.setdefault(key, []).append((team, row, shown_face, keys))
     values = tuple((m.key, m.value) for m in deck.metrics)
     return DeckShown(digest(repr((slug, deck.title)), *texts), repr((slug, values)),
-                     {key: _person(key, seen) for key, seen in found.items()})
+                     {key: _person(key, seen) for key, seen in found.items()},
+                     search.deck_part(deck))
 
 
 def _person(key: str, seen: list[_Seen]) -> PersonShown:

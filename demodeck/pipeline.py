@@ -236,7 +236,7 @@ def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, .
     settings = cache_mod.settings_key(renderer.site)
     parts: list[archive_keys.DeckShown] = []
     for deck, names in zip(decks, images, strict=True):
-        key = cache_mod.digest("shown", settings, deck.digest, *names)
+        key = cache_mod.digest("shown+search", settings, deck.digest, *names)
         part = cache.get_shown(key) if cache is not None else None
         if part is None:
             part = archive_keys.deck_shown(deck, image_path)

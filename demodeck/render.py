@@ -28,7 +28,7 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup, escape
 
-from demodeck import __version__, archive_keys, markdown, metrics, people, theme
+from demodeck import __version__, archive_keys, markdown, metrics, people, search, theme
 from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
@@ -368,6 +368,8 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
         ArchiveJob("feed.xml", f"feed:{feed_ids}", lambda: renderer.feed(decks)),
         ArchiveJob("people/index.html", keys.people, lambda: renderer.archive_render(
             "people.html", "people/index.html", slugs, people=everyone())),
+        ArchiveJob(search.PATH, search.index_key(decks),
+                   lambda: Page(search.PATH, search.index_script([p.search for p in parts]))),
     ]
     for key, page_key in keys.persons.items():
         path = f"people/{slugs[key]}/index.html"

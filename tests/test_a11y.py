@@ -162,6 +162,16 @@ def test_axe_archive_pages(site: Site, context: Any) -> None:
     assert problems == [], "\n".join(problems)
 
 
+def test_axe_archive_index_with_search_hits_shown(site: Site, context: Any) -> None:
+    page = context.new_page()
+    page.goto((site.root / "index.html").as_uri())
+    page.get_by_label("Filter demos").fill("typo")
+    page.wait_for_selector("[data-search-hits] mark")
+    problems = [str(v) for v in blocking(axe(page))]
+    page.close()
+    assert problems == [], "\n".join(problems)
+
+
 def test_axe_presenter_view_overview_and_help(site: Site, context: Any) -> None:
     deck = site.root / "2026-11-23" / "index.html"
     context.clock.install()

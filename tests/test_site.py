@@ -337,7 +337,8 @@ def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path)
     second = build(site, cache=BuildCache(cache_file))
     assert (first.rendered, second.rendered) == (first.decks, 1)
     moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
-    assert moved == {"2026-11-09/index.html", "feed.xml", ".demodeck-site"}  # the feed quotes it
+    # the feed quotes the deck; the search index holds its text
+    assert moved == {"2026-11-09/index.html", "feed.xml", "search-index.js", ".demodeck-site"}
     assert "Edited today." in (out / "2026-11-09/index.html").read_text()
     build(site, out=tmp_path / "cold")
     assert tree(out) == tree(tmp_path / "cold")
@@ -672,7 +673,9 @@ NEWEST, FOLDER_DEMO = "decks/2026-11-23.yaml", "decks/2026-11-16/03-offline-cart
 def test_archive_pages_are_made_again_exactly_when_what_they_show_changes(
         tmp_path: Path, deck_file: str, old: str, new: str, remade: set[str]) -> None:
     _, moved = _edit_and_rebuild(tmp_path, deck_file, old, new)
-    archive = {p for p in moved if not p.startswith(("2026-", "feed.xml", ".demodeck"))}
+    # the search index follows every deck's content: tests/test_search.py
+    archive = {p for p in moved
+               if not p.startswith(("2026-", "feed.xml", ".demodeck", "search-index.js"))}
     assert archive == remade
 
 
@@ -886,7 +889,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
 
     first = BuildCache(path)
     for i in range(1000):
-        first.put_shown(f"s{i}", archive_keys.DeckShown("listed", "metrics", {}))
+        first.put_shown(f"s{i}", archive_keys.DeckShown("listed", "metrics", {}, ("", "", ())))
     for i in range(400):
         first.put_parsed(f"p{i}", ("a\0b", "c"))
     first.save()
