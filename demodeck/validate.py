@@ -209,8 +209,9 @@ def _check_video(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
             return ctx.error(mark, path, f"'{value}' is not an MP4 or WebM video (its first "
                              "bytes are not a video's); export the recording as MP4 or WebM")
         if kind != resolved.suffix.lower():
-            return ctx.error(mark, path, f"'{value}' holds a {kind.lstrip('.').upper()} "
-                             f"video; name it {Path(value).stem}{kind}")
+            what = "an MP4" if kind == ".mp4" else "a WebM"
+            return ctx.error(mark, path, f"'{value}' holds {what} video; name it "
+                             f"{Path(value).stem}{kind}")
     return _asset(value, resolved, mark, path, ctx, "video")
 
 
