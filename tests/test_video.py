@@ -227,10 +227,10 @@ def test_the_webm_plays_in_chromium_only_when_asked(page: Any, deck_url: str) ->
     assert page.evaluate(f"[{VIDEO}.videoWidth, {VIDEO}.videoHeight]") == [320, 180]
     page.wait_for_timeout(300)
     assert page.evaluate(f"[{VIDEO}.paused, {VIDEO}.currentTime]") == [True, 0]
-    page.evaluate(f"{VIDEO}.muted = true; {VIDEO}.play()")
+    page.evaluate(f"{VIDEO}.muted = true; {VIDEO}.loop = true; {VIDEO}.play()")
     page.wait_for_function(f"{VIDEO}.currentTime > 0.2")  # frames were decoded
     page.keyboard.press("ArrowRight")  # leaving the slide stops the recording
-    page.wait_for_function(f"{VIDEO}.paused")
+    assert page.evaluate(f"{VIDEO}.paused") is True
 
 
 def test_space_on_the_focused_video_does_not_leave_the_slide(page: Any,
