@@ -129,7 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from demodeck import outfile
     from demodeck.config import load_config
-    from demodeck.export import made_by_export
+    from demodeck.export import made_by_export, place_videos
     from demodeck.pipeline import export_deck
 
     site = load_config(_project(args))
@@ -139,9 +139,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else outfile.default(site, name)
     target = outfile.target(site, out, command="export", force=args.force,
                             made=made_by_export, example=name)
-    size = outfile.write(target, exported.write)
+    videos = place_videos(exported.videos, target.shown, args.inline_video_mb)  # first
+    size = outfile.write(target, lambda f: exported.write(f, videos=videos.beside))
     print(f"wrote {target.shown} ({size / 1024:.0f} KB, {len(deck.slides)} slides, "
-          "self-contained)")
+          + ("self-contained)" if not videos.beside else
+             f"{len(videos.beside)} video{'s' if len(videos.beside) > 1 else ''} in "
+             f"{target.shown.stem}.files/ beside it)"))
+    for line in videos.lines:
+        print(line)
     return 0
 
 
@@ -200,6 +205,12 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from exc
+
+
+def _megabytes(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of megabytes")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -285,6 +296,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true",
                         help="replace a file that `demodeck export` did not write "
                              "(never one in the decks or templates folder)")
+    export.add_argument("--inline-video-mb", type=_megabytes, metavar="MB", default=10,
+                        help="inline a demo's video up to this size; a larger one is "
+                             "written into a folder beside the page (default: 10; 0: never inline)")
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
     pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     _out_option(pdf, "pdf")

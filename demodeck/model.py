@@ -79,6 +79,15 @@ class Screenshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Video:
+    """A recording of the demo, played on its slide; the PDF shows ``poster`` instead."""
+
+    src: Asset  # an MP4 or WebM file
+    poster: Asset | None = None
+    caption: str | None = None  # Markdown (inline)
+
+
+@dataclass(frozen=True, slots=True)
 class Demo:
     id: str  # slide id / URL hash, unique within the deck
     title: str
@@ -91,6 +100,7 @@ class Demo:
     screenshot: Screenshot | None = None
     notes: str | None = None  # Markdown, speaker notes
     minutes: int | None = None
+    video: Video | None = None
     source: str = ""  # project-relative file the demo came from
 
 
@@ -176,7 +186,7 @@ class Deck:
 
     @property
     def assets(self) -> tuple[Asset, ...]:
-        """Every image the deck shows, each once, in order."""
+        """Every image and video the deck shows, each once, in order."""
         found: dict[Path, Asset] = {}
         for demo in self.demos:
             for person in demo.people:
@@ -184,6 +194,10 @@ class Deck:
                     found.setdefault(person.avatar.source, person.avatar)
             if demo.screenshot is not None:
                 found.setdefault(demo.screenshot.src.source, demo.screenshot.src)
+            if demo.video is not None:
+                for asset in (demo.video.src, demo.video.poster):
+                    if asset is not None:
+                        found.setdefault(asset.source, asset)
         return tuple(found.values())
 
     @property
@@ -213,6 +227,7 @@ class Deck:
 
 
 MAX_IMAGE_MB = 20  # the default of max_image_mb in demodeck.yaml
+MAX_VIDEO_MB = 100  # the default of max_video_mb
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +240,7 @@ class SiteConfig:
     language: str = "en"
     demo_day: str = "monday"
     max_image_mb: int = MAX_IMAGE_MB  # larger images are refused (from their size, unread)
+    max_video_mb: int = MAX_VIDEO_MB  # and larger videos
     # files in the output folder to keep (CNAME...); out of repr, so out of the cache keys
     # (cache.settings_key): it shapes no page
     extra: tuple[str, ...] = field(default=(), repr=False)
@@ -297,7 +313,7 @@ def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     return reduce
 
 
-for _cls in (Asset, Person, Link, Screenshot, Demo, Experiment, Action, Retro, Metric):
+for _cls in (Asset, Person, Link, Screenshot, Video, Demo, Experiment, Action, Retro, Metric):
     _cls.__reduce__ = _reducer(_cls)  # type: ignore[method-assign,assignment]
 
 

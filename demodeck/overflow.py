@@ -365,6 +365,9 @@ class DemoText:
     @classmethod
     def of(cls, demo: Demo, sizes: Sizes) -> DemoText:
         shot = image_size(demo.screenshot.src.source) if demo.screenshot is not None else None
+        if demo.video is not None:  # takes the screenshot's place; sized by its poster
+            poster = demo.video.poster
+            shot = (image_size(poster.source) if poster is not None else None) or (1600, 900)
         s = sizes
         return cls(
             sizes=sizes,
@@ -381,7 +384,7 @@ class DemoText:
                         for link in demo.links),
             minutes=text_width(f"{demo.minutes} min") + s.timebox_icon if demo.minutes else 0.0,
             shot=shot,
-            has_shot=demo.screenshot is not None,
+            has_shot=demo.screenshot is not None or demo.video is not None,
         )
 
 

@@ -176,8 +176,8 @@ def print_pdf(exported: Exported, *, chromium: str, timeout: float = TIMEOUT) ->
         folder = Path(tmp)
         page = folder / "deck.html"
         try:
-            with page.open("wb") as f:
-                exported.write(f)
+            with page.open("wb") as f:  # without its videos: a page prints the posters
+                exported.write(f, videos=dict.fromkeys(exported.videos, ""))
         except OSError as exc:
             raise UsageError(f"cannot write the deck for Chromium into {folder}: "
                              f"{exc.strerror or exc}") from exc

@@ -28,6 +28,7 @@ from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pool import parallel_map, will_fork
 from demodeck.render import Kept, Output, Page, Renderer, Staged
+from demodeck.schema import VIDEO_SUFFIXES
 
 
 def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
@@ -286,9 +287,17 @@ class Exported:
     path: str  # the page's path in the site, which its links are relative to
     files: Mapping[str, bytes]  # theme files and images, by their path in the site
 
-    def write(self, out: BinaryIO) -> int:
-        """Write the self-contained file (marked as export's) to ``out``; returns its size."""
-        return export.write_page(export.marked(self.html), self.path, self.files, out)
+    def write(self, out: BinaryIO, *, videos: Mapping[str, str] | None = None) -> int:
+        """Write the self-contained file (marked as export's) to ``out``; returns its size.
+        ``videos``: those not to inline, each with the URL the page gets instead."""
+        return export.write_page(export.marked(self.html), self.path, self.files, out,
+                                 videos=videos)
+
+    @property
+    def videos(self) -> dict[str, bytes]:
+        """The deck's videos, by their path in the site."""
+        return {path: data for path, data in self.files.items()
+                if path.lower().endswith(VIDEO_SUFFIXES)}
 
 
 def export_deck(site: SiteConfig, date_text: str | None) -> Exported:

@@ -32,6 +32,7 @@ from demodeck import __version__, archive_keys, markdown, metrics, people, searc
 from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
+from demodeck.schema import VIDEO_SUFFIXES
 
 GENERATOR = f"demodeck {__version__}"
 FEED_DECKS = 50
@@ -224,7 +225,8 @@ class Renderer:
             except OSError as exc:  # it was a readable file when the deck was validated
                 raise ImageUnreadable(asset, exc.strerror or str(exc)) from exc
             name = hashed_name(asset.source.name.replace(" ", "-"), data)
-            page = Page(f"assets/img/{name}", data)
+            folder = "video" if asset.source.suffix.lower() in VIDEO_SUFFIXES else "img"
+            page = Page(f"assets/{folder}/{name}", data)
             self.images[asset.source] = page
         return page
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif")
+VIDEO_SUFFIXES = (".mp4", ".webm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,11 @@ class Url:
 @dataclass(frozen=True, slots=True)
 class ImagePath:
     """A project image, relative to the file that names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPath:
+    """A project video (MP4 or WebM), relative to the file that names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,8 @@ class Record:
         return self.by_name.get(name)
 
 
-Spec = Text | Integer | Number | Date | Url | ImagePath | Choice | ListOf | MapOf | Record
+Spec = (Text | Integer | Number | Date | Url | ImagePath | VideoPath | Choice | ListOf | MapOf
+        | Record)
 
 INLINE = Text(inline=True)
 MARKDOWN = Text(markdown=True)
@@ -111,6 +118,14 @@ SCREENSHOT = Record("screenshot", (
     Field("alt", Text(), required=True, doc="What the image shows, for screen readers"),
 ))
 
+VIDEO = Record("video", (
+    Field("src", VideoPath(), required=True,
+          doc="A recording of the demo, MP4 or WebM, relative to this file"),
+    Field("poster", ImagePath(),
+          doc="Image shown before it plays and in the PDF, relative to this file"),
+    Field("caption", INLINE, doc="Shown under the video (inline Markdown)"),
+))
+
 DEMO = Record("demo", (
     Field("title", Text(), required=True, doc="What was shipped"),
     Field("team", Text()),
@@ -122,6 +137,7 @@ DEMO = Record("demo", (
           doc="What could we have done better? Feeds the retrospective slide (Markdown)"),
     Field("links", ListOf(LINK)),
     Field("screenshot", SCREENSHOT),
+    Field("video", VIDEO, doc="A recording played on the slide, in place of a screenshot"),
     Field("notes", MARKDOWN, doc="Speaker notes (Markdown), shown in the presenter view"),
     Field("minutes", Integer(minimum=1), doc="Timebox in minutes"),
 ))
@@ -166,6 +182,8 @@ CONFIG = Record("config", (
           doc="Weekday of the demo, used by `demodeck new` (default: monday)"),
     Field("max_image_mb", Integer(minimum=1),
           doc="Largest image a deck may show, in MB (default: 20)"),
+    Field("max_video_mb", Integer(minimum=1),
+          doc="Largest video a deck may play, in MB (default: 100)"),
     Field("extra", ListOf(Text()),
           doc="Files or folders in the output folder, relative to it, that demodeck did "
               "not write and keeps on each build (CNAME, .well-known)"),
@@ -187,6 +205,8 @@ def _schema(spec: Spec) -> dict[str, Any]:
             return {"type": "string", "pattern": r"^(https?:|mailto:|[^:]*$|[^:]*[/?#])"}
         case ImagePath():
             return {"type": "string", "pattern": r"(?i)\.(png|jpe?g|gif|webp|avif)$"}
+        case VideoPath():
+            return {"type": "string", "pattern": r"(?i)\.(mp4|webm)$"}
         case Choice():
             return {"enum": list(spec.values)}
         case ListOf():

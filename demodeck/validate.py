@@ -47,6 +47,7 @@ class Ctx:
     max_image_mb: int = model.MAX_IMAGE_MB  # larger images are refused
     # images that could not be read when rendered, each with why (see unreadable_images)
     unreadable: Mapping[Path, str] = dataclasses.field(default_factory=dict)
+    max_video_mb: int = model.MAX_VIDEO_MB  # and larger videos
 
     def error(self, mark: Mark, field_path: str, message: str) -> Any:
         self.problems.append(Problem(self.file, mark.line, mark.column, message, field_path))
@@ -73,6 +74,7 @@ def _describe(raw: Raw) -> str:
 _WANTS = {
     schema.Text: "text", schema.Integer: "a whole number", schema.Number: "a number",
     schema.Date: "a date (YYYY-MM-DD)", schema.Url: "a URL", schema.ImagePath: "an image path",
+    schema.VideoPath: "a video path",
     schema.Choice: "one of the listed words", schema.ListOf: "a list",
     schema.MapOf: "a mapping", schema.Record: "a mapping",
 }
@@ -145,7 +147,8 @@ def _check_other_scalar(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
 def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
     value = raw.value
     match spec:
-        case schema.Url() | schema.ImagePath() | schema.Choice():  # Text: _check_text
+        case (schema.Url() | schema.ImagePath() | schema.VideoPath()
+              | schema.Choice()):  # Text: _check_text
             if not isinstance(value, str):
                 return _wrong_type(spec, raw, path, ctx)
             if control := _CONTROL.search(value):
@@ -154,6 +157,8 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
                 return _check_url(value, raw.mark, path, ctx)
             if isinstance(spec, schema.ImagePath):
                 return _check_image(value, raw.mark, path, ctx)
+            if isinstance(spec, schema.VideoPath):
+                return _check_video(value, raw.mark, path, ctx)
             if isinstance(spec, schema.Choice) and value not in spec.values:
                 return ctx.error(raw.mark, path, f"'{value}' is not one of: "
                                  + ", ".join(spec.values) + _suggest(value, spec.values))
@@ -187,8 +192,67 @@ def _check_url(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
 
 
 def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
+    found = _project_file(value, mark, path, ctx, "image")
+    if not isinstance(found, tuple):
+        return found
+    resolved, size = found
+    if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
+        return ctx.error(mark, path, f"'{value}' is not a supported image; use "
+                         + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
+                         + " (SVG is refused: it can carry scripts)")
+    if size > ctx.max_image_mb * _MB:  # from its size: a huge file is never read
+        return ctx.error(mark, path, f"image '{value}' is {_size(size)}; images are "
+                         f"limited to {ctx.max_image_mb} MB (max_image_mb in demodeck.yaml)")
+    return _asset(value, resolved, mark, path, ctx, "image")
+
+
+def _check_video(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
+    """Like an image, and its first bytes must be an MP4's or a WebM's: a browser shows
+    nothing for a file that only has the name of a video."""
+    found = _project_file(value, mark, path, ctx, "video")
+    if not isinstance(found, tuple):
+        return found
+    resolved, size = found
+    if resolved.suffix.lower() not in schema.VIDEO_SUFFIXES:
+        return ctx.error(mark, path, f"'{value}' is not a supported video; use "
+                         + " or ".join(s.lstrip(".") for s in schema.VIDEO_SUFFIXES))
+    if size > ctx.max_video_mb * _MB:
+        return ctx.error(mark, path, f"video '{value}' is {_size(size)}; videos are "
+                         f"limited to {ctx.max_video_mb} MB (max_video_mb in demodeck.yaml)")
+    if resolved not in ctx.unreadable:
+        try:
+            with resolved.open("rb") as f:
+                head = f.read(12)
+        except OSError as exc:
+            return ctx.error(mark, path, f"cannot read video '{value}': "
+                             f"{exc.strerror or exc}")
+        kind = video_kind(head)
+        if kind is None:
+            return ctx.error(mark, path, f"'{value}' is not an MP4 or WebM video (its first "
+                             "bytes are not a video's); export the recording as MP4 or WebM")
+        if kind != resolved.suffix.lower():
+            what = "an MP4" if kind == ".mp4" else "a WebM"
+            return ctx.error(mark, path, f"'{value}' holds {what} video; name it "
+                             f"{Path(value).stem}{kind}")
+    return _asset(value, resolved, mark, path, ctx, "video")
+
+
+def video_kind(head: bytes) -> str | None:
+    """``.webm`` or ``.mp4`` from a file's first 12 bytes (the EBML header of Matroska,
+    an ISO box ``ftyp``), None for anything else."""
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return ".webm"
+    if head[4:8] == b"ftyp":
+        return ".mp4"
+    return None
+
+
+def _project_file(value: str, mark: Mark, path: str, ctx: Ctx,
+                  what: str) -> tuple[Path, int] | Any:
+    """A regular file inside the project named by ``value`` relative to the file being
+    checked, with its size (the file is not read); INVALID with the problem recorded."""
     if re.match(r"^[a-z][a-z0-9+.\-]*:", value, re.I) or value.startswith("//"):
-        return ctx.error(mark, path, "images must be files in the project, not URLs "
+        return ctx.error(mark, path, f"{what}s must be files in the project, not URLs "
                          "(the published deck must work offline)")
     if Path(value).is_absolute():
         return ctx.error(mark, path, "use a path relative to this file, not an absolute path")
@@ -201,22 +265,19 @@ def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
         st = None
     except (OSError, ValueError, RuntimeError) as exc:  # too long a name, a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return ctx.error(mark, path, f"cannot use this image path: {reason}")
+        return ctx.error(mark, path, f"cannot use this {what} path: {reason}")
     if not inside:
         return ctx.error(mark, path, f"'{value}' points outside the project; "
-                         "keep images inside the project folder")
+                         f"keep {what}s inside the project folder")
     if st is None or not stat.S_ISREG(st.st_mode):  # a folder, FIFO or device too
-        return ctx.error(mark, path, f"image '{value}' does not exist "
+        return ctx.error(mark, path, f"{what} '{value}' does not exist "
                          f"(looked for {_display(ctx.root, candidate)})")
-    if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
-        return ctx.error(mark, path, f"'{value}' is not a supported image; use "
-                         + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
-                         + " (SVG is refused: it can carry scripts)")
-    if st.st_size > ctx.max_image_mb * _MB:  # from its size: a huge file is never read
-        return ctx.error(mark, path, f"image '{value}' is {_size(st.st_size)}; images are "
-                         f"limited to {ctx.max_image_mb} MB (max_image_mb in demodeck.yaml)")
+    return resolved, st.st_size
+
+
+def _asset(value: str, resolved: Path, mark: Mark, path: str, ctx: Ctx, what: str) -> Any:
     if resolved in ctx.unreadable:
-        return ctx.error(mark, path, f"cannot read image '{value}': "
+        return ctx.error(mark, path, f"cannot read {what} '{value}': "
                          f"{ctx.unreadable[resolved]}")
     return model.Asset(resolved, resolved.relative_to(ctx.root).as_posix())
 
@@ -285,6 +346,10 @@ def check_record(record: Record, raw: Raw, path: str, ctx: Ctx) -> Any:
     values = check_fields(record, raw, path, ctx)
     if values is INVALID:
         return INVALID
+    if record.name == "demo" and "screenshot" in values and "video" in values:
+        return ctx.error(raw.entries["video"][0], _join(path, "video"), "a demo shows a "
+                         "screenshot or a video, not both; make the screenshot the video's "
+                         "poster (video: {src: ..., poster: ...})")
     return BUILDERS[record.name](values)
 
 
@@ -332,6 +397,7 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
     schema.Date: _check_other_scalar,
     schema.Url: _check_other_scalar,
     schema.ImagePath: _check_other_scalar,
+    schema.VideoPath: _check_other_scalar,
     schema.Choice: _check_other_scalar,
 }
 
@@ -347,7 +413,7 @@ def _demo(v: dict[str, Any]) -> model.Demo:
                       features=v["features"], why=v["why"], could_be_better=v["could_be_better"],
                       team=v.get("team"), links=v.get("links", ()),
                       screenshot=v.get("screenshot"), notes=v.get("notes"),
-                      minutes=v.get("minutes"))
+                      minutes=v.get("minutes"), video=v.get("video"))
 
 
 def _retro(v: dict[str, Any]) -> model.Retro:
@@ -360,6 +426,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "person": _person,
     "link": lambda v: model.Link(label=v["label"], url=v["url"]),
     "screenshot": lambda v: model.Screenshot(src=v["src"], alt=v["alt"]),
+    "video": lambda v: model.Video(src=v["src"], poster=v.get("poster"),
+                                   caption=v.get("caption")),
     "demo": _demo,
     "experiment": lambda v: model.Experiment(**v),
     "action": lambda v: model.Action(what=v["what"], owner=v.get("owner")),
@@ -377,7 +445,7 @@ _NOTHING_UNREADABLE: Mapping[Path, str] = {}
 def _file_ctx(source: SourceFile, site: model.SiteConfig, root: Path, problems: list[Problem],
               unreadable: Mapping[Path, str]) -> Ctx:
     return Ctx(source.path, source.abspath.parent, root, problems, site.max_image_mb,
-               unreadable)
+               unreadable, site.max_video_mb)
 
 
 def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Problem], *,

@@ -99,10 +99,16 @@
     }
     writeHash(slides[index].id);
     updateChrome(previous >= 0);
+    if (previous >= 0) pauseVideos(slides[previous]);
     var detail = { index: index, previous: previous, id: slides[index].id, slide: slides[index] };
     listeners.forEach(function (fn) { fn(detail); });
     document.dispatchEvent(new CustomEvent("demodeck:change", { detail: detail }));
     return true;
+  }
+
+  // A recording stops when its slide is left: no sound from a slide nobody sees.
+  function pauseVideos(slide) {
+    each(slide.querySelectorAll("video"), function (v) { if (!v.paused) v.pause(); });
   }
 
   function next() { return go(index + 1); }
@@ -267,6 +273,13 @@
     copy.removeAttribute("aria-labelledby");
     each(copy.querySelectorAll("[id]"), function (n) { n.removeAttribute("id"); });
     each(copy.querySelectorAll("aside.notes"), function (n) { n.remove(); });
+    // A recorded demo in a preview: its poster only, silent, never fetched or played.
+    each(copy.querySelectorAll("video"), function (v) {
+      v.muted = true;
+      v.setAttribute("muted", "");
+      v.removeAttribute("controls");
+      v.setAttribute("preload", "none");
+    });
     copy.classList.add("is-active");
     copy.classList.remove("is-past");
     var stage = el("div", "stage");
@@ -874,8 +887,8 @@
       dialogKey(event, name);
       return;
     }
-    // Space on a focused button or link keeps its usual meaning.
-    if (name.indexOf("Space") >= 0 && event.target.closest && event.target.closest("button, a, summary")) return;
+    // Space on a focused button, link or video keeps its usual meaning (play/pause).
+    if (name.indexOf("Space") >= 0 && event.target.closest && event.target.closest("button, a, summary, video, audio")) return;
     for (var i = 0; i < bindings.length; i++) {
       if (bindings[i].keys.indexOf(name) >= 0) {
         event.preventDefault();
