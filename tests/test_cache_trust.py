@@ -30,8 +30,8 @@ from pathlib import Path
 import jinja2.bccache
 import pytest
 
-from demodeck import cache as cache_mod
-from demodeck.cache import BuildCache
+from demodeck.incremental import cache as cache_mod
+from demodeck.incremental.cache import BuildCache
 from tests.conftest import Project, Run
 
 MEMORY = 1 << 30  # bytes a build process may map: enough for a build, not for /dev/zero
@@ -290,7 +290,7 @@ def test_cache_files_that_are_fifos_do_not_hang_the_preview(project: Project) ->
     for name in ("build.pickle", "manifest.json"):
         _plant(project.root / ".demodeck-cache" / name, "fifo")
     script = ("import sys; from pathlib import Path; from demodeck.serve import build_snapshot;"
-              "from demodeck.cache import BuildCache; root = Path(sys.argv[1]);"
+              "from demodeck.incremental.cache import BuildCache; root = Path(sys.argv[1]);"
               "print(len(build_snapshot(root, cache=BuildCache.for_project(root)).pages))")
     proc = subprocess.run([sys.executable, "-c", script, str(project.root)], capture_output=True,
                           text=True, timeout=20, preexec_fn=_held)

@@ -181,13 +181,13 @@ def test_50_mb_deck_is_refused_unread(project: Project) -> None:
         f.truncate(50 * 1024 * 1024)
     child = textwrap.dedent(f"""\
         import resource, sys, time
-        from demodeck.pipeline import check_decks
+        from demodeck.pipeline import validate_all
         from demodeck.config import load_config
         from demodeck.errors import BuildError
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.process_time()
         try:
-            check_decks(load_config(__import__("pathlib").Path({str(project.root)!r})))
+            validate_all(load_config(__import__("pathlib").Path({str(project.root)!r})))
         except BuildError as exc:
             print("\\n".join(str(p) for p in exc.problems))
         print(time.process_time() - started,

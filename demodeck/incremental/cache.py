@@ -16,7 +16,7 @@ Five stores, because they go stale for different reasons:
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
   change), so ~45 MB of HTML is never pickled.
 * ``parsed``: each page's links and ids, for the link check.
-* ``shown``: each deck's part of the archive pages' keys (:mod:`demodeck.archive_keys`), keyed
+* ``shown``: each deck's part of the archive pages' keys (:mod:`.archive_keys`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
   version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
@@ -55,20 +55,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
+from demodeck.incremental.parts import DeckShown
 from demodeck.model import Deck, SiteConfig
-
-if TYPE_CHECKING:
-    from demodeck.archive_keys import DeckShown
 
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
 COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
-_MAGIC = b"demodeck-cache-12\n"
+_MAGIC = b"demodeck-cache-13\n"
 _SIG = 32
 _KEY = 32  # bytes of the signing key; its file holds them as hex
 MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (a 520-deck archive's: 14 MB)
@@ -112,7 +110,7 @@ class BuildCache:
     _new_parsed: set[str] = field(default_factory=set)
     _new_shown: set[str] = field(default_factory=set)
     _new_code: set[str] = field(default_factory=set)
-    # The last site whose link check passed, path -> page key (see linkcheck.check_links).
+    # The last site whose link check passed, path -> page key (see linkcheck.broken_links).
     # Not saved: a CLI build takes it from the manifest, which only a good build writes.
     checked: dict[str, str] = field(default_factory=dict)
     _base_sizes: tuple[int, ...] = ()  # entries of each store read from the base file
@@ -252,7 +250,7 @@ class BuildCache:
         core idle). Returns the function that waits for it; it saves again whatever was
         added meanwhile, and the whole of it if the other process failed. Only where no
         thread runs (forking one that does is unsafe): the command line's builds."""
-        from demodeck.pool import in_background
+        from demodeck.incremental.pool import in_background
 
         pending = self._pending()
         if pending is not None and _secret() is None:  # made (or refused) here, not in the fork
@@ -382,7 +380,7 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
 
 
 Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
-                dict[str, "DeckShown"], dict[str, str]]
+                dict[str, DeckShown], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -572,7 +570,7 @@ def warn_unusable(what: Path, why: str, without: str) -> None:
     """Say once, on stderr, that an optional cache is left aside and why: the build goes
     on without it (a full or read-only disk is not a reason to fail one). Not from a
     pool worker, where the same would be said once per worker."""
-    from demodeck import pool
+    from demodeck.incremental import pool
 
     if _warned or pool.in_worker():
         return
