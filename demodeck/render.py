@@ -293,8 +293,8 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
     """Index, people, metrics and feed pages, each with a cache key.
 
     The keys come from each deck's part (``parts``, see
-    :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's profile, the metric series) is worked out only when
-    one of them is made."""
+    :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's
+    profile, the metric series) is worked out only when one of them is made."""
     user = theme.user_dir(renderer.site.root)
     precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
     keys = archive_keys.from_parts(decks, parts, precise=precise)
