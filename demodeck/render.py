@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 from demodeck import __version__, markdown, metrics, people, theme
 from demodeck.errors import Problem
 from demodeck.incremental import archive_keys
-from demodeck.incremental.cache import (
+from demodeck.incremental.signed import (
     cache_dir,
     open_folder,
     read_cache_file,

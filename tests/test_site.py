@@ -28,7 +28,7 @@ from demodeck import (
 from demodeck.build import BuildResult, build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
-from demodeck.incremental import archive_keys, pool
+from demodeck.incremental import archive_keys, pool, signed
 from demodeck.incremental import cache as cache_mod
 from demodeck.incremental import manifest as manifest_mod
 from demodeck.incremental.cache import BuildCache
@@ -463,7 +463,7 @@ def test_a_signed_cache_that_does_not_unpickle_to_its_stores_is_started_over(
     site = load_config(copy_examples(tmp_path / "p"))
     cache_file = tmp_path / "c" / "build.pickle"
     build(site, cache=BuildCache(cache_file))
-    cache_mod.write_signed(cache_file, body)  # signed by this user: only the content is off
+    signed.write_signed(cache_file, body)  # signed by this user: only the content is off
     validated: list[object] = []
     real = validate.validate_deck
     monkeypatch.setattr(validate, "validate_deck",
@@ -893,7 +893,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
     assert path.read_bytes() == base and path.with_name("delta.pickle").exists()
     cache_using(280).save()  # 120 of the 400 parsed unused: rewritten without them
     assert not path.with_name("delta.pickle").exists()
-    assert sorted(len(store) for store in cache_mod._loads(cache_mod.read_signed(path))
+    assert sorted(len(store) for store in cache_mod._loads(signed.read_signed(path))
                   or ()) == [0, 0, 281, 1000]
 
 
