@@ -35,10 +35,11 @@ from demodeck.render import Renderer
 
 def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
     """A renderer made ready for render_pages while a worker process starts validating
-    ``sources`` (this process validates its share afterwards): deck.html compiled (~35
-    ms) and the Pygments lexers the code fences in ``sources`` name loaded (~90 ms for
-    seven languages). The render worker forked later inherits both. None if the
-    templates fail: render_pages then makes its own renderer and reports the problem."""
+    ``sources`` (this process validates its share afterwards): deck.html compiled and
+    the Pygments lexers the code fences in ``sources`` name loaded (see
+    benchmarks/README.md for what that saves). The render worker forked later inherits
+    both. None if the templates fail: render_pages then makes its own renderer and
+    reports the problem."""
     try:
         renderer = Renderer(site)
         renderer.env.get_template("deck.html")
@@ -208,7 +209,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
 def _staged(page: Output, staging: write.Staging | None) -> Output:
     """A page rendered in this process, written into the ``staging`` folder right away
     when the deck pages are written there: this process renders the archive pages
-    before it takes its share of the decks, so their writing (~25 ms) leaves the serial
+    before it takes its share of the decks, so their writing leaves the serial
     end of the build."""
     if staging is None or not isinstance(page, Page):
         return page
