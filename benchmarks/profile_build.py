@@ -50,7 +50,7 @@ STAGES = (
     ("discover + read deck files", r"demodeck/load\.py:discover$"),
     ("  YAML compose (compose_yaml)", r"demodeck/load\.py:compose_yaml$"),
     ("  of which yaml.compose (libyaml)", r"yaml/__init__\.py:compose$"),
-    ("validate decks (check_decks)", r"demodeck/check\.py:check_decks$"),
+    ("validate decks (validate_all)", r"demodeck/check\.py:validate_all$"),
     ("  validate_deck", r"demodeck/validate\.py:validate_deck$"),
     ("render (render_pages)", r"demodeck/pipeline\.py:render_pages$"),
     ("  deck pages (Renderer.deck_page)", r"demodeck/render\.py:deck_page$"),
@@ -59,7 +59,7 @@ STAGES = (
     ("  Markdown inline (render_inline)", r"demodeck/markdown\.py:render_inline$"),
     ("  code highlighting (pygments.highlight)", r"pygments/__init__\.py:highlight$"),
     ("  template compile (Environment.compile)", r"jinja2/environment\.py:compile$"),
-    ("link check (check_site)", r"demodeck/pipeline\.py:check_site$"),
+    ("link check (verify)", r"demodeck/linkcheck\.py:verify$"),
     ("write output (write_site)", r"demodeck/write\.py:write_site$"),
     ("cache save (BuildCache.save)", r"demodeck/cache\.py:save$"),
 )
@@ -73,8 +73,8 @@ def _edit(deck: Path, line: str) -> None:
 # Functions timed by the low-overhead pass: (module, attribute, label). Times are inclusive;
 # indentation shows nesting. Names that do not exist (the code moves on) are skipped.
 TIMED = (
-    ("demodeck.cache", "BuildCache._load", "cache load"),
-    ("demodeck.check", "check_decks", "load + validate (check_decks)"),
+    ("demodeck.incremental.cache", "BuildCache._load", "cache load"),
+    ("demodeck.decks", "validate_all", "load + validate (validate_all)"),
     ("demodeck.load", "discover", "  find + read deck files (discover)"),
     ("demodeck.validate", "validate_deck", "  validate_deck (includes the parse)"),
     ("demodeck.load", "parse_yaml", "    YAML parse: compose + Raw tree (parse_yaml)"),
@@ -86,13 +86,13 @@ TIMED = (
     ("demodeck.markdown", "_highlight", "    code highlighting (inside Markdown blocks)"),
     ("demodeck.pipeline", "_deck_parts", "  archive keys: each deck's part (from the cache)"),
     ("demodeck.pipeline", "_archive_pages", "  archive pages: index, people, metrics, feed"),
-    ("demodeck.archive_keys", "from_parts", "    archive keys put together"),
+    ("demodeck.incremental.archive_keys", "from_parts", "    archive keys put together"),
     ("demodeck.render", "Renderer.archive_render", "    index, people and person pages"),
     ("demodeck.render", "Renderer.metrics_page", "    metrics page"),
     ("demodeck.render", "Renderer.feed", "    feed"),
-    ("demodeck.linkcheck", "check_links", "link check (check_links)"),
+    ("demodeck.linkcheck", "broken_links", "link check (broken_links)"),
     ("demodeck.write", "write_site", "write output (write_site)"),
-    ("demodeck.cache", "BuildCache.save", "cache save"),
+    ("demodeck.incremental.cache", "BuildCache.save", "cache save"),
 )
 
 
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n### Heaviest imports (python -X importtime, cumulative)\n")
     for what, code in (("`demodeck --version`", "import demodeck.cli"),
                        ("a build (demodeck.build + cache)",
-                        "import demodeck.cli, demodeck.build, demodeck.cache, "
+                        "import demodeck.cli, demodeck.build, demodeck.incremental.cache, "
                         "demodeck.config, demodeck.markdown")):
         print(f"{what}:\n")
         for seconds, name in import_times(code, 12):

@@ -37,7 +37,7 @@ class Link:
 
 def pick_deck(decks: Sequence[Deck], date_text: str | None, today: dt.date) -> Deck:
     """The deck dated ``date_text``; without one, the first deck on or after ``today``
-    (the next meeting), else the newest. ``decks``: newest first, as check_decks gives."""
+    (the next meeting), else the newest. ``decks``: newest first, as validate_all gives."""
     if date_text is not None:
         found = next((deck for deck in decks if deck.slug == date_text), None)
         if found is None:

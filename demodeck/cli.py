@@ -83,14 +83,14 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from demodeck import overflow
-    from demodeck.check import check_decks
     from demodeck.config import load_config
-    from demodeck.pool import default_jobs
+    from demodeck.decks import validate_all
+    from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
-    decks = check_decks(site, jobs=jobs)
-    warnings = overflow.check(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    decks = validate_all(site, jobs=jobs)
+    warnings = overflow.warnings(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
     for warning in warnings:
         print(warning, file=sys.stderr)
     slides = sum(d.slide_count for d in decks)
@@ -106,9 +106,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from demodeck.build import build
-    from demodeck.cache import BuildCache
     from demodeck.config import load_config
-    from demodeck.pool import default_jobs
+    from demodeck.incremental.cache import BuildCache
+    from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
     cache = None if args.no_cache else BuildCache.for_project(site.root)
@@ -168,11 +168,11 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
 def cmd_announce(args: argparse.Namespace) -> int:
     from demodeck import announce
-    from demodeck.check import check_decks
     from demodeck.config import load_config
+    from demodeck.decks import validate_all
 
     site = load_config(_project(args), base_url=args.base_url)
-    deck = announce.pick_deck(check_decks(site), _deck_date(args), dt.date.today())
+    deck = announce.pick_deck(validate_all(site), _deck_date(args), dt.date.today())
     link = announce.deck_link(site, deck)
     print(announce.message(deck, link, args.format), end="")
     if not link.absolute:

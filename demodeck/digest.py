@@ -1,6 +1,6 @@
 """Content keys: one short hash of some texts and bytes and demodeck's version.
 
-The caches key their entries with it (:mod:`demodeck.cache`), and so do the stages that
+The caches key their entries with it (:mod:`demodeck.incremental.cache`), and so do the stages that
 keep work between builds (highlighted code, the archive pages' parts, the theme), which
 import it from here rather than from the cache they feed.
 """

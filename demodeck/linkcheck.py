@@ -8,7 +8,7 @@ page is the slow part, so its result (links and ids) is cached by the page's key
 (what it was rendered from) or, lacking one, its bytes: a rebuild only parses
 the pages that changed, and never reads the files it kept from the last build. Nor
 does it check the links of every page again: only of those that changed and of those
-linking to a page that is gone or lost an id (see check_links).
+linking to a page that is gone or lost an id (see broken_links).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from demodeck.cache import BuildCache
-from demodeck.errors import Problem
-from demodeck.render import Output
+from demodeck.errors import BuildError, Problem
+from demodeck.incremental.cache import BuildCache
+from demodeck.pages import Output
 
 # A page's local URLs (each once, in the order they first appear) and its ids, each list
 # joined by NUL (which no attribute value holds: HTML parsers read it as U+FFFD, and so
@@ -163,7 +163,7 @@ def _raw_text_spans(lowered: bytes) -> list[tuple[int, int]]:
         pos = end
 
 
-def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
+def broken_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
                 known: Mapping[str, Parsed] | None = None,
                 output_name: str = "site") -> list[Problem]:
     """Broken local links and fragments of ``pages``. ``known``: pages already parsed
@@ -197,6 +197,14 @@ def check_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     return problems
 
 
+def verify(pages: Iterable[Output], *, cache: BuildCache | None = None,
+           known: Mapping[str, Parsed] | None = None) -> None:
+    """Stage 4: raises BuildError on a broken local link or fragment (see broken_links)."""
+    broken = broken_links(pages, cache=cache, known=known)
+    if broken:
+        raise BuildError(broken)
+
+
 # Cache entries, by a page's key: the pages it links to, and its links and ids. "targets2":
 # the lists of "targets:" were saved by versions that let a fragment name any id of a page
 # with no ids at all, so a site they passed may hold links that do not resolve.
@@ -207,7 +215,7 @@ _PARSED = "key:"
 def _to_check(files: dict[str, Output], parsed: dict[str, Parsed],
               cache: BuildCache | None) -> list[str]:
     """The HTML pages whose links are checked, in order: all but those that still pass
-    (see check_links)."""
+    (see broken_links)."""
     if cache is None or not cache.checked:
         return sorted(parsed)
     before = cache.checked
@@ -389,7 +397,7 @@ def _check(folder: str, page: str, url: str,
 
 
 def page_targets(page: str, parsed: Parsed) -> str:
-    """The files the links of ``page`` point at, as check_links keeps them for the next
+    """The files the links of ``page`` point at, as broken_links keeps them for the next
     build (see _to_check), from the page alone: worked out where the page is parsed (in
     a render worker), they are in the cache before the link check, which a parallel
     build then runs while another process saves the cache."""
@@ -405,7 +413,7 @@ def page_targets(page: str, parsed: Parsed) -> str:
 
 
 def keep(cache: BuildCache, page: Output, parsed: Parsed, targets: str) -> None:
-    """Put what check_links keeps of a page into ``cache`` before it runs (see
+    """Put what broken_links keeps of a page into ``cache`` before it runs (see
     page_targets): the same entries, so it adds none."""
     if page.key:
         cache.put_parsed(_PARSED + page.key, parsed)

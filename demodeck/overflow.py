@@ -39,8 +39,8 @@ from markdown_it.token import Token
 from demodeck import load, markdown, markdown_fast
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
+from demodeck.incremental.pool import parallel_map
 from demodeck.model import Deck, Demo, SiteConfig
-from demodeck.pool import parallel_map
 from demodeck.sizes import Sizes
 
 READABLE_FIT = 0.7  # below this, text is too small for the back of the room
@@ -551,7 +551,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 # -- warnings for `demodeck check` ------------------------------------------------------------
 
-def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
+def warnings(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
     """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
 
     The decks are independent: with ``jobs`` >= 2 and enough of them, the processes of

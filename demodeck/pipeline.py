@@ -1,10 +1,10 @@
 """The whole site in memory: every page rendered from the validated decks.
 
 Stage 3 (render) for all decks at once, spread over a process pool when there is
-enough work to pay for the fork (stages 1–2 for all decks: :mod:`demodeck.check`).
+enough work to pay for the fork (stages 1–2 for all decks: :mod:`demodeck.decks`).
 Nothing here touches the output
 folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
-it from memory. Work a :class:`~demodeck.cache.BuildCache` already holds (a deck whose
+it from memory. Work a :class:`~demodeck.incremental.cache.BuildCache` already holds (a deck whose
 bytes did not change, a page whose inputs did not change, a deck's part of the archive
 pages' keys) is skipped, and a page the previous build wrote with the same key is kept as
 it is.
@@ -19,24 +19,28 @@ from typing import BinaryIO
 
 import jinja2
 
-from demodeck import archive_keys, export, linkcheck, markdown, render, theme, write
-from demodeck import cache as cache_mod
-from demodeck.cache import BuildCache
-from demodeck.check import check_decks, unreadable_image
+from demodeck import export, linkcheck, markdown, render, theme, write
+from demodeck.decks import unreadable_image, validate_all
 from demodeck.errors import BuildError, Problem, UsageError
+from demodeck.incremental import archive_keys
+from demodeck.incremental import cache as cache_mod
+from demodeck.incremental.cache import BuildCache
+from demodeck.incremental.pool import parallel_map, will_fork
+from demodeck.incremental.seam import Reusable
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
-from demodeck.pool import parallel_map, will_fork
-from demodeck.render import Kept, Output, Page, Renderer, Staged
+from demodeck.pages import Kept, Output, Page, Staged
+from demodeck.render import Renderer
 from demodeck.schema import VIDEO_SUFFIXES
 
 
 def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
     """A renderer made ready for render_pages while a worker process starts validating
-    ``sources`` (this process validates its share afterwards): deck.html compiled (~35
-    ms) and the Pygments lexers the code fences in ``sources`` name loaded (~90 ms for
-    seven languages). The render worker forked later inherits both. None if the
-    templates fail: render_pages then makes its own renderer and reports the problem."""
+    ``sources`` (this process validates its share afterwards): deck.html compiled and
+    the Pygments lexers the code fences in ``sources`` name loaded (see
+    benchmarks/README.md for what that saves). The render worker forked later inherits
+    both. None if the templates fail: render_pages then makes its own renderer and
+    reports the problem."""
     try:
         renderer = Renderer(site)
         renderer.env.get_template("deck.html")
@@ -53,7 +57,6 @@ def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer 
 # the renderer, every deck, the indexes of those to render, self-contained?, and the
 # made Staging folder to write them into, if not to send them back
 RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None]
-Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 
 
 def _render_one(state: RenderState,
@@ -104,18 +107,11 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                 reusable: Reusable | None = None, renderer: Renderer | None = None,
                 staging: write.Staging | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory, its links checked (see
-    render_pages and check_site); raises BuildError on problems."""
+    render_pages and linkcheck.verify); raises BuildError on problems."""
     rendered = render_pages(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
                             reusable=reusable, renderer=renderer, staging=staging)
-    check_site(rendered, cache)
+    linkcheck.verify(rendered.pages, cache=cache, known=rendered.parsed)
     return rendered
-
-
-def check_site(rendered: Rendered, cache: BuildCache | None) -> None:
-    """Stage 3's last step: raises BuildError on a broken local link or fragment."""
-    broken = linkcheck.check_links(rendered.pages, cache=cache, known=rendered.parsed)
-    if broken:
-        raise BuildError(broken)
 
 
 def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
@@ -214,7 +210,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
 def _staged(page: Output, staging: write.Staging | None) -> Output:
     """A page rendered in this process, written into the ``staging`` folder right away
     when the deck pages are written there: this process renders the archive pages
-    before it takes its share of the decks, so their writing (~25 ms) leaves the serial
+    before it takes its share of the decks, so their writing leaves the serial
     end of the build."""
     if staging is None or not isinstance(page, Page):
         return page
@@ -302,7 +298,7 @@ class Exported:
 
 def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
     """One deck as a single self-contained HTML file (the newest when no date is given)."""
-    decks = check_decks(site)
+    decks = validate_all(site)
     if date_text is None:
         index = 0
     else:

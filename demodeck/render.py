@@ -28,55 +28,23 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup, escape
 
-from demodeck import __version__, archive_keys, markdown, metrics, people, search, theme
-from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
+from demodeck import __version__, markdown, metrics, people, search, theme
 from demodeck.errors import Problem
+from demodeck.incremental import archive_keys
+from demodeck.incremental.signed import (
+    cache_dir,
+    open_folder,
+    read_cache_file,
+    reason,
+    warn_unusable,
+)
 from demodeck.model import Asset, Deck, SiteConfig
+from demodeck.pages import Page
 from demodeck.schema import VIDEO_SUFFIXES
 
 GENERATOR = f"demodeck {__version__}"
 FEED_DECKS = 50
 RETRO_MARKER = re.compile(r"""data-slide\s*=\s*["']?retro(?=["'\s>/])""")
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One output file: a path relative to the site root and its bytes. ``key`` names
-    everything it was made from, when known: a later build with the same key keeps it."""
-
-    path: str
-    data: bytes
-    key: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _OnDisk:
-    """An output file already on disk: the write stage puts it in place without its bytes
-    passing through this process (``data`` reads them, for whoever needs them)."""
-
-    path: str
-    source: Path  # that file
-    key: str
-
-    @property
-    def data(self) -> bytes:
-        return self.source.read_bytes()
-
-
-@dataclass(frozen=True, slots=True)
-class Kept(_OnDisk):
-    """A file the previous build wrote that is still right (same key, untouched since),
-    ``source`` in the current output folder: the write stage links it into the new site
-    instead of rendering and writing it again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Staged(_OnDisk):
-    """A page a render worker wrote itself, straight into the folder the new site is made
-    in (see :class:`demodeck.write.Staging`), instead of sending its bytes back."""
-
-
-Output = Page | Kept | Staged
 
 
 def hashed_name(name: str, data: bytes) -> str:
@@ -352,9 +320,9 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
                  parts: Sequence[archive_keys.DeckShown]) -> list[ArchiveJob]:
     """Index, people, metrics and feed pages, each with a cache key.
 
-    The keys come from each deck's part (``parts``, see :mod:`demodeck.archive_keys`); what the
-    pages are made from (everyone's profile, the metric series) is worked out only when
-    one of them is made."""
+    The keys come from each deck's part (``parts``, see
+    :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's
+    profile, the metric series) is worked out only when one of them is made."""
     user = theme.user_dir(renderer.site.root)
     precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
     keys = archive_keys.from_parts(decks, parts, precise=precise)

@@ -1,7 +1,7 @@
 """`demodeck serve`: build in memory, serve it, rebuild on save, tell open pages over SSE.
 
 A thin shell over the pipeline. Each rebuild calls ``load_config`` →
-``check_decks`` → ``render_site`` afresh (a content-hashed cache skips decks
+``validate_all`` → ``render_site`` afresh (a content-hashed cache skips decks
 whose files did not change) and swaps the resulting pages into a dict under a
 lock: that dict is the preview's own folder, so ``site/`` is never touched and
 ``demodeck build`` output never carries the live-reload script, which is added
@@ -41,14 +41,14 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from demodeck import theme
-from demodeck.build import reusable_files
-from demodeck.cache import BuildCache
-from demodeck.check import check_decks
 from demodeck.config import load_config
+from demodeck.decks import validate_all
 from demodeck.errors import BuildError, DemodeckError, UsageError, os_error_message
+from demodeck.incremental.cache import BuildCache
+from demodeck.incremental.manifest import reusable_files
 from demodeck.model import SiteConfig
+from demodeck.pages import Kept
 from demodeck.pipeline import render_site
-from demodeck.render import Kept
 from demodeck.watch import Batch, Debouncer, Layout, Watcher
 
 DEFAULT_HOST = "127.0.0.1"
@@ -92,7 +92,7 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
         cache.begin()
         if not cache.pages:  # the first build: start from what `demodeck build` left
             reusable = reusable_files(cache, site.output_path)
-    decks = check_decks(site, cache=cache)
+    decks = validate_all(site, cache=cache)
     pages = render_site(site, decks, cache=cache, reusable=reusable).pages
     files = {p.path: p.data for p in pages}
     if cache is not None:

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from demodeck import cache
 from demodeck.digest import digest
 from demodeck.errors import BuildError, Problem, reason
+from demodeck.incremental import cache
 from demodeck.load import is_inside
 from demodeck.model import SiteConfig
 

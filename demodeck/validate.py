@@ -110,7 +110,7 @@ def _pair_hint(raw: RawMap, path: str) -> str:
             f"put the whole text in quotes{form}")
 
 
-def check(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
+def convert(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
     """Check ``raw`` against ``spec``; returns the plain value or INVALID (problem recorded)."""
     return _CHECKS[type(spec)](spec, raw, path, ctx)  # a deck file has ~300 values
 
@@ -307,7 +307,7 @@ def _check_list(spec: schema.ListOf, raw: Raw, path: str, ctx: Ctx) -> Any:
     if len(raw.items) < spec.min_items:
         return ctx.error(raw.mark, path, "is empty; list at least one item"
                          if spec.min_items == 1 else f"needs at least {spec.min_items} items")
-    values = [check(spec.item, item, f"{path}[{i}]", ctx) for i, item in enumerate(raw.items)]
+    values = [convert(spec.item, item, f"{path}[{i}]", ctx) for i, item in enumerate(raw.items)]
     return INVALID if any(v is INVALID for v in values) else tuple(values)
 
 
@@ -320,7 +320,7 @@ def _check_map(spec: schema.MapOf, raw: Raw, path: str, ctx: Ctx) -> Any:
             ctx.error(key_mark, f"{path}.{key}", "names may use letters, digits, spaces and _")
             out[key] = INVALID
             continue
-        out[key] = check(spec.value, value_raw, f"{path}.{key}", ctx)
+        out[key] = convert(spec.value, value_raw, f"{path}.{key}", ctx)
     return INVALID if any(v is INVALID for v in out.values()) else out
 
 
@@ -338,7 +338,7 @@ def _join(path: str, name: str) -> str:
 def check_record(record: Record, raw: Raw, path: str, ctx: Ctx) -> Any:
     """Check a mapping field by field; returns a model object built by BUILDERS."""
     if record.shorthand is not None and isinstance(raw, RawScalar) and raw.value is not None:
-        first = check(record.shorthand, raw, path, ctx)
+        first = convert(record.shorthand, raw, path, ctx)
         return INVALID if first is INVALID else BUILDERS[record.name]({record.fields[0].name:
                                                                        first})
     if not isinstance(raw, RawMap):
@@ -379,7 +379,7 @@ def field_values(record: Record, raw: RawMap, path: str,
                 ctx.error(where, path, f"{what} '{f.name}'")
                 ok = False
             continue
-        value = check(f.spec, entry[1], _join(path, f.name), ctx)
+        value = convert(f.spec, entry[1], _join(path, f.name), ctx)
         if value is INVALID:
             ok = False
         else:

@@ -54,14 +54,6 @@ class Batch:
 
     changes: frozenset[Change]
 
-    @property
-    def touches_everything(self) -> bool:
-        return any(c.kind in (Kind.TEMPLATE, Kind.CONFIG) for c in self.changes)
-
-    @property
-    def decks(self) -> frozenset[Path]:
-        return frozenset(c.path for c in self.changes if c.kind is Kind.DECK)
-
     def describe(self, root: Path) -> str:
         names = sorted({_rel(root, c.path) for c in self.changes})
         shown = ", ".join(names[:3])

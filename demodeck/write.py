@@ -42,7 +42,7 @@ from pathlib import Path, PurePosixPath
 from demodeck import outdir
 from demodeck.errors import UsageError
 from demodeck.outdir import MARKER as MARKER
-from demodeck.render import Kept, Output, Staged
+from demodeck.pages import Kept, Output, Staged
 
 
 def check_replaceable(out: Path) -> None:

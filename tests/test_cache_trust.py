@@ -30,8 +30,9 @@ from pathlib import Path
 import jinja2.bccache
 import pytest
 
-from demodeck import cache as cache_mod
-from demodeck.cache import BuildCache
+from demodeck.incremental import cache as cache_mod
+from demodeck.incremental import signed
+from demodeck.incremental.cache import BuildCache
 from tests.conftest import Project, Run
 
 MEMORY = 1 << 30  # bytes a build process may map: enough for a build, not for /dev/zero
@@ -45,10 +46,10 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     processes), with this process's key and warning forgotten before and after."""
     home = tmp_path / "xdg"
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    monkeypatch.setattr(cache_mod, "_warned", [])
-    cache_mod._secret.cache_clear()
+    monkeypatch.setattr(signed, "_warned", [])
+    signed.secret.cache_clear()
     yield home
-    cache_mod._secret.cache_clear()
+    signed.secret.cache_clear()
 
 
 def _held() -> None:
@@ -101,7 +102,7 @@ def forged(body: bytes, key: bytes) -> bytes:
     """A cache file as demodeck writes it, signed with ``key``."""
     import hmac
 
-    return cache_mod._MAGIC + hmac.digest(key, body, "sha256") + body
+    return signed._MAGIC + hmac.digest(key, body, "sha256") + body
 
 
 class Payload:
@@ -176,7 +177,7 @@ def test_a_key_whose_write_fails_midway_is_not_used_nor_left_short(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    assert cache_mod._secret() is None
+    assert signed.secret() is None
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert not key_file(xdg).exists()  # no empty key left for the next run
     assert sorted(os.listdir(key_file(xdg).parent)) == []  # nor its temporary file
@@ -184,10 +185,10 @@ def test_a_key_whose_write_fails_midway_is_not_used_nor_left_short(
                                        "on device); building without the build cache\n")
     manifest = project.root / ".demodeck-cache" / "manifest.json"
     with pytest.raises(OSError):  # nothing is signed without a key
-        cache_mod.write_signed(manifest, b"{}")
+        signed.write_signed(manifest, b"{}")
     assert not manifest.parent.exists()
     project.write_bytes(".demodeck-cache/manifest.json", forged(b"{}", b""))
-    assert cache_mod.read_signed(manifest) is None  # nor does anything pass
+    assert signed.read_signed(manifest) is None  # nor does anything pass
 
 
 def test_a_relative_xdg_cache_home_is_ignored(project: Project, tmp_path: Path,
@@ -234,7 +235,7 @@ def test_a_link_in_the_cache_folder_is_not_written_through(project: Project, tmp
 def test_a_cache_file_that_links_to_a_good_one_elsewhere_is_not_read(
         project: Project, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
-    cache_mod.write_signed(elsewhere / "manifest.json", b'{"fingerprint": "x"}')
+    signed.write_signed(elsewhere / "manifest.json", b'{"fingerprint": "x"}')
     (project.root / ".demodeck-cache").mkdir()
     (project.root / ".demodeck-cache" / "manifest.json").symlink_to(elsewhere / "manifest.json")
     assert BuildCache.for_project(project.root).read_manifest() is None
@@ -290,7 +291,7 @@ def test_cache_files_that_are_fifos_do_not_hang_the_preview(project: Project) ->
     for name in ("build.pickle", "manifest.json"):
         _plant(project.root / ".demodeck-cache" / name, "fifo")
     script = ("import sys; from pathlib import Path; from demodeck.serve import build_snapshot;"
-              "from demodeck.cache import BuildCache; root = Path(sys.argv[1]);"
+              "from demodeck.incremental.cache import BuildCache; root = Path(sys.argv[1]);"
               "print(len(build_snapshot(root, cache=BuildCache.for_project(root)).pages))")
     proc = subprocess.run([sys.executable, "-c", script, str(project.root)], capture_output=True,
                           text=True, timeout=20, preexec_fn=_held)
@@ -301,7 +302,7 @@ def test_a_huge_cache_file_is_not_read_into_memory(project: Project) -> None:
     built(build(project))
     huge = project.root / ".demodeck-cache" / "build.pickle"
     with huge.open("r+b") as f:  # sparse: no disk space taken
-        f.truncate(cache_mod.MAX_FILE + 1)
+        f.truncate(signed.MAX_FILE + 1)
     cache = BuildCache.for_project(project.root)
     tracemalloc.start()
     try:

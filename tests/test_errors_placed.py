@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from demodeck import pool, render
+from demodeck import render
 from demodeck.cli import main
 from demodeck.errors import UsageError
+from demodeck.incremental import pool
 from demodeck.serve import bind
 from tests.conftest import REPO, Project, copy_examples
 

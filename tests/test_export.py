@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from demodeck.cli import main
 from demodeck.config import load_config
-from demodeck.pipeline import check_decks
+from demodeck.pipeline import validate_all
 from tests.conftest import copy_examples
 
 EXAMPLE = "2026-11-23"
@@ -70,7 +70,7 @@ def assert_images_inline(html: str) -> int:
 
 @pytest.fixture(scope="module")
 def slide_ids(example: Path) -> list[str]:
-    decks = check_decks(load_config(example))
+    decks = validate_all(load_config(example))
     return [s.id for s in next(d for d in decks if d.slug == EXAMPLE).slides]
 
 

@@ -23,12 +23,13 @@ from typing import Any
 
 import pytest
 
-from demodeck import cli, outdir, pool
+from demodeck import cli, outdir
 from demodeck import write as write_mod
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import UsageError
-from demodeck.render import Page
+from demodeck.incremental import pool
+from demodeck.pages import Page
 from demodeck.serve import cached_builder
 from tests.conftest import MINIMAL_DECK, REPO, Project
 

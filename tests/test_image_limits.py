@@ -157,7 +157,7 @@ def test_an_image_replaced_by_a_folder_after_validation_is_reported_at_its_line(
         project: Project, monkeypatch: pytest.MonkeyPatch, capsys: Cap) -> None:
     """The deck is validated again to find the line, and says what it finds now."""
     shot = with_screenshot(project, PNG)
-    real = pipeline.check_decks
+    real = pipeline.validate_all
 
     def check_then_swap(*args: object, **kwargs: object) -> object:
         decks = real(*args, **kwargs)  # type: ignore[arg-type]
@@ -165,7 +165,7 @@ def test_an_image_replaced_by_a_folder_after_validation_is_reported_at_its_line(
         shot.mkdir()
         return decks
 
-    monkeypatch.setattr(pipeline, "check_decks", check_then_swap)
+    monkeypatch.setattr(pipeline, "validate_all", check_then_swap)
     result = project.run("export", capsys=capsys)
     assert result.code == 1
     assert result.err == (f"{WHERE} image 'images/shot.png' does not exist (looked for "

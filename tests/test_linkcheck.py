@@ -19,8 +19,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck import linkcheck
-from demodeck.cache import BuildCache
-from demodeck.render import Page
+from demodeck.incremental.cache import BuildCache
+from demodeck.pages import Page
 from tests import linkcheck_previous
 from tests.conftest import MINIMAL_DECK, Project, copy_examples
 
@@ -239,7 +239,7 @@ def test_the_same_url_is_judged_from_where_each_page_stands() -> None:
              page("p/q/index.html", '<a href="../x.html#top"></a><a href="#here">'),
              page("p/q/r.html", '<a href="../../x.html#top"></a><a href="../../../x.html">'),
              page("s/index.html", '<a href="../x.html#top"></a><a href="../x.html#nope">')]
-    assert [p.message for p in linkcheck.check_links(pages)] == [
+    assert [p.message for p in linkcheck.broken_links(pages)] == [
         "broken link '../x.html#top': no file p/x.html in the site",
         "broken link '#here': no element with id 'here' in p/q/index.html",
         "broken link '../../../x.html': points outside the site",
@@ -266,22 +266,22 @@ def test_a_rebuild_checks_the_pages_linking_to_what_changed(
                 Page("d.css", b"", "d.css")]
 
     cache = BuildCache()
-    assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
+    assert linkcheck.broken_links(site('<p id="x">', "<p>"), cache=cache) == []
     assert sorted(set(checked)) == ["a.html"]
     checked.clear()
-    assert linkcheck.check_links(site('<p id="x">', "<p>changed"), cache=cache) == []
+    assert linkcheck.broken_links(site('<p id="x">', "<p>changed"), cache=cache) == []
     assert checked == []  # c changed, but nothing links to it
-    problems = linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache)
+    problems = linkcheck.broken_links(site('<p id="y">', "<p>changed"), cache=cache)
     assert [p.message for p in problems] == [
         "broken link 'b.html#x': no element with id 'x' in b.html"]
     checked.clear()
     # the failed site is not the one that last passed: a stays checked against it
-    assert linkcheck.check_links(site('<p id="y">', "<p>changed"), cache=cache) != []
-    assert linkcheck.check_links(site('<p id="x">', "<p>"), cache=cache) == []
+    assert linkcheck.broken_links(site('<p id="y">', "<p>changed"), cache=cache) != []
+    assert linkcheck.broken_links(site('<p id="x">', "<p>"), cache=cache) == []
 
 
 def broken_links(pages: list[Page]) -> list[str]:
-    """The problems check_links reports, worked out the plain way: each distinct URL of
+    """The problems broken_links reports, worked out the plain way: each distinct URL of
     each page, in order, resolved with posixpath.normpath."""
     files = {page.path: page for page in pages}
     html_pages = {page.path: linkcheck.parse(page.data) for page in pages
@@ -343,7 +343,7 @@ def test_finds_the_broken_links_a_plain_resolution_finds(
         site: Site) -> None:
     """Whatever the memos and fast paths: the same problems, in the same order."""
     pages = _pages(site)
-    found = [p.message for p in linkcheck.check_links(pages, cache=BuildCache())]
+    found = [p.message for p in linkcheck.broken_links(pages, cache=BuildCache())]
     assert found == broken_links(pages)
 
 
@@ -352,12 +352,12 @@ def test_finds_the_broken_links_a_plain_resolution_finds(
 @example(_CLIMB_TO_A_SLASH)
 def test_a_page_alone_gives_the_targets_the_link_check_keeps(
         site: Site) -> None:
-    """page_targets, worked out in a render worker from one page, is what check_links
+    """page_targets, worked out in a render worker from one page, is what broken_links
     keeps of that page after checking the whole site: a parallel build saves the cache
     while the check runs, and keep() then adds nothing to it."""
     pages = _pages(site)
     checked = BuildCache()
-    linkcheck.check_links(pages, cache=checked)
+    linkcheck.broken_links(pages, cache=checked)
     kept = BuildCache()
     for page in pages:
         if not page.path.endswith(".html"):
@@ -373,14 +373,14 @@ def test_a_link_up_to_the_root_resolves_as_a_browser_resolves_it() -> None:
     pages = [Page("index.html", b'<p id="top">'), Page("a/b.html", b""),
              Page("a/index.html", b'<a href="../"></a><a href="../#top"></a><a href="./">'
                                   b'</a><a href="..">\n<a href="..//index.html#top"></a>')]
-    assert linkcheck.check_links(pages) == []
+    assert linkcheck.broken_links(pages) == []
 
 
 def test_a_fragment_needs_an_id_even_on_a_page_without_any() -> None:
     """Only a file that is not HTML takes any fragment."""
     pages = [Page("a.html", b'<a href="b.html#x"></a><a href="c.css#x"></a>'),
              Page("b.html", b"<p>no ids here</p>"), Page("c.css", b"")]
-    assert [p.message for p in linkcheck.check_links(pages)] == [
+    assert [p.message for p in linkcheck.broken_links(pages)] == [
         "broken link 'b.html#x': no element with id 'x' in b.html"]
 
 
@@ -434,7 +434,7 @@ class Archive:
                 self.bodies[path] = body
         pages = [Page(path, body.encode(), self.key(path, body))
                  for path, body in self.bodies.items()]
-        return [p.message for p in linkcheck.check_links(pages, cache=self.cache)]
+        return [p.message for p in linkcheck.broken_links(pages, cache=self.cache)]
 
 
 def test_a_rebuild_does_not_check_the_pages_linking_to_one_that_kept_its_ids(

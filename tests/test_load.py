@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from demodeck import load
+from demodeck import load, yaml_tree
 from demodeck.load import RawMap, RawScalar, RawSeq, is_temp_file, parse_yaml
 
 
@@ -33,8 +33,8 @@ def test_values_keep_line_and_column() -> None:
 def test_marks_are_shared_but_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Marks are shared between trees (they are immutable); past the bound of the shared
     table each value still gets its own, right, mark."""
-    monkeypatch.setattr(load, "_MARKS", {})
-    monkeypatch.setattr(load, "_MARKS_MAX", 3)
+    monkeypatch.setattr(yaml_tree, "_MARKS", {})
+    monkeypatch.setattr(yaml_tree, "_MARKS_MAX", 3)
     doc = b"a: [x, y, z]\nb: {c: 1, d: [2, 3]}\n"
     for _ in range(2):
         tree, problems = parse_yaml("x.yaml", doc)
@@ -44,7 +44,7 @@ def test_marks_are_shared_but_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         d = b.entries["d"][1]
         assert isinstance(d, RawSeq) and [i.mark for i in d.items] == [
             load.Mark(2, 15), load.Mark(2, 18)]
-        assert len(load._MARKS) == 3
+        assert len(yaml_tree._MARKS) == 3
 
 
 def test_syntax_error_names_line_and_column() -> None:
@@ -172,7 +172,7 @@ def test_scalar_value_reads_an_int_as_pyyaml_does(text: str) -> None:
     except (ValueError, IndexError):  # "": IndexError, turned into a ValueError
         expected = ValueError
     try:
-        got: object = load.scalar_value(node)
+        got: object = yaml_tree.scalar_value(node)
     except ValueError:
         got = ValueError
     assert got == expected and type(got) is type(expected)

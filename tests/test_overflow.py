@@ -19,12 +19,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck import markdown_fast, overflow, pool, sizes
+from demodeck import markdown_fast, overflow, sizes
 from demodeck.cli import main
 from demodeck.config import load_config
+from demodeck.incremental import pool
 from demodeck.markdown import parser
 from demodeck.model import Asset, Demo, Person, Screenshot
-from demodeck.pipeline import check_decks
+from demodeck.pipeline import validate_all
 from tests.conftest import MINIMAL_DECK, Project
 from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
 
@@ -150,7 +151,7 @@ def test_estimates_shrink_with_more_text() -> None:
 
 
 def test_unreadable_is_the_estimate_of_the_demos_to_warn_about() -> None:
-    """check() asks unreadable(), which skips most of the search for a readable demo."""
+    """warnings() asks unreadable(), which skips most of the search for a readable demo."""
     shot = Screenshot(Asset(REPO / "decks/images/search-did-you-mean.png", "x.png"), "A shot")
     verdicts = []
     for n in range(0, 70, 3):
@@ -166,7 +167,7 @@ def test_unreadable_is_the_estimate_of_the_demos_to_warn_about() -> None:
 
 def test_the_example_decks_need_no_warning() -> None:
     site = load_config(REPO)
-    assert overflow.check(site, check_decks(site)) == []
+    assert overflow.warnings(site, validate_all(site)) == []
 
 
 # -- `demodeck check` --------------------------------------------------------------------------
@@ -466,7 +467,7 @@ def _calibrate(browser: Any, folder: Path, font: str | None,
     if font is not None:  # the site's own stylesheet, so deck.js fits with the font in place
         for css in (folder / "site/assets").glob("deck.*.css"):
             css.write_text(css.read_text() + f'\n:root {{ --font: "{font}"; }}\n')
-    deck = check_decks(load_config(folder))[0]
+    deck = validate_all(load_config(folder))[0]
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
         page.goto((folder / "site/2026-11-23/index.html").as_uri())

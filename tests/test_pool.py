@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from demodeck import pool
 from demodeck.cli import main
+from demodeck.incremental import pool
 from tests.conftest import REPO, copy_examples
 
 
@@ -147,7 +147,7 @@ def test_ctrl_c_while_workers_send_big_results_stops_at_once() -> None:
     run in six of test_ctrl_c_mid_build_keeps_the_previous_site[2] hung.)"""
     script = textwrap.dedent("""
         import os, time
-        from demodeck import pool
+        from demodeck.incremental import pool
 
         def big(_state, index):
             return bytes(1_000_000)

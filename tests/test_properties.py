@@ -31,7 +31,7 @@ from demodeck import model, people
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
-from demodeck.pipeline import check_decks, render_site
+from demodeck.pipeline import render_site, validate_all
 from tests.conftest import MINIMAL_DECK, REPO, copy_examples
 from tests.test_hostile_xss import norm, q
 
@@ -149,7 +149,7 @@ def test_any_deck_the_schema_accepts_builds(tmp_path: Path, generated: tuple[str
     text, titles = generated
     root = project(tmp_path / "p", {"2026-11-23": text})
     site = load_config(root)
-    decks = check_decks(site)  # accepted: no BuildError
+    decks = validate_all(site)  # accepted: no BuildError
     pages = {p.path: p.data for p in render_site(site, decks).pages}
     html = pages["2026-11-23/index.html"].decode()
     ids = re.findall(r'\sid="([^"]*)"', html)
@@ -161,7 +161,7 @@ def test_any_deck_the_schema_accepts_builds(tmp_path: Path, generated: tuple[str
     headings = re.findall(r'<h2 id="[^"]*:h" dir="auto">(.*?)</h2>', html, re.S)
     for title in titles:
         assert norm(title.strip()) in [norm(unescape(h)) for h in headings]
-    assert render_site(site, decks).pages == render_site(site, check_decks(site)).pages
+    assert render_site(site, decks).pages == render_site(site, validate_all(site)).pages
 
 
 def unescape(markup: str) -> str:
@@ -196,7 +196,7 @@ def test_any_yaml_is_accepted_or_rejected_with_file_and_line(tmp_path: Path, tex
     (root / "decks").mkdir(parents=True, exist_ok=True)
     (root / "decks/2026-11-23.yaml").write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
-        decks = check_decks(load_config(root))
+        decks = validate_all(load_config(root))
     except BuildError as exc:
         assert exc.problems
         for problem in exc.problems:
@@ -238,7 +238,7 @@ def test_people_slugs_are_unique_safe_and_case_blind(names: list[str]) -> None:
 def test_demo_titles_never_collide_with_the_themes_ids(tmp_path: Path) -> None:
     text = MINIMAL_DECK.replace("Search v2", "Deck").replace("Faster checkout", "Agenda")
     site = load_config(project(tmp_path / "p", {"2026-11-23": text}))
-    html = render_site(site, check_decks(site)).pages[0].data.decode()
+    html = render_site(site, validate_all(site)).pages[0].data.decode()
     ids = re.findall(r'\sid="([^"]*)"', html)
     assert [k for k, n in Counter(ids).items() if n > 1] == []
 

@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from demodeck.build import build
-from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
-from demodeck.pipeline import check_decks
+from demodeck.incremental.cache import BuildCache
+from demodeck.pipeline import validate_all
 from demodeck.serve import (
     SCRIPT,
     Console,
@@ -180,7 +180,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
 def cli_lines(root: Path) -> list[str]:
     """What `demodeck check` prints for the project, one line per problem."""
     with pytest.raises(BuildError) as caught:
-        check_decks(load_config(root))
+        validate_all(load_config(root))
     return [str(p) for p in caught.value.problems]
 
 

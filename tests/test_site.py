@@ -15,24 +15,23 @@ from bs4 import BeautifulSoup, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demodeck import decks as decks_stage
 from demodeck import (
-    archive_keys,
-    check,
     load,
     markdown,
     model,
     people,
     pipeline,
-    pool,
     render,
     validate,
 )
-from demodeck import build as build_mod
-from demodeck import cache as cache_mod
 from demodeck.build import BuildResult, build
-from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError
+from demodeck.incremental import archive_keys, pool, signed
+from demodeck.incremental import cache as cache_mod
+from demodeck.incremental import manifest as manifest_mod
+from demodeck.incremental.cache import BuildCache
 from demodeck.markdown import render_block
 from tests.conftest import (
     EXAMPLE_DECK,
@@ -104,7 +103,7 @@ def test_retro_slide_gathers_every_could_be_better(project: Project, capsys: Cap
 def test_example_decks_build_with_complete_retros(tmp_path: Path) -> None:
     site = load_config(REPO, output_dir=str(tmp_path / "site"))
     result = build(site)
-    decks = pipeline.check_decks(site)
+    decks = pipeline.validate_all(site)
     assert result.decks == len(decks) >= 3
     for deck in decks:
         page = soup((tmp_path / "site" / deck.slug / "index.html").read_text())
@@ -301,14 +300,14 @@ def test_a_parallel_build_gets_rendering_ready_while_the_decks_are_validated(
     monkeypatch.setattr(markdown, "preload_highlighting", demo_scan)
     site = load_config(REPO, output_dir=str(tmp_path / "site"))
     validating: list[bool] = []
-    check_decks = check.check_decks
+    validate_all = decks_stage.validate_all
 
-    def check_spy(*args: object, **kwargs: Any) -> list[model.Deck]:
-        decks = check_decks(*args, **kwargs)  # type: ignore[arg-type]
+    def validate_spy(*args: object, **kwargs: Any) -> list[model.Deck]:
+        decks = validate_all(*args, **kwargs)  # type: ignore[arg-type]
         validating.append(sorted(set(loaded)) == ["bash", "python"])
         return decks
 
-    monkeypatch.setattr(check, "check_decks", check_spy)
+    monkeypatch.setattr(decks_stage, "validate_all", validate_spy)
     build(site, jobs=2)
     assert validating == [True]  # loaded by the time validation ended
     assert 'class="highlight"' in (tmp_path / "site/2026-11-23/index.html").read_text()
@@ -466,7 +465,7 @@ def test_a_signed_cache_that_does_not_unpickle_to_its_stores_is_started_over(
     site = load_config(copy_examples(tmp_path / "p"))
     cache_file = tmp_path / "c" / "build.pickle"
     build(site, cache=BuildCache(cache_file))
-    cache_mod.write_signed(cache_file, body)  # signed by this user: only the content is off
+    signed.write_signed(cache_file, body)  # signed by this user: only the content is off
     validated: list[object] = []
     real = validate.validate_deck
     monkeypatch.setattr(validate, "validate_deck",
@@ -783,7 +782,7 @@ def test_a_rebuild_reads_only_deck_files_whose_stamp_changed(
     """Deck files keep their digest from the manifest while their size, times and inode
     are those the last good build read (and were settled then): any write changes the
     inode change time, so even a same-size edit with its mtime put back is read."""
-    monkeypatch.setattr(build_mod, "SETTLE_NS", 0)  # these files were all written just now
+    monkeypatch.setattr(manifest_mod, "SETTLE_NS", 0)  # these files were all written just now
     site = load_config(copy_examples(tmp_path / "p"))
     cache_file = tmp_path / "cache.pickle"
     build(site, cache=BuildCache(cache_file))
@@ -805,7 +804,7 @@ def test_a_rebuild_reads_only_deck_files_whose_stamp_changed(
     assert {"2026-11-09.yaml", "2026-11-23.yaml", "deck.yaml"} <= set(read)
     assert tree(tmp_path / "elsewhere") == tree(build(site, out=tmp_path / "scratch").out)
     read.clear()
-    monkeypatch.setattr(build_mod, "SETTLE_NS", 3_000_000_000)  # as shipped: a file written
+    monkeypatch.setattr(manifest_mod, "SETTLE_NS", 3_000_000_000)  # as shipped: a file written
     build(site, cache=BuildCache(cache_file), out=tmp_path / "more")  # moments ago is read
     assert {"2026-11-09.yaml", "2026-11-23.yaml", "deck.yaml"} <= set(read)
 
@@ -825,7 +824,7 @@ def test_a_deck_file_changed_between_finding_and_parsing_is_reported(project: Pr
 
 
 def test_a_deck_from_a_pickle_is_the_same_deck(project: Project) -> None:
-    (deck,) = pipeline.check_decks(load_config(project.root))
+    (deck,) = pipeline.validate_all(load_config(project.root))
     again = pickle.loads(pickle.dumps(deck))
     assert isinstance(again, model.PickledDemos)
     assert again.slide_count == len(deck.slides) == deck.slide_count == 5
@@ -898,7 +897,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
     assert path.read_bytes() == base and path.with_name("delta.pickle").exists()
     cache_using(280).save()  # 120 of the 400 parsed unused: rewritten without them
     assert not path.with_name("delta.pickle").exists()
-    assert sorted(len(store) for store in cache_mod._loads(cache_mod.read_signed(path))
+    assert sorted(len(store) for store in cache_mod._loads(signed.read_signed(path))
                   or ()) == [0, 0, 281, 1000]
 
 
@@ -941,7 +940,7 @@ def test_the_manifest_records_the_written_site_exactly(
     assert build(site, cache=BuildCache(cache_file)).rendered == 1
     manifest = BuildCache(cache_file).read_manifest()
     assert manifest is not None
-    assert manifest["output"] == build_mod._output_stamps(out)
+    assert manifest["output"] == manifest_mod.output_stamps(out)
     assert len(manifest["output"]) > 10
     assert build(site, cache=BuildCache(cache_file)).up_to_date
 

@@ -97,13 +97,12 @@ def test_watches_cover_inputs_without_overlap(layout: Layout) -> None:
     assert layout.watches()[layout.root / "images"] is False
 
 
-def test_batch_scope(layout: Layout) -> None:
+def test_a_batch_names_what_changed_as_the_preview_reports_it(layout: Layout) -> None:
     deck = Change(Kind.DECK, layout.root / "decks/2026-11-23.yaml")
-    assert not Batch(frozenset({deck})).touches_everything
-    assert Batch(frozenset({deck})).decks == {deck.path}
     template = Change(Kind.TEMPLATE, layout.root / "templates/deck.html")
-    assert Batch(frozenset({deck, template})).touches_everything
     assert Batch(frozenset({deck})).describe(layout.root) == "decks/2026-11-23.yaml"
+    assert Batch(frozenset({deck, template})).describe(layout.root) == (
+        "decks/2026-11-23.yaml, templates/deck.html")
 
 
 def collect(**kwargs: float) -> tuple[Debouncer, queue.SimpleQueue[tuple[float, Batch]]]:

@@ -20,10 +20,11 @@ import pytest
 
 from demodeck import write as write_mod
 from demodeck.build import build
-from demodeck.cache import BuildCache
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
-from demodeck.render import Kept, Output, Page, Renderer, Staged
+from demodeck.incremental.cache import BuildCache
+from demodeck.pages import Kept, Output, Page, Staged
+from demodeck.render import Renderer
 from demodeck.serve import cached_builder
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
@@ -378,7 +379,7 @@ def test_the_preview_reads_the_files_a_rebuild_kept(
 
 
 def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
-    from demodeck import pool
+    from demodeck.incremental import pool
 
     monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
 

@@ -22,8 +22,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demodeck import load
-from demodeck.load import MAX_FILE_BYTES, MAX_NODES, PRESCAN_CHARS, parse_yaml
+from demodeck import load, yaml_tree
+from demodeck.yaml_tree import MAX_FILE_BYTES, MAX_NODES, PRESCAN_CHARS, parse_yaml
 from tests.conftest import REPO, Project
 
 DEEP = 100_000
@@ -139,7 +139,7 @@ def test_prescan_and_compose_report_the_same_place(monkeypatch: pytest.MonkeyPat
         assert len(doc) > PRESCAN_CHARS
         prescanned = [str(p) for p in parse_yaml("x.yaml", doc)[1]]
         with monkeypatch.context() as m:
-            m.setattr(load, "PRESCAN_CHARS", 10 * MAX_FILE_BYTES)
+            m.setattr(yaml_tree, "PRESCAN_CHARS", 10 * MAX_FILE_BYTES)
             composed = [str(p) for p in parse_yaml("x.yaml", doc)[1]]
         assert len(prescanned) == 1 and prescanned == composed
 
@@ -157,7 +157,7 @@ def test_libyamls_own_nesting_limit_reads_as_ours() -> None:
     mark = yaml.Mark("x.yaml", 1002, 0, 1002, None, None)
     exc = yaml.MarkedYAMLError(problem="exceeded maximum nesting depth",
                                context="while increasing flow level", problem_mark=mark)
-    problem = load._yaml_problem("decks/x.yaml", "a: " + "[" * 1100, exc)
+    problem = yaml_tree._yaml_problem("decks/x.yaml", "a: " + "[" * 1100, exc)
     assert str(problem) == ("decks/x.yaml:1:1003: values are nested more than 64 levels "
                             "deep; refusing to read it")
 
@@ -181,13 +181,13 @@ def test_50_mb_deck_is_refused_unread(project: Project) -> None:
         f.truncate(50 * 1024 * 1024)
     child = textwrap.dedent(f"""\
         import resource, sys, time
-        from demodeck.pipeline import check_decks
+        from demodeck.pipeline import validate_all
         from demodeck.config import load_config
         from demodeck.errors import BuildError
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.process_time()
         try:
-            check_decks(load_config(__import__("pathlib").Path({str(project.root)!r})))
+            validate_all(load_config(__import__("pathlib").Path({str(project.root)!r})))
         except BuildError as exc:
             print("\\n".join(str(p) for p in exc.problems))
         print(time.process_time() - started,
@@ -332,14 +332,14 @@ def test_an_alias_bomb_is_refused_before_anything_is_expanded(
     """The one walk stops at the first alias to a collection, having converted no more
     values than the text holds; measuring then refuses the bomb."""
     converted = 0
-    value = load._Converter.value
+    value = yaml_tree._Converter.value
 
-    def counting(self: load._Converter, node: yaml.Node, depth: int) -> load.Raw | None:
+    def counting(self: yaml_tree._Converter, node: yaml.Node, depth: int) -> load.Raw | None:
         nonlocal converted
         converted += 1
         return value(self, node, depth)
 
-    monkeypatch.setattr(load._Converter, "value", counting)
+    monkeypatch.setattr(yaml_tree._Converter, "value", counting)
     problems = parse_yaml("x.yaml", HOSTILE["billion_laughs"])[1]
     assert len(problems) == 1 and f"more than {MAX_NODES:,} values" in problems[0].message
     assert 0 < converted <= HOSTILE["billion_laughs"].count(b",") + 20
@@ -377,10 +377,10 @@ def test_one_walk_agrees_with_measuring_first(doc: str, limits: tuple[int, int])
     way one with an alias to a collection still is) must give the same tree and problems,
     also when small limits make them bite."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(load, "MAX_NODES", limits[0])
-        patch.setattr(load, "MAX_DEPTH", limits[1])
+        patch.setattr(yaml_tree, "MAX_NODES", limits[0])
+        patch.setattr(yaml_tree, "MAX_DEPTH", limits[1])
         try:
-            node = yaml.compose(doc, Loader=load._Loader)
+            node = yaml.compose(doc, Loader=yaml_tree._Loader)
         except yaml.YAMLError:
             return  # e.g. an alias to an anchor not defined yet: composing refuses it
-        assert load._convert(node, "x.yaml") == load._measured_convert(node, "x.yaml")
+        assert yaml_tree._convert(node, "x.yaml") == yaml_tree._measured_convert(node, "x.yaml")

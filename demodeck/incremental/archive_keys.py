@@ -18,36 +18,11 @@ from typing import NamedTuple
 
 from demodeck import people, search
 from demodeck.digest import digest
+from demodeck.incremental.parts import DeckShown as DeckShown
+from demodeck.incremental.parts import Face, PersonShown
 from demodeck.model import Asset, Deck, Demo, Person
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
-Face = tuple[str, str | None, str | None]  # a person as shown: name, role, picture's file
-
-
-# One person's demos in one deck, as the people page and their own page show them:
-#   rows    those demos, each as their page lists it: a line of the digest of the deck's
-#           slug and the demo as shown (:func:`demo_shown`), and their role in it
-#   demos   how many there are
-#   teams   their teams, each once, in order
-#   face    the person as written in the first of them: (name, role, picture's file)
-#   avatar  the person as written in the first of them that gives a picture, if any
-#   others  keys of everyone in those demos, them included (any may come twice)
-# A plain tuple, and ``others`` one too: a build loads thousands of these from the cache,
-# and a class takes twice as long to unpickle, a frozenset longer still (it hashes again).
-# Someone in one demo of a deck, as most are, gets the demo's own tuple of keys as
-# ``others`` and its digest in ``rows``: each demo is hashed once, not once per person.
-PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...]]
-
-
-class DeckShown(NamedTuple):
-    """One deck's part of the archive pages' keys."""
-
-    listed: str  # digest of the deck as the archive index lists it
-    metrics: str  # its metric values, as the metrics page charts them
-    people: dict[str, PersonShown]  # person key -> their part, in order of first appearance
-    search: search.DeckPart  # its part of the full-text search index
-
-
 def face(person: Person, image_path: ImagePath) -> Face:
     return (person.name, person.role, image_path(person.avatar) if person.avatar else None)
 

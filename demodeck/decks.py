@@ -1,7 +1,7 @@
 """Stages 1–2 for the whole site: every deck found, loaded and validated.
 
 Spread over a process pool when there is enough work to pay for the fork; a deck whose
-files, settings and pictures a :class:`~demodeck.cache.BuildCache` knows is not read
+files, settings and pictures a :class:`~demodeck.incremental.cache.BuildCache` knows is not read
 again. Light on purpose: no Jinja, Markdown or Pygments, so that a build can fork the
 validation workers before importing those, and import them meanwhile.
 """
@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from demodeck import cache as cache_mod
 from demodeck import load, validate
-from demodeck.cache import BuildCache
 from demodeck.errors import BuildError, Problem
+from demodeck.incremental import cache as cache_mod
+from demodeck.incremental.cache import BuildCache
+from demodeck.incremental.pool import in_worker, parallel_map, will_fork
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
-from demodeck.pool import in_worker, parallel_map, will_fork
 
 
 def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path],
@@ -39,7 +39,7 @@ def discover(site: SiteConfig) -> Discovered:
     return load.discover(site.root.resolve(), site.decks_path)
 
 
-def check_decks(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
+def validate_all(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
                 discovered: Discovered | None = None,
                 meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
     """Load and validate every deck (newest first); raises BuildError with all problems.

@@ -1,0 +1,204 @@
+"""What a build leaves for the next one: the manifest of what it read and wrote.
+
+The next build compares it with the disk: inputs and output exactly as they were means
+nothing to do (:func:`unchanged`); a deck file whose stamp held is not read again
+(:func:`known_sources`); an output file nobody touched may be kept (:func:`reusable`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from demodeck import load, outdir, theme
+from demodeck.digest import digest
+from demodeck.incremental.cache import BuildCache
+from demodeck.load import DeckSource
+from demodeck.model import Deck, SiteConfig
+from demodeck.outdir import MARKER
+from demodeck.pages import Kept, Output
+
+if TYPE_CHECKING:
+    from demodeck.pipeline import Rendered
+    from demodeck.write import Staging, Written
+
+
+def fingerprint(site: SiteConfig, sources: list[DeckSource], out: Path,
+                 self_contained: bool) -> str:
+    return digest(theme.key(site), str(out.absolute()), str(self_contained),
+                            "\0".join(site.extra), *(s.digest for s in sources))
+
+
+Stamps = dict[str, list[int]]  # site path -> [size, mtime_ns, inode]
+
+
+def output_stamps(out: Path) -> Stamps:
+    """What each output file looks like on disk. The inode tells a file replaced by another
+    of the same size and time apart; a kept (hard-linked) file keeps its stamp."""
+    stamps: Stamps = {}
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    stamps[prefix + entry.name] = [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        walk(str(out), "")
+    return stamps
+
+
+def _written_stamps(out: Path, pages: list[Output], written: Written,
+                    manifest: dict[str, Any] | None) -> Stamps:
+    """The stamps output_stamps(out) would find right after a write, without walking the
+    whole site again: a file the write shared with the previous build (linked from the
+    same path) is the very file whose stamp the manifest holds; the rest are new, or
+    carried over (``extra:``)."""
+    before: Stamps = manifest.get("output", {}) if manifest is not None else {}
+    stamps: Stamps = {}
+    for page in (*pages, *written.carried, None):
+        path = MARKER if page is None else page if isinstance(page, str) else page.path
+        if (isinstance(page, Kept) and path in written.shared and path in before
+                and page.source == out / path):
+            stamps[path] = before[path]
+        else:
+            st = os.stat(out / path, follow_symlinks=False)
+            stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return stamps
+
+
+def unchanged(manifest: dict[str, Any] | None, fingerprint: str, out: Path) -> bool:
+    """Whether the inputs and the output folder are exactly as the last build left them:
+    same deck bytes, templates and settings, same images, output files untouched."""
+    if manifest is None or manifest.get("fingerprint") != fingerprint:
+        return False
+    settled = manifest.get("read_at", 0) - SETTLE_NS
+    if not all(_same_image(entry, settled) for entry in manifest.get("images", [])):
+        return False
+    return bool(output_stamps(out) == manifest.get("output"))
+
+
+ImageRecord = list[Any]  # [path, size, mtime_ns, ctime_ns, inode, its page in the site]
+
+
+def _image_records(decks: list[Deck], pages: dict[Path, str]) -> list[ImageRecord]:
+    """Each image the site shows, as _same_image checks it: its stamp, and the site path
+    of what the build read, whose name carries a hash of the content."""
+    records = []
+    for source in sorted({a.source for d in decks for a in d.assets}):
+        with contextlib.suppress(OSError, KeyError):
+            st = os.stat(source)
+            records.append([str(source), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                            st.st_ino, pages[source]])
+    return records
+
+
+def _same_image(record: ImageRecord, settled: int) -> bool:
+    """Whether an image still holds what the last build read. Its stamp is enough only if
+    nothing changed the file since that build read it (ctime, inode) and that was not
+    within SETTLE_NS of the build (see known_sources): a file written again in place
+    with its size and mtime put back has another ctime. Otherwise it is read, and keyed
+    by its content as the site is: the hash in its page's name."""
+    if len(record) != 6:  # a manifest of an older demodeck
+        return False
+    path, size, mtime, ctime, ino, page = record
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        return False
+    if (st.st_ctime_ns, st.st_ino) == (ctime, ino) and ctime < settled:
+        return True
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return False
+    return bool(PurePosixPath(page).stem.rsplit(".", 1)[-1]
+                == hashlib.sha256(data).hexdigest()[:10])  # see render.hashed_name
+
+
+def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
+    """Files the last ``demodeck build`` left in ``out`` that may be kept (see reusable):
+    the preview starts from them instead of rendering a whole archive again. A swap a
+    killed build left half-done is repaired first, unless a build runs meanwhile."""
+    with outdir.locked(out, lambda: None, wait=False) as mine:
+        if mine:
+            outdir.repair(out)
+        return reusable(cache.read_manifest(), out)
+
+
+def reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
+    """Output files the last build wrote into ``out`` that nobody touched since, with the key
+    each was made from: the pipeline keeps those whose key it computes again."""
+    if manifest is None or manifest.get("out") != str(out.absolute()):
+        return {}
+    before, keys = manifest.get("output", {}), manifest.get("keys", {})
+    return {path: (keys[path], out / path) for path, stamp in output_stamps(out).items()
+            if path in keys and before.get(path) == stamp}
+
+
+# A deck file whose stamp is the same as when a build read it has the same bytes, unless it
+# was written again within the file system's timestamp granularity of that read (two
+# seconds on FAT, a few milliseconds on ext4): so only stamps older than this, when read,
+# are trusted (git's "racily clean" rule).
+SETTLE_NS = 3_000_000_000
+
+
+def known_sources(manifest: dict[str, Any] | None) -> load.Known:
+    """Deck files the last good build read, not to be read again while their stamp holds."""
+    if manifest is None or not isinstance(manifest.get("sources"), dict):
+        return {}
+    before = manifest.get("read_at", 0) - SETTLE_NS
+    return {path: ((size, mtime, ctime, ino), digest)
+            for path, (size, mtime, ctime, ino, digest) in manifest["sources"].items()
+            if ctime < before}
+
+
+def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
+    return {f.path: [*f.stamp, f.digest] for source in discovered
+            for f in (source.main, *source.demo_files) if f is not None and f.stamp}
+
+
+def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
+            read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
+            rendered: Rendered, written: Written) -> None:
+    """The manifest of a good build: what it read (``read``: when, and the deck files) and
+    wrote (see unchanged, reusable, known_sources)."""
+    pages = rendered.pages
+    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
+                          "pages": len(pages), "images": _image_records(decks, rendered.images),
+                          "out": str(out.absolute()), "read_at": read[0],
+                          "sources": _sources(read[1]),
+                          "keys": {p.path: p.key for p in pages if p.key},
+                          "output": _written_stamps(out, pages, written, before)})
+
+
+
+def save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
+    """Save the cache in another process while this one checks the links and writes the
+    site, when the pool rendered into ``staging`` (a parallel build, the command
+    line's: no threads) and no earlier site passed the link check, so the check only adds
+    to the cache what is in it already (see linkcheck.page_targets). Returns the function
+    that waits for it; None: save the usual way, afterwards. The cache holds content
+    hashes only, so one saved by a build that then fails is still right."""
+    if cache is None or staging.folder is None or cache.checked:
+        return None
+    return cache.save_in_background()
+
+
+
+def spare(cache: BuildCache | None, out: Path) -> Path | None:
+    """Where the site a build replaces is kept, for the next build to take unchanged
+    folders from (see write.write_site): in the build cache, one per output folder."""
+    if cache is None or cache.path is None:
+        return None
+    name = hashlib.blake2b(str(out.absolute()).encode(), digest_size=8).hexdigest()
+    return cache.path.parent / f"previous-site-{name}"
