@@ -24,7 +24,8 @@ def with_links(*urls: str) -> str:
 def test_a_link_to_another_app_on_the_same_host_or_beside_the_site_builds(
         project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     project.write(DECK, with_links("/grafana/d/123", "../wiki/Search").replace(
-        "12% of searches had a typo.", "See [Grafana](/grafana/d/123), [the wiki](../wiki/Search)."))
+        "12% of searches had a typo.",
+        "See [Grafana](/grafana/d/123), [the wiki](../wiki/Search)."))
     result = project.run("build", capsys=capsys)
     assert result.code == 0, result.err
     page = project.site("2026-11-23/index.html")
@@ -66,7 +67,8 @@ def test_check_warns_about_a_relative_markdown_file_and_a_fragment_naming_no_sli
 BROKEN = {
     "a person's root-relative link": with_links("/grafana/d/123"),
     "a person's link beside the site": with_why("See [the wiki](../wiki/Search)."),
-    "a person's link to a deck that is gone": with_why("As [last time](../2026-01-05/index.html#x)."),
+    "a person's link to a deck that is gone": with_why(
+        "As [last time](../2026-01-05/index.html#x)."),
     "a fragment naming no slide": with_why("See [below](#nowhere)."),
     "a Markdown file": with_links("notes.md"),
     "a script link": with_links("javascript:alert(1)"),
