@@ -82,15 +82,17 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from demodeck import overflow
+    from demodeck import overflow, userlinks
     from demodeck.config import load_config
     from demodeck.decks import validate_all
+    from demodeck.errors import Problem
     from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
     decks = validate_all(site, jobs=jobs)
     warnings = overflow.warnings(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    warnings = sorted(warnings + userlinks.warnings(site, decks), key=Problem.sort_key)
     for warning in warnings:
         print(warning, file=sys.stderr)
     slides = sum(d.slide_count for d in decks)

@@ -3,7 +3,11 @@
 Runs on the pages in memory: for each HTML page, every relative ``href``/``src``
 of its tags (not text that looks like a tag, nor comments, scripts or styles)
 must name a page or file of the site, and a ``#fragment`` on it must name an
-``id`` in that page. External links (with a scheme) are not fetched. Parsing a
+``id`` in that page. External links (with a scheme) are not fetched, and a link a
+person wrote (an ``<a>`` marked ``data-user-link``: a deck's ``links`` and the links
+in its Markdown) is theirs to point anywhere, so only the links the site makes itself
+are checked (``demodeck check`` warns about a person's link that looks like a slip,
+see :mod:`demodeck.userlinks`). Parsing a
 page is the slow part, so its result (links and ids) is cached by the page's key
 (what it was rendered from) or, lacking one, its bytes: a rebuild only parses
 the pages that changed, and never reads the files it kept from the last build. Nor
@@ -42,6 +46,9 @@ Parsed = tuple[str, str]
 _ATTRS = {name: re.compile(name + rb"""[ \t\n\r\f]*=[ \t\n\r\f]*"""
                            rb"""(?:"([^"]*)"|'([^']*)'|([^ \t\n\r\f"'<>=`]+))""")
           for name in (b"href", b"src", b"id")}
+# The mark on a link a person wrote (see the module's docstring), as an attribute name.
+USER_LINK = "data-user-link"
+_USER_LINK = re.compile(USER_LINK.encode() + rb"(?=[ \t\n\r\f/>=])")
 _SEP = rb"[ \t\n\r\f/]"
 # A start tag from its "<" up to where an attribute name may begin: the tag name, then
 # whole attributes (a quoted value may be followed directly by the next name, as
@@ -60,7 +67,8 @@ _EXTERNAL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//").match
 def parse(data: bytes) -> Parsed:
     """The local URLs a page links to and the ids it defines: the ``href``, ``src`` and
     ``id`` attributes of its tags (names in any case), as a browser reads them; each URL
-    once, in the order of its first appearance in the document. One assumption: no raw
+    once, in the order of its first appearance in the document; not the ``href`` of a tag
+    marked as a person's link (USER_LINK). One assumption: no raw
     "<" inside an attribute value, which autoescaped templates and the Markdown renderer
     never write ("&lt;"); an attribute after one is not seen (tests/test_linkcheck.py
     checks all else against Python's HTML tokenizer)."""
@@ -70,6 +78,8 @@ def parse(data: bytes) -> Parsed:
     hrefs = _values(_ATTRS[b"href"], data, lowered, spans, tags)
     srcs = _values(_ATTRS[b"src"], data, lowered, spans, tags)
     ids = _values(_ATTRS[b"id"], data, lowered, spans, tags)
+    if hrefs and USER_LINK.encode() in lowered:  # most pages hold no link a person wrote
+        hrefs = _unmarked(hrefs, _values(_USER_LINK, data, lowered, spans, tags), lowered)
     found = sorted(hrefs + srcs) if hrefs and srcs else hrefs or srcs  # document order
     # A URL with no ":" and no leading "/" has no scheme and does not start with "//": it
     # needs no regex to tell (most links; inline, as this runs for each of them).
@@ -114,6 +124,14 @@ def _values(pattern: re.Pattern[bytes], data: bytes, lowered: bytes,
             append((start, data[value_start:value_end]))
         else:
             return found
+
+
+def _unmarked(hrefs: list[tuple[int, bytes]], marks: list[tuple[int, bytes]],
+              lowered: bytes) -> list[tuple[int, bytes]]:
+    """``hrefs`` but those of the tags that carry a mark (``marks``: where each is): a tag
+    is known by its "<", the one before both its attributes (see parse's assumption)."""
+    marked = {lowered.rfind(b"<", 0, at) for at, _ in marks}
+    return [(at, raw) for at, raw in hrefs if lowered.rfind(b"<", 0, at) not in marked]
 
 
 def _texts(raws: list[bytes]) -> list[str]:

@@ -1,7 +1,8 @@
 """Markdown → safe HTML, one configured markdown-it-py parser per process.
 
 Raw HTML is off (it renders as text), links are limited to http(s), mailto and
-relative URLs (anything else stays plain text), images inside Markdown are off
+relative URLs (anything else stays plain text) and marked ``data-user-link`` (a
+person's link, which the link check leaves to them), images inside Markdown are off
 (a published deck must not load anything from the network; use ``screenshot``),
 and fenced code is highlighted at build time with Pygments.
 
@@ -173,7 +174,20 @@ def parser(*, smartquotes: bool = True) -> MarkdownIt:
     md.disable(["image"] if smartquotes else ["image", "smartquotes"])
     md.use(tasklists_plugin, label=True)  # an unlabelled checkbox fails WCAG
     md.validateLink = url_is_safe  # type: ignore[method-assign]
+    md.core.ruler.push("user_links", _mark_user_links)
     return md
+
+
+# Every link in Markdown is one a person wrote: marked so, the link check leaves it to
+# them (see demodeck/linkcheck.py); the fast path writes the same attribute.
+USER_LINK = "data-user-link"
+
+
+def _mark_user_links(state: Any) -> None:
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "link_open":
+                child.attrSet(USER_LINK, "")
 
 
 def _parser_for(text: str) -> MarkdownIt:

@@ -210,7 +210,7 @@ def _fast_link(label: str, url: str, typography: bool) -> str | None:
         return None
     if not _PLAIN_URL.fullmatch(url):
         return None
-    return f'<a href="{escape_html(url)}">{_curl(label)}</a>'
+    return f'<a href="{escape_html(url)}" data-user-link="">{_curl(label)}</a>'
 
 
 # A line may start a paragraph (or be a list item's text) in the fast grammar when its

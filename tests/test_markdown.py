@@ -24,9 +24,9 @@ def test_only_safe_link_schemes_become_links() -> None:
     html = render_block("[a](https://x.org) [b](mailto:a@b.c) [c](../rel) [d](javascript:alert(1))"
                         " [e](JAVASCRIPT:alert(1)) [f](vbscript:x) [g](data:text/html,x)"
                         " <javascript:alert(1)>")
-    assert '<a href="https://x.org">a</a>' in html
-    assert '<a href="mailto:a@b.c">b</a>' in html
-    assert '<a href="../rel">c</a>' in html
+    assert '<a href="https://x.org" data-user-link="">a</a>' in html
+    assert '<a href="mailto:a@b.c" data-user-link="">b</a>' in html
+    assert '<a href="../rel" data-user-link="">c</a>' in html
     assert html.count("<a ") == 3
     assert "[d](javascript:alert(1))" in html
 
