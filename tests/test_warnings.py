@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -89,7 +88,7 @@ def test_a_plain_build_prints_the_same_warnings(project: Project,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     too_long(project)
     fast = project.run("build", capsys=capsys)
-    monkeypatch.setitem(os.environ, "DEMODECK_PLAIN", "1")
+    monkeypatch.setenv("DEMODECK_PLAIN", "1")
     plain = project.run("build", "--out", "plain", capsys=capsys)
     assert warning_lines(plain.err) == warning_lines(fast.err) != []
 
@@ -116,7 +115,7 @@ def test_serve_prints_the_warnings_in_the_terminal(project: Project) -> None:
 
 def test_serve_strict_shows_the_warnings_as_errors(project: Project) -> None:
     start = too_long(project)
-    preview, said, complained = start_preview(project.root, strict=True)
+    preview, _, complained = start_preview(project.root, strict=True)
     try:
         assert complained[0].startswith(start.replace("warning: ", ""))
         assert complained[-1] == "error: 1 problem found; fix it and save; the preview will follow"
