@@ -1,12 +1,12 @@
-"""Build the site into its folder: load → validate → render → check links → write.
+"""Build the site into its folder: load → validate → warn → render → check links → write.
 
 Each stage is a plain function over plain data (:mod:`demodeck.load`,
-:mod:`demodeck.decks`, :mod:`demodeck.pipeline`, :mod:`demodeck.linkcheck`,
-:mod:`demodeck.write`); what makes a rebuild fast (the build cache, the manifest of the
-last build, the process pool) sits behind one seam, :mod:`demodeck.incremental.seam`,
-whose plain twin ``DEMODECK_PLAIN=1`` selects. One build of an output folder runs at a
-time, and it first repairs what a killed one left (:mod:`demodeck.outdir`). The CLI and
-the preview server are thin shells over this.
+:mod:`demodeck.decks`, :mod:`demodeck.warnings`, :mod:`demodeck.pipeline`,
+:mod:`demodeck.linkcheck`, :mod:`demodeck.write`); what makes a rebuild fast (the
+build cache, the manifest of the last build, the process pool) sits behind one seam,
+:mod:`demodeck.incremental.seam`, whose plain twin ``DEMODECK_PLAIN=1`` selects. One
+build of an output folder runs at a time, and it first repairs what a killed one left
+(:mod:`demodeck.outdir`). The CLI and the preview server are thin shells over this.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from demodeck import outdir
+from demodeck import outdir, warnings
 from demodeck.incremental.cache import BuildCache
 from demodeck.incremental.seam import Plain, for_build
 from demodeck.load import DeckSource
@@ -42,7 +42,8 @@ class BuildResult:
     seconds: float
     rendered: int = 0  # deck pages rendered this time (the rest came from the cache)
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
-    warnings: tuple[str, ...] = ()  # for stderr: files dropped from the site, a repair...
+    # for stderr: what `demodeck check` warns about, files dropped from the site, a repair...
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         what = "Up to date:" if self.up_to_date else "Built"
@@ -51,9 +52,10 @@ class BuildResult:
 
 
 def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None = None,
-          jobs: int = 1, self_contained: bool = False) -> BuildResult:
+          jobs: int = 1, self_contained: bool = False, strict: bool = False) -> BuildResult:
     """Build the whole site into ``out`` (default: the configured output folder), once
-    no other build of it runs; the first waits, saying so once on stderr."""
+    no other build of it runs; the first waits, saying so once on stderr. ``strict``:
+    a warning fails the build as an error does (BuildError, nothing written)."""
     target = out if out is not None else site.output_path
     shown = _shown(site.root, target)
     speed = for_build(cache, jobs)
@@ -62,7 +64,7 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
     with contextlib.ExitStack() as held, outdir.locked(target, partial(_say_waiting, shown)):
         notes = outdir.repair(target)
         try:
-            result = _build(site, target, speed, self_contained, held)
+            result = _build(site, target, speed, self_contained, strict, held)
         except BaseException:  # also a folder made in the instant a signal came
             with contextlib.suppress(Exception):  # never in the way of what went wrong
                 outdir.repair(target)
@@ -70,16 +72,19 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
     return dataclasses.replace(result, warnings=(*notes, *result.warnings))
 
 
-def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool,
+def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, strict: bool,
            held: contextlib.ExitStack) -> BuildResult:
     started = time.perf_counter()
     # 1. load: find and read every deck file
     discovered = speed.discover(site)
     summary = speed.up_to_date(site, target, discovered, self_contained)
     if summary is not None:
-        decks_made, slides_made, files = summary
+        decks_made, slides_made, files, warned = summary
+        if strict and warned:
+            raise warnings.as_errors(warned)
         return BuildResult(out=target, decks=decks_made, slides=slides_made, pages=files,
-                           seconds=time.perf_counter() - started, up_to_date=True)
+                           seconds=time.perf_counter() - started, up_to_date=True,
+                           warnings=tuple(map(str, warned)))
     from demodeck import decks as decks_stage  # no Jinja or Markdown: those come meanwhile
 
     # 2. validate: every deck into its model, all problems at once
@@ -87,6 +92,11 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool,
     decks = decks_stage.validate_all(site, cache=speed.cache, jobs=speed.jobs,
                                      discovered=discovered,
                                      meanwhile=partial(_prepare_render, site, prepared))
+    # 3. warn: what `demodeck check` warns about (text too long for its slide...)
+    warned = warnings.collect(site, decks, jobs=speed.jobs, cache=speed.cache,
+                              sources=discovered[0])
+    if strict and warned:
+        raise warnings.as_errors(warned)
     from demodeck import linkcheck, pipeline  # Jinja, Markdown: only when something changed
     from demodeck.write import Staging, write_site
 
@@ -94,24 +104,25 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool,
     rendered: Rendered | None = None
     written: Written | None = None
     try:
-        # 3. render: every page, in memory (or staged in the new folder by the pool)
+        # 4. render: every page, in memory (or staged in the new folder by the pool)
         rendered = pipeline.render_pages(
             site, decks, cache=speed.cache, jobs=speed.jobs, self_contained=self_contained,
             reusable=speed.reusable(target), renderer=prepared[0] if prepared else None,
             staging=staging)
         speed.rendered(staging)
-        # 4. check links: every local link and fragment resolves
+        # 5. check links: every local link and fragment resolves
         linkcheck.verify(rendered.pages, cache=speed.cache, known=rendered.parsed)
-        # 5. write: all or nothing, the old site swapped for the new
+        # 6. write: all or nothing, the old site swapped for the new
         written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
                              spare=speed.spare(target))
     finally:
         staging.discard()  # a failed build leaves no half-made folder behind
         slides = sum(d.slide_count for d in decks)
-        speed.finish(target, decks, slides, rendered, written)
+        speed.finish(target, decks, slides, rendered, written, warned)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh,
-                       warnings=tuple(written.warnings(_shown(site.root, target))))
+                       warnings=(*map(str, warned),
+                                 *written.warnings(_shown(site.root, target))))
 
 
 def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],

@@ -82,17 +82,15 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from demodeck import overflow, userlinks
+    from demodeck import warnings as advice
     from demodeck.config import load_config
     from demodeck.decks import validate_all
-    from demodeck.errors import Problem
     from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
     decks = validate_all(site, jobs=jobs)
-    warnings = overflow.warnings(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
-    warnings = sorted(warnings + userlinks.warnings(site, decks), key=Problem.sort_key)
+    warnings = advice.collect(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
     for warning in warnings:
         print(warning, file=sys.stderr)
     slides = sum(d.slide_count for d in decks)
@@ -115,7 +113,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
     cache = None if args.no_cache else BuildCache.for_project(site.root)
     result = build(site, cache=cache, jobs=args.jobs or default_jobs(),
-                   self_contained=args.self_contained)
+                   self_contained=args.self_contained, strict=args.strict)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     print(result.summary())
@@ -125,7 +123,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from demodeck.serve import serve
 
-    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open)
+    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open,
+                 strict=args.strict)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -292,6 +291,9 @@ def parser() -> argparse.ArgumentParser:
                        help="ignore and do not write .demodeck-cache/")
     build.add_argument("--self-contained", action="store_true",
                        help="inline CSS, JS and images into every page (one file per deck)")
+    build.add_argument("--strict", action="store_true",
+                       help="treat warnings as errors: exit 1 and write nothing if there are "
+                            "any (for CI)")
     export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
     export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     _out_option(export, "html")
@@ -327,6 +329,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000,
                        help="port to listen on (default: 8000; 0 picks a free one)")
     serve.add_argument("--open", action="store_true", help="open the preview in a browser")
+    serve.add_argument("--strict", action="store_true",
+                       help="treat warnings as errors: the preview shows them as errors "
+                            "and keeps serving the last build that had none")
     schema = add("schema", cmd_schema, "print the JSON Schema of the deck format")
     schema.add_argument("--kind", choices=["deck", "folder", "demo"], default="deck",
                         help="deck file (default), a folder's deck.yaml, or one demo file")

@@ -549,7 +549,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-# -- warnings for `demodeck check` ------------------------------------------------------------
+# -- warnings for `demodeck check`, `build` and `serve` (see demodeck/warnings.py) -----------
 
 def warnings(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
     """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
@@ -565,7 +565,11 @@ def warnings(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[
 
 def _deck_warnings(state: tuple[Path, Sequence[Deck], Sizes], index: int) -> list[Problem]:
     root, decks, sizes = state
-    deck = decks[index]
+    return deck_warnings(root, decks[index], sizes)
+
+
+def deck_warnings(root: Path, deck: Deck, sizes: Sizes) -> list[Problem]:
+    """The warnings of one deck's demos, with the sizes of the theme (sizes.of_project)."""
     found: list[Problem] = []
     places: dict[int, tuple[str, int, int, str]] | None = None
     for number, demo in enumerate(deck.demos):

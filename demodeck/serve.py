@@ -9,7 +9,9 @@ to HTML responses here, before ``</body>``. The script is a file of the theme,
 ``static/preview.js`` (a project's own ``templates/static/preview.js`` wins).
 
 A broken save keeps the last good pages and pushes the same ``file:line:col``
-lines the CLI prints to the open pages (an overlay, set with ``textContent``).
+lines the CLI prints to the open pages (an overlay, set with ``textContent``). The
+warnings `demodeck check` gives (:mod:`demodeck.warnings`) go the same way, in a panel of
+their own the writer can hide; with ``--strict`` they are errors.
 The page script asks for its events on a URL relative to itself, so the
 preview keeps working behind ``--host 0.0.0.0``, a proxy or a tunnel.
 """
@@ -40,9 +42,9 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import unquote
 
-from demodeck import theme
+from demodeck import theme, warnings
 from demodeck.config import load_config
-from demodeck.decks import validate_all
+from demodeck.decks import discover, validate_all
 from demodeck.errors import BuildError, DemodeckError, UsageError, os_error_message
 from demodeck.incremental.cache import BuildCache
 from demodeck.incremental.manifest import reusable_files
@@ -74,13 +76,16 @@ class Snapshot:
     pages: Mapping[str, bytes]  # site-relative POSIX path → bytes
     decks: frozenset[str]  # deck slugs (their folder names in the site)
     images: frozenset[Path]  # every image the decks show, for the watcher
+    warnings: tuple[str, ...] = ()  # what `demodeck check` warns about, as it prints them
 
 
 Builder = Callable[[Path], Snapshot]
 
 
-def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
-    """The one rebuild the preview does, from fresh settings; raises BuildError.
+def build_snapshot(root: Path, *, cache: BuildCache | None = None,
+                   strict: bool = False) -> Snapshot:
+    """The one rebuild the preview does, from fresh settings; raises BuildError (also
+    for a warning, when ``strict``).
 
     With a ``cache`` (content-hashed) an edit to one deck re-reads every deck
     file but validates and renders only that deck, plus the archive pages
@@ -92,7 +97,11 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
         cache.begin()
         if not cache.pages:  # the first build: start from what `demodeck build` left
             reusable = reusable_files(cache, site.output_path)
-    decks = validate_all(site, cache=cache)
+    discovered = discover(site)
+    decks = validate_all(site, cache=cache, discovered=discovered)
+    warned = warnings.collect(site, decks, cache=cache, sources=discovered[0])
+    if strict and warned:
+        raise warnings.as_errors(warned)
     pages = render_site(site, decks, cache=cache, reusable=reusable).pages
     files = {p.path: p.data for p in pages}
     if cache is not None:
@@ -102,17 +111,18 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
         cache.prune()  # in memory only: keep what this build used, the size of the site
     return Snapshot(site=site, pages=files,
                     decks=frozenset(d.slug for d in decks),
-                    images=frozenset(a.source for d in decks for a in d.assets))
+                    images=frozenset(a.source for d in decks for a in d.assets),
+                    warnings=tuple(map(str, warned)))
 
 
-def cached_builder(root: Path) -> Builder:
+def cached_builder(root: Path, *, strict: bool = False) -> Builder:
     """A builder with its own cache, one per preview.
 
     It starts from the cache the last ``demodeck build`` left (if any, and only
     if it passes its signature check), so opening a big archive is quick; the
     preview never writes it back: it writes nothing into the project.
     """
-    return functools.partial(build_snapshot, cache=BuildCache.for_project(root))
+    return functools.partial(build_snapshot, cache=BuildCache.for_project(root), strict=strict)
 
 
 # --- state shared by the rebuild thread and the request threads ----------------------------
@@ -126,6 +136,7 @@ class State:
     pages: Mapping[str, bytes] = field(default_factory=dict)
     removed: frozenset[str] = frozenset()  # deck slugs served earlier in this session
     problems: tuple[str, ...] = ()  # the last build's problems; () when it was good
+    warnings: tuple[str, ...] = ()  # the last good build's warnings
 
 
 class Store:
@@ -149,13 +160,15 @@ class Store:
             self._count += 1
             self._seen |= snap.decks
             self._state = State(build=f"{self._session}-{self._count}", pages=snap.pages,
-                                removed=frozenset(self._seen - snap.decks))
+                                removed=frozenset(self._seen - snap.decks),
+                                warnings=snap.warnings)
             return self._state, changed_pages(old.pages, snap.pages)
 
     def bad(self, problems: Iterable[str]) -> State:
         with self._lock:
             self._state = State(build=self._state.build, pages=self._state.pages,
-                                removed=self._state.removed, problems=tuple(problems))
+                                removed=self._state.removed, problems=tuple(problems),
+                                warnings=self._state.warnings)
             return self._state
 
 
@@ -441,7 +454,8 @@ class Handler(BaseHTTPRequestHandler):
         with self.app.hub.subscribe() as inbox:  # subscribe first: no event falls in between
             state = self.app.store.current()
             first = b"retry: 1000\n" + sse("hello", {"build": state.build,
-                                                     "problems": list(state.problems)})
+                                                     "problems": list(state.problems),
+                                                     "warnings": list(state.warnings)})
             message: bytes | None = first
             while message is not None:
                 self.wfile.write(message)
@@ -508,18 +522,19 @@ class Preview:
 
     def __init__(self, root: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  console: Console | None = None, builder: Builder | None = None,
-                 quiet: float = 0.05, max_delay: float = 0.3) -> None:
+                 quiet: float = 0.05, max_delay: float = 0.3, strict: bool = False) -> None:
         self.root = root.resolve()
         self.host, self.port = host, port
         self.console = console or Console.standard()
         self.store, self.hub = Store(), Hub()
-        self._builder = builder or cached_builder(self.root)
+        self._builder = builder or cached_builder(self.root, strict=strict)
         self._build_lock = threading.Lock()
         self._debouncer = Debouncer(self.rebuild, quiet=quiet, max_delay=max_delay)
         self._watcher = Watcher(_initial_layout(self.root), self._debouncer.push)
         self._server: PreviewServer | None = None
         self._thread: threading.Thread | None = None
         self._last_failure: tuple[str, ...] = ()
+        self._last_warnings: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -582,7 +597,8 @@ class Preview:
                 return
             self._watcher.update(Layout.of(snap.site, snap.images))
             state, changed = self.store.good(snap)
-            self.hub.publish("reload", {"build": state.build, "changed": changed})
+            self.hub.publish("reload", {"build": state.build, "changed": changed,
+                                        "warnings": list(state.warnings)})
             self._last_failure = ()
             self._report_good(snap, batch, time.perf_counter() - started)
 
@@ -604,13 +620,20 @@ class Preview:
         self.console.error(f"error: {n} problem{'s' if n != 1 else ''} found; {still}")
 
     def _report_good(self, snap: Snapshot, batch: Batch | None, seconds: float) -> None:
-        n = len(snap.decks)
+        """The build in one line (with how many warnings), and the warnings themselves
+        when they are not those the terminal shows last."""
+        if snap.warnings != self._last_warnings:
+            self._last_warnings = snap.warnings
+            for line in snap.warnings:
+                self.console.error(line)
+        n, w = len(snap.decks), len(snap.warnings)
         what = f"{n} deck{'s' if n != 1 else ''}"
+        warned = f" ({w} warning{'s' if w != 1 else ''})" if w else ""
         if batch is None:
-            self.console.info(f"Built {what} in {seconds:.2f} s")
+            self.console.info(f"Built {what} in {seconds:.2f} s{warned}")
         else:
             self.console.info(f"{time.strftime('%H:%M:%S')} rebuilt {what} in {seconds:.2f} s "
-                              f"after a change to {batch.describe(self.root)}")
+                              f"after a change to {batch.describe(self.root)}{warned}")
 
 
 def _initial_layout(root: Path) -> Layout:
@@ -622,13 +645,13 @@ def _initial_layout(root: Path) -> Layout:
 
 def serve(root: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           open_browser: bool = False, console: Console | None = None,
-          opener: Callable[[str], object] = webbrowser.open) -> int:
+          opener: Callable[[str], object] = webbrowser.open, strict: bool = False) -> int:
     """The `demodeck serve` command: run until Ctrl-C, then free the port and return 0."""
     console = console or Console.standard()
     if host.strip("[]").lower() not in LOOPBACK_NAMES:
         console.error(f"warning: serving on {host}: anyone who can reach this computer can "
                       "read these decks; the default, 127.0.0.1, keeps the preview private")
-    preview = Preview(root, host=host, port=port, console=console)
+    preview = Preview(root, host=host, port=port, console=console, strict=strict)
     preview.start()
     try:
         console.info(f"Serving the preview at {preview.url} (Ctrl-C to stop)")

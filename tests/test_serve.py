@@ -443,6 +443,77 @@ def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) ->
         assert page.evaluate("window.notReloaded") is True
 
 
+def test_browser_shows_warnings_in_a_panel_the_writer_can_hide(live: Live) -> None:
+    from browser import chromium, require
+
+    from tests.test_overflow import LONG_DEMO
+
+    require()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live.preview.url}2026-11-23/#error-overlay")
+        page.wait_for_function("window.demodeck && demodeck.current() === 3")
+        deadline = time.monotonic() + WAIT
+        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+        live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+        page.wait_for_function("!!document.getElementById('the-whole-design-document')",
+                               timeout=WAIT * 1000)  # a new slide: the page reloads
+        shown = page.wait_for_selector("#demodeck-warnings pre", timeout=WAIT * 1000)
+        assert shown is not None
+        expected = [line for line in live.complained if ": warning: " in line]
+        assert shown.text_content() == "\n".join(expected)
+        assert expected[0].startswith("decks/2026-11-23.yaml:15:5: warning: demos[2]: "
+                                      "'The whole design document' has more text")
+        assert page.is_hidden("#demodeck-problems")
+
+        page.click("#demodeck-warnings button")  # Hide
+        assert page.is_hidden("#demodeck-warnings")
+        live.save("decks/2026-11-23.yaml", (DECK + LONG_DEMO).replace("the terminal", "logs"))
+        page.wait_for_function(
+            "document.getElementById('error-overlay').textContent.includes('reads logs')",
+            timeout=WAIT * 1000)
+        assert page.is_hidden("#demodeck-warnings")  # the same warnings stay hidden
+
+        live.save("decks/2026-11-23.yaml", BROKEN + LONG_DEMO)  # errors win
+        page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
+        assert page.is_hidden("#demodeck-warnings")
+
+        live.save("decks/2026-11-23.yaml", DECK)
+        page.wait_for_selector("#demodeck-problems", state="detached", timeout=WAIT * 1000)
+        assert page.query_selector("#demodeck-warnings") is None
+
+
+def test_browser_strict_shows_warnings_as_errors(tmp_path: Path) -> None:
+    from browser import chromium, require
+
+    from tests.test_overflow import LONG_DEMO
+
+    require()
+    root = tmp_path / "proj"
+    (root / "decks").mkdir(parents=True)
+    (root / "decks/2026-11-23.yaml").write_text(DECK, encoding="utf-8")
+    preview = Preview(root, port=0, console=Console(print, print), strict=True)
+    preview.start()
+    try:
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"{preview.url}2026-11-23/")
+            page.wait_for_function("window.demodeck && demodeck.current() === 0")
+            deadline = time.monotonic() + WAIT
+            while preview.hub.listeners < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            Live(root, preview).save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+            shown = page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
+            assert shown is not None
+            assert (shown.text_content() or "").startswith(
+                "decks/2026-11-23.yaml:15:5: demos[2]: 'The whole design document'")
+            assert page.is_hidden("#demodeck-warnings")
+    finally:
+        preview.stop()
+
+
 def test_browser_restyles_in_place_and_reloads_on_new_slides(live: Live) -> None:
     from browser import chromium, require
 

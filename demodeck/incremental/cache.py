@@ -15,7 +15,9 @@ Five stores, because they go stale for different reasons:
   memory only, for the preview's rebuilds: between CLI runs the previous output
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
   change), so ~45 MB of HTML is never pickled.
-* ``parsed``: each page's links and ids, for the link check.
+* ``parsed``: each page's links and ids, for the link check; and each deck's warnings
+  (:mod:`demodeck.warnings`), keyed by its files, the settings, the theme's sizes and
+  its pictures' stamps: both are what reading something again found out about it.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`.archive_keys`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
@@ -50,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
+from demodeck.errors import Problem
 from demodeck.incremental.parts import DeckShown
 from demodeck.incremental.signed import (
     read_signed,
@@ -171,6 +174,17 @@ class BuildCache:
     def put_parsed(self, key: str, value: Any) -> None:
         self._ensure_loaded()
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, key, value)
+
+    def get_warned(self, key: str) -> list[Problem] | None:
+        """A deck's warnings (demodeck.warnings), kept in the ``parsed`` store."""
+        self._ensure_loaded()
+        value: list[Problem] | None = _get(self.parsed, self._used_parsed, "warned:" + key)
+        return value
+
+    def put_warned(self, key: str, found: list[Problem]) -> None:
+        self._ensure_loaded()
+        self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, "warned:" + key,
+                            found)
 
     def get_shown(self, key: str) -> DeckShown | None:
         self._ensure_loaded()

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from demodeck import load, outdir, theme
+from demodeck import load, outdir, theme, warnings
 from demodeck.digest import digest
+from demodeck.errors import Problem
 from demodeck.incremental.cache import BuildCache
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
@@ -169,16 +170,18 @@ def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
 
 def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
             read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
-            rendered: Rendered, written: Written) -> None:
-    """The manifest of a good build: what it read (``read``: when, and the deck files) and
-    wrote (see unchanged, reusable, known_sources)."""
+            rendered: Rendered, written: Written, warned: list[Problem]) -> None:
+    """The manifest of a good build: what it read (``read``: when, and the deck files),
+    wrote (see unchanged, reusable, known_sources) and warned about (a build with nothing
+    to do says the same warnings again)."""
     pages = rendered.pages
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
                           "pages": len(pages), "images": _image_records(decks, rendered.images),
                           "out": str(out.absolute()), "read_at": read[0],
                           "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
-                          "output": _written_stamps(out, pages, written, before)})
+                          "output": _written_stamps(out, pages, written, before),
+                          "warnings": warnings.to_json(warned)})
 
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from demodeck import load
+from demodeck import load, warnings
 from demodeck.errors import Problem
 from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 Discovered = tuple[list[DeckSource], list[Problem]]
 Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
-Summary = tuple[int, int, int]  # decks, slides and files of a site
+Summary = tuple[int, int, int, list[Problem]]  # decks, slides, files and warnings of a site
 
 
 class Plain:
@@ -60,7 +60,7 @@ class Plain:
         return None
 
     def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
-               written: Written | None) -> None:
+               written: Written | None, warned: list[Problem]) -> None:
         """Called after the write (``written`` None: the build failed)."""
 
 
@@ -87,9 +87,10 @@ class Accelerated(Plain):
                    self_contained: bool) -> Summary | None:
         self.fingerprint = manifest.fingerprint(site, discovered[0], out, self_contained)
         before = self.manifest
-        if before is not None and not discovered[1] and manifest.unchanged(
-                before, self.fingerprint, out):
-            return before["decks"], before["slides"], before["pages"]
+        warned = warnings.from_json(before.get("warnings")) if before is not None else None
+        if (before is not None and warned is not None and not discovered[1]
+                and manifest.unchanged(before, self.fingerprint, out)):
+            return before["decks"], before["slides"], before["pages"], warned
         if self.cache is not None:
             self.cache.begin()
             if before is not None and isinstance(before.get("keys"), dict):
@@ -106,7 +107,7 @@ class Accelerated(Plain):
         return manifest.spare(self.cache, out)
 
     def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
-               written: Written | None) -> None:
+               written: Written | None, warned: list[Problem]) -> None:
         if self.waiting is not None:
             self.waiting()
         if self.cache is None or rendered is None or written is None:
@@ -114,7 +115,8 @@ class Accelerated(Plain):
         if self.waiting is None:
             self.cache.save()
         manifest.record(self.cache, self.manifest, self.fingerprint,
-                        (self.read_at, self.discovered), out, decks, slides, rendered, written)
+                        (self.read_at, self.discovered), out, decks, slides, rendered, written,
+                        warned)
 
 
 def for_build(cache: BuildCache | None, jobs: int) -> Plain:

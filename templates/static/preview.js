@@ -13,7 +13,8 @@
   var STATE_ATTRS = ["class", "hidden", "inert", "style", "tabindex", "aria-hidden",
                      "aria-current"];  // the deck's navigation owns these
   var rendered = new WeakMap();      // slide element → {cls, html} as last rendered
-  var busy = false, again = false, leaving = false, box = null, text = null, head = null;
+  var busy = false, again = false, leaving = false, errors = null, notes = null;
+  var HIDDEN = "demodeck-hidden-warnings";  // the warnings the writer hid, until they change
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   function remember(slide, from) {
@@ -142,55 +143,84 @@
     "overflow:auto;margin:0;padding:14px 20px 16px;background:#450a0a;color:#fff;" +
     "font:15px/1.45 system-ui,sans-serif;box-shadow:0 -6px 24px rgba(0,0,0,.35);" +
     "border-top:4px solid #ef4444;text-align:left;direction:ltr}" +
+    ".warn{background:#422006;border-top-color:#f59e0b}" +
     ".head{display:flex;gap:1em;align-items:baseline;margin:0 0 8px}" +
     ".head strong{flex:1}button{font:inherit;color:inherit;background:none;border:1px solid " +
     "rgba(255,255,255,.5);border-radius:4px;padding:0 .5em;cursor:pointer}" +
     "pre{margin:0;white-space:pre-wrap;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace}";
 
+  // A panel at the bottom of the page, in a shadow root (the page's styles stay out),
+  // its text set with textContent: {box, head, text}; onHide runs when the writer hides it.
+  function makePanel(id, role, kind, onHide) {
+    var box = document.createElement("div");
+    box.id = id;
+    var shadow = box.attachShadow({mode: "open"});
+    var style = document.createElement("style");
+    style.textContent = STYLE;
+    var panel = document.createElement("section");
+    panel.className = "panel " + kind;
+    panel.setAttribute("role", role);
+    var bar = document.createElement("p");
+    bar.className = "head";
+    var head = document.createElement("strong");
+    var hide = document.createElement("button");
+    hide.type = "button";
+    hide.textContent = "Hide";
+    hide.addEventListener("click", function () { box.hidden = true; onHide(); });
+    var text = document.createElement("pre");
+    bar.append(head, hide);
+    panel.append(bar, text);
+    shadow.append(style, panel);
+    document.documentElement.appendChild(box);
+    return {box: box, head: head, text: text};
+  }
+  function drop(panel) { if (panel) { panel.box.remove(); } return null; }
+  function hidden() {
+    try { return sessionStorage.getItem(HIDDEN); } catch (e) { return null; }
+  }
+  function hide(text) {
+    try { sessionStorage.setItem(HIDDEN, text); } catch (e) { /* hidden on this page only */ }
+  }
+
+  // Errors win: while the last save has problems, its warnings are not shown.
   function show(lines) {
-    if (!lines || !lines.length) {
-      if (box) { box.remove(); box = null; }
-      return;
-    }
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "demodeck-problems";
-      var shadow = box.attachShadow({mode: "open"});
-      var style = document.createElement("style");
-      style.textContent = STYLE;
-      var panel = document.createElement("section");
-      panel.className = "panel";
-      panel.setAttribute("role", "alert");
-      var bar = document.createElement("p");
-      bar.className = "head";
-      head = document.createElement("strong");
-      var hide = document.createElement("button");
-      hide.type = "button";
-      hide.textContent = "Hide";
-      hide.addEventListener("click", function () { box.hidden = true; });
-      text = document.createElement("pre");
-      bar.append(head, hide);
-      panel.append(bar, text);
-      shadow.append(style, panel);
-      document.documentElement.appendChild(box);
+    if (!lines || !lines.length) { errors = drop(errors); return; }
+    notes = drop(notes);
+    if (!errors) { errors = makePanel("demodeck-problems", "alert", "", function () {}); }
+    var n = lines.length;
+    errors.head.textContent = n + " problem" + (n === 1 ? "" : "s") + " in the last save" +
+      (build ? "; the page shows the last good version." : ".");
+    errors.text.textContent = lines.join("\n");
+    errors.box.hidden = false;
+  }
+
+  function warn(lines) {
+    var all = (lines || []).join("\n");
+    if (!all || errors || hidden() === all) { notes = drop(notes); return; }
+    if (!notes) {
+      notes = makePanel("demodeck-warnings", "status", "warn", function () {
+        hide(notes ? notes.text.textContent : "");
+      });
     }
     var n = lines.length;
-    head.textContent = n + " problem" + (n === 1 ? "" : "s") + " in the last save" +
-      (build ? "; the page shows the last good version." : ".");
-    text.textContent = lines.join("\n");
-    box.hidden = false;
+    notes.head.textContent = n + " warning" + (n === 1 ? "" : "s") +
+      " (the site builds; `demodeck check` lists the same).";
+    notes.text.textContent = all;
+    notes.box.hidden = false;
   }
 
   var events = new EventSource(new URL("events", base).href);
   events.addEventListener("hello", function (e) {
     var d = JSON.parse(e.data);
     show(d.problems);
+    warn(d.warnings);
     if (d.build && d.build !== build) { refresh(); }   // missed a build while away
   });
   events.addEventListener("problems", function (e) { show(JSON.parse(e.data).problems); });
   events.addEventListener("reload", function (e) {
     var d = JSON.parse(e.data);
     show([]);
+    warn(d.warnings);
     if (d.build === build) { return; }
     if (d.changed && d.changed.indexOf(pageKey()) < 0) { build = d.build; return; }
     refresh();

@@ -1,0 +1,124 @@
+"""warnings.py: `build` and `serve` print every warning `check` knows; --strict fails on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from demodeck.serve import Console, Preview
+from tests.conftest import Project
+from tests.test_overflow import LONG_DEMO
+
+DECK = "decks/2026-11-23.yaml"
+
+
+def too_long(project: Project) -> str:
+    """Add a demo too long for its slide; the warning's start, as `check` prints it."""
+    original = (project.root / DECK).read_text(encoding="utf-8")
+    project.write(DECK, original + LONG_DEMO)
+    line = original.count("\n") + 1
+    return (f"{DECK}:{line}:5: warning: demos[2]: 'The whole design document' has more text "
+            "than fits on its slide")
+
+
+def warning_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if ": warning: " in line]
+
+
+def test_build_prints_the_warnings_check_prints(project: Project,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    start = too_long(project)
+    checked = project.run("check", capsys=capsys)
+    built = project.run("build", capsys=capsys)
+    assert built.code == 0 and built.out.startswith("Built 1 deck")
+    assert warning_lines(built.err)[0].startswith(start)
+    assert warning_lines(built.err) == warning_lines(checked.err)
+    assert (project.root / "site/2026-11-23/index.html").exists()  # a warning fails nothing
+
+
+def test_an_up_to_date_build_prints_the_same_warnings_again(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    too_long(project)
+    first = project.run("build", capsys=capsys)
+    again = project.run("build", capsys=capsys)
+    assert again.code == 0 and again.out.startswith("Up to date:")
+    assert warning_lines(again.err) == warning_lines(first.err) != []
+
+
+def test_a_rebuild_says_the_warnings_of_the_decks_as_they_are_now(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    original = (project.root / DECK).read_text(encoding="utf-8")
+    start = too_long(project)
+    project.write("decks/2026-11-30.yaml", original + LONG_DEMO)
+    assert len(warning_lines(project.run("build", capsys=capsys).err)) == 2
+    project.write("decks/2026-11-30.yaml", original)  # mended; the other one is kept
+    second = project.run("build", capsys=capsys)
+    assert second.out.startswith("Built 2 decks")
+    assert [line[:len(start)] for line in warning_lines(second.err)] == [start]
+    assert warning_lines(project.run("check", capsys=capsys).err) == warning_lines(second.err)
+
+
+def test_build_strict_fails_on_a_warning_and_leaves_the_site_as_it_was(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    assert project.run("build", capsys=capsys).code == 0
+    index = project.root / "site/2026-11-23/index.html"
+    before = index.read_bytes()
+    start = too_long(project)
+    result = project.run("build", "--strict", capsys=capsys)
+    assert result.code == 1
+    assert result.err.startswith(start.replace("warning: ", ""))  # now an error
+    assert result.err.endswith("error: 1 problem found; nothing was written\n")
+    assert index.read_bytes() == before
+    # nothing to do but the warning: still an error, and still nothing written
+    assert project.run("build", capsys=capsys).code == 0
+    after = index.read_bytes()
+    assert project.run("build", "--strict", capsys=capsys).code == 1
+    assert index.read_bytes() == after
+
+
+def test_build_strict_without_warnings_builds(project: Project,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    result = project.run("build", "--strict", capsys=capsys)
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_plain_build_prints_the_same_warnings(project: Project,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    too_long(project)
+    fast = project.run("build", capsys=capsys)
+    monkeypatch.setenv("DEMODECK_PLAIN", "1")
+    plain = project.run("build", "--out", "plain", capsys=capsys)
+    assert warning_lines(plain.err) == warning_lines(fast.err) != []
+
+
+def start_preview(root: Path, *, strict: bool = False) -> tuple[Preview, list[str], list[str]]:
+    said: list[str] = []
+    complained: list[str] = []
+    preview = Preview(root, port=0, console=Console(said.append, complained.append),
+                      strict=strict)
+    preview.start()
+    return preview, said, complained
+
+
+def test_serve_prints_the_warnings_in_the_terminal(project: Project) -> None:
+    start = too_long(project)
+    preview, said, complained = start_preview(project.root)
+    try:
+        assert complained[0].startswith(start)
+        assert said[0].startswith("Built 1 deck in ") and said[0].endswith("(1 warning)")
+        assert "Traceback" not in "".join(complained)
+    finally:
+        preview.stop()
+
+
+def test_serve_strict_shows_the_warnings_as_errors(project: Project) -> None:
+    start = too_long(project)
+    preview, _, complained = start_preview(project.root, strict=True)
+    try:
+        assert complained[0].startswith(start.replace("warning: ", ""))
+        assert complained[-1] == "error: 1 problem found; fix it and save; the preview will follow"
+        assert preview.store.current().problems[0].startswith(start.replace("warning: ", ""))
+    finally:
+        preview.stop()
