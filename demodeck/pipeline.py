@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import jinja2
 
-from demodeck import export, linkcheck, markdown, render, theme, write
+from demodeck import export, linkcheck, markdown, render, search, theme, write
 from demodeck.decks import unreadable_image, validate_all
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.incremental import archive_keys
@@ -133,6 +133,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
     prepared = renderer is not None
     try:
         renderer = renderer or Renderer(site)
+        renderer.env.globals["full_text_search"] = not self_contained
         # hashed image names are part of each page's key, and of each deck's archive part
         images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
         base = cache_mod.digest(theme.key(site), str(self_contained))
@@ -251,6 +252,8 @@ def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[archive_ke
     images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
     pages: list[Output] = []
     for job in render.archive_jobs(renderer, decks, parts):
+        if self_contained and job.path == search.PATH:
+            continue  # no full-text search where every page stands alone
         key = cache_mod.digest(base, job.path, job.key, *images)
         page = _reuse(job.path, key, reusable, cache)
         if page is None:

@@ -175,6 +175,9 @@ class Renderer:
         # also filters: Jinja calls a filter directly, a function through Context.call
         self.env.filters["format_date"] = format_date
         self.env.filters["format_number"] = format_number
+        # the archive's full-text search: off in a self-contained site, where every page
+        # stands alone and the index would be one more file to load
+        self.env.globals["full_text_search"] = True
         self.statics = self._static_pages()
 
     def _static_pages(self) -> dict[str, Page]:

@@ -12,15 +12,16 @@ the first line from the field's start that holds it as written, else at the fiel
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
 from demodeck import load, schema
 from demodeck.errors import Problem
 from demodeck.load import Raw, RawMap, RawScalar, RawSeq
-from demodeck.model import Deck, SiteConfig
+from demodeck.model import Deck
 
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//")
 # A first path segment that reads as a host name: "www." anything, or dotted labels whose
@@ -57,23 +58,30 @@ def slip(url: str, slides: tuple[str, ...]) -> str | None:
     return None
 
 
-def warnings(site: SiteConfig, decks: Sequence[Deck]) -> list[Problem]:
-    """A warning for every person's link in ``decks`` that looks like a slip (see slip)."""
-    root = site.root.resolve()
-    sources, _ = load.discover(root, site.decks_path)
-    by_path = {source.path: source for source in sources}
+def deck_warnings(root: Path, deck: Deck) -> list[Problem]:
+    """A warning for every person's link in ``deck``'s files that looks like a slip (see
+    slip); ``root``: the project folder."""
+    slides = tuple(s.id for s in deck.slides)
     found: list[Problem] = []
-    for deck in decks:
-        source = by_path.get(deck.source)
-        if source is None:
-            continue
-        slides = tuple(s.id for s in deck.slides)
-        main = schema.folder_deck() if source.is_folder else schema.DECK
-        files = [(source.main, main)] if source.main is not None else []
-        files += [(file, schema.DEMO) for file in source.demo_files]
-        for file, record in files:
-            found.extend(_file_warnings(root / file.path, file.path, record, slides))
-    return sorted(found, key=Problem.sort_key)
+    for path, record in _deck_files(root, deck):
+        found.extend(_file_warnings(root / path, path, record, slides))
+    return found
+
+
+def _deck_files(root: Path, deck: Deck) -> list[tuple[str, schema.Record]]:
+    """The deck's YAML files (project-relative), each with the record it holds, as
+    load.discover reads them: one file, or a folder's ``deck.yaml`` and demo files."""
+    folder = root / deck.source
+    if not folder.is_dir():
+        return [(deck.source, schema.DECK)]
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError:  # the build said so already
+        return []
+    return [(f"{deck.source}/{name}",
+             schema.folder_deck() if Path(name).stem == "deck" else schema.DEMO)
+            for name in names if name.lower().endswith((".yaml", ".yml"))
+            and not load.is_temp_file(name)]
 
 
 def _file_warnings(abspath: Path, path: str, record: schema.Record,

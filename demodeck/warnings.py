@@ -38,7 +38,7 @@ def collect(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1,
     then; the others are looked at, spread over ``jobs`` processes when there are many."""
     found = [p for deck_found in _per_deck(site, decks, jobs, cache, sources)
              for p in deck_found]
-    found += userlinks.warnings(site, decks)  # a person's links that look like slips
+    # warnings that concern several decks at once go here
     return sorted(found, key=Problem.sort_key)
 
 
@@ -47,7 +47,8 @@ def deck_warnings(state: State, index: int) -> list[Problem]:
     from demodeck import overflow  # Markdown: not for a build that has nothing to do
 
     root, sizes, decks = state
-    return overflow.deck_warnings(root, decks[index], sizes)
+    deck = decks[index]
+    return overflow.deck_warnings(root, deck, sizes) + userlinks.deck_warnings(root, deck)
 
 
 def _per_deck(site: SiteConfig, decks: Sequence[Deck], jobs: int, cache: BuildCache | None,
