@@ -48,3 +48,4 @@ class Staged(_OnDisk):
 
 
 Output = Page | Kept | Staged
+Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)

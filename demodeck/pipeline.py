@@ -26,10 +26,9 @@ from demodeck.incremental import archive_keys
 from demodeck.incremental import cache as cache_mod
 from demodeck.incremental.cache import BuildCache
 from demodeck.incremental.pool import parallel_map, will_fork
-from demodeck.incremental.seam import Reusable
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
-from demodeck.pages import Kept, Output, Page, Staged
+from demodeck.pages import Kept, Output, Page, Reusable, Staged
 from demodeck.render import Renderer
 from demodeck.schema import VIDEO_SUFFIXES
 

@@ -22,13 +22,13 @@ from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
+from demodeck.pages import Reusable
 
 if TYPE_CHECKING:
     from demodeck.pipeline import Rendered
     from demodeck.write import Staging, Written
 
 Discovered = tuple[list[DeckSource], list[Problem]]
-Reusable = dict[str, tuple[str, Path]]  # site path -> (its key, the file the last build wrote)
 Summary = tuple[int, int, int, list[Problem]]  # decks, slides, files and warnings of a site
 
 
