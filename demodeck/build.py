@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import sys
@@ -197,11 +198,15 @@ def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
 
 def _record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
             read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
-            rendered: Rendered, written: Written) -> None:
+            rendered: Rendered, written: Written, counts: dict[str, int]) -> None:
     """The manifest of a good build: what it read (``read``: when, and the deck files) and
-    wrote (see _unchanged, _reusable, _known_sources)."""
+    wrote (see _unchanged, _reusable, _known_sources), and how many slides each deck page
+    shows, with the key it was made from (see _slide_counts)."""
     pages = rendered.pages
+    keys = {p.path: p.key for p in pages}
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
+                          "slide_counts": {path: [keys.get(path), n]
+                                           for path, n in counts.items()},
                           "pages": len(pages), "images": _image_records(decks, rendered.images),
                           "out": str(out.absolute()), "read_at": read[0],
                           "sources": _sources(read[1]),
@@ -308,12 +313,38 @@ def _build(site: SiteConfig, target: Path, cache: BuildCache | None, jobs: int,
         staging.discard()  # a failed build leaves no half-made folder behind
         if saved is not None:
             saved()
-    slides = sum(d.slide_count for d in decks)
+    counts = _slide_counts(site, decks, rendered, manifest)
+    slides = sum(counts.values())
     if cache is not None:
         if saved is None:
             cache.save()
         _record(cache, manifest, fingerprint, (read_at, discovered[0]), target, decks,
-                slides, rendered, written)
+                slides, rendered, written, counts)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh,
-                       warnings=tuple(written.warnings(_shown(site.root, target))))
+                       warnings=(*rendered.warnings,
+                                 *written.warnings(_shown(site.root, target))))
+
+
+def _slide_counts(site: SiteConfig, decks: list[Deck], rendered: Rendered,
+                  manifest: dict[str, Any] | None) -> dict[str, int]:
+    """How many slides each deck page shows (by its path): as rendered now, or as the
+    build that made a page of the same key counted; else planned again (slides.count)."""
+    from demodeck import sizes as theme_sizes
+    from demodeck import slides
+
+    keys = {p.path: p.key for p in rendered.pages}
+    before = manifest.get("slide_counts", {}) if manifest is not None else {}
+    theme = functools.cache(partial(theme_sizes.of_project, site.root))
+    counts: dict[str, int] = {}
+    for i, deck in enumerate(decks):
+        path = f"{deck.slug}/index.html"
+        known = before.get(path) if isinstance(before, dict) else None
+        if path in rendered.slides:
+            counts[path] = rendered.slides[path]
+        elif isinstance(known, list) and len(known) == 2 and known[0] == keys.get(path):
+            counts[path] = int(known[1])
+        else:
+            counts[path] = slides.count(deck, decks[i + 1] if i + 1 < len(decks) else None,
+                                        theme())
+    return counts

@@ -59,7 +59,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from demodeck import overflow
+    from demodeck import slides as slide_plan
     from demodeck.check import check_decks
     from demodeck.config import load_config
     from demodeck.pool import default_jobs
@@ -67,11 +67,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
     decks = check_decks(site, jobs=jobs)
-    warnings = overflow.check(site, decks, jobs=jobs)  # warnings only: the exit status stays 0
-    for warning in warnings:
+    checked = slide_plan.check(site, decks, jobs=jobs)  # warnings: the exit status stays 0
+    for warning in checked.warnings:
         print(warning, file=sys.stderr)
-    slides = sum(d.slide_count for d in decks)
-    n = len(warnings)
+    slides = checked.slides
+    n = len(checked.warnings)
     found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
     print(f"OK: {len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides, {found}")
     return 0
@@ -112,7 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     target = outfile.target(site, Path(args.output or name), command="export",
                             force=args.force, made=made_by_export, example=name)
     size = outfile.write(target, exported.write)
-    print(f"wrote {target.shown} ({size / 1024:.0f} KB, {len(deck.slides)} slides, "
+    print(f"wrote {target.shown} ({size / 1024:.0f} KB, {exported.slides} slides, "
           "self-contained)")
     return 0
 
@@ -124,7 +124,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     site = load_config(_project(args))
     result = deck_pdf(site, _deck_date(args), out=Path(args.out) if args.out else None,
                       chromium=args.chromium, force=args.force)
-    slides = len(result.deck.slides)
+    slides = result.slides
     print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "
           f"for {slides} slides)")
     if result.pages != slides:

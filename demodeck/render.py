@@ -27,7 +27,8 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup, escape
 
-from demodeck import __version__, archive_keys, markdown, metrics, people, theme
+from demodeck import __version__, archive_keys, markdown, metrics, people, slides, theme
+from demodeck import sizes as theme_sizes
 from demodeck.cache import cache_dir, open_folder, read_cache_file, reason, warn_unusable
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, SiteConfig
@@ -162,6 +163,7 @@ class Renderer:
     env: jinja2.Environment = field(init=False)
     statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
     images: dict[Path, Page] = field(default_factory=dict)
+    sizes: theme_sizes.Sizes = field(init=False)  # the theme's, for slides.plan
 
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
@@ -181,6 +183,7 @@ class Renderer:
         self.env.filters["format_date"] = format_date
         self.env.filters["format_number"] = format_number
         self.statics = self._static_pages()
+        self.sizes = theme_sizes.of_project(self.site.root)
 
     def _static_pages(self) -> dict[str, Page]:
         pages: dict[str, Page] = {}
@@ -229,14 +232,20 @@ class Renderer:
         return base + page_path.removesuffix("index.html")
 
     def deck_page(self, deck: Deck, context: DeckContext, *, standalone: bool = False) -> Page:
+        return self.deck_page_planned(deck, context, standalone=standalone)[0]
+
+    def deck_page_planned(self, deck: Deck, context: DeckContext, *,
+                          standalone: bool = False) -> tuple[Page, slides.Plan]:
+        """The deck's page, and the plan of its slides (slides.plan) it was made from."""
         path = f"{deck.slug}/index.html"
-        html = self.render("deck.html", path, deck=deck, metrics=context.metrics,
-                           previous=context.previous, standalone=standalone,
-                           canonical=self.canonical(path))
+        planned = slides.plan(deck, context.previous, self.sizes)
+        html = self.render("deck.html", path, deck=deck, slides=planned.slides,
+                           metrics=context.metrics, previous=context.previous,
+                           standalone=standalone, canonical=self.canonical(path))
         markers = len(RETRO_MARKER.findall(html))
         if markers != 1:
             raise RetroMissing(markers)
-        return Page(path, html.encode())
+        return Page(path, html.encode()), planned
 
     def archive_render(self, template: str, path: str, slugs: dict[str, str],
                        **context: Any) -> Page:

@@ -74,6 +74,7 @@ class Snapshot:
     pages: Mapping[str, bytes]  # site-relative POSIX path → bytes
     decks: frozenset[str]  # deck slugs (their folder names in the site)
     images: frozenset[Path]  # every image the decks show, for the watcher
+    warnings: tuple[str, ...] = ()  # decks rendered this time with slides under the floor
 
 
 Builder = Callable[[Path], Snapshot]
@@ -93,7 +94,8 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
         if not cache.pages:  # the first build: start from what `demodeck build` left
             reusable = reusable_files(cache, site.output_path)
     decks = check_decks(site, cache=cache)
-    pages = render_site(site, decks, cache=cache, reusable=reusable).pages
+    rendered = render_site(site, decks, cache=cache, reusable=reusable)
+    pages = rendered.pages
     files = {p.path: p.data for p in pages}
     if cache is not None:
         for page in pages:
@@ -102,7 +104,8 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None) -> Snapshot:
         cache.prune()  # in memory only: keep what this build used, the size of the site
     return Snapshot(site=site, pages=files,
                     decks=frozenset(d.slug for d in decks),
-                    images=frozenset(a.source for d in decks for a in d.assets))
+                    images=frozenset(a.source for d in decks for a in d.assets),
+                    warnings=tuple(rendered.warnings))
 
 
 def cached_builder(root: Path) -> Builder:
@@ -604,6 +607,8 @@ class Preview:
         self.console.error(f"error: {n} problem{'s' if n != 1 else ''} found; {still}")
 
     def _report_good(self, snap: Snapshot, batch: Batch | None, seconds: float) -> None:
+        for warning in snap.warnings:  # the decks just rendered: those edited
+            self.console.error(warning)
         n = len(snap.decks)
         what = f"{n} deck{'s' if n != 1 else ''}"
         if batch is None:
