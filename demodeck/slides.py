@@ -34,6 +34,8 @@ from demodeck.sizes import Sizes
 
 # What packing leaves unused of a slide's room, for the estimate's error (see overflow.SPARE).
 SPARE = overflow.SPARE
+# The retrospective's cards are estimated to the pixel (tests/test_slides_browser.py): less.
+RETRO_SPARE = 0.01
 PART_LABEL = "(9/9)"  # as wide as any "(2/3)": a continued slide's heading is measured with it
 DATE = "Wednesday 30 September 2026"  # as long as a date gets: an agenda slide's kicker
 
@@ -248,8 +250,9 @@ class _Card:
 
 
 def _cards(deck: Deck, previous: Deck | None, s: Sizes) -> list[_Card]:
-    """The retrospective's cards in order: each demo's could_be_better, then the team's
-    items, what went well, the actions, and the previous deck's actions."""
+    """The retrospective's cards in order: each demo's could_be_better, the previous
+    deck's actions (did we do them?), then the team's items, what went well and the
+    actions: the deck's retro."""
     card_sizes = dataclasses.replace(s, md_line=s.card_line)
     plain, code = min(s.card_text, s.card_title), s.card_text * s.code
     cards = [_Card(None, i, Text.of(d.title, scale=BOLD),
@@ -273,13 +276,13 @@ def _cards(deck: Deck, previous: Deck | None, s: Sizes) -> list[_Card]:
 
     retro = deck.retro
     followup = previous.retro.actions if previous is not None else ()
+    listed("followup", "Last time we said we would…", [(a.what, a.owner) for a in followup],
+           s.action_indent)
     listed("team", "Across the team", [(i, None) for i in retro.could_be_better],
            s.card_item_indent, stripe=True)
     listed("went_well", "What went well", [(i, None) for i in retro.went_well],
            s.card_item_indent)
     listed("actions", "Actions", [(a.what, a.owner) for a in retro.actions], s.action_indent)
-    listed("followup", "Last time we said we would…", [(a.what, a.owner) for a in followup],
-           s.action_indent)
     return cards
 
 
@@ -334,22 +337,18 @@ class _Board:
 def retro_slides(deck: Deck, previous: Deck | None, s: Sizes, *,
                  exact: bool = False) -> tuple[list[Slide], list[Crowded]]:
     """The retrospective over as few slides as hold it at the designed size: every
-    demo's could_be_better in order, then the deck's own cards (the team's items, what
-    went well, the actions, and the previous deck's actions to follow up) together on
-    the last one, apart only if they do not fit one slide together."""
+    demo's could_be_better in order, then the deck's own cards (the previous deck's
+    actions to follow up, the team's items, what went well, the actions) together,
+    apart only if they do not fit one slide together (see _together)."""
     cards = _cards(deck, previous, s)
     board = _Board(cards, s, 1.0)
-    own = [i for i, c in enumerate(cards) if c.key is not None]
     units = [[i] for i, c in enumerate(cards) if c.key is None]
-    if own and board.fits(own, SPARE):
-        units.append(own)
-    else:
-        units.extend([i] for i in own)
+    units.extend(_together(cards, board))
 
     def height(first: int, end: int) -> float:
         return board.columns([i for unit in units[first:end] for i in unit])[1]
 
-    parts = pack(len(units), height, board.room * (1 - SPARE)) if units else [range(0)]
+    parts = pack(len(units), height, board.room * (1 - RETRO_SPARE)) if units else [range(0)]
     slides: list[Slide] = []
     crowded: list[Crowded] = []
     for n, part in enumerate(parts, start=1):
@@ -363,6 +362,20 @@ def retro_slides(deck: Deck, previous: Deck | None, s: Sizes, *,
         if shown and not board.fits(shown):
             crowded.extend(_crowded_retro(slide, [cards[i] for i in shown], s, exact))
     return slides, crowded
+
+
+def _together(cards: list[_Card], board: _Board) -> list[list[int]]:
+    """The deck's own cards (indexes), in groups that stay on one slide: all of them if
+    they fit one, else the previous deck's actions, then the deck's retro (the team's
+    items, what went well, its actions), else each card on its own."""
+    own = [i for i, c in enumerate(cards) if c.key is not None]
+    retro = [i for i in own if cards[i].key != "followup"]
+    followup = [i for i in own if cards[i].key == "followup"]
+    for groups in ([own], [followup, retro]):
+        groups = [g for g in groups if g]
+        if all(board.fits(g, RETRO_SPARE) for g in groups):
+            return groups
+    return [[i] for i in own]
 
 
 def _crowded_retro(slide: Slide, cards: list[_Card], s: Sizes, exact: bool) -> list[Crowded]:
