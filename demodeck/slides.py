@@ -103,7 +103,8 @@ def part_id(base: str, part: int) -> str:
 def pack(count: int, height: Callable[[int, int], float], room: float) -> list[range]:
     """``count`` items in order on as few slides as hold them (``height(i, j)``, that of
     items i to j - 1 together, ≤ ``room``; an item taller than that alone on its slide),
-    then evened out: as many slides, each as little full as that allows."""
+    then evened out: as many slides, with as many items each if they fit so, else each
+    as little full as that allows."""
     tall = functools.cache(height)
 
     def greedy(limit: float) -> list[range]:
@@ -115,6 +116,10 @@ def pack(count: int, height: Callable[[int, int], float], room: float) -> list[r
         return [*parts, range(first, count)]
 
     fewest = len(greedy(room))
+    cuts = [-(-count * k // fewest) for k in range(fewest + 1)]  # the first ones fuller
+    even = [range(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    if all(tall(r.start, r.stop) <= room for r in even):
+        return even
     lo, hi = 0.0, room
     for _ in range(10):
         mid = (lo + hi) / 2
