@@ -5,7 +5,8 @@ screenshot gets less room, then the text gets smaller, down to the readable floo
 (body text of FLOOR_PX at 1280×720), then, only if nothing else fits, under it (down
 to half size), and past that the slide scrolls. No browser runs at build time, so
 this module predicts the same outcome from the text alone, for each of the layouts a
-demo slide can take (slides.py picks the one that reads best). It lays the demo slide
+demo slide can take, and picks the one that reads best (:func:`choose`; slides.py
+lays the whole deck out with it). It lays the demo slide
 out the way the theme's deck.css does and searches the font-size factor the way its
 deck.js does, with the sizes and settings read from those very files (sizes.py;
 the project's own where it has them). It word-wraps with the advance widths of
@@ -626,13 +627,6 @@ def _code_too_wide(t: DemoText) -> bool:
         column, scale = (width - s.side_gap) / 2, s.side_why
     room = (column / scale - s.why_sides) / s.md - s.pre_pad_x * s.pre
     return t.code > room
-
-
-def unreadable(demo: Demo, sizes: Sizes | None = None) -> Estimate | None:
-    """estimate_demo(demo) if its body text ends up under the floor or does not fit, else
-    None."""
-    estimate = estimate_demo(demo, sizes)
-    return None if estimate.readable else estimate
 
 
 # -- images: the size is in the first bytes ----------------------------------------------------

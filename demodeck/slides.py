@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ def pack(count: int, height: Callable[[int, int], float], room: float) -> list[r
 
     fewest = len(greedy(room))
     cuts = [-(-count * k // fewest) for k in range(fewest + 1)]  # the first ones fuller
-    even = [range(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    even = [range(a, b) for a, b in itertools.pairwise(cuts)]
     if all(tall(r.start, r.stop) <= room for r in even):
         return even
     lo, hi = 0.0, room

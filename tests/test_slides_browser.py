@@ -201,7 +201,8 @@ def test_a_long_why_goes_under_the_features_at_full_size(screen: Any, dense: Pat
     shown = screen.evaluate("""id => {
         const s = document.getElementById(id), box = r => r.getBoundingClientRect();
         const why = box(s.querySelector('.why')), features = box(s.querySelector('.features'));
-        return {fit: s.style.getPropertyValue('--fit') || '1', wide: s.classList.contains('wide-why'),
+        return {fit: s.style.getPropertyValue('--fit') || '1',
+                wide: s.classList.contains('wide-why'),
                 below: why.top >= features.bottom, width: why.width / box(s).width};
     }""", slide_id)
     assert shown == {"fit": "1", "wide": True, "below": True,
@@ -218,9 +219,10 @@ def test_a_code_block_keeps_its_lines_whole_across_the_slide(screen: Any,
         const style = getComputedStyle(pre);
         const inner = pre.getBoundingClientRect().height / (parseFloat(style.zoom) || 1);
         const scale = document.querySelector('.deck').getBoundingClientRect().width / 1280;
-        const lines = (inner / scale - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom))
-            / parseFloat(style.lineHeight);
-        return {lines: Math.round(lines * 10) / 10, text: pre.textContent.trim().split('\\n').length};
+        const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+        const lines = (inner / scale - padding) / parseFloat(style.lineHeight);
+        return {lines: Math.round(lines * 10) / 10,
+                text: pre.textContent.trim().split('\\n').length};
     }""", slide_id)
     assert code == {"lines": 1.0, "text": 1}  # one line of code, drawn on one line
 
@@ -273,7 +275,8 @@ def test_small_things_a_designer_would_fix(screen: Any, examples: Path) -> None:
         return {checks: s('goals').querySelectorAll('svg').length,
                 marker: getComputedStyle(goal, '::before').content,
                 kicker, foot: foot.replace(/\\s+/g, ' ').trim(),
-                outcome: outcome.textContent, outcomeShown: outcome.getBoundingClientRect().width > 10
+                outcome: outcome.textContent,
+                outcomeShown: outcome.getBoundingClientRect().width > 10
                     && !outcome.querySelector('.visually-hidden')};
     }""")
     assert found["checks"] == 0 and found["marker"] == '""'  # a neutral marker, no ✓
