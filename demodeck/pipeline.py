@@ -68,8 +68,8 @@ def _render_one(state: RenderState, index: int) -> Made | Problem:
     renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
-        page, planned = renderer.deck_page_planned(decks[at], render.deck_context(decks, at),
-                                                   standalone=self_contained)
+        page, planned = renderer.deck_page(decks[at], render.deck_context(decks, at),
+                                           standalone=self_contained)
     except Exception as exc:  # a template's fault comes back as a problem, across processes
         if not render.from_template(renderer.site, exc):
             raise
@@ -319,7 +319,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
     deck = decks[index]
     context = render.deck_context(decks, index)
     try:
-        page, planned = renderer.deck_page_planned(deck, context, standalone=True)
+        page, planned = renderer.deck_page(deck, context, standalone=True)
     except render.ImageUnreadable as exc:
         raise BuildError(unreadable_image(site, [deck], exc.asset, exc.reason)) from exc
     except Exception as exc:

@@ -231,11 +231,8 @@ class Renderer:
         base = self.site.base_url if self.site.base_url.endswith("/") else self.site.base_url + "/"
         return base + page_path.removesuffix("index.html")
 
-    def deck_page(self, deck: Deck, context: DeckContext, *, standalone: bool = False) -> Page:
-        return self.deck_page_planned(deck, context, standalone=standalone)[0]
-
-    def deck_page_planned(self, deck: Deck, context: DeckContext, *,
-                          standalone: bool = False) -> tuple[Page, slides.Plan]:
+    def deck_page(self, deck: Deck, context: DeckContext, *,
+                  standalone: bool = False) -> tuple[Page, slides.Plan]:
         """The deck's page, and the plan of its slides (slides.plan) it was made from."""
         path = f"{deck.slug}/index.html"
         planned = slides.plan(deck, context.previous, self.sizes)
