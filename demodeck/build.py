@@ -336,6 +336,7 @@ def _slide_counts(site: SiteConfig, decks: list[Deck], rendered: Rendered,
     keys = {p.path: p.key for p in rendered.pages}
     before = manifest.get("slide_counts", {}) if manifest is not None else {}
     theme = functools.cache(partial(theme_sizes.of_project, site.root))
+    whole = functools.cache(partial(slides.whole, site.root))
     counts: dict[str, int] = {}
     for i, deck in enumerate(decks):
         path = f"{deck.slug}/index.html"
@@ -346,5 +347,5 @@ def _slide_counts(site: SiteConfig, decks: list[Deck], rendered: Rendered,
             counts[path] = int(known[1])
         else:
             counts[path] = slides.count(deck, decks[i + 1] if i + 1 < len(decks) else None,
-                                        theme())
+                                        theme(), whole())
     return counts

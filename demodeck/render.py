@@ -164,6 +164,7 @@ class Renderer:
     statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
     images: dict[Path, Page] = field(default_factory=dict)
     sizes: theme_sizes.Sizes = field(init=False)  # the theme's, for slides.plan
+    whole: frozenset[str] = field(init=False)  # and the project's blocks (slides.whole)
 
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
@@ -184,6 +185,7 @@ class Renderer:
         self.env.filters["format_number"] = format_number
         self.statics = self._static_pages()
         self.sizes = theme_sizes.of_project(self.site.root)
+        self.whole = slides.whole(self.site.root)
 
     def _static_pages(self) -> dict[str, Page]:
         pages: dict[str, Page] = {}
@@ -235,7 +237,7 @@ class Renderer:
                   standalone: bool = False) -> tuple[Page, slides.Plan]:
         """The deck's page, and the plan of its slides (slides.plan) it was made from."""
         path = f"{deck.slug}/index.html"
-        planned = slides.plan(deck, context.previous, self.sizes)
+        planned = slides.plan(deck, context.previous, self.sizes, whole=self.whole)
         html = self.render("deck.html", path, deck=deck, slides=planned.slides,
                            metrics=context.metrics, previous=context.previous,
                            standalone=standalone, canonical=self.canonical(path))

@@ -21,11 +21,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from demodeck import load, overflow
+from demodeck import load, overflow, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
 from demodeck.model import RETRO_TITLE, Deck, RetroCard, SiteConfig, Slide
@@ -58,14 +59,16 @@ class Plan:
 
 
 def plan(deck: Deck, previous: Deck | None, sizes: Sizes | None = None, *,
-         exact: bool = False) -> Plan:
+         exact: bool = False, whole: frozenset[str] = frozenset()) -> Plan:
     """The slides of ``deck``'s page (``previous``: the deck before it, whose actions its
     retrospective follows up) and those that cannot keep the floor; with ``exact``, with
     the estimate of how far under it each goes (a search, which a build skips). ``sizes``:
-    the theme's (sizes.of_project); the built-in theme's by default."""
+    the theme's (sizes.of_project); the built-in theme's by default. ``whole``: the
+    project's blocks that show the agenda or the retrospective on one slide (see
+    :func:`whole`)."""
     sizes = sizes or theme_sizes.builtin()
     crowded: list[Crowded] = []
-    agenda = agenda_slides(deck, sizes)
+    agenda = [] if "title_slide" in whole else agenda_slides(deck, sizes)
     slides = [Slide("title", "title", deck.title, demos=() if agenda else deck.demos)]
     slides.extend(agenda)
     if deck.sprint_goals:
@@ -80,18 +83,45 @@ def plan(deck: Deck, previous: Deck | None, sizes: Sizes | None = None, *,
         slides.append(Slide("experiments", "experiments", "Experiments"))
     if deck.metrics:
         slides.append(Slide("metrics", "metrics", "By the numbers"))
-    retro, too_long = retro_slides(deck, previous, sizes, exact=exact)
-    slides.extend(retro)
-    crowded.extend(too_long)
+    if "retro_slide" in whole:
+        slides.append(next(s for s in deck.slides if s.kind == "retro"))
+    else:
+        retro, too_long = retro_slides(deck, previous, sizes, exact=exact)
+        slides.extend(retro)
+        crowded.extend(too_long)
     slides.append(Slide("thanks", "thanks", "Thank you"))
     return Plan(tuple(slides), tuple(crowded))
 
 
-def count(deck: Deck, previous: Deck | None, sizes: Sizes | None = None) -> int:
-    """``len(plan(deck, previous, sizes).slides)``, without laying out the demo slides."""
+def count(deck: Deck, previous: Deck | None, sizes: Sizes | None = None,
+          whole: frozenset[str] = frozenset()) -> int:
+    """``len(plan(deck, previous, sizes, whole=whole).slides)``, without laying out the
+    demo slides."""
     sizes = sizes or theme_sizes.builtin()
-    return (deck.slide_count - 1 + len(agenda_slides(deck, sizes))
-            + len(retro_slides(deck, previous, sizes)[0]))
+    agenda = 0 if "title_slide" in whole else len(agenda_slides(deck, sizes))
+    retro = 1 if "retro_slide" in whole else len(retro_slides(deck, previous, sizes)[0])
+    return deck.slide_count - 1 + agenda + retro
+
+
+# A project's own deck.html that overrides one of these blocks, and does not use what
+# shows a part (the agenda's ``slide.demos``, the retrospective's data-slide="retro-part"),
+# was written for one slide of each: it gets them whole, as before there were parts.
+_PARTED = {"title_slide": "slide.demos", "retro_slide": "retro-part"}
+_BLOCK = re.compile(r"\{%-?\s*block\s+(\w+)")
+
+
+def whole(project_root: Path) -> frozenset[str]:
+    """The blocks of the project's own ``templates/deck.html`` that show the agenda or the
+    retrospective on one slide, as they did before either continued (see _PARTED)."""
+    path = theme.user_dir(project_root) / "deck.html"
+    try:
+        if not path.is_file() or not load.is_inside(project_root.resolve(), path.resolve()):
+            return frozenset()
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, RuntimeError):
+        return frozenset()  # the build says what is wrong with it
+    return frozenset(name for name in _BLOCK.findall(text)
+                     if name in _PARTED and _PARTED[name] not in text)
 
 
 def part_id(base: str, part: int) -> str:
@@ -415,18 +445,18 @@ def check(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> Checked:
     The decks are independent: with ``jobs`` >= 2 and enough of them, the processes of
     pool.parallel_map (this one and forked workers) each take some. The sizes are those of
     the project's theme (see demodeck/sizes.py)."""
-    state = (site.root, decks, theme_sizes.of_project(site.root))
+    state = (site.root, decks, theme_sizes.of_project(site.root), whole(site.root))
     found = parallel_map(_deck_warnings, state, len(decks), jobs)
     # in deck order, as one process finds them, before the stable sort
     return Checked(sorted((p for warnings, _ in found for p in warnings), key=Problem.sort_key),
                    sum(count for _, count in found))
 
 
-def _deck_warnings(state: tuple[Path, Sequence[Deck], Sizes],
+def _deck_warnings(state: tuple[Path, Sequence[Deck], Sizes, frozenset[str]],
                    index: int) -> tuple[list[Problem], int]:
-    root, decks, sizes = state
+    root, decks, sizes, blocks = state
     previous = decks[index + 1] if index + 1 < len(decks) else None
-    planned = plan(decks[index], previous, sizes, exact=True)
+    planned = plan(decks[index], previous, sizes, exact=True, whole=blocks)
     return warnings(root, decks[index], planned.crowded, sizes), len(planned.slides)
 
 

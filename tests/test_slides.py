@@ -232,3 +232,37 @@ def test_counts_agree_between_check_build_export_and_the_page(
     assert f"2 decks, {counted + 4} slides" in built
     exported = project.run("export", "2026-11-30", "-o", str(root / "x.html"), capsys=capsys)
     assert f", {counted} slides, self-contained" in exported.out
+
+
+def test_a_projects_own_retro_and_title_blocks_get_the_whole_retro_and_agenda(
+        tmp_path: Path, capsys: Cap) -> None:
+    """A deck.html written before slides continued shows the whole retrospective (and the
+    agenda) on one slide, as it did: the build neither fails on several data-slide="retro"
+    nor shows the agenda twice. One written for parts gets them."""
+    root = dense_project(tmp_path / "p")
+    old_style = """\
+        {% extends "!theme/deck.html" %}
+        {% block title_slide %}<section class="slide" id="title" data-slide="title">
+          <h1>{{ deck.title }}</h1>{% for d in deck.demos %}<p>{{ d.title }}</p>{% endfor %}
+        </section>{% endblock %}
+        {% block retro_slide %}<section class="slide" id="{{ slide.id }}" data-slide="retro">
+          <h2>{{ slide.title }}</h2>{% for d in deck.demos %}<p>{{ d.could_be_better }}</p>
+          {% endfor %}</section>{% endblock %}
+        """
+    project = Project(root)
+    project.write("templates/deck.html", old_style)
+    assert slides.whole(root) == {"title_slide", "retro_slide"}
+    result = project.run("build", capsys=capsys)
+    assert result.code == 0, result.err
+    page = BeautifulSoup(project.site("2026-11-30/index.html"), "html.parser")
+    ids = [s["id"] for s in page.select("section[data-slide]")]
+    assert ids[:2] == ["title", "goals"] and ids[-2:] == ["retro", "thanks"]
+    assert text(page.select_one(".counter-total")) == str(len(ids)) == "21"
+    assert "OK: 2 decks, 25 slides" in project.run("check", capsys=capsys).out
+    project.write("templates/deck.html", old_style.replace('data-slide="retro"',
+                                                           'data-slide="{{ "retro" if slide.part'
+                                                           ' == 1 else "retro-part" }}"'))
+    assert slides.whole(root) == {"title_slide"}
+    assert project.run("build", capsys=capsys).code == 0
+    page = BeautifulSoup(project.site("2026-11-30/index.html"), "html.parser")
+    assert len(page.select('[data-slide="retro-part"]')) == 3
