@@ -93,8 +93,9 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
                                      discovered=discovered,
                                      meanwhile=partial(_prepare_render, site, prepared))
     # 3. warn: what `demodeck check` warns about (text too long for its slide...)
-    warned = warnings.collect(site, decks, jobs=speed.jobs, cache=speed.cache,
-                              sources=discovered[0])
+    found = warnings.collect(site, decks, jobs=speed.jobs, cache=speed.cache,
+                             sources=discovered[0])
+    warned = found.warnings
     if strict and warned:
         raise warnings.as_errors(warned)
     from demodeck import linkcheck, pipeline  # Jinja, Markdown: only when something changed
@@ -117,7 +118,7 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
                              spare=speed.spare(target))
     finally:
         staging.discard()  # a failed build leaves no half-made folder behind
-        slides = sum(d.slide_count for d in decks)
+        slides = found.slides
         speed.finish(target, decks, slides, rendered, written, warned)
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh,

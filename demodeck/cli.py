@@ -90,10 +90,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     site = load_config(_project(args))
     jobs = args.jobs or default_jobs()
     decks = validate_all(site, jobs=jobs)
-    warnings = advice.collect(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    looked = advice.collect(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    warnings = looked.warnings
     for warning in warnings:
         print(warning, file=sys.stderr)
-    slides = sum(d.slide_count for d in decks)
+    slides = looked.slides
     n = len(warnings)
     found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
     checked = f"{len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides"
@@ -142,7 +143,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                             made=made_by_export, example=name)
     videos = place_videos(exported.videos, target.shown, args.inline_video_mb)  # first
     size = outfile.write(target, lambda f: exported.write(f, videos=videos.beside))
-    print(f"wrote {target.shown} ({size / 1024:.0f} KB, {len(deck.slides)} slides, "
+    print(f"wrote {target.shown} ({size / 1024:.0f} KB, {exported.slides} slides, "
           + ("self-contained)" if not videos.beside else
              f"{len(videos.beside)} video{'s' if len(videos.beside) > 1 else ''} in "
              f"{target.shown.stem}.files/ beside it)"))
@@ -158,7 +159,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     site = load_config(_project(args))
     result = deck_pdf(site, _deck_date(args), out=Path(args.out) if args.out else None,
                       chromium=args.chromium, force=args.force)
-    slides = len(result.deck.slides)
+    slides = result.slides
     print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "
           f"for {slides} slides)")
     if result.pages != slides:

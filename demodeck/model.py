@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 Outcome = Literal["success", "mixed", "failed"]
-SlideKind = Literal["title", "goals", "demo", "experiments", "metrics", "retro", "thanks"]
+SlideKind = Literal["title", "agenda", "goals", "demo", "experiments", "metrics", "retro",
+                    "thanks"]
+RetroCard = Literal["team", "went_well", "actions", "followup"]
+RETRO_CARDS: tuple[RetroCard, ...] = ("team", "went_well", "actions", "followup")
+RETRO_TITLE = "What could we have done better?"
 
 KNOWN_METRICS: dict[str, tuple[str, str]] = {
     # key: (label, unit shown after the number)
@@ -148,10 +152,21 @@ class Metric:
 
 @dataclass(frozen=True, slots=True)
 class Slide:
+    """One slide. The agenda and the retrospective may take several (``part`` of
+    ``parts``, ids ``agenda``, ``agenda-2``…, ``retro``, ``retro-2``…); see slides.py."""
+
     id: str
     kind: SlideKind
     title: str
     demo: Demo | None = None
+    layout: str = ""  # a demo slide's layout: "" (features beside the why) or "wide-why"
+    part: int = 1
+    parts: int = 1
+    # the title slide's agenda (none when it has slides of its own), an agenda slide's
+    # demos, or the demos whose could_be_better a retrospective slide shows
+    demos: tuple[Demo, ...] = ()
+    first: int = 1  # an agenda slide: the number of its first demo
+    cards: tuple[RetroCard, ...] = ()  # a retrospective slide: the deck's cards it shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +227,10 @@ class Deck:
 
     @property
     def slides(self) -> tuple[Slide, ...]:
-        """The deck's slides in order; the retrospective is always there."""
-        slides = [Slide("title", "title", self.title)]
+        """The deck's slides in order, each in one piece and its first layout; the
+        retrospective is always there. A deck page shows ``slides.plan(...)``'s instead,
+        which continues a long agenda or retrospective on further slides."""
+        slides = [Slide("title", "title", self.title, demos=self.demos)]
         if self.sprint_goals:
             slides.append(Slide("goals", "goals", "Sprint goals"))
         slides.extend(Slide(d.id, "demo", d.title, d) for d in self.demos)
@@ -221,7 +238,9 @@ class Deck:
             slides.append(Slide("experiments", "experiments", "Experiments"))
         if self.metrics:
             slides.append(Slide("metrics", "metrics", "By the numbers"))
-        slides.append(Slide("retro", "retro", "What could we have done better?"))
+        slides.append(Slide("retro", "retro", RETRO_TITLE,
+                            demos=tuple(d for d in self.demos if d.could_be_better),
+                            cards=RETRO_CARDS))
         slides.append(Slide("thanks", "thanks", "Thank you"))
         return tuple(slides)
 
@@ -259,9 +278,12 @@ class SiteConfig:
 
 
 # The fixed slides, plus ids the built-in deck page gives its own elements (<main id="deck">,
-# the agenda's heading "agenda:h"): a demo titled "Deck" must not take them.
+# the agenda's heading "agenda:h"): a demo titled "Deck" must not take them. Nor may it take
+# the id of a further agenda or retrospective slide ("retro-2").
 RESERVED_SLIDE_IDS = frozenset({"title", "goals", "experiments", "metrics", "retro", "thanks",
                                 "deck", "agenda"})
+PART_BASES = frozenset({"agenda", "retro"})
+PART_ID = re.compile(r"(?:agenda|retro)-\d+")
 
 
 def slugify(text: str) -> str:
@@ -278,8 +300,10 @@ def unique_slugs(titles: list[str], *, reserved: frozenset[str] = RESERVED_SLIDE
     out: list[str] = []
     for n, title in enumerate(titles, start=1):
         base = slugify(title) or f"{fallback}-{n}"
+        if base in PART_BASES:  # "retro-2" is the retrospective's second slide
+            base = f"{base}-{fallback}"
         slug, k = base, 2
-        while slug in used:
+        while slug in used or PART_ID.fullmatch(slug):
             slug, k = f"{base}-{k}", k + 1
         used.add(slug)
         out.append(slug)

@@ -1,10 +1,13 @@
 """Long content: which demos hold more text than their slide shows at a readable size.
 
 In the browser, deck.js measures every slide and shrinks a crowded one: first the
-screenshot gets less room, then the text gets smaller (down to half size), and
-past that the slide scrolls. ``demodeck check`` runs no browser, so this module
-predicts the same outcome from the text alone. It lays the demo slide out the
-way the theme's deck.css does and searches the font-size factor the way its
+screenshot gets less room, then the text gets smaller, down to the readable floor
+(body text of FLOOR_PX at 1280×720), then, only if nothing else fits, under it (down
+to half size), and past that the slide scrolls. No browser runs at build time, so
+this module predicts the same outcome from the text alone, for each of the layouts a
+demo slide can take, and picks the one that reads best (:func:`choose`; slides.py
+lays the whole deck out with it). It lays the demo slide
+out the way the theme's deck.css does and searches the font-size factor the way its
 deck.js does, with the sizes and settings read from those very files (sizes.py;
 the project's own where it has them). It word-wraps with the advance widths of
 DejaVu Sans, what Debian's Chromium draws ``system-ui`` with and wider than what
@@ -19,8 +22,7 @@ built-in theme or a project's own), and never more optimistic than TOLERANCE
 where it draws a narrower font (there the estimate is lower, by what the font
 saves). A theme whose ``--font`` is wider than DejaVu Sans is outside it.
 
-Only demo slides are estimated: they hold free text, while the other slides are
-short lists the theme already lays out in columns.
+The agenda and the retrospective are estimated in slides.py with the same measures.
 """
 
 from __future__ import annotations
@@ -30,20 +32,17 @@ import functools
 import math
 import struct
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it.token import Token
 
-from demodeck import load, markdown, markdown_fast
+from demodeck import markdown, markdown_fast
 from demodeck import sizes as theme_sizes
-from demodeck.errors import Problem
-from demodeck.incremental.pool import parallel_map
-from demodeck.model import Deck, Demo, SiteConfig
+from demodeck.model import Demo
 from demodeck.sizes import Sizes
 
-READABLE_FIT = 0.7  # below this, text is too small for the back of the room
 TOLERANCE = 0.06  # how far the estimate may be from deck.js's fit: see the top
 
 # Advance widths of DejaVu Sans Book, in em, for ASCII 32 (space) to 126 (~).
@@ -124,6 +123,8 @@ class Text:
                 lines += 1 if self.keep_empty else 0
                 continue
             lines += 1
+            if sum(words) + self.space * (len(words) - 1) <= width:
+                continue  # on one line: most features, titles and names
             used = 0.0
             for w in words:
                 if used and used + self.space + w > width:
@@ -341,10 +342,38 @@ def blocks_height(blocks: Iterable[Block], width: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """What deck.js is expected to do with one demo slide."""
+    """What deck.js is expected to do with one slide."""
 
     fit: float  # the font-size factor it settles on; 1 is the designed size
     fits: bool  # False: too tall even at the smallest fit, so the slide scrolls
+    floor: float = 0.0  # the fit at which its smallest body text is FLOOR_PX
+    wide: bool = False  # a demo slide: laid out with its why across the whole width
+
+    @property
+    def readable(self) -> bool:
+        """Its body text stays at the floor or larger."""
+        return self.fits and self.fit >= self.floor - 1e-9
+
+
+def floor_fit(sizes: Sizes, smallest: float) -> float:
+    """The fit at which body text of ``smallest`` em (at fit 1) is the floor's size: the
+    least deck.js shrinks a slide to before it goes under the floor."""
+    return max(sizes.min_fit, min(1.0, sizes.floor_px / (sizes.font_px * smallest)))
+
+
+def search(fits: Callable[[float], bool], floor: float, sizes: Sizes) -> Estimate:
+    """The fit deck.js settles on for a slide too tall at fit 1, by its own search: the
+    largest between the floor and 1 that fits, else the largest below the floor."""
+    lo, hi = floor, 1.0
+    if not fits(floor):
+        lo, hi = sizes.min_fit, floor
+    for _ in range(sizes.fit_steps):
+        mid = (lo + hi) / 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid
+    return Estimate(lo, fits(lo), floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +390,8 @@ class DemoText:
     minutes: float  # width of the timebox in em of its font; 0 without one
     shot: tuple[int, int] | None  # the screenshot's size; (0, 0) when unknown
     has_shot: bool
+    smallest: float  # the smallest body text, in em of the slide font at fit 1
+    code: float  # the widest line of the why's code blocks, in em of the .md font
 
     @classmethod
     def of(cls, demo: Demo, sizes: Sizes) -> DemoText:
@@ -369,6 +400,7 @@ class DemoText:
             poster = demo.video.poster
             shot = (image_size(poster.source) if poster is not None else None) or (1600, 900)
         s = sizes
+        why = tuple(markdown_blocks(demo.why, sizes))
         return cls(
             sizes=sizes,
             title=Text.of(demo.title, scale=BOLD),
@@ -378,14 +410,31 @@ class DemoText:
                                                        s.role * text_width(p.role or ""))
                          for p in demo.people),
             features=tuple(Text.of(inline_text(f)) for f in demo.features),
-            why=tuple(markdown_blocks(demo.why, sizes)),
+            why=why,
             # a link: its padding, icon and gap, then the text (weight 600)
             links=tuple(text_width(link.label) * BOLD + s.link_pad_x + s.link_icon
                         for link in demo.links),
             minutes=text_width(f"{demo.minutes} min") + s.timebox_icon if demo.minutes else 0.0,
             shot=shot,
             has_shot=demo.screenshot is not None or demo.video is not None,
+            smallest=_smallest(demo, why, s),
+            code=max((b.size * b.text.width for b in why if b.text.keep_empty), default=0.0),
         )
+
+
+def _smallest(demo: Demo, why: Sequence[Block], s: Sizes) -> float:
+    """The smallest body text of a demo slide at fit 1, in em of the slide font: a
+    feature's or the why's, smaller where it holds code or a table."""
+    side = (1.0, 1.0) if demo.screenshot is not None else (s.side_features, s.side_why)
+    sizes = []
+    if demo.features:
+        code = s.code if any("`" in f for f in demo.features) else 1.0
+        sizes.append(side[0] * s.item * code)
+    if demo.why:
+        code = s.code if "`" in demo.why or any(b.text.keep_empty for b in why) else 1.0
+        table = s.table if any(b.rows for b in why) else 1.0
+        sizes.append(side[1] * s.md * min(code, table, code * table))
+    return min(sizes, default=1.0)
 
 
 def _flex_rows(widths: Sequence[float], room: float, gap: float) -> int:
@@ -400,10 +449,14 @@ def _flex_rows(widths: Sequence[float], room: float, gap: float) -> int:
     return rows
 
 
+def head_height(s: Sizes, kicker: Text | None, title: Text, width: float) -> float:
+    """A slide's heading, its kicker above its title (``.slide-head``), ``width`` em wide."""
+    above = s.kicker * s.line * kicker.lines(width / s.kicker) if kicker else 0.0
+    return above + s.title * (s.title_margin + s.title_line * title.lines(width / s.title))
+
+
 def _head(t: DemoText, width: float) -> float:
-    s = t.sizes  # the kicker (the team), then the title
-    kicker = s.kicker * s.line * t.team.lines(width / s.kicker) if t.team else 0.0
-    return kicker + s.title * (s.title_margin + s.title_line * t.title.lines(width / s.title))
+    return head_height(t.sizes, t.team, t.title, width)
 
 
 def _people(t: DemoText, width: float) -> float:
@@ -443,27 +496,46 @@ def _foot(t: DemoText, width: float, em_px: float) -> float:
                                                        if timebox else 0.0)
 
 
-def _shot(t: DemoText, width: float, em_px: float) -> float:
+def _shot(t: DemoText, width: float, em_px: float, highest: float) -> float:
     # at most as wide as its column and its own size, as high as the theme allows
     natural_w, natural_h = t.shot or (1600, 1000)
     shown_w = min(width, natural_w / em_px)
-    return min(shown_w * natural_h / max(natural_w, 1), natural_h / em_px, t.sizes.shot_max_h)
+    return min(shown_w * natural_h / max(natural_w, 1), natural_h / em_px, highest)
 
 
-def slide_height(t: DemoText, fit: float, media: float) -> tuple[float, float]:
-    """(content height, room for it) of a demo slide at ``fit``, in em of the slide font."""
+def slide_room(s: Sizes, fit: float) -> tuple[float, float]:
+    """(width, height) inside a light slide's padding at ``fit``, in em of the slide font."""
+    em_px = s.font_px * fit
+    return (s.slide_w_px / em_px - s.pad_sides,
+            (s.slide_h_px - s.pad_top_px) / em_px - s.pad_top - s.pad_bottom)
+
+
+def slide_height(t: DemoText, fit: float, media: float,
+                 wide: bool = False) -> tuple[float, float]:
+    """(content height, room for it) of a demo slide at ``fit``, in em of the slide font;
+    ``wide``: with its why across the whole width, under the features (and screenshot)."""
     s = t.sizes
     em_px = s.font_px * fit
-    width = s.slide_w_px / em_px - s.pad_sides
-    room = (s.slide_h_px - s.pad_top_px) / em_px - s.pad_top - s.pad_bottom
+    width, room = slide_room(s, fit)
     gap = s.row_gap  # between every row track, empty or not
     foot = _foot(t, width, em_px)
+    if wide:  # rows: head, people, features (beside the screenshot), why, foot
+        if t.has_shot:
+            text = width * (1 - media) - s.shot_gap
+            middle = max(_features(t, text, 1.0),
+                         _shot(t, width * media, em_px, s.wide_shot_max_h))
+            why = s.wide_why_margin + _why(t, width, 1.0)
+        else:
+            middle = (s.side_features * s.side_features_margin
+                      + _features(t, width, s.side_features))
+            why = s.side_why * s.wide_why_margin + _why(t, width, s.side_why)
+        return _head(t, width) + _people(t, width) + middle + why + 4 * gap + foot, room
     if t.has_shot:
         # columns: text | var(--media); rows: head, people, features, why beside the shot
         text = width * (1 - media) - s.shot_gap
         stack = (_head(t, text) + _people(t, text) + _features(t, text, 1.0)
                  + _why(t, text, 1.0) + 3 * gap)
-        return max(stack, _shot(t, width * media, em_px)) + gap + foot, room
+        return max(stack, _shot(t, width * media, em_px, s.shot_max_h)) + gap + foot, room
     # without a screenshot, features and why sit side by side, larger and a little lower
     column = (width - s.side_gap) / 2 if t.features else width
     middle = max(s.side_features * s.side_features_margin
@@ -472,47 +544,92 @@ def slide_height(t: DemoText, fit: float, media: float) -> tuple[float, float]:
     return _head(t, width) + _people(t, width) + middle + 3 * gap + foot, room
 
 
-def _fits(t: DemoText, fit: float, media: float) -> bool:
-    height, room = slide_height(t, fit, media)
-    return height <= room + t.sizes.slack_px / (t.sizes.font_px * fit)
+def _fits(t: DemoText, fit: float, media: float, wide: bool = False,
+          spare: float = 0.0) -> bool:
+    height, room = slide_height(t, fit, media, wide)
+    return height <= room * (1 - spare) + t.sizes.slack_px / (t.sizes.font_px * fit)
 
 
 def estimate_demo(demo: Demo, sizes: Sizes | None = None) -> Estimate:
-    """The fit deck.js would choose: the screenshot narrows first, then the text shrinks.
-    ``sizes``: the theme's (see ``sizes.of_project``); the built-in theme's by default."""
-    return _estimate(DemoText.of(demo, sizes or theme_sizes.builtin()))
-
-
-def _media_steps(t: DemoText) -> tuple[float, ...]:
-    return t.sizes.media if t.has_shot else t.sizes.media[:1]
-
-
-def _estimate(t: DemoText) -> Estimate:
-    steps = _media_steps(t)
-    if any(_fits(t, 1.0, media) for media in steps):
-        return Estimate(1.0, True)
-    lo, hi = t.sizes.min_fit, 1.0
-    for _ in range(t.sizes.fit_steps):  # the same bisection as deck.js, at the last media
-        mid = (lo + hi) / 2
-        if _fits(t, mid, steps[-1]):
-            lo = mid
-        else:
-            hi = mid
-    return Estimate(lo, _fits(t, lo, steps[-1]))
-
-
-def unreadable(demo: Demo, sizes: Sizes | None = None) -> Estimate | None:
-    """estimate_demo(demo) if its text ends up below READABLE_FIT or does not fit, else
-    None, sooner for a readable demo: most demos do not fit at full size but do at the
-    bisection's first try (0.75), and then the bisection can only end at 0.75 or more, on
-    a fit it tried. One layout tells, instead of the ten to twelve of the whole search."""
+    """What deck.js would do with the demo's slide, in the layout :func:`choose` gives it:
+    the screenshot narrows first, then the text shrinks. ``sizes``: the theme's (see
+    ``sizes.of_project``); the built-in theme's by default."""
     t = DemoText.of(demo, sizes or theme_sizes.builtin())
-    first_try = (t.sizes.min_fit + 1.0) / 2
-    if (t.sizes.fit_steps and first_try >= READABLE_FIT
-            and _fits(t, first_try, _media_steps(t)[-1])):
-        return None
-    estimate = _estimate(t)
-    return None if estimate.fits and estimate.fit >= READABLE_FIT else estimate
+    wide, _ = choose(t)
+    return _estimate(t, wide)
+
+
+def plan_demo(demo: Demo, sizes: Sizes, *, exact: bool = False) -> tuple[bool, bool,
+                                                                         Estimate | None]:
+    """(whether the demo's slide shows its why across the whole width, whether its body
+    text stays at the floor or larger, and with ``exact``, the estimate of a slide whose
+    text does not), sooner than estimate_demo: only ``exact`` searches for the fit of a
+    slide too full for the floor."""
+    t = DemoText.of(demo, sizes)
+    wide, readable = choose(t)
+    if readable or not exact:
+        return wide, readable, None
+    return wide, False, _estimate(t, wide, at_one=False)
+
+
+def _last_media(t: DemoText) -> float:
+    """The screenshot's share of the width once deck.js has narrowed it all it does: the
+    slide is no taller at any fit with a wider one, so if it does not fit with this, it
+    fits with none."""
+    return t.sizes.media[-1] if t.has_shot else t.sizes.media[0]
+
+
+def _estimate(t: DemoText, wide: bool = False, *, at_one: bool = True) -> Estimate:
+    """deck.js's fit of the slide (``at_one``: False when it is known not to fit at 1)."""
+    floor = floor_fit(t.sizes, t.smallest)
+    media = _last_media(t)
+    if at_one and _fits(t, 1.0, media, wide):
+        return Estimate(1.0, True, floor, wide)
+    found = search(lambda fit: _fits(t, fit, media, wide), floor, t.sizes)
+    return dataclasses.replace(found, wide=wide)
+
+
+# The side-by-side layout is kept only when it fits with this share of the room to spare:
+# the estimate may be a little short, and on a slide at the floor already (inline code is
+# at 18.05 px) any shrinking would take its text under it.
+SPARE = 0.03
+
+
+def choose(t: DemoText) -> tuple[bool, bool]:
+    """(whether a demo slide reads best with its why across the whole width, under the
+    features, whether it then keeps its body text at the floor or larger). Across: when
+    the why's code is wider than the column beside the features, or the slide does not
+    fit at the designed size beside them and does across, or shrinks less across."""
+    media = _last_media(t)
+    floor = floor_fit(t.sizes, t.smallest)
+    if not (t.features and t.why):  # one column already
+        return False, _fits(t, floor, media)
+    if _code_too_wide(t):
+        return True, _fits(t, floor, media, True)
+    if _fits(t, 1.0, media, spare=SPARE):
+        return False, True
+    if _fits(t, 1.0, media, wide=True):
+        return True, True
+    across, _ = slide_height(t, floor, media, True)  # both shrink: which reads larger?
+    beside, room = slide_height(t, floor, media)
+    room += t.sizes.slack_px / (t.sizes.font_px * floor)
+    if (across <= room) != (beside <= room):
+        return across <= room, True
+    return across <= beside, min(across, beside) <= room
+
+
+def _code_too_wide(t: DemoText) -> bool:
+    """Whether a line of the why's code would wrap beside the features at fit 1."""
+    if not t.code:
+        return False
+    s = t.sizes
+    width, _ = slide_room(s, 1.0)
+    if t.has_shot:
+        column, scale = width * (1 - s.media[0]) - s.shot_gap, 1.0
+    else:
+        column, scale = (width - s.side_gap) / 2, s.side_why
+    room = (column / scale - s.why_sides) / s.md - s.pre_pad_x * s.pre
+    return t.code > room
 
 
 # -- images: the size is in the first bytes ----------------------------------------------------
@@ -547,74 +664,3 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             return int(w), int(h)
         i += 2 + length
     return None
-
-
-# -- warnings for `demodeck check`, `build` and `serve` (see demodeck/warnings.py) -----------
-
-def warnings(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1) -> list[Problem]:
-    """A warning for every demo whose text is shrunk below READABLE_FIT or does not fit.
-
-    The decks are independent: with ``jobs`` >= 2 and enough of them, the processes of
-    pool.parallel_map (this one and forked workers) each take some. The sizes are those of
-    the project's theme (see demodeck/sizes.py)."""
-    state = (site.root, decks, theme_sizes.of_project(site.root))
-    found = parallel_map(_deck_warnings, state, len(decks), jobs)
-    # in deck order, as one process finds them, before the stable sort
-    return sorted((p for warnings in found for p in warnings), key=Problem.sort_key)
-
-
-def _deck_warnings(state: tuple[Path, Sequence[Deck], Sizes], index: int) -> list[Problem]:
-    root, decks, sizes = state
-    return deck_warnings(root, decks[index], sizes)
-
-
-def deck_warnings(root: Path, deck: Deck, sizes: Sizes) -> list[Problem]:
-    """The warnings of one deck's demos, with the sizes of the theme (sizes.of_project)."""
-    found: list[Problem] = []
-    places: dict[int, tuple[str, int, int, str]] | None = None
-    for number, demo in enumerate(deck.demos):
-        estimate = unreadable(demo, sizes)
-        if estimate is None:
-            continue
-        if places is None:  # parsed again only for a deck with something to say
-            places = dict(_demo_places(root, deck))
-        path, line, column, field = places.get(number, (demo.source or deck.source, 0, 0,
-                                                        f"demos[{number}]"))
-        found.append(Problem(path, line, column, _message(demo, estimate, sizes.min_fit), field,
-                             severity="warning"))
-    return found
-
-
-def _message(demo: Demo, estimate: Estimate, min_fit: float) -> str:
-    advice = "shorten its features or why, or move detail into notes (they stay off the slide)"
-    if not estimate.fits:
-        smallest = "half size" if min_fit == 0.5 else f"{round(min_fit * 100)}% of its size"
-        return (f"'{demo.title}' has more text than fits on its slide even at {smallest}, so "
-                f"the slide will scroll; {advice}")
-    return (f"'{demo.title}' has more text than fits on its slide: its text will be shrunk to "
-            f"about {round(estimate.fit * 100)}% of the designed size, too small to read on a "
-            f"big screen; {advice}")
-
-
-def _demo_places(root: Path, deck: Deck) -> Iterator[tuple[int, tuple[str, int, int, str]]]:
-    """Where each demo of ``deck`` is written: (index, (path, line, column, field path)).
-
-    The model does not keep line numbers, so the demo's file is parsed again; a
-    demo that is a whole file (in a deck folder) is located at the top of it.
-    """
-    by_file: dict[str, list[int]] = {}
-    for index, demo in enumerate(deck.demos):
-        by_file.setdefault(demo.source or deck.source, []).append(index)
-    for path, indexes in by_file.items():
-        try:
-            tree, _ = load.parse_yaml(path, (root / path).read_bytes())
-        except OSError:
-            continue
-        if not isinstance(tree, load.RawMap):
-            continue
-        demos = tree.entries.get("demos")
-        if demos is not None and isinstance(demos[1], load.RawSeq):
-            for index, item in zip(indexes, demos[1].items, strict=False):
-                yield index, (path, item.mark.line, item.mark.column, f"demos[{index}]")
-        elif len(indexes) == 1:
-            yield indexes[0], (path, tree.mark.line, tree.mark.column, "")

@@ -54,6 +54,7 @@ class PdfResult:
     out: Path
     pages: int
     size: int  # bytes
+    slides: int  # how many slides the deck shows
 
 
 def find_chromium(explicit: str | None = None) -> str:
@@ -212,4 +213,4 @@ def deck_pdf(site: SiteConfig, date_text: str | None, *, out: Path | None = None
                             force=force, made=made_by_pdf, example=name)
     data = stamp(print_pdf(exported, chromium=executable))  # checked first: printing is slow
     outfile.write(target, lambda f: f.write(data))
-    return PdfResult(exported.deck, target.shown, count_pages(data), len(data))
+    return PdfResult(exported.deck, target.shown, count_pages(data), len(data), exported.slides)

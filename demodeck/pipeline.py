@@ -58,18 +58,21 @@ def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer 
 RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None]
 
 
-def _render_one(state: RenderState,
-                index: int) -> tuple[bytes | None, linkcheck.Parsed, str | None] | Problem:
+Made = tuple[bytes | None, linkcheck.Parsed, str | None, int]
+
+
+def _render_one(state: RenderState, index: int) -> Made | Problem:
     """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
     links and ids the link check needs; no bytes but the files its links point at when it
-    was written to the staging folder (see linkcheck.page_targets). Its context
-    (sparklines) is worked out, the page parsed and written here, in whichever process of
-    the pool renders it, which keeps all that off the build's serial path."""
+    was written to the staging folder (see linkcheck.page_targets), and its number of
+    slides.
+    Its context (sparklines) is worked out, the page parsed and written here, in whichever
+    process of the pool renders it, which keeps all that off the build's serial path."""
     renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
-        page = renderer.deck_page(decks[at], render.deck_context(decks, at),
-                                  standalone=self_contained)
+        page, planned = renderer.deck_page(decks[at], render.deck_context(decks, at),
+                                           standalone=self_contained)
     except Exception as exc:  # a template's fault comes back as a problem, across processes
         if not render.from_template(renderer.site, exc):
             raise
@@ -79,8 +82,8 @@ def _render_one(state: RenderState,
     parsed = linkcheck.parse(page.data)
     if staging is not None:
         staging.write(page.path, page.data)
-        return None, parsed, linkcheck.page_targets(page.path, parsed)
-    return page.data, parsed, None
+        return None, parsed, linkcheck.page_targets(page.path, parsed), len(planned.slides)
+    return page.data, parsed, None, len(planned.slides)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Rendered:
     fresh: int  # deck pages rendered (not from the cache)
     parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
     images: dict[Path, str] = field(default_factory=dict)  # image file -> its page's path
+    slides: dict[str, int] = field(default_factory=dict)  # deck page rendered -> its slides
 
 
 def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
@@ -158,6 +162,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
                                       if text)
     problems: list[Problem] = []
     archive: list[Output] = []
+    counts: dict[str, int] = {}
 
     parsed: dict[str, linkcheck.Parsed] = {}
     targets: dict[str, str] = {}  # when staged: see linkcheck.page_targets
@@ -184,7 +189,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
             if result not in problems:
                 problems.append(result)
             continue
-        data, parsed[paths[i]], page_targets = result
+        data, parsed[paths[i]], page_targets, counts[paths[i]] = result
         if page_targets is not None:
             targets[paths[i]] = page_targets
         if data is None:
@@ -204,7 +209,8 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
             if page.path in targets:
                 linkcheck.keep(cache, page, parsed[page.path], targets[page.path])
     return Rendered(everything, len(todo), parsed,
-                    {source: page.path for source, page in renderer.images.items()})
+                    {source: page.path for source, page in renderer.images.items()},
+                    counts)
 
 
 def _staged(page: Output, staging: write.Staging | None) -> Output:
@@ -284,6 +290,7 @@ class Exported:
     html: str  # the page, its assets still linked
     path: str  # the page's path in the site, which its links are relative to
     files: Mapping[str, bytes]  # theme files and images, by their path in the site
+    slides: int  # how many slides the page shows
 
     def write(self, out: BinaryIO, *, videos: Mapping[str, str] | None = None) -> int:
         """Write the self-contained file (marked as export's) to ``out``; returns its size.
@@ -313,7 +320,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
     deck = decks[index]
     context = render.deck_context(decks, index)
     try:
-        page = renderer.deck_page(deck, context, standalone=True)
+        page, planned = renderer.deck_page(deck, context, standalone=True)
     except render.ImageUnreadable as exc:
         raise BuildError(unreadable_image(site, [deck], exc.asset, exc.reason)) from exc
     except Exception as exc:
@@ -321,6 +328,6 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
             raise
         raise BuildError([render.template_problem(site, exc)]) from exc
     files = {p.path: p.data for p in (*renderer.statics.values(), *renderer.images.values())}
-    return Exported(deck, page.data.decode(), page.path, files)
+    return Exported(deck, page.data.decode(), page.path, files, len(planned.slides))
 
 

@@ -28,7 +28,8 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup, escape
 
-from demodeck import __version__, markdown, metrics, people, search, theme
+from demodeck import __version__, markdown, metrics, people, search, slides, theme
+from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
 from demodeck.incremental import archive_keys
 from demodeck.incremental.signed import (
@@ -156,6 +157,8 @@ class Renderer:
     env: jinja2.Environment = field(init=False)
     statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
     images: dict[Path, Page] = field(default_factory=dict)
+    sizes: theme_sizes.Sizes = field(init=False)  # the theme's, for slides.plan
+    whole: frozenset[str] = field(init=False)  # and the project's blocks (slides.whole)
 
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
@@ -179,6 +182,8 @@ class Renderer:
         # stands alone and the index would be one more file to load
         self.env.globals["full_text_search"] = True
         self.statics = self._static_pages()
+        self.sizes = theme_sizes.of_project(self.site.root)
+        self.whole = slides.whole(self.site.root)
 
     def _static_pages(self) -> dict[str, Page]:
         pages: dict[str, Page] = {}
@@ -227,15 +232,18 @@ class Renderer:
         base = self.site.base_url if self.site.base_url.endswith("/") else self.site.base_url + "/"
         return base + page_path.removesuffix("index.html")
 
-    def deck_page(self, deck: Deck, context: DeckContext, *, standalone: bool = False) -> Page:
+    def deck_page(self, deck: Deck, context: DeckContext, *,
+                  standalone: bool = False) -> tuple[Page, slides.Plan]:
+        """The deck's page, and the plan of its slides (slides.plan) it was made from."""
         path = f"{deck.slug}/index.html"
-        html = self.render("deck.html", path, deck=deck, metrics=context.metrics,
-                           previous=context.previous, standalone=standalone,
-                           canonical=self.canonical(path))
+        planned = slides.plan(deck, context.previous, self.sizes, whole=self.whole)
+        html = self.render("deck.html", path, deck=deck, slides=planned.slides,
+                           metrics=context.metrics, previous=context.previous,
+                           standalone=standalone, canonical=self.canonical(path))
         markers = len(RETRO_MARKER.findall(html))
         if markers != 1:
             raise RetroMissing(markers)
-        return Page(path, html.encode())
+        return Page(path, html.encode()), planned
 
     def archive_render(self, template: str, path: str, slugs: dict[str, str],
                        **context: Any) -> Page:

@@ -99,7 +99,7 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None,
             reusable = reusable_files(cache, site.output_path)
     discovered = discover(site)
     decks = validate_all(site, cache=cache, discovered=discovered)
-    warned = warnings.collect(site, decks, cache=cache, sources=discovered[0])
+    warned = warnings.collect(site, decks, cache=cache, sources=discovered[0]).warnings
     if strict and warned:
         raise warnings.as_errors(warned)
     pages = render_site(site, decks, cache=cache, reusable=reusable).pages

@@ -1,6 +1,6 @@
-"""The theme's sizes that decide how much text a demo slide holds, read from the theme.
+"""The theme's sizes that decide how much text a slide holds, read from the theme.
 
-overflow.py lays a demo slide out the way ``deck.css`` does and searches its font
+overflow.py and slides.py lay slides out the way ``deck.css`` does and search their font
 size the way ``deck.js`` does. Rather than keep copies of their numbers, it reads
 them here, once a run: each size from the rule of deck.css that sets it
 (``_read`` names the selector and property beside every field), and deck.js's
@@ -246,9 +246,9 @@ def _squeeze(value: object) -> tuple[float, ...] | None:
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    """What overflow.py needs of the theme: sizes in em as deck.css writes them (of the
-    element's own font-size, or of its parent's for a font-size), unless the name says
-    px; a line-height is a factor."""
+    """What overflow.py and slides.py need of the theme: sizes in em as deck.css writes
+    them (of the element's own font-size, or of its parent's for a font-size), unless the
+    name says px; a line-height is a factor."""
 
     slide_w_px: float
     slide_h_px: float
@@ -298,6 +298,7 @@ class Sizes:
     heading_margin: float
     list_indent: float
     quote_indent: float
+    code: float  # inline code, relative to the text around it
     pre: float
     pre_line: float
     pre_pad_y: float  # top and bottom together
@@ -320,7 +321,59 @@ class Sizes:
     timebox: float
     timebox_icon: float
     shot_max_h: float
+    # a demo slide with its why across the whole width (.wide-why)
+    wide_why_margin: float
+    wide_shot_max_h: float
+    # a slide's heading (not on demo slides), and the "(2/3)" of a continued one
+    head_gap: float
+    part: float
+    # the retrospective's cards, in columns
+    retro_columns: float
+    retro_gap: float
+    retro_narrow: float  # the widest a single column is
+    card_margin: float  # below each card
+    card_pad_top: float
+    card_pad_bottom: float
+    card_pad_sides: float
+    card_border_px: float
+    card_stripe: float  # a demo's or the team's card: the coloured border at its start
+    card_title: float
+    card_title_line: float
+    card_title_gap: float
+    card_text: float
+    card_line: float
+    card_item_gap: float
+    card_item_indent: float
+    action_indent: float
+    owner: float  # an action's owner, a chip after the text
+    owner_pad: float
+    owner_margin: float
+    # the title slide and the agenda, beside the title or on slides of its own
+    title_pad_y: float
+    title_pad_x: float
+    title_gap: float
+    agenda_share: float
+    agenda: float
+    agenda_pad_y: float
+    agenda_pad_x: float
+    agenda_border_px: float
+    agenda_label_gap: float  # in em of the label's font (.label)
+    agenda_row_pad: float
+    agenda_row_border_px: float
+    agenda_col_gap: float
+    agenda_number: float  # the numbered circle: its width, in em of its own font
+    agenda_number_font: float
+    agenda_title: float
+    agenda_title_line: float
+    agenda_people: float
+    agenda_people_gap: float
+    agenda_minutes: float
+    agenda_total: float
+    agenda_total_pad: float  # margin and padding above the total, in em of its font
+    agenda_gap_2: float  # between the columns of an agenda slide: two of them, three
+    agenda_gap_3: float
     # deck.js
+    floor_px: float
     min_fit: float
     fit_steps: int
     slack_px: float
@@ -381,6 +434,7 @@ def _read(r: _Reader) -> Sizes:
         list_indent=r.size(".md ul", "padding-inline-start"),
         quote_indent=(r.size(".md blockquote", "padding-inline-start")
                       + r.size(".md blockquote", "border-inline-start", anywhere=True)),
+        code=r.font(".md code"),
         pre=r.font(".md pre"),
         pre_line=r.size(".md pre", "line-height", ""),
         pre_pad_y=r.size(".md pre", "padding", side="top") + r.size(".md pre", "padding",
@@ -408,6 +462,62 @@ def _read(r: _Reader) -> Sizes:
         timebox=r.font(".timebox"),
         timebox_icon=icon + r.size(".timebox", "gap"),
         shot_max_h=r.size(".shot img", "max-height"),
+        wide_why_margin=r.size(".slide--demo.wide-why .why", "margin-top"),
+        wide_shot_max_h=r.size(".slide--demo.wide-why .shot img", "max-height"),
+        head_gap=r.size(".slide-head", "margin-bottom"),
+        part=r.font(".slide-head .part"),
+        retro_columns=r.size(".retro-board", "columns", "", positive=True),
+        retro_gap=r.size(".retro-board", "column-gap"),
+        retro_narrow=r.size(".retro-board--cols-1", "max-width", positive=True),
+        card_margin=r.size(".retro-board > *", "margin-bottom"),
+        card_pad_top=r.size(".card", "padding", side="top"),
+        card_pad_bottom=r.size(".card", "padding", side="bottom"),
+        card_pad_sides=(r.size(".card", "padding", side="left")
+                        + r.size(".card", "padding", side="right")),
+        card_border_px=r.size(".card", "border", "px", anywhere=True),
+        card_stripe=r.size(".card--demo", "border-inline-start", anywhere=True),
+        card_title=r.font(".card h3"),
+        card_title_line=r.size(".card h3", "line-height", ""),
+        card_title_gap=r.size(".card h3", "margin-bottom"),
+        card_text=r.font(".card > .md"),
+        card_line=r.size(".card > .md", "line-height", ""),
+        card_item_gap=r.size(".card > ul", "gap"),
+        card_item_indent=r.size(".card > ul > li", "padding-inline-start"),
+        action_indent=r.size(".card--actions > ul > li", "padding-inline-start"),
+        owner=r.font(".owner"),
+        owner_pad=r.size(".owner", "padding", side="left") + r.size(".owner", "padding",
+                                                                   side="right"),
+        owner_margin=r.size(".owner", "margin-inline-start"),
+        title_pad_y=(r.size(".slide--title", "padding", side="top")
+                     + r.size(".slide--title", "padding", side="bottom")),
+        title_pad_x=(r.size(".slide--title", "padding", side="left")
+                     + r.size(".slide--title", "padding", side="right")),
+        title_gap=r.size(".slide--title", "gap"),
+        agenda_share=r.size(".slide--title", "--agenda", "%", positive=True),
+        agenda=r.font(".agenda"),
+        agenda_pad_y=(r.size(".agenda", "padding", side="top")
+                      + r.size(".agenda", "padding", side="bottom")),
+        agenda_pad_x=(r.size(".agenda", "padding", side="left")
+                      + r.size(".agenda", "padding", side="right")),
+        agenda_border_px=2 * r.size(".agenda", "border", "px", anywhere=True),
+        agenda_label_gap=r.size(".agenda .label", "margin-bottom"),
+        agenda_row_pad=(r.size(".agenda li", "padding", side="top")
+                        + r.size(".agenda li", "padding", side="bottom")),
+        agenda_row_border_px=r.size(".agenda li", "border-top", "px", anywhere=True),
+        agenda_col_gap=r.size(".agenda li", "column-gap"),
+        agenda_number=r.size(".agenda li::before", "width"),
+        agenda_number_font=r.font(".agenda li::before"),
+        agenda_title=r.font(".agenda-title"),
+        agenda_title_line=r.size(".agenda-title", "line-height", ""),
+        agenda_people=r.font(".agenda-people"),
+        agenda_people_gap=r.size(".agenda-people", "margin-top"),
+        agenda_minutes=r.font(".agenda-minutes"),
+        agenda_total=r.font(".agenda-total"),
+        agenda_total_pad=(r.size(".agenda-total", "margin-top")
+                          + r.size(".agenda-total", "padding-top")),
+        agenda_gap_2=r.size(".agenda--cols-2 ol", "column-gap"),
+        agenda_gap_3=r.size(".agenda--cols-3 ol", "column-gap"),
+        floor_px=r.script("FLOOR_PX", _number(1, 200)),
         min_fit=r.script("MIN_FIT", _number(0.01, 1.0)),
         fit_steps=int(r.script("FIT_STEPS", _number(0, 30, whole=True))),
         slack_px=r.script("SLACK_PX", _number(0, 100)),

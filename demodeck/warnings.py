@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,54 +26,72 @@ from demodeck.model import Deck, SiteConfig
 if TYPE_CHECKING:
     from demodeck.sizes import Sizes
 
-State = tuple[Path, "Sizes", Sequence[Deck]]
+# the project folder, the theme's sizes, every deck (newest first), the indexes of those to
+# look at, and the project's blocks that show the agenda or retrospective whole (slides.whole)
+State = tuple[Path, "Sizes", Sequence[Deck], Sequence[int], frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    warnings: list[Problem]  # in file order
+    slides: int  # how many slides the decks' pages show (slides.plan)
 
 
 def collect(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1,
             cache: BuildCache | None = None,
-            sources: Sequence[DeckSource] = ()) -> list[Problem]:
-    """Every warning about ``decks`` (validated), in file order.
+            sources: Sequence[DeckSource] = ()) -> Found:
+    """Every warning about ``decks`` (validated, newest first), and their slides.
 
     With a ``cache`` and the decks' ``sources`` (what load.discover found), a deck whose
-    files, settings, theme sizes and pictures are as before gives the warnings it gave
-    then; the others are looked at, spread over ``jobs`` processes when there are many."""
-    found = [p for deck_found in _per_deck(site, decks, jobs, cache, sources)
-             for p in deck_found]
+    files, previous deck, settings, theme sizes and pictures are as before gives the
+    warnings it gave then; the others are looked at, spread over ``jobs`` processes when
+    there are many."""
+    per_deck = _per_deck(site, decks, jobs, cache, sources)
+    found = [p for deck_found, _ in per_deck for p in deck_found]
     # warnings that concern several decks at once go here
-    return sorted(found, key=Problem.sort_key)
+    return Found(sorted(found, key=Problem.sort_key), sum(n for _, n in per_deck))
 
 
-def deck_warnings(state: State, index: int) -> list[Problem]:
-    """The warnings about one deck that depend on its files (and the theme) alone."""
-    from demodeck import overflow  # Markdown: not for a build that has nothing to do
+def deck_warnings(state: State, index: int) -> tuple[list[Problem], int]:
+    """The warnings about one deck (``todo[index]``) that depend on its files, the deck
+    before it (whose actions its retrospective follows up) and the theme alone, and how
+    many slides its page shows."""
+    from demodeck import slides  # Markdown: not for a build that has nothing to do
 
-    root, sizes, decks = state
-    deck = decks[index]
-    return overflow.deck_warnings(root, deck, sizes) + userlinks.deck_warnings(root, deck)
+    root, sizes, decks, todo, whole = state
+    at = todo[index]
+    deck, previous = decks[at], decks[at + 1] if at + 1 < len(decks) else None
+    planned = slides.plan(deck, previous, sizes, exact=True, whole=whole)
+    found = slides.warnings(root, deck, planned.crowded, sizes)
+    return found + userlinks.deck_warnings(root, deck), len(planned.slides)
 
 
 def _per_deck(site: SiteConfig, decks: Sequence[Deck], jobs: int, cache: BuildCache | None,
-              sources: Sequence[DeckSource]) -> list[list[Problem]]:
+              sources: Sequence[DeckSource]) -> list[tuple[list[Problem], int]]:
     from demodeck import sizes as theme_sizes  # not for a build that has nothing to do
+    from demodeck import slides
 
     sizes = theme_sizes.of_project(site.root)
-    found: list[list[Problem] | None] = [None] * len(decks)
+    whole = slides.whole(site.root)
+    found: list[tuple[list[Problem], int] | None] = [None] * len(decks)
     keys: list[str | None] = [None] * len(decks)
     if cache is not None and sources:
-        common = cache_mod.digest("warnings", cache_mod.settings_key(site), repr(sizes))
+        common = cache_mod.digest("warnings", cache_mod.settings_key(site), repr(sizes),
+                                  repr(sorted(whole)))
         digests = {source.path: source.digest for source in sources}
         for i, deck in enumerate(decks):
+            previous = decks[i + 1].digest if i + 1 < len(decks) else ""
             if deck.source in digests:
-                key = cache_mod.digest(common, digests[deck.source],
+                key = cache_mod.digest(common, digests[deck.source], previous,
                                        repr(cache_mod.image_stamps(deck)))
                 keys[i], found[i] = key, cache.get_warned(key)
     todo = [i for i, f in enumerate(found) if f is None]
-    state: State = (site.root, sizes, [decks[i] for i in todo])
+    state: State = (site.root, sizes, decks, todo, whole)
     for i, made in zip(todo, parallel_map(deck_warnings, state, len(todo), jobs), strict=True):
         found[i] = made
         if cache is not None and (known := keys[i]) is not None:
             cache.put_warned(known, made)
-    return [f or [] for f in found]
+    return [f or ([], 0) for f in found]
 
 
 def as_errors(warnings: Iterable[Problem]) -> BuildError:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
+from demodeck import sizes, slides
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.pipeline import validate_all
@@ -70,8 +71,12 @@ def assert_images_inline(html: str) -> int:
 
 @pytest.fixture(scope="module")
 def slide_ids(example: Path) -> list[str]:
-    decks = validate_all(load_config(example))
-    return [s.id for s in next(d for d in decks if d.slug == EXAMPLE).slides]
+    site = load_config(example)
+    decks = validate_all(site)
+    at = next(i for i, d in enumerate(decks) if d.slug == EXAMPLE)
+    previous = decks[at + 1] if at + 1 < len(decks) else None
+    planned = slides.plan(decks[at], previous, sizes.of_project(site.root))
+    return [s.id for s in planned.slides]
 
 
 def test_exported_deck_has_nothing_relative_left(exported: Path, slide_ids: list[str]) -> None:

@@ -51,7 +51,7 @@ def test_check_strict_fails_on_a_warning_and_says_why(project: Project, capsys: 
     assert result.out == ""
     warning, summary = result.err.splitlines()
     assert re.match(r"decks/2026-11-23\.yaml:\d+:5: warning: demos\[2\]: 'The whole design "
-                    r"document' has more text than fits on its slide", warning)
+                    r"document' has more text than its slide holds at a readable size", warning)
     assert summary == "error: 1 deck, 6 slides, 1 warning, which --strict makes errors"
     lenient = project.run("check", capsys=capsys)
     assert (lenient.code, lenient.out) == (0, "OK: 1 deck, 6 slides, 1 warning\n")

@@ -25,6 +25,7 @@ def test_a_sparkline_names_its_values(tmp_path: Path) -> None:
 
     history = [deck(2, 1500), deck(9, 20.125), deck(16, 31000)]
     renderer = render.Renderer(load_config(tmp_path))
-    html = renderer.deck_page(history[-1], render.DeckContext(history[1],
-                                                              deck_metrics(history))).data
+    page, _ = renderer.deck_page(history[-1], render.DeckContext(history[1],
+                                                                 deck_metrics(history)))
+    html = page.data
     assert b'aria-label="Last 3 decks: 1,500, 20.12, 31,000"' in html

@@ -55,10 +55,10 @@ def test_script_values_are_the_json_var_lines() -> None:
 
 def test_deck_js_marks_the_values_check_reads() -> None:
     values = sizes.script_values((STATIC / "deck.js").read_text(encoding="utf-8"))
-    assert {"MIN_FIT", "FIT_STEPS", "SLACK_PX", "SQUEEZE"} <= values.keys()
+    assert {"FLOOR_PX", "MIN_FIT", "FIT_STEPS", "SLACK_PX", "SQUEEZE"} <= values.keys()
     builtin = sizes.builtin()
-    assert (builtin.min_fit, builtin.fit_steps, builtin.slack_px) == (
-        values["MIN_FIT"], values["FIT_STEPS"], values["SLACK_PX"])
+    assert (builtin.floor_px, builtin.min_fit, builtin.fit_steps, builtin.slack_px) == (
+        values["FLOOR_PX"], values["MIN_FIT"], values["FIT_STEPS"], values["SLACK_PX"])
 
 
 def test_each_size_is_read_from_its_rule_in_the_theme(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_each_size_is_read_from_its_rule_in_the_theme(tmp_path: Path) -> None:
     unchanged = {f.name for f in dataclasses.fields(sizes.Sizes)
                  if getattr(own, f.name) == getattr(builtin, f.name)}
     # the stripe's border and the px of the padding under it still cancel out
-    assert unchanged == {"pad_top_px", "min_fit", "fit_steps", "slack_px"}
+    assert unchanged == {"pad_top_px", "floor_px", "min_fit", "fit_steps", "slack_px"}
     assert own.media[0] == 2 * builtin.media[0] and own.media[1:] == builtin.media[1:]
 
 

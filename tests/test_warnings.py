@@ -19,7 +19,7 @@ def too_long(project: Project) -> str:
     project.write(DECK, original + LONG_DEMO)
     line = original.count("\n") + 1
     return (f"{DECK}:{line}:5: warning: demos[2]: 'The whole design document' has more text "
-            "than fits on its slide")
+            "than its slide holds at a readable size")
 
 
 def warning_lines(err: str) -> list[str]:

@@ -175,13 +175,15 @@ class BuildCache:
         self._ensure_loaded()
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, key, value)
 
-    def get_warned(self, key: str) -> list[Problem] | None:
-        """A deck's warnings (demodeck.warnings), kept in the ``parsed`` store."""
+    def get_warned(self, key: str) -> tuple[list[Problem], int] | None:
+        """A deck's warnings and slide count (demodeck.warnings), kept in the ``parsed``
+        store."""
         self._ensure_loaded()
-        value: list[Problem] | None = _get(self.parsed, self._used_parsed, "warned:" + key)
+        value: tuple[list[Problem], int] | None = _get(self.parsed, self._used_parsed,
+                                                       "warned:" + key)
         return value
 
-    def put_warned(self, key: str, found: list[Problem]) -> None:
+    def put_warned(self, key: str, found: tuple[list[Problem], int]) -> None:
         self._ensure_loaded()
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, "warned:" + key,
                             found)

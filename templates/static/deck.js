@@ -34,9 +34,10 @@
 
   var WIDTH = 1280;
   var HEIGHT = 720;
-  // How a crowded slide is shrunk (fitSlide). `demodeck check` reads these four
+  // How a crowded slide is shrunk (fitSlide). `demodeck check` reads these five
   // from this file to predict it (demodeck/sizes.py): keep each a JSON value on
   // one line.
+  var FLOOR_PX = 18; // the smallest readable body text, in px of the 1280×720 slide
   var MIN_FIT = 0.5; // never shrink a slide's text below half its designed size
   var FIT_STEPS = 8; // halvings of the search for the largest --fit that fits
   var SLACK_PX = 1; // a slide may overflow by this much (rounding) and still fit
@@ -46,6 +47,11 @@
   // The controls' band at the foot of the window (screen px): 14 px of margin, the
   // 32 px buttons, and a gap. A slide keeps its text out of it (fitSlide).
   var CONTROLS_PX = 54;
+  // Text read at a glance, which may be smaller than FLOOR_PX: every other text on a
+  // slide is body text, and the floor is kept for it.
+  var LABELS = ".kicker, .label, .part, .avatar, .person-name, .person-role, .links, " +
+    ".timebox, .badge, .owner, .agenda-people, .agenda-minutes, .agenda-total, " +
+    ".thanks-foot, .experiments th, .metric-delta, .metric-unit, .visually-hidden, .notes";
   var IDLE_MS = 2500;
   var TICK_MS = 250; // presenter clocks
   var WARN_MS = 60 * 1000; // the timebox turns amber with this much left
@@ -197,14 +203,28 @@
     return el.scrollHeight > el.clientHeight + SLACK_PX || el.scrollWidth > el.clientWidth + SLACK_PX;
   }
 
+  // The smallest body text of a slide (not LABELS), in px of the slide as designed.
+  function smallestText(slide) {
+    var smallest = Infinity;
+    var walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      var parent = node.parentElement;
+      if (!parent || !node.nodeValue.trim() || parent.closest(LABELS)) continue;
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(parent).fontSize) || Infinity);
+    }
+    return smallest;
+  }
+
   // First loosen the layout (SQUEEZE), then lower --fit (the slide's
-  // font-size factor; everything inside is in em) until the content fits. If
-  // even MIN_FIT is too big, make the slide scrollable and say so, rather
-  // than cutting text off.
+  // font-size factor; everything inside is in em) until the content fits, but
+  // not so far that body text gets smaller than FLOOR_PX. Only when even that
+  // is too big does the text go under the floor (the slide gets
+  // `is-below-floor`; `demodeck check` and `build` warn about it beforehand),
+  // down to MIN_FIT; past that the slide scrolls, rather than cutting text off.
   function fitSlide(slide) {
     slide.style.removeProperty("--fit");
     SQUEEZE.forEach(function (knob) { slide.style.removeProperty(knob[0]); });
-    slide.classList.remove("is-overflowing");
+    slide.classList.remove("is-overflowing", "is-below-floor");
     keepRoom(slide);
     fitLines(slide);
     if (!overflows(slide)) return;
@@ -216,8 +236,16 @@
         if (!overflows(slide)) return;
       }
     }
-    var lo = MIN_FIT;
+    var floor = Math.max(MIN_FIT, Math.min(1, FLOOR_PX / smallestText(slide)));
+    slide.style.setProperty("--fit", floor.toFixed(4));
+    var lo = floor;
     var hi = 1;
+    if (overflows(slide)) {
+      lo = MIN_FIT;
+      hi = floor;
+      slide.classList.add("is-below-floor");
+      if (window.console) console.warn("demodeck: slide #" + slide.id + " is shrunk below the readable floor");
+    }
     for (var i = 0; i < FIT_STEPS; i++) {
       var mid = (lo + hi) / 2;
       slide.style.setProperty("--fit", mid.toFixed(4));
