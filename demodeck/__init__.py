@@ -1,3 +1,3 @@
 """demodeck: weekly R&D demo decks from YAML."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
