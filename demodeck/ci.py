@@ -19,6 +19,21 @@ from demodeck.errors import UsageError
 
 _SPEC = "@DEMODECK_SPEC@"  # replaced by the pip requirement, as a YAML string
 
+# The steps both jobs of the GitHub workflow start with: the project and demodeck.
+_GITHUB_INSTALL = """\
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install demodeck
+        run: |
+          if [ -z "$DEMODECK_SPEC" ]; then
+            echo "::error::DEMODECK_SPEC is empty: set it in this file to where pip gets demodeck"
+            exit 1
+          fi
+          python -m pip install "$DEMODECK_SPEC"
+"""
+
 GITHUB = """\
 # Written by `demodeck init --ci github`. Every push and pull request: `demodeck check
 # --strict` (an error or a warning fails it). Every push to the default branch: the site,
@@ -44,17 +59,7 @@ jobs:
   check:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - name: Install demodeck
-        run: |
-          if [ -z "$DEMODECK_SPEC" ]; then
-            echo "::error::DEMODECK_SPEC is empty: set it in this file to where pip gets demodeck"
-            exit 1
-          fi
-          python -m pip install "$DEMODECK_SPEC"
+      @INSTALL@
       - name: Check the decks
         run: demodeck check --strict
 
@@ -75,17 +80,7 @@ jobs:
       name: github-pages
       url: ${{ steps.deployment.outputs.page_url }}
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - name: Install demodeck
-        run: |
-          if [ -z "$DEMODECK_SPEC" ]; then
-            echo "::error::DEMODECK_SPEC is empty: set it in this file to where pip gets demodeck"
-            exit 1
-          fi
-          python -m pip install "$DEMODECK_SPEC"
+      @INSTALL@
       - id: pages
         uses: actions/configure-pages@v5
       - name: Build the site
@@ -98,6 +93,7 @@ jobs:
       - id: deployment
         uses: actions/deploy-pages@v4
 """
+GITHUB = GITHUB.replace("      @INSTALL@\n", _GITHUB_INSTALL)
 
 GITLAB = """\
 # Written by `demodeck init --ci gitlab`. Every push and merge request: `demodeck check
