@@ -80,7 +80,8 @@ def _per_deck(site: SiteConfig, decks: Sequence[Deck], jobs: int, cache: BuildCa
                                   repr(sorted(whole)))
         digests = {source.path: source.digest for source in sources}
         for i, deck in enumerate(decks):
-            previous = decks[i + 1].digest if i + 1 < len(decks) else ""
+            # what its retrospective shows of the deck before it: that deck's actions
+            previous = repr(decks[i + 1].retro.actions) if i + 1 < len(decks) else ""
             if deck.source in digests:
                 key = cache_mod.digest(common, digests[deck.source], previous,
                                        repr(cache_mod.image_stamps(deck)))

@@ -11,6 +11,7 @@ text read at a glance.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +26,11 @@ REPO = Path(__file__).resolve().parent.parent
 DENSE = REPO / "tests/fixtures/dense"
 FLOOR_PX = 18  # at 1280×720
 SCREENS = [(1280, 720), (1920, 1080)]
-LABELS = (".kicker, .label, .part, .avatar, .person-name, .person-role, .links, .timebox, "
-          ".badge, .owner, .agenda-people, .agenda-minutes, .agenda-total, .thanks-foot, "
-          ".experiments th, .metric-delta, .metric-unit, .visually-hidden, .notes")
+# The theme's own list of the text it holds to no floor (deck.js LABELS), read from there.
+_LABELS_JS = re.search(r"var LABELS = ((?:\s*\"[^\"]*\"\s*\+?)+);",
+                       (REPO / "templates/static/deck.js").read_text(encoding="utf-8"))
+assert _LABELS_JS is not None
+LABELS = "".join(re.findall(r'"([^"]*)"', _LABELS_JS.group(1)))
 
 # Each slide shown in turn: its id, the smallest body text as drawn on screen (px), the
 # stage's scale, its --fit, and whether deck.js took it under the floor or made it scroll.
