@@ -449,7 +449,7 @@ def _swap(new: Path, out: Path, held: contextlib.ExitStack | None,
     """``new`` becomes ``out``, and the previous site the ``spare`` copy (or is removed);
     returns the copies that could not be removed, and why."""
     with contextlib.ExitStack() as own:
-        (held or own).enter_context(_interrupts_held())
+        (held or own).enter_context(interrupts_held())
         old = _replace(new, out)
         return _retire(old, spare) if old is not None else []
 
@@ -539,8 +539,9 @@ HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 
 @contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP for the few milliseconds of the swap: one
+def interrupts_held() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP for the few milliseconds of the swap (and while
+    the CLI reports a build that is done, see cli.cmd_build): one
     between the two renames (where the file system has no exchange) would leave no site,
     one during the clean-up a stray old copy. The build is complete by then, so a signal
     that lands here simply comes a moment too late: it is dropped. (A Python handler, not
@@ -561,7 +562,7 @@ def _interrupts_held() -> Iterator[None]:
 
 
 def _too_late(signum: int, frame: object) -> None:
-    """A signal during the swap: dropped (see _interrupts_held)."""
+    """A signal during the swap: dropped (see interrupts_held)."""
 
 def _umask() -> int:
     mask = os.umask(0)
