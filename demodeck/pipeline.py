@@ -58,20 +58,19 @@ def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer 
 RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None]
 
 
-Made = tuple[bytes | None, linkcheck.Parsed, str | None, int]
+Made = tuple[bytes | None, linkcheck.Parsed, str | None]
 
 
 def _render_one(state: RenderState, index: int) -> Made | Problem:
     """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
     links and ids the link check needs; no bytes but the files its links point at when it
-    was written to the staging folder (see linkcheck.page_targets), and its number of
-    slides.
+    was written to the staging folder (see linkcheck.page_targets).
     Its context (sparklines) is worked out, the page parsed and written here, in whichever
     process of the pool renders it, which keeps all that off the build's serial path."""
     renderer, decks, todo, self_contained, staging = state
     at = todo[index]
     try:
-        page, planned = renderer.deck_page(decks[at], render.deck_context(decks, at),
+        page, _ = renderer.deck_page(decks[at], render.deck_context(decks, at),
                                            standalone=self_contained)
     except Exception as exc:  # a template's fault comes back as a problem, across processes
         if not render.from_template(renderer.site, exc):
@@ -82,8 +81,8 @@ def _render_one(state: RenderState, index: int) -> Made | Problem:
     parsed = linkcheck.parse(page.data)
     if staging is not None:
         staging.write(page.path, page.data)
-        return None, parsed, linkcheck.page_targets(page.path, parsed), len(planned.slides)
-    return page.data, parsed, None, len(planned.slides)
+        return None, parsed, linkcheck.page_targets(page.path, parsed)
+    return page.data, parsed, None
 
 
 @dataclass
@@ -92,7 +91,6 @@ class Rendered:
     fresh: int  # deck pages rendered (not from the cache)
     parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
     images: dict[Path, str] = field(default_factory=dict)  # image file -> its page's path
-    slides: dict[str, int] = field(default_factory=dict)  # deck page rendered -> its slides
 
 
 def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
@@ -162,7 +160,6 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
                                       if text)
     problems: list[Problem] = []
     archive: list[Output] = []
-    counts: dict[str, int] = {}
 
     parsed: dict[str, linkcheck.Parsed] = {}
     targets: dict[str, str] = {}  # when staged: see linkcheck.page_targets
@@ -189,7 +186,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
             if result not in problems:
                 problems.append(result)
             continue
-        data, parsed[paths[i]], page_targets, counts[paths[i]] = result
+        data, parsed[paths[i]], page_targets = result
         if page_targets is not None:
             targets[paths[i]] = page_targets
         if data is None:
@@ -209,8 +206,7 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
             if page.path in targets:
                 linkcheck.keep(cache, page, parsed[page.path], targets[page.path])
     return Rendered(everything, len(todo), parsed,
-                    {source: page.path for source, page in renderer.images.items()},
-                    counts)
+                    {source: page.path for source, page in renderer.images.items()})
 
 
 def _staged(page: Output, staging: write.Staging | None) -> Output:
