@@ -482,6 +482,9 @@ def test_browser_shows_warnings_in_a_panel_the_writer_can_hide(live: Live) -> No
 
         live.save("decks/2026-11-23.yaml", DECK)
         page.wait_for_selector("#demodeck-problems", state="detached", timeout=WAIT * 1000)
+        page.wait_for_function(  # a slide went: the page reloads once more
+            "!document.getElementById('the-whole-design-document')", timeout=WAIT * 1000)
+        page.wait_for_load_state("load")
         assert page.query_selector("#demodeck-warnings") is None
 
 
