@@ -33,6 +33,8 @@ def fold(text: str) -> str:
     """``text`` as the search compares it: case-folded, NFKD with every combining mark
     dropped (accents, Hebrew niqqud and cantillation, Arabic harakat; أ إ آ become ا),
     tatweel dropped, whitespace runs made one space."""
+    if text.isascii():  # most text: nothing to decompose, strip or translate
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)
                    and unicodedata.category(c)[0] != "M")

@@ -130,8 +130,9 @@ def _values(spec: schema.Spec, raw: Raw,
 
 
 def _markdown_links(text: str, *, inline: bool) -> list[str]:
-    """The targets of the links markdown-it makes of ``text``, as written."""
-    if "](" not in text and "]:" not in text:
+    """The targets of the links markdown-it makes of ``text``, as written; only those
+    that may be slips: a text whose every link has a scheme is not parsed at all."""
+    if _CANDIDATE.search(text.encode()) is None:
         return []
     from demodeck.markdown import parser
 
