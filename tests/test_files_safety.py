@@ -30,7 +30,7 @@ from demodeck.config import load_config
 from demodeck.errors import UsageError
 from demodeck.incremental import pool
 from demodeck.pages import Page
-from demodeck.serve import cached_builder
+from demodeck.preview_build import cached_builder
 from tests.conftest import MINIMAL_DECK, REPO, Project
 
 Cap = pytest.CaptureFixture[str]

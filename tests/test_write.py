@@ -24,8 +24,8 @@ from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
 from demodeck.incremental.cache import BuildCache
 from demodeck.pages import Kept, Output, Page, Staged
+from demodeck.preview_build import cached_builder
 from demodeck.render import Renderer
-from demodeck.serve import cached_builder
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
 FIRST = {
