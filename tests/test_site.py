@@ -913,7 +913,7 @@ def test_kept_files_are_copied_where_hard_links_are_refused(
     def no_links(*_: object) -> None:
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr("demodeck.write.os.link", no_links)
+    monkeypatch.setattr("demodeck.write_plan.os.link", no_links)
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     again = build(site, cache=BuildCache(cache_file))
     assert again.rendered == 1
@@ -937,7 +937,7 @@ def test_the_manifest_records_the_written_site_exactly(
         def no_links(*_: object) -> None:
             raise OSError(1, "Operation not permitted")
 
-        monkeypatch.setattr("demodeck.write.os.link", no_links)
+        monkeypatch.setattr("demodeck.write_plan.os.link", no_links)
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     assert build(site, cache=BuildCache(cache_file)).rendered == 1
     manifest = BuildCache(cache_file).read_manifest()
