@@ -63,7 +63,7 @@ _FENCE_LANGUAGE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)",
 # The same in a deck file as written, where the Markdown sits indented in a YAML block
 # scalar: a line of blanks, then three or more backticks or tildes, blanks and the name. A
 # looser match (any indentation, any field) only ever names a lexer too many. After the
-# mark (found with bytes.find, see _source_fence_languages), the rest of the fence:
+# mark (found with bytes.find, see source_fence_languages), the rest of the fence:
 _SOURCE_FENCE_REST = {mark: re.compile(re.escape(mark[:1]) + rb"*[ \t]*([A-Za-z0-9_+#.-]+)")
                       for mark in (b"```", b"~~~")}
 
@@ -79,10 +79,10 @@ def preload_highlighting(texts: Iterable[str]) -> None:
 def preload_highlighting_sources(files: Iterable[bytes]) -> None:
     """The same from the raw bytes of deck files, before their decks are even parsed."""
     preload_languages({name.decode().lower() for data in files
-                       for name in _source_fence_languages(data)})
+                       for name in source_fence_languages(data)})
 
 
-def _source_fence_languages(data: bytes) -> Iterator[bytes]:
+def source_fence_languages(data: bytes) -> Iterator[bytes]:
     """The names of the fences in a deck file (see _SOURCE_FENCE_REST). Found from the
     fence marks with ``bytes.find``, not with one regex with "^" for the line start, which
     would try every line of every deck file."""

@@ -972,7 +972,7 @@ _FENCE_LINE = re.compile(rb"^[ \t]*(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re
                                  b"\r\n", b"python", b"Go", b"c++", b"x", b"-", b"{", b"why: |"]),
                 max_size=30).map(b"".join))
 def test_fence_languages_in_deck_files_are_those_a_line_regex_finds(data: bytes) -> None:
-    assert sorted(markdown._source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
+    assert sorted(markdown.source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
 
 
 def _cache_stores(path: Path) -> tuple[dict[str, Any], ...]:
