@@ -33,7 +33,7 @@ def test_version() -> None:
 
 def test_every_command_has_help() -> None:
     listed = run("--help").stdout.split("\n  COMMAND\n", 1)[1].split("\n\n", 1)[0]
-    commands = re.findall(r"^    ([a-z]+) ", listed, re.M)  # `demodeck --help` lists each
+    commands = re.findall(r"^    ([a-z]+)\b", listed, re.M)  # `demodeck --help` lists each
     assert {"init", "new", "check", "build", "schema"} <= set(commands)
     for name in commands:
         result = run(name, "--help")
