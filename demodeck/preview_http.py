@@ -158,7 +158,7 @@ def content_type(key: str) -> str:
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True  # open event streams must not keep the process alive
     # socketserver's default backlog of 5 drops SYNs when many tabs and streams connect at
-    # once (found by tests/test_serve_load.py: 200 at once took up to a minute to answer)
+    # once (found by tests/test_serve_load.py)
     request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], family: socket.AddressFamily, *,
