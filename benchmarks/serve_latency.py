@@ -45,7 +45,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from demodeck.serve import Console, Preview, Snapshot, cached_builder  # noqa: E402
+from demodeck.preview_build import Snapshot, cached_builder  # noqa: E402
+from demodeck.serve import Console, Preview  # noqa: E402
 
 CHROMIUM = os.environ.get("DEMODECK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -110,7 +110,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
     from demodeck.incremental.cache import BuildCache
     from demodeck.incremental.pool import default_jobs
-    from demodeck.write import interrupts_held
+    from demodeck.swap import interrupts_held
 
     site = load_config(_project(args), output_dir=args.out, base_url=args.base_url)
     cache = None if args.no_cache else BuildCache.for_project(site.root)
@@ -363,7 +363,7 @@ def _stop(signum: int, frame: object) -> None:
 def _stopped_by_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise :class:`Stopped` meanwhile, so that a command stopped by
     a service manager, a CI runner or a closed terminal cleans up as after Ctrl-C (the
-    swap of the site holds all three back, see write.interrupts_held) instead of dying
+    swap of the site holds all three back, see swap.interrupts_held) instead of dying
     on the spot. A signal ignored by whoever started us (``nohup``) stays ignored."""
     replaced = []
     for name in ("SIGTERM", "SIGHUP"):

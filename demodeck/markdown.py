@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # markdown-it is imported when a text needs it (see parser())
 def _lexer(lang: str) -> Any:
     """Pygments' own lexer for ``lang``, or None. Only the lexers Pygments ships: for a
     language it does not know (```txt, ```mermaid) it would go on to import every other
-    installed package that offers lexers (all of IPython, ~0.3 s, where it is installed),
+    installed package that offers lexers (all of IPython, where it is installed: slow),
     and such a package would make the same deck come out differently on another machine."""
     from pygments.lexers import get_lexer_by_name
 
@@ -63,15 +63,15 @@ _FENCE_LANGUAGE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)",
 # The same in a deck file as written, where the Markdown sits indented in a YAML block
 # scalar: a line of blanks, then three or more backticks or tildes, blanks and the name. A
 # looser match (any indentation, any field) only ever names a lexer too many. After the
-# mark (found with bytes.find, see _source_fence_languages), the rest of the fence:
+# mark (found with bytes.find, see source_fence_languages), the rest of the fence:
 _SOURCE_FENCE_REST = {mark: re.compile(re.escape(mark[:1]) + rb"*[ \t]*([A-Za-z0-9_+#.-]+)")
                       for mark in (b"```", b"~~~")}
 
 
 def preload_highlighting(texts: Iterable[str]) -> None:
-    """Load Pygments and the lexers the fenced code in ``texts`` names (~80 ms for seven
-    languages). A build that renders in forked workers calls this before the fork, so
-    the work is done once instead of once in each worker."""
+    """Load Pygments and the lexers the fenced code in ``texts`` names. A build that
+    renders in forked workers calls this before the fork, so the work is done once
+    instead of once in each worker."""
     preload_languages({name.lower() for text in texts if "```" in text or "~~~" in text
                        for name in _FENCE_LANGUAGE.findall(text)})
 
@@ -79,13 +79,13 @@ def preload_highlighting(texts: Iterable[str]) -> None:
 def preload_highlighting_sources(files: Iterable[bytes]) -> None:
     """The same from the raw bytes of deck files, before their decks are even parsed."""
     preload_languages({name.decode().lower() for data in files
-                       for name in _source_fence_languages(data)})
+                       for name in source_fence_languages(data)})
 
 
-def _source_fence_languages(data: bytes) -> Iterator[bytes]:
-    """The names of the fences in a deck file (see _SOURCE_FENCE_REST). One regex with "^"
-    for the line start tried every line of the 8.7 MB of a 520-deck archive: 66 ms of
-    CPU while the validation workers had both cores; finding the marks is 14 ms."""
+def source_fence_languages(data: bytes) -> Iterator[bytes]:
+    """The names of the fences in a deck file (see _SOURCE_FENCE_REST). Found from the
+    fence marks with ``bytes.find``, not with one regex with "^" for the line start, which
+    would try every line of every deck file."""
     for mark, rest in _SOURCE_FENCE_REST.items():
         at = data.find(mark)
         while at >= 0:
@@ -119,8 +119,8 @@ _kept: HighlightStore | None = None  # see highlights_kept_in
 @contextlib.contextmanager
 def highlights_kept_in(store: HighlightStore | None) -> Iterator[None]:
     """Highlight code through ``store`` while rendering. A deck rendered again after one
-    of its demos changed then loads Pygments only if code in it changed: loading it
-    (~20 ms for one language) was a tenth of such a rebuild in a 520-deck archive."""
+    of its demos changed then loads Pygments only if code in it changed: loading it is
+    a large part of such a rebuild."""
     global _kept
     before, _kept = _kept, store
     try:
@@ -134,7 +134,7 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
     store = _kept
     if store is None:
         return _highlight_now(code, lang, attrs)
-    from pygments import __version__ as pygments_version  # the package alone: ~0.4 ms
+    from pygments import __version__ as pygments_version  # the package alone, no lexers
 
     key = digest("code", pygments_version, lang, code)
     found = store.get_highlight(key)
@@ -155,8 +155,8 @@ def _highlight_now(code: str, lang: str, _attrs: str) -> str:
             f"{body}</code></pre>\n")
 
 
-# markdown-it's smartquotes rule is quadratic in the quotes of one paragraph: 40,000
-# apostrophes ("don't " pasted 40,000 times, 240 KB) take 6.5 s, a 5 MB deck hours. Past
+# markdown-it's smartquotes rule is quadratic in the quotes of one paragraph, so a
+# pasted text with tens of thousands of apostrophes takes seconds, a 5 MB deck hours. Past
 # this many quotes in a field they stay straight, which costs nothing but typography.
 SMARTQUOTES_MAX = 5_000
 

@@ -1,7 +1,7 @@
 """The Markdown fast path: a small grammar written straight to HTML, else None.
 
-markdown-it costs ~130 µs a field however simple the field is (state objects, every
-core, block and inline rule, the generic renderer), and a deck field is nearly always
+markdown-it has a fixed cost for every field however simple the field is (state objects,
+every core, block and inline rule, the generic renderer), and a deck field is nearly always
 simple: paragraphs and a tight "- " list of text with **bold**, *em*, `code` and
 [links](https://…), sometimes a fenced code block. For text that fits that small
 grammar the HTML is written here; anything else gets None, and the caller asks
@@ -248,9 +248,8 @@ def fast_block(text: str, fence: Callable[[str, str], str]) -> str | None:
 # One block of text in the fast grammar, its inline Markdown already rendered:
 # (kind, inline HTML, language, code). kind "p" is a paragraph (one inline HTML), "ul" a
 # tight "- " list (each item's), "pre" a fenced code block (no HTML; its language, "" for
-# none, and the lines between the fences, each ending in "\n"). A plain tuple: every
-# build makes one for each paragraph of every field (a class cost it ~6 ms a 520-deck
-# archive).
+# none, and the lines between the fences, each ending in "\n"). A plain tuple, not a
+# class: every build makes one for each paragraph of every field.
 FastBlock = tuple[str, tuple[str, ...], str, str]
 
 

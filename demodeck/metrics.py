@@ -26,9 +26,9 @@ DIRECTION: dict[str, int] = {"deployments": 1, "bugs_opened": -1, "bugs_closed":
 
 
 class Point(NamedTuple):
-    """One point of a chart. A named tuple, not a frozen dataclass: a 520-deck build draws
-    ~34,000 of them (five sparklines on every deck page, the metrics page's charts), and a
-    frozen dataclass sets each field through ``object.__setattr__`` (0.9 -> 0.25 us each)."""
+    """One point of a chart. A named tuple, not a frozen dataclass: a large archive's build
+    draws tens of thousands of them (five sparklines on every deck page, the metrics page's
+    charts), and a frozen dataclass sets each field through ``object.__setattr__``."""
 
     x: float
     y: float

@@ -326,9 +326,9 @@ def _initials(name: str) -> str:
 
 
 def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    """Pickle as a constructor call: ~40% faster to load than frozen dataclasses' default
-    __setstate__, which matters for the build cache of a 520-deck archive. The field names
-    are looked up once per class (``fields()`` on every object was a third of the cost)."""
+    """Pickle as a constructor call, which loads faster than frozen dataclasses' default
+    __setstate__: that matters for the build cache of a large archive. The field names
+    are looked up once per class, not with ``fields()`` on every object."""
     getter = operator.attrgetter(*(f.name for f in fields(cls)))
 
     def reduce(obj: Any) -> tuple[type, tuple[Any, ...]]:

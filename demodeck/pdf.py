@@ -38,7 +38,7 @@ WINDOWS_ROOTS = ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
 WINDOWS_APPS = (("Google", "Chrome", "Application", "chrome.exe"),
                 ("Chromium", "Application", "chrome.exe"),
                 ("Microsoft", "Edge", "Application", "msedge.exe"))
-TIMEOUT = 120.0  # seconds; a deck prints in one or two
+TIMEOUT = 120.0  # seconds; far longer than a deck takes to print
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 CREATOR = f"demodeck {__version__}".encode()

@@ -18,7 +18,7 @@ from demodeck.model import Deck, Demo, Person, slugify
 class Appearance(NamedTuple):
     """Someone's part in one demo. A named tuple rather than a frozen dataclass: a large
     archive has tens of thousands of them, made in every cold build, and a frozen
-    dataclass sets each field through ``object.__setattr__`` (it took 3× as long)."""
+    dataclass sets each field through ``object.__setattr__``, which is slower."""
 
     deck: Deck
     demo: Demo

@@ -9,215 +9,21 @@ the theme is their only home, and a project's own ``templates/static/deck.css``
 or ``deck.js`` counts as it does in the built site. A size that the project's
 file does not set in that rule and property, or sets in a form this reader does
 not take (``rem``, ``var()``, most ``calc()``), comes from the built-in file.
+The reading of the files themselves (CSS rules and lengths, deck.js's ``var`` lines)
+is :mod:`demodeck.theme_numbers`; this module says which number is which.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from demodeck import theme
 from demodeck.load import is_inside
-
-Rules = Mapping[str, Mapping[str, str]]
-T = TypeVar("T")
-
-
-# -- reading a stylesheet -----------------------------------------------------------------------
-
-_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
-_STRING = r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?"""
-_BRACES = re.compile(_STRING + r"|[{};]")
-_SEPARATORS = re.compile(_STRING + r"|[(){}\[\],;]|\s+")
-_IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
-
-
-def rules(css: str) -> dict[str, dict[str, str]]:
-    """The declarations of a stylesheet's top-level rules, by selector (each selector of a
-    list on its own, whitespace collapsed); a later declaration wins. Rules inside
-    ``@media`` and other at-rules are left out, and so is whatever cannot be read:
-    this never raises."""
-    css = _COMMENT.sub(" ", css)
-    found: dict[str, dict[str, str]] = {}
-    depth = start = body = 0
-    for match in _BRACES.finditer(css):
-        token = match.group()
-        if token == "{":
-            if depth == 0:
-                body = match.end()
-            depth += 1
-        elif token == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                _add(found, css[start:body - 1], css[body:match.start()])
-                start = match.end()
-        elif token in "};" and depth == 0:  # a stray brace, or a statement like @import
-            start = match.end()
-    return found
-
-
-def _add(found: dict[str, dict[str, str]], prelude: str, body: str) -> None:
-    prelude = prelude.strip()
-    if not prelude or prelude.startswith("@"):
-        return
-    declarations: dict[str, str] = {}
-    for part in _split(body, ";"):
-        name, colon, value = part.partition(":")
-        name = name.strip()
-        if colon and name:
-            declarations[name if name.startswith("--") else name.lower()] = _IMPORTANT.sub(
-                "", value).strip()
-    for selector in _split(prelude, ","):
-        found.setdefault(" ".join(selector.split()), {}).update(declarations)
-
-
-def _split(text: str, separator: str) -> list[str]:
-    """``text`` split at ``separator`` (``,``, ``;`` or whitespace ``" "``) where it is not
-    inside brackets or a string; empty parts left out."""
-    parts: list[str] = []
-    depth = start = 0
-    for match in _SEPARATORS.finditer(text):
-        token = match.group()
-        if token in ("(", "[", "{"):
-            depth += 1
-        elif token in (")", "]", "}"):
-            depth = max(depth - 1, 0)
-        elif depth == 0 and (token == separator or (separator == " " and token.isspace())):
-            parts.append(text[start:match.start()])
-            start = match.end()
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-# -- reading deck.js -----------------------------------------------------------------------------
-
-_JS_VAR = re.compile(r"^[ \t]*var ([A-Z_]+) = (.+?);[ \t]*(?://.*)?$", re.M)
-
-
-def script_values(js: str) -> dict[str, object]:
-    """The ``var NAME = <JSON>;`` lines of a script (upper-case names, one line each)."""
-    found: dict[str, object] = {}
-    for match in _JS_VAR.finditer(js):
-        try:
-            found[match[1]] = json.loads(match[2])
-        except (ValueError, RecursionError):
-            continue
-    return found
-
-
-# -- sizes -----------------------------------------------------------------------------------------
-
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
-_LENGTH = re.compile(rf"({_NUMBER})([a-z%]*)", re.I)
-_BOX = {"top": (0, 0, 0, 0), "right": (0, 1, 1, 1), "bottom": (0, 0, 2, 2),
-        "left": (0, 1, 1, 3), "row": (0, 0, 0, 0), "column": (0, 1, 1, 1)}
-_LARGEST = 100_000.0  # past this a size is a mistake, and could overflow the arithmetic
-
-
-class MissingSize(RuntimeError):
-    """The built-in theme lacks a size overflow.py reads: a bug in demodeck."""
-
-
-class _Reader:
-    """Sizes from the project's stylesheet where it sets them, else the built-in one's."""
-
-    def __init__(self, sheets: Sequence[Rules], scripts: Sequence[Mapping[str, object]]) -> None:
-        self.sheets = sheets
-        self.scripts = scripts
-
-    def size(self, selector: str, prop: str, unit: str = "em", *, side: str = "",
-             anywhere: bool = False, positive: bool = False) -> float:
-        """The value of ``selector { prop }`` in ``unit`` ("em", "px", "%" as a fraction, ""
-        for a plain number): its first such length with ``anywhere``, else the value (or
-        the box shorthand's ``side``: top/right/bottom/left, or a gap's row/column)."""
-        for sheet in self.sheets:
-            value = sheet.get(selector, {}).get(prop)
-            if value is not None:
-                number = _length(value, unit, side, anywhere)
-                if number is not None and 0 <= number <= _LARGEST and (number or not positive):
-                    return number
-        raise MissingSize(f"the theme's deck.css sets no {selector} {{ {prop} }} in {unit}")
-
-    def margin_top(self, *selectors: str) -> float:
-        """The margin-top of an element that the rules of ``selectors`` (from the most
-        specific) all match: that of the first that sets one, with margin or margin-top."""
-        for sheet in self.sheets:
-            for selector in selectors:
-                rule = sheet.get(selector, {})
-                for prop, side in (("margin-top", ""), ("margin", "top")):
-                    number = _length(rule[prop], "em", side, False) if prop in rule else None
-                    if number is not None and 0 <= number <= _LARGEST:
-                        return number
-        raise MissingSize(f"the theme's deck.css sets no margin-top for {selectors[0]}")
-
-    def em_and_px(self, selector: str, prop: str) -> tuple[float, float]:
-        """The value of ``selector { prop }``, a length in em, px or ``calc(a ± b)`` of the
-        two, as (em, px)."""
-        for sheet in self.sheets:
-            value = sheet.get(selector, {}).get(prop)
-            both = None if value is None else _em_and_px(value)
-            if both is not None and 0 <= both[0] <= _LARGEST and abs(both[1]) <= _LARGEST:
-                return both
-        raise MissingSize(f"the theme's deck.css sets no {selector} {{ {prop} }}")
-
-    def font(self, selector: str) -> float:
-        return self.size(selector, "font-size", positive=True)
-
-    def script(self, name: str, parse: Callable[[object], T | None]) -> T:
-        """deck.js's ``var name``, as ``parse`` takes it (None: not a valid value)."""
-        for values in self.scripts:
-            value = parse(values.get(name))
-            if value is not None:
-                return value
-        raise MissingSize(f"the theme's deck.js sets no valid {name}")
-
-
-def _length(value: str, unit: str, side: str, anywhere: bool) -> float | None:
-    tokens = _split(value, " ")
-    if anywhere:
-        tokens = re.findall(rf"{_NUMBER}[a-z%]*", value, re.I)
-    elif side:
-        if not 1 <= len(tokens) <= 4:
-            return None
-        tokens = [tokens[_BOX[side][len(tokens) - 1]]]
-    elif len(tokens) != 1:
-        return None
-    for token in tokens:
-        match = _LENGTH.fullmatch(token)
-        if match is None:
-            continue
-        number = float(match[1])
-        if match[2].lower() == unit or (number == 0 and not match[2]):
-            return number / 100 if unit == "%" else number
-        if not anywhere:
-            return None
-    return None
-
-
-_CALC = re.compile(rf"calc\(\s*({_NUMBER}[a-z]*)\s+([+-])\s+({_NUMBER}[a-z]*)\s*\)", re.I)
-
-
-def _em_and_px(value: str) -> tuple[float, float] | None:
-    calc = _CALC.fullmatch(value.strip())
-    terms = [(calc[1], 1), (calc[3], -1 if calc[2] == "-" else 1)] if calc else [(value, 1)]
-    em = px = 0.0
-    for term, sign in terms:
-        match = _LENGTH.fullmatch(term.strip())
-        if match is None or match[2].lower() not in ("em", "px", ""):
-            return None
-        if match[2].lower() == "px":
-            px += sign * float(match[1])
-        elif match[2] or float(match[1]) == 0:
-            em += sign * float(match[1])
-        else:
-            return None  # a number without a unit is no length
-    return em, px
+from demodeck.theme_numbers import Reader, length, rules, script_values
 
 
 def _number(low: float, high: float, *, whole: bool = False) -> Callable[[object], float | None]:
@@ -236,7 +42,7 @@ def _squeeze(value: object) -> tuple[float, ...] | None:
     for knob in value:
         if (isinstance(knob, list) and len(knob) == 2 and knob[0] == "--media"
                 and isinstance(knob[1], list)):
-            steps = [_length(v, "%", "", False) if isinstance(v, str) else None
+            steps = [length(v, "%", "", False) if isinstance(v, str) else None
                      for v in knob[1]]
             if any(step is None or not 0 < step <= 1 for step in steps):
                 return None
@@ -383,7 +189,7 @@ _LIGHT = ".slide:not(.slide--dark)"
 _SPACED = ".md > * + *"
 
 
-def _read(r: _Reader) -> Sizes:
+def _read(r: Reader) -> Sizes:
     icon = r.size(".icon", "width")
     stripe_pad = r.em_and_px(_LIGHT, "padding-top")
     return Sizes(
@@ -529,9 +335,7 @@ def _read(r: _Reader) -> Sizes:
 @functools.lru_cache(maxsize=1)
 def builtin() -> Sizes:
     """The built-in theme's sizes. Every one must be there: tests/test_overflow.py reads them."""
-    static = theme.builtin_dir() / "static"
-    return _read(_Reader([rules((static / "deck.css").read_text(encoding="utf-8"))],
-                         [script_values((static / "deck.js").read_text(encoding="utf-8"))]))
+    return of_theme(None, None)
 
 
 def of_project(project_root: Path) -> Sizes:
@@ -539,14 +343,18 @@ def of_project(project_root: Path) -> Sizes:
     where it has them (files of the project only, as a build takes them), else ours."""
     css = _project_text(project_root, "deck.css")
     js = _project_text(project_root, "deck.js")
-    if css is None and js is None:
-        return builtin()
+    return builtin() if css is None and js is None else of_theme(css, js)
+
+
+def of_theme(css: str | None, js: str | None) -> Sizes:
+    """The sizes of a theme whose deck.css and deck.js say ``css`` and ``js``; each size
+    either does not set (or None) comes from the built-in theme's files."""
     static = theme.builtin_dir() / "static"
     sheets = [rules(text) for text in (css, (static / "deck.css").read_text(encoding="utf-8"))
               if text is not None]
     scripts = [script_values(text) for text in
                (js, (static / "deck.js").read_text(encoding="utf-8")) if text is not None]
-    return _read(_Reader(sheets, scripts))
+    return _read(Reader(sheets, scripts))
 
 
 def _project_text(project_root: Path, name: str) -> str | None:

@@ -19,7 +19,7 @@ from demodeck import yaml_hints
 from demodeck.errors import Problem
 from demodeck.raw import Mark, Raw, RawMap, RawScalar, RawSeq
 
-try:  # libyaml is ~10x faster than the pure-Python composer
+try:  # libyaml's composer is much faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
@@ -31,15 +31,12 @@ MAX_DEPTH = 64  # the deck format is 4 levels deep; anything near this is a mist
 # process dies with SIGSEGV) somewhere past 20,000 levels; a text that could nest deeper than
 # this is first checked with the parser's event stream, which does not recurse.
 COMPOSE_SAFE_DEPTH = 1_000
-# Composing builds every node before any can be counted: 5 MB of "[a,a,a,..." is 2.6 million
-# nodes, 1.7 GB and half a minute. A text of n characters can hold about n nodes, so one
-# longer than this is first counted with the event stream, which stops at MAX_NODES values.
+# Composing builds every node before any can be counted: a file of "[a,a,a,..." near the
+# size limit is millions of nodes and gigabytes. A text of n characters can hold about n
+# nodes, so one longer than this is first counted with the event stream, which stops at
+# MAX_NODES values.
 PRESCAN_CHARS = 64 * 1024
 
-try:  # libyaml is ~10x faster than the pure-Python composer
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 @dataclass
 class _Walk:
@@ -52,10 +49,9 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 # Marks are immutable, and deck files put their keys and values at the same few thousand
-# (line, column) places (4,025 distinct among the 205,000 of the 520-deck benchmark), so
-# the converter shares them: a dictionary hit costs a quarter of a new frozen dataclass
-# and allocates nothing for the garbage collector to track. Bounded: a file may hold
-# millions of places (one long line of "[a,a,a,...").
+# (line, column) places, so the converter shares them: a dictionary hit costs less than a
+# new frozen dataclass and allocates nothing for the garbage collector to track.
+# Bounded: a file may hold millions of places (one long line of "[a,a,a,...").
 _MARKS: dict[tuple[int, int], Mark] = {}  # 0-based (line, column) as libyaml counts
 _MARKS_MAX = 20_000
 

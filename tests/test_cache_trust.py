@@ -290,7 +290,8 @@ def test_cache_files_that_are_fifos_do_not_hang_the_preview(project: Project) ->
     built(build(project))
     for name in ("build.pickle", "manifest.json"):
         _plant(project.root / ".demodeck-cache" / name, "fifo")
-    script = ("import sys; from pathlib import Path; from demodeck.serve import build_snapshot;"
+    script = ("import sys; from pathlib import Path;"
+              "from demodeck.preview_build import build_snapshot;"
               "from demodeck.incremental.cache import BuildCache; root = Path(sys.argv[1]);"
               "print(len(build_snapshot(root, cache=BuildCache.for_project(root)).pages))")
     proc = subprocess.run([sys.executable, "-c", script, str(project.root)], capture_output=True,

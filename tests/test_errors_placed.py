@@ -19,7 +19,7 @@ from demodeck import render
 from demodeck.cli import main
 from demodeck.errors import UsageError
 from demodeck.incremental import pool
-from demodeck.serve import bind
+from demodeck.preview_http import bind
 from tests.conftest import REPO, Project, copy_examples
 
 Cap = pytest.CaptureFixture[str]

@@ -24,13 +24,14 @@ from typing import Any
 import pytest
 
 from demodeck import cli, outdir
+from demodeck import swap as swap_mod
 from demodeck import write as write_mod
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import UsageError
 from demodeck.incremental import pool
 from demodeck.pages import Page
-from demodeck.serve import cached_builder
+from demodeck.preview_build import cached_builder
 from tests.conftest import MINIMAL_DECK, REPO, Project
 
 Cap = pytest.CaptureFixture[str]
@@ -332,9 +333,9 @@ def test_any_failing_step_of_the_write_keeps_the_site(built: Project, step: str,
     elif step == "chmod":
         monkeypatch.setattr(os, "chmod", fail)
     elif step == "exchange":
-        monkeypatch.setattr(write_mod, "_exchange_call", lambda: fail)
+        monkeypatch.setattr(swap_mod, "_exchange_call", lambda: fail)
     else:  # a file system without the exchange: two renames
-        monkeypatch.setattr(write_mod, "_exchange", lambda new, out: False)
+        monkeypatch.setattr(swap_mod, "_exchange", lambda new, out: False)
         real = os.rename
         calls = []
 
@@ -583,16 +584,16 @@ def test_a_signal_during_the_swap_leaves_a_whole_site(
                 pass
 
     if exchange:
-        real_exchange = write_mod._exchange_call()
+        real_exchange = swap_mod._exchange_call()
         assert real_exchange is not None, "this system has no atomic exchange"
 
         def exchange_call(new: bytes, out: bytes) -> None:
             real_exchange(new, out)
             then_signal()
 
-        monkeypatch.setattr(write_mod, "_exchange_call", lambda: exchange_call)
+        monkeypatch.setattr(swap_mod, "_exchange_call", lambda: exchange_call)
     else:
-        monkeypatch.setattr(write_mod, "_exchange", lambda new, out: False)
+        monkeypatch.setattr(swap_mod, "_exchange", lambda new, out: False)
         real = os.rename
 
         def rename(src: object, dst: object) -> None:
@@ -649,9 +650,9 @@ def build_stopped_at(root: Path, step: int, how: int, err: Path) -> int:
 
         for name in STEP_CALLS:
             setattr(os, name, counted(getattr(os, name)))
-        exchange = write_mod._exchange_call()
+        exchange = swap_mod._exchange_call()
         if exchange is not None:
-            write_mod._exchange_call = lambda: counted(exchange)  # type: ignore[method-assign]
+            swap_mod._exchange_call = lambda: counted(exchange)  # type: ignore[method-assign]
         write_site = write_mod.write_site
 
         def begin(*args: Any, **kwargs: Any) -> Any:
@@ -689,7 +690,7 @@ def test_a_build_killed_at_any_step_of_its_write_leaves_the_old_site_or_the_new(
     and nothing is left beside it."""
     v1, v2 = versions
     if not exchange:
-        monkeypatch.setattr(write_mod, "_exchange", lambda new, out: False)
+        monkeypatch.setattr(swap_mod, "_exchange", lambda new, out: False)
     site, edited = built.root / "site", (built.root / "decks/2026-11-23.yaml").read_text()
     outcomes = set()
     for step in range(1000):

@@ -106,18 +106,18 @@ def test_huge_file_is_refused_before_parsing() -> None:
 
 @pytest.mark.parametrize("size", [0, 5, 9, 10, 11, 20])  # what fstat said; the file has 10
 def test_reading_up_to_the_limit_whatever_fstat_said(size: int) -> None:
-    """_read_up_to asks for the stat size first; a file that grew or shrank since is still
+    """read_up_to asks for the stat size first; a file that grew or shrank since is still
     read whole, or up to the limit (/proc files say 0)."""
     data = bytes(range(10))
     for limit in (4, 10, 11, 12):
-        assert load._read_up_to(io.BytesIO(data), size, limit) == data[:limit], limit
+        assert load.read_up_to(io.BytesIO(data), size, limit) == data[:limit], limit
 
 
 def test_a_file_that_grew_past_the_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_bytes(b"#" * (load.MAX_FILE_BYTES + 10))
     with open(path, "rb") as handle:
-        read = load._read_up_to(handle, 100, load.MAX_FILE_BYTES + 1)
+        read = load.read_up_to(handle, 100, load.MAX_FILE_BYTES + 1)
     assert len(read) == load.MAX_FILE_BYTES + 1
 
 

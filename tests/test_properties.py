@@ -227,7 +227,7 @@ def test_slide_ids_are_unique_and_safe(titles: list[str]) -> None:
 @given(st.lists(st.one_of(TEXT, st.text(max_size=8), SNIPPETS), min_size=1, max_size=12))
 def test_people_slugs_are_unique_safe_and_case_blind(names: list[str]) -> None:
     keys = sorted({model.Person(n).key for n in names})
-    slugs = people._slugs(keys)
+    slugs = people.slugs(keys)
     values = list(slugs.values())
     assert len(set(values)) == len(values) == len(keys)
     assert len({v.casefold() for v in values}) == len(values)  # distinct on any disk

@@ -30,17 +30,9 @@ from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
 from demodeck.incremental.cache import BuildCache
 from demodeck.pipeline import validate_all
-from demodeck.serve import (
-    SCRIPT,
-    Console,
-    HostPolicy,
-    Preview,
-    cached_builder,
-    host_name,
-    inject,
-    relative_prefix,
-    site_key,
-)
+from demodeck.preview_build import cached_builder
+from demodeck.preview_http import SCRIPT, HostPolicy, host_name, inject, relative_prefix, site_key
+from demodeck.serve import Console, Preview
 from demodeck.theme import builtin_dir
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from demodeck.serve import Console, Preview, Snapshot, cached_builder
+from demodeck.preview_build import Snapshot, cached_builder
+from demodeck.serve import Console, Preview
 from tests.test_serve import BROKEN, DECK, WAIT, Events, Live
 
 DECK_FILE = "decks/2026-11-23.yaml"

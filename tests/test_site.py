@@ -913,7 +913,7 @@ def test_kept_files_are_copied_where_hard_links_are_refused(
     def no_links(*_: object) -> None:
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr("demodeck.write.os.link", no_links)
+    monkeypatch.setattr("demodeck.write_plan.os.link", no_links)
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     again = build(site, cache=BuildCache(cache_file))
     assert again.rendered == 1
@@ -937,7 +937,7 @@ def test_the_manifest_records_the_written_site_exactly(
         def no_links(*_: object) -> None:
             raise OSError(1, "Operation not permitted")
 
-        monkeypatch.setattr("demodeck.write.os.link", no_links)
+        monkeypatch.setattr("demodeck.write_plan.os.link", no_links)
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     assert build(site, cache=BuildCache(cache_file)).rendered == 1
     manifest = BuildCache(cache_file).read_manifest()
@@ -972,7 +972,7 @@ _FENCE_LINE = re.compile(rb"^[ \t]*(?:`{3,}|~{3,})[ \t]*([A-Za-z0-9_+#.-]+)", re
                                  b"\r\n", b"python", b"Go", b"c++", b"x", b"-", b"{", b"why: |"]),
                 max_size=30).map(b"".join))
 def test_fence_languages_in_deck_files_are_those_a_line_regex_finds(data: bytes) -> None:
-    assert sorted(markdown._source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
+    assert sorted(markdown.source_fence_languages(data)) == sorted(_FENCE_LINE.findall(data))
 
 
 def _cache_stores(path: Path) -> tuple[dict[str, Any], ...]:

@@ -1,4 +1,4 @@
-"""sizes.py: the theme's sizes, read from its deck.css and deck.js for `demodeck check`.
+"""sizes.py and theme_numbers.py: the theme's sizes, read from its deck.css and deck.js.
 
 That the estimate built from them matches Chromium, with the built-in theme and a
 project's own, is tested in test_overflow.py.
@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demodeck import overflow, sizes
+from demodeck import overflow, sizes, theme_numbers
 from demodeck.model import Demo, Person
 
 STATIC = Path(__file__).resolve().parent.parent / "templates/static"
@@ -26,7 +26,7 @@ def test_rules_are_read_by_selector_and_a_later_declaration_wins() -> None:
         .a { padding: 3em !important; margin: 0 }
         .e:not(:is(.f, .g)) { gap: 1em }
     """
-    assert sizes.rules(css) == {
+    assert theme_numbers.rules(css) == {
         ".a": {"padding": "3em", "--media": "50%", "content": '"} ;"', "margin": "0"},
         ".b > .c + .d": {"padding": "1em 2em", "--media": "50%", "content": '"} ;"'},
         ".e:not(:is(.f, .g))": {"gap": "1em"},
@@ -42,7 +42,7 @@ def test_rules_inside_at_rules_and_broken_rules_are_left_out() -> None:
         }} .after-a-stray-brace { width: 2px }
         .unclosed { width: 3px
     """
-    assert sizes.rules(css) == {".slide": {"width": "1280px"},
+    assert theme_numbers.rules(css) == {".slide": {"width": "1280px"},
                                 ".after-a-stray-brace": {"width": "2px"}}
 
 
@@ -50,11 +50,12 @@ def test_script_values_are_the_json_var_lines() -> None:
     js = ("  var MIN_FIT = 0.5; // a comment; with a semicolon\n"
           '  var SQUEEZE = [["--media", ["44%", "38%"]]];\n'
           "  var WARN_MS = 60 * 1000;\n  var lower = 1;\n  var DEEP = " + "[" * 100_000 + ";\n")
-    assert sizes.script_values(js) == {"MIN_FIT": 0.5, "SQUEEZE": [["--media", ["44%", "38%"]]]}
+    assert theme_numbers.script_values(js) == {"MIN_FIT": 0.5,
+                                               "SQUEEZE": [["--media", ["44%", "38%"]]]}
 
 
 def test_deck_js_marks_the_values_check_reads() -> None:
-    values = sizes.script_values((STATIC / "deck.js").read_text(encoding="utf-8"))
+    values = theme_numbers.script_values((STATIC / "deck.js").read_text(encoding="utf-8"))
     assert {"FLOOR_PX", "MIN_FIT", "FIT_STEPS", "SLACK_PX", "SQUEEZE"} <= values.keys()
     builtin = sizes.builtin()
     assert (builtin.floor_px, builtin.min_fit, builtin.fit_steps, builtin.slack_px) == (
@@ -104,10 +105,7 @@ _RULES = st.lists(st.builds("{} {{ {}: {} }}".format, st.sampled_from(_SELECTORS
 @given(st.one_of(st.lists(_CSS_PIECES, max_size=60).map("".join), _RULES))
 def test_any_deck_css_gives_sizes_the_estimate_can_use(css: str) -> None:
     """Whatever a project's deck.css holds, check gets sizes and an estimate, no exception."""
-    reader = sizes._Reader([sizes.rules(css), sizes.rules(
-        (STATIC / "deck.css").read_text(encoding="utf-8"))], [{}, sizes.script_values(
-            (STATIC / "deck.js").read_text(encoding="utf-8"))])
-    own = sizes._read(reader)
+    own = sizes.of_theme(css, None)
     estimate = overflow.estimate_demo(Demo(id="d", title="T", people=(Person("Ada"),),
                                            features=("F",), why="W " * 300,
                                            could_be_better="x"), own)

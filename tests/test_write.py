@@ -18,14 +18,15 @@ from typing import Any
 
 import pytest
 
+from demodeck import swap as swap_mod
 from demodeck import write as write_mod
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
 from demodeck.incremental.cache import BuildCache
 from demodeck.pages import Kept, Output, Page, Staged
+from demodeck.preview_build import cached_builder
 from demodeck.render import Renderer
-from demodeck.serve import cached_builder
 from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
 
 FIRST = {
@@ -115,13 +116,13 @@ def test_the_previous_site_is_untouched_until_the_swap(
     a build stopped at any instant before that leaves it whole."""
     before = snapshot(out)
     seen: list[dict[str, Entry]] = []
-    replace = write_mod._replace
+    replace = swap_mod._replace
 
     def spy(new: Path, site: Path) -> Path | None:
         seen.append(snapshot(site))
         return replace(new, site)
 
-    monkeypatch.setattr(write_mod, "_replace", spy)
+    monkeypatch.setattr(swap_mod, "_replace", spy)
     write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
     assert seen == [before]
 
@@ -177,7 +178,7 @@ def test_a_failure_after_folders_moved_from_the_spare_leaves_the_site(
     spare = tmp_path / "spare"
     write_mod.write_site(out, second(out, {}), spare=spare)
     before = snapshot(out)
-    monkeypatch.setattr(write_mod, "_exchange_call", lambda: _fail)
+    monkeypatch.setattr(swap_mod, "_exchange_call", lambda: _fail)
     with pytest.raises(UsageError, match=r"Input/output error; the previous site is unchanged$"):
         write_mod.write_site(out, second(out, {"people/index.html": b"all"}), spare=spare)
     assert snapshot(out) == before
@@ -270,7 +271,7 @@ def eio() -> OSError:
 
 def no_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
     """The swap as on a file system without an atomic exchange: two renames."""
-    monkeypatch.setattr(write_mod, "_exchange", lambda new, out: False)
+    monkeypatch.setattr(swap_mod, "_exchange", lambda new, out: False)
 
 
 @pytest.mark.parametrize("exchange", [True, False])
@@ -286,7 +287,7 @@ def test_a_swap_that_fails_leaves_the_previous_site(
         def fail_exchange(new: bytes, site: bytes) -> None:
             raise error
 
-        monkeypatch.setattr(write_mod, "_exchange_call", lambda: fail_exchange)
+        monkeypatch.setattr(swap_mod, "_exchange_call", lambda: fail_exchange)
     else:
         no_exchange(monkeypatch)
         real = os.rename
@@ -311,7 +312,7 @@ def test_a_file_system_without_the_exchange_gets_two_renames(
     def refuse(new: bytes, site: bytes) -> None:
         raise OSError(errno_, os.strerror(errno_))
 
-    monkeypatch.setattr(write_mod, "_exchange_call", lambda: refuse)
+    monkeypatch.setattr(swap_mod, "_exchange_call", lambda: refuse)
     write_mod.write_site(out, second(out, {"people/index.html": b"all"}))
     assert (out / "people/index.html").read_bytes() == b"all"
     assert leftovers(out.parent) == []
