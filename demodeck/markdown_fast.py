@@ -54,7 +54,7 @@ def _is_edge_char(ch: str) -> bool:
 
 
 def fast_inline(text: str) -> str | None:
-    """HTML for inline text in the fast grammar, else None (overflow.py measures what it
+    """HTML for inline text in the fast grammar, else None (measure.py measures what it
     shows: see shown_text). The caller curls quotes only while markdown-it would."""
     if "\n" in text and (" \n" in text or "\n " in text):  # spaces around a soft break
         return None  # are dropped (most texts are one line: one quick look for "\n")
@@ -255,7 +255,7 @@ FastBlock = tuple[str, tuple[str, ...], str, str]
 
 def fast_blocks(text: str) -> list[FastBlock] | None:
     """The blocks of ``text`` when it is all in the fast grammar, else None. Besides
-    fast_block, overflow.py reads these to measure a field without markdown-it."""
+    fast_block, measure.py reads these to measure a field without markdown-it."""
     if "\r" in text or "\x00" in text:
         return None
     lines = text.split("\n")

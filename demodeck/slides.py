@@ -6,7 +6,7 @@ the why across the whole width under them: overflow.choose_layout); the agenda s
 beside the title or, when that would crowd it, gets a slide of its own in columns,
 continued on another if need be; and the retrospective continues on further slides
 ("What could we have done better? (2/3)") instead of shrinking. All of it is decided
-from estimates of the text's height (overflow.py's measures, with the theme's sizes read
+from estimates of the text's height (measure.py's measures, with the theme's sizes read
 by sizes.py), at build time: the overview, the presenter view, the PDF, the slide
 counter and ``demodeck check`` all see the same slides, with JavaScript or without.
 deck.js then only shrinks a slide the estimate got wrong, down to the readable floor
@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from demodeck import load, overflow, theme
+from demodeck import load, measure, overflow, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
+from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
 from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
-from demodeck.overflow import BOLD, SPACE, Block, Estimate, Text, markdown_blocks, text_width
+from demodeck.overflow import Estimate
 from demodeck.sizes import Sizes
 
 # What packing leaves unused of a slide's room, for the estimate's error (see overflow.SPARE).
@@ -303,7 +304,7 @@ def _cards(deck: Deck, previous: Deck | None, s: Sizes) -> list[_Card]:
                indent: float, stripe: bool = False) -> None:
         if not items:
             return
-        texts = tuple(Text((tuple(text_width(w) for w in overflow.inline_text(what).split())
+        texts = tuple(Text((tuple(text_width(w) for w in measure.inline_text(what).split())
                             + chip(owner),), SPACE) for what, owner in items)
         smallest = code if any("`" in what for what, _ in items) else plain
         cards.append(_Card(key, -1, Text.of(title, scale=BOLD), items=texts, indent=indent,
@@ -329,7 +330,7 @@ def _card_height(card: _Card, s: Sizes, width: float, em_px: float) -> float:
                             + s.card_title_gap)
     room = inner / s.card_text
     if card.blocks:
-        body = overflow.blocks_height(card.blocks, room)
+        body = measure.blocks_height(card.blocks, room)
     else:
         lines = sum(item.lines(room - card.indent) for item in card.items)
         body = lines * s.card_line + s.card_item_gap * (len(card.items) - 1)

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from demodeck import markdown_fast, overflow, sizes
+from demodeck import markdown_fast, measure, overflow, sizes
 from demodeck import warnings as advice
 from demodeck.cli import main
 from demodeck.config import load_config
@@ -45,26 +45,26 @@ def demo(**fields: Any) -> Demo:
 # -- the pieces --------------------------------------------------------------------------------
 
 def test_wrapping_counts_lines() -> None:
-    one = overflow.text_width("word")
-    assert overflow.wrapped_lines("", 10) == 0
-    assert overflow.wrapped_lines("word", 10) == 1
-    assert overflow.wrapped_lines("word word", one * 2 + overflow.SPACE + 0.01) == 1
-    assert overflow.wrapped_lines("word word", one * 2 + overflow.SPACE - 0.01) == 2
-    assert overflow.wrapped_lines("a\nb", 10) == 2
-    assert overflow.wrapped_lines("x" * 30, 5) == 4  # a long word breaks anywhere
-    assert overflow.wrapped_lines("x = 1\n\ny = 2", 40, mono=True) == 3
+    one = measure.text_width("word")
+    assert measure.wrapped_lines("", 10) == 0
+    assert measure.wrapped_lines("word", 10) == 1
+    assert measure.wrapped_lines("word word", one * 2 + measure.SPACE + 0.01) == 1
+    assert measure.wrapped_lines("word word", one * 2 + measure.SPACE - 0.01) == 2
+    assert measure.wrapped_lines("a\nb", 10) == 2
+    assert measure.wrapped_lines("x" * 30, 5) == 4  # a long word breaks anywhere
+    assert measure.wrapped_lines("x = 1\n\ny = 2", 40, mono=True) == 3
 
 
 def test_character_widths() -> None:
-    assert overflow.char_width("é") == overflow.char_width("e")
-    assert overflow.char_width("i") < overflow.char_width("m")
-    assert overflow.char_width("搜") == 1.0
-    assert overflow.char_width("\u0301") == 0.0  # a combining accent
-    assert 0.3 < overflow.char_width("ש") < 1.0
+    assert measure.char_width("é") == measure.char_width("e")
+    assert measure.char_width("i") < measure.char_width("m")
+    assert measure.char_width("搜") == 1.0
+    assert measure.char_width("\u0301") == 0.0  # a combining accent
+    assert 0.3 < measure.char_width("ש") < 1.0
 
 
 def test_markdown_blocks_skip_link_targets_and_markup() -> None:
-    blocks = overflow.markdown_blocks(textwrap.dedent("""\
+    blocks = measure.markdown_blocks(textwrap.dedent("""\
         See [the RFC](https://example.com/a/very/long/url/that/is/not/shown) **now**.
 
         - one
@@ -78,18 +78,18 @@ def test_markdown_blocks_skip_link_targets_and_markup() -> None:
     assert [b.spaced for b in blocks] == [True, True, False, True]
     assert blocks[1].indent == pytest.approx(1.2)
     assert blocks[3].own_margin
-    table = overflow.markdown_blocks("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    table = measure.markdown_blocks("| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert len(table) == 1 and len(table[0].rows) == 2
-    assert overflow.inline_text("**Bold** [link](https://x.example) `code`") == "Bold link code"
+    assert measure.inline_text("**Bold** [link](https://x.example) `code`") == "Bold link code"
 
 
 def _parsed_inline_text(source: str) -> str:
-    return "".join(overflow._inline_text(t) for t in parser().parseInline(source))
+    return "".join(measure._inline_text(t) for t in parser().parseInline(source))
 
 
 def _same_blocks(text: str) -> None:
     """Measured from the Markdown fast path or not, a field gives the same blocks."""
-    assert overflow.markdown_blocks(text) == overflow._parsed_blocks(text), text
+    assert measure.markdown_blocks(text) == measure._parsed_blocks(text), text
 
 
 @settings(max_examples=700, deadline=None)
@@ -111,7 +111,7 @@ def test_fast_blocks_measure_deck_shaped_text_as_markdown_it_does(text: str) -> 
 @example("a\nb **c\nd** `<&>` [e \"f\"](https://x.org/?a=1&b=2) \"g\"")
 @example("`&amp;lt;` & <b>")
 def test_fast_inline_text_is_what_markdown_it_parses(text: str) -> None:
-    assert overflow.inline_text(text) == _parsed_inline_text(text), text
+    assert measure.inline_text(text) == _parsed_inline_text(text), text
 
 
 def test_deck_fields_are_measured_without_markdown_it() -> None:
@@ -127,18 +127,18 @@ def test_deck_fields_are_measured_without_markdown_it() -> None:
 
 
 def test_image_sizes(tmp_path: Path) -> None:
-    assert overflow.image_size(REPO / "decks/images/search-did-you-mean.png") == (1200, 750)
+    assert measure.image_size(REPO / "decks/images/search-did-you-mean.png") == (1200, 750)
     gif = tmp_path / "a.gif"
     gif.write_bytes(b"GIF89a" + struct.pack("<HH", 320, 200) + b"\0" * 20)
-    assert overflow.image_size(gif) == (320, 200)
+    assert measure.image_size(gif) == (320, 200)
     jpeg = tmp_path / "a.jpg"
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\0" * 9
     sof = b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 480, 640) + b"\0" * 10
     jpeg.write_bytes(b"\xff\xd8" + app0 + sof)
-    assert overflow.image_size(jpeg) == (640, 480)
+    assert measure.image_size(jpeg) == (640, 480)
     (tmp_path / "b.webp").write_bytes(b"RIFF....WEBP")
-    assert overflow.image_size(tmp_path / "b.webp") is None
-    assert overflow.image_size(tmp_path / "missing.png") is None
+    assert measure.image_size(tmp_path / "b.webp") is None
+    assert measure.image_size(tmp_path / "missing.png") is None
 
 
 def test_estimates_shrink_with_more_text() -> None:
@@ -595,7 +595,7 @@ def test_markdown_blocks_are_as_tall_in_chromium_as_estimated(browser: Any,
     finally:
         page.close()
     for why, (width, height) in zip(blocks, measured, strict=True):
-        assert overflow.blocks_height(overflow.markdown_blocks(why), width) == pytest.approx(
+        assert measure.blocks_height(measure.markdown_blocks(why), width) == pytest.approx(
             height, rel=0.02), why
 
 
