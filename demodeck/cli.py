@@ -88,8 +88,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args))
-    looked = check(site, cache=BuildCache.for_project(site.root),
-                   jobs=args.jobs or default_jobs())  # the status stays 0 unless --strict
+    cache = None if args.no_cache else BuildCache.for_project(site.root)
+    looked = check(site, cache=cache, jobs=args.jobs or default_jobs())  # 0 unless --strict
     warnings = looked.warnings
     for warning in warnings:
         print(warning, file=sys.stderr)
@@ -282,6 +282,8 @@ def parser() -> argparse.ArgumentParser:
                                     "links, writing nothing; print every problem")
     check.add_argument("--jobs", "-j", type=int, metavar="N",
                        help="processes for many decks (default: one per core)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="ignore and do not write .demodeck-cache/")
     check.add_argument("--strict", action="store_true",
                        help="treat warnings as errors: exit 1 if there are any (for CI)")
     build = add("build", cmd_build, "render the site (every deck and the index)")
