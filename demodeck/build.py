@@ -6,7 +6,8 @@ Each stage is a plain function over plain data (:mod:`demodeck.load`,
 build cache, the manifest of the last build, the process pool) sits behind one seam,
 :mod:`demodeck.incremental.seam`, whose plain twin ``DEMODECK_PLAIN=1`` selects. One
 build of an output folder runs at a time, and it first repairs what a killed one left
-(:mod:`demodeck.outdir`). The CLI and the preview server are thin shells over this.
+(:mod:`demodeck.outdir`). :func:`check` runs the same stages but the write. The CLI
+and the preview server are thin shells over this.
 """
 
 from __future__ import annotations
