@@ -6,7 +6,8 @@ Each stage is a plain function over plain data (:mod:`demodeck.load`,
 build cache, the manifest of the last build, the process pool) sits behind one seam,
 :mod:`demodeck.incremental.seam`, whose plain twin ``DEMODECK_PLAIN=1`` selects. One
 build of an output folder runs at a time, and it first repairs what a killed one left
-(:mod:`demodeck.outdir`). The CLI and the preview server are thin shells over this.
+(:mod:`demodeck.outdir`). :func:`check` runs the same stages but the write. The CLI
+and the preview server are thin shells over this.
 """
 
 from __future__ import annotations
@@ -72,8 +73,18 @@ def build(site: SiteConfig, *, out: Path | None = None, cache: BuildCache | None
     return dataclasses.replace(result, warnings=(*notes, *result.warnings))
 
 
+def check(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1) -> BuildResult:
+    """`demodeck check`: every stage of a build but the write, so that what would fail a
+    build fails here, with the same message: the pages rendered in memory, their links
+    checked, the output folder looked at as the write would. Nothing is written into it
+    and its lock is not taken: a check runs while a build or `serve` does. The ``cache``
+    is used and saved as a build's is (not the record of a site it did not write)."""
+    return _build(site, site.output_path, for_build(cache, jobs), False, False, None)
+
+
 def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, strict: bool,
-           held: contextlib.ExitStack) -> BuildResult:
+           held: contextlib.ExitStack | None) -> BuildResult:
+    """The stages; ``held`` None: a check, which writes nothing (see check)."""
     started = time.perf_counter()
     # 1. load: find and read every deck file
     discovered = speed.discover(site)
@@ -98,8 +109,8 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
     warned = found.warnings
     if strict and warned:
         raise warnings.as_errors(warned)
-    from demodeck import linkcheck, pipeline  # Jinja, Markdown: only when something changed
-    from demodeck.write import Staging, write_site
+    from demodeck import pipeline  # Jinja, Markdown: only when something changed
+    from demodeck.write import Staging, check_replaceable, write_site
 
     staging = Staging(target)
     rendered: Rendered | None = None
@@ -109,13 +120,17 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
         rendered = pipeline.render_pages(
             site, decks, cache=speed.cache, jobs=speed.jobs, self_contained=self_contained,
             reusable=speed.reusable(target), renderer=prepared[0] if prepared else None,
-            staging=staging)
+            staging=staging if held is not None else None)
         speed.rendered(staging)
         # 5. check links: every local link and fragment resolves
-        linkcheck.verify(rendered.pages, cache=speed.cache, known=rendered.parsed)
+        pipeline.check_links(site, decks, rendered, cache=speed.cache)
         # 6. write: all or nothing, the old site swapped for the new
-        written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
-                             spare=speed.spare(target))
+        if held is None:  # a check: only what the write would refuse
+            check_replaceable(target)
+            speed.checked()
+        else:
+            written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
+                                 spare=speed.spare(target))
     finally:
         staging.discard()  # a failed build leaves no half-made folder behind
         slides = found.slides
@@ -123,7 +138,8 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
     return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
                        seconds=time.perf_counter() - started, rendered=rendered.fresh,
                        warnings=(*map(str, warned),
-                                 *written.warnings(_shown(site.root, target))))
+                                 *(written.warnings(_shown(site.root, target)) if written
+                                   else ())))
 
 
 def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],

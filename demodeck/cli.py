@@ -82,22 +82,21 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from demodeck import warnings as advice
+    from demodeck.build import check
     from demodeck.config import load_config
-    from demodeck.decks import validate_all
+    from demodeck.incremental.cache import BuildCache
     from demodeck.incremental.pool import default_jobs
 
     site = load_config(_project(args))
-    jobs = args.jobs or default_jobs()
-    decks = validate_all(site, jobs=jobs)
-    looked = advice.collect(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    cache = None if args.no_cache else BuildCache.for_project(site.root)
+    looked = check(site, cache=cache, jobs=args.jobs or default_jobs())  # 0 unless --strict
     warnings = looked.warnings
     for warning in warnings:
         print(warning, file=sys.stderr)
-    slides = looked.slides
+    slides, decks = looked.slides, looked.decks
     n = len(warnings)
     found = f"{n} warning{'s' if n != 1 else ''}" if n else "no problems"
-    checked = f"{len(decks)} deck{'s' if len(decks) != 1 else ''}, {slides} slides"
+    checked = f"{decks} deck{'s' if decks != 1 else ''}, {slides} slides"
     if n and args.strict:  # CI and pre-commit: a slide too crowded to read fails the check
         print(f"error: {checked}, {found}, which --strict makes errors", file=sys.stderr)
         return 1
@@ -279,9 +278,12 @@ def parser() -> argparse.ArgumentParser:
     new = add("new", cmd_new, "create decks/<next demo day>.yaml from a template (the "
                               "next demo day without a deck)")
     new.add_argument("--date", type=_date, help="deck date instead of the next demo day")
-    check = add("check", cmd_check, "validate every deck and print every problem")
+    check = add("check", cmd_check, "validate every deck, render every page and check its "
+                                    "links, writing nothing; print every problem")
     check.add_argument("--jobs", "-j", type=int, metavar="N",
                        help="processes for many decks (default: one per core)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="ignore and do not write .demodeck-cache/")
     check.add_argument("--strict", action="store_true",
                        help="treat warnings as errors: exit 1 if there are any (for CI)")
     build = add("build", cmd_build, "render the site (every deck and the index)")

@@ -21,7 +21,7 @@ import hashlib
 import html
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import unquote
 
 from demodeck.errors import BuildError, Problem
@@ -181,11 +181,21 @@ def _raw_text_spans(lowered: bytes) -> list[tuple[int, int]]:
         pos = end
 
 
+Broken = tuple[str, str, str]  # a page's path, a broken link on it, and why it is broken
+Place = Callable[[list[Broken]], list[Problem]]  # where to report them (see linksource)
+
+
+def in_site(broken: list[Broken]) -> list[Problem]:
+    """Each broken link at its page in the site, for lack of anything better to name."""
+    return [Problem(f"site/{page}", 0, 0, f"broken link '{url}': {why}")
+            for page, url, why in broken]
+
+
 def broken_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
-                known: Mapping[str, Parsed] | None = None,
-                output_name: str = "site") -> list[Problem]:
-    """Broken local links and fragments of ``pages``. ``known``: pages already parsed
-    (by the processes that rendered them), by path.
+                 known: Mapping[str, Parsed] | None = None,
+                 place: Place = in_site) -> list[Problem]:
+    """Broken local links and fragments of ``pages``, as ``place`` reports them. ``known``:
+    pages already parsed (by the processes that rendered them), by path.
 
     With a cache, a page is not checked again when it passed in the site the cache last
     saw pass (``cache.checked``: the same path and key) and every file it links to (their
@@ -199,26 +209,25 @@ def broken_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
     for path, page in files.items():
         if path.endswith(".html"):
             parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
-    problems: list[Problem] = []
+    found: list[Broken] = []
     links = _Links(files, parsed)
     for path in _to_check(files, parsed, cache):
         urls = unpack(parsed[path][0])  # each once (see parse)
         targets, broken = links.of_page(path, urls)
         for url in urls if broken else ():
             if url in broken:
-                problems.append(Problem(f"{output_name}/{path}", 0, 0,
-                                        f"broken link '{url}': {broken[url]}"))
+                found.append((path, url, broken[url]))
         if cache is not None and files[path].key:
             cache.put_parsed(_TARGETS + files[path].key, _pack(sorted(targets)))
-    if cache is not None and not problems:
+    if cache is not None and not found:
         cache.checked = {path: page.key for path, page in files.items()}
-    return problems
+    return place(found) if found else []
 
 
 def verify(pages: Iterable[Output], *, cache: BuildCache | None = None,
-           known: Mapping[str, Parsed] | None = None) -> None:
+           known: Mapping[str, Parsed] | None = None, place: Place = in_site) -> None:
     """Stage 4: raises BuildError on a broken local link or fragment (see broken_links)."""
-    broken = broken_links(pages, cache=cache, known=known)
+    broken = broken_links(pages, cache=cache, known=known, place=place)
     if broken:
         raise BuildError(broken)
 

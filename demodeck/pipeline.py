@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import jinja2
 
-from demodeck import export, linkcheck, markdown, render, search, theme, write
+from demodeck import export, linkcheck, linksource, markdown, render, search, theme, write
 from demodeck.decks import unreadable_image, validate_all
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.incremental import archive_keys
@@ -108,11 +109,19 @@ def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None
                 reusable: Reusable | None = None, renderer: Renderer | None = None,
                 staging: write.Staging | None = None) -> Rendered:
     """Every page, asset and image of the site, in memory, its links checked (see
-    render_pages and linkcheck.verify); raises BuildError on problems."""
+    render_pages and check_links); raises BuildError on problems."""
     rendered = render_pages(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
                             reusable=reusable, renderer=renderer, staging=staging)
-    linkcheck.verify(rendered.pages, cache=cache, known=rendered.parsed)
+    check_links(site, decks, rendered, cache=cache)
     return rendered
+
+
+def check_links(site: SiteConfig, decks: Sequence[Deck], rendered: Rendered, *,
+                cache: BuildCache | None = None) -> None:
+    """Raises BuildError on a broken local link or fragment of the ``rendered`` site,
+    each at the template that wrote it (see linkcheck.verify, linksource.place)."""
+    linkcheck.verify(rendered.pages, cache=cache, known=rendered.parsed,
+                     place=partial(linksource.place, site, decks))
 
 
 def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,

@@ -146,11 +146,11 @@ def test_broken_internal_link_fails_the_build(project: Project, capsys: Cap) -> 
                   '<a href="2026-11-23/index.html#nope">x</a>{% endblock %}')
     result = project.run("build", capsys=capsys)
     assert result.code == 1
-    assert result.err.splitlines()[:2] == [
-        "site/index.html: broken link '2026-01-01/index.html': no file "
-        "2026-01-01/index.html in the site",
-        "site/index.html: broken link '2026-11-23/index.html#nope': no element with id "
-        "'nope' in 2026-11-23/index.html"]
+    assert result.err.splitlines()[:2] == [  # at the template's line, not the site's page
+        "templates/index.html:1:59: broken link '2026-01-01/index.html' on the page of "
+        "index.html: no file 2026-01-01/index.html in the site",
+        "templates/index.html:1:98: broken link '2026-11-23/index.html#nope' on the page "
+        "of index.html: no element with id 'nope' in 2026-11-23/index.html"]
     assert (project.root / "site/index.html").read_bytes() == before
 
 

@@ -369,10 +369,10 @@ def test_check_in_worker_processes_says_what_one_process_does(
     for name in (names[3], names[-2]):  # a warning in decks the two processes share out
         path = project.root / name
         path.write_text(path.read_text(encoding="utf-8") + LONG_DEMO, encoding="utf-8")
-    serial = project.run("check", "--jobs", "1", capsys=capsys)
+    serial = project.run("check", "--jobs", "1", "--no-cache", capsys=capsys)
     forked = _forks(monkeypatch)
-    parallel = project.run("check", "--jobs", "2", capsys=capsys)
-    assert len(forked) == 2  # one worker validates, one estimates, each beside this process
+    parallel = project.run("check", "--jobs", "2", "--no-cache", capsys=capsys)
+    assert len(forked) == 3  # a worker validates, estimates, renders, each beside this process
     assert parallel == serial
     assert serial.code == 0
     assert serial.out == f"OK: {pool.PARALLEL_MIN} decks, {5 * pool.PARALLEL_MIN + 2} slides, " \

@@ -59,9 +59,12 @@ class Plain:
         """Where the site a build replaces is kept for the next one (see write.write_site)."""
         return None
 
+    def checked(self) -> None:
+        """Called when a check (a build that writes nothing) passed every stage."""
+
     def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
                written: Written | None, warned: list[Problem]) -> None:
-        """Called after the write (``written`` None: the build failed)."""
+        """Called after the write (``written`` None: the build failed, or only checked)."""
 
 
 class Accelerated(Plain):
@@ -105,6 +108,10 @@ class Accelerated(Plain):
 
     def spare(self, out: Path) -> Path | None:
         return manifest.spare(self.cache, out)
+
+    def checked(self) -> None:
+        if self.cache is not None:  # for the next check or build; no site to record
+            self.cache.save()
 
     def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
                written: Written | None, warned: list[Problem]) -> None:
