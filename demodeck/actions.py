@@ -130,6 +130,7 @@ class _Entry:
     action: Action
     deck: Deck
     index: int  # in the deck's retro.actions
+    key: str  # ref_key of its text
     closed: Closed | None = None
 
 
@@ -147,7 +148,7 @@ def follow(decks: Sequence[Deck]) -> Ledger:
             entry.closed = Closed(how, deck.date)
         still = [e for e in still if e.closed is None]
         for index, action in enumerate(deck.retro.actions):
-            entry = _Entry(action, deck, index)
+            entry = _Entry(action, deck, index, ref_key(action.what))
             if action.id is not None:
                 first = ids.setdefault(action.id, entry)
                 if first is not entry:
@@ -177,12 +178,14 @@ def _card(deck: Deck, still: list[_Entry], closing: dict[_Entry, Closing]
 def _close(deck: Deck, still: list[_Entry], entries: list[_Entry],
            issues: list[Issue]) -> dict[_Entry, Closing]:
     """The open actions ``deck`` closes, each with how; its wrong references to ``issues``."""
+    if not deck.retro.done and not deck.retro.dropped:
+        return {}
     by_id: dict[str, _Entry] = {}
     by_text: dict[str, list[_Entry]] = {}
     for entry in still:
         if entry.action.id is not None:
             by_id.setdefault(entry.action.id, entry)  # the first, when one is used twice
-        by_text.setdefault(ref_key(entry.action.what), []).append(entry)
+        by_text.setdefault(entry.key, []).append(entry)
     closing: dict[_Entry, Closing] = {}
     for how in CLOSINGS:
         for index, ref in enumerate(getattr(deck.retro, how)):
@@ -209,7 +212,7 @@ def _not_open(deck: Deck, field: str, ref: str, key: str, still: list[_Entry],
         return Issue(deck, field, f"'{ref}' is an action of this deck: a later deck "
                      "closes it, once it is done or dropped")
     for entry in reversed(entries):
-        if entry.closed is not None and _named(entry.action, key):
+        if entry.closed is not None and (entry.action.id == key or entry.key == key):
             return Issue(deck, field, f"'{ref}' is closed already: {entry.closed.how} in "
                          f"the deck of {entry.closed.on.isoformat()}")
     return Issue(deck, field, f"'{ref}' matches no open action{_suggest(key, still)}",
@@ -226,7 +229,7 @@ def _suggest(key: str, still: list[_Entry]) -> str:
     for entry in still:
         if entry.action.id is not None:
             shown.setdefault(entry.action.id, entry.action.id)
-        shown.setdefault(ref_key(entry.action.what), entry.action.what)
+        shown.setdefault(entry.key, entry.action.what)
     close = difflib.get_close_matches(key, list(shown), n=1, cutoff=0.6)
     return f"; did you mean '{shown[close[0]]}'?" if close else ""
 
