@@ -94,7 +94,7 @@ class Ledger:
     follow_ups: tuple[tuple[FollowUp, ...], ...]  # each deck's card, in the decks' order
     actions: tuple[Tracked, ...]  # every action of the archive, oldest first
     issues: tuple[Issue, ...]
-    as_of: dt.date | None  # the newest deck's date: when the archive's open actions are
+    as_of: dt.date | None  # the newest deck's date: the archive's ages count up to it
 
     @property
     def open(self) -> tuple[Tracked, ...]:
