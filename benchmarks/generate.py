@@ -9,7 +9,8 @@ looks like what a team writes: 2–4 people per demo (some non-ASCII names, some
 as ``{name, role}``), an ~80-word ``why`` with a link, bold text and a 3-item
 list (sometimes a fenced code block), a ~40-word ``could_be_better``, 3–5
 inline-Markdown features, minutes, sometimes notes and links; metrics on every
-deck, sometimes sprint goals, experiments and a retro.
+deck, sometimes sprint goals, experiments and a retro, whose actions (each with an
+id) a later deck's retro closes 1–6 weeks on (``done``, or now and then ``dropped``).
 
 ``--mkdocs`` and ``--hugo`` write the *same* content as a MkDocs project (one
 Markdown page per deck, an index page, ``mkdocs.yml``) and as a Hugo site
@@ -348,13 +349,45 @@ def make_deck(rng: random.Random, day: dt.date, week: int) -> dict[str, Any]:
     return deck
 
 
+ACTION_WEEKS = (1, 6)  # a retro action is closed this many weeks later, by a deck with a retro
+
+
 def archive(decks: int, seed: int = 42) -> Iterator[tuple[dt.date, dict[str, Any]]]:
     """(date, deck data) for every deck, oldest first; deterministic for a seed."""
+    still: list[tuple[int, str, str]] = []  # open actions: (week it is due, how, id)
     for week, day in enumerate(deck_dates(decks)):
         # One generator per deck: a deck's content depends only on (seed, date), so
-        # archives of different sizes share their common weeks.
+        # archives of different sizes share their common weeks (but for the actions
+        # their first weeks close: those of earlier weeks, which only the longer has).
         rng = random.Random(f"{seed}:{day.isoformat()}")
-        yield day, make_deck(rng, day, week)
+        deck = make_deck(rng, day, week)
+        if "retro" in deck:
+            closer = random.Random(f"{seed}:{day.isoformat()}:actions")
+            still = _follow(deck["retro"], day, week, closer, still)
+        yield day, deck
+
+
+def _follow(retro: dict[str, Any], day: dt.date, week: int, rng: random.Random,
+            still: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """Close the open actions that are due (``retro.done``, ``retro.dropped``), as a team
+    following its actions does, and give the retro's own actions ids and a due week:
+    the open actions after this deck."""
+    due = [(how, ref) for when, how, ref in still if when <= week]
+    for how in ("done", "dropped"):
+        refs = [ref for kind, ref in due if kind == how]
+        if refs:
+            retro[how] = refs
+    still = [entry for entry in still if entry[0] > week]
+    named = []
+    for action in retro.get("actions", ()):
+        what = action["what"] if isinstance(action, dict) else action
+        ident = f"{_slug(what)[:24].strip('-')}-{day.isoformat()}"
+        named.append({"id": ident, **(action if isinstance(action, dict) else {"what": what})})
+        still.append((week + rng.randint(*ACTION_WEEKS),
+                      "dropped" if rng.random() < 0.15 else "done", ident))
+    if named:
+        retro["actions"] = named
+    return still
 
 
 # -- YAML (hand-written, like a person's deck file) ----------------------------------------
@@ -473,6 +506,9 @@ def deck_markdown(day: dt.date, deck: dict[str, Any]) -> str:
             else:
                 out.append(f"- {action}")
         out.append("")
+    for heading, key in (("Done since", "done"), ("Dropped", "dropped")):
+        if retro.get(key):
+            out += [f"### {heading}", "", *(f"- {ref}" for ref in retro[key]), ""]
     if not retro:
         out += ["Nothing recorded this week.", ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from demodeck import load, validate
+from demodeck import actions, load, validate
 from demodeck.errors import BuildError, Problem
 from demodeck.incremental import cache as cache_mod
 from demodeck.incremental.cache import BuildCache
@@ -77,9 +77,12 @@ def validate_all(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int
     if not sources and not problems:
         problems.append(Problem(site.decks_dir, 0, 0,
                                 "no decks found; create one with `demodeck new`"))
+    decks.sort(key=lambda d: d.date, reverse=True)
+    # what concerns several decks: the actions later decks close
+    problems.extend(actions.problems(decks, sources, complete=not problems))
     if problems:
         raise BuildError(problems)
-    return sorted(decks, key=lambda d: d.date, reverse=True)
+    return decks
 
 
 def unreadable_image(site: SiteConfig, decks: Sequence[Deck], asset: Asset,

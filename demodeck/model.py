@@ -120,6 +120,7 @@ class Experiment:
 class Action:
     what: str
     owner: str | None = None
+    id: str | None = None  # a short slug, unique across the archive: later decks close it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,9 @@ class Retro:
     went_well: tuple[str, ...] = ()  # Markdown (inline)
     could_be_better: tuple[str, ...] = ()  # Markdown (inline)
     actions: tuple[Action, ...] = ()
+    # earlier decks' actions this deck closes: each an action's id, or its text
+    done: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import jinja2
 
-from demodeck import export, linkcheck, linksource, markdown, render, search, theme, write
+from demodeck import actions, export, linkcheck, linksource, markdown, render, search, theme, write
 from demodeck.decks import unreadable_image, validate_all
 from demodeck.errors import BuildError, Problem, UsageError
 from demodeck.incremental import archive_keys
@@ -54,9 +54,11 @@ def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer 
 
 # -- render ----------------------------------------------------------------------------------
 
-# the renderer, every deck, the indexes of those to render, self-contained?, and the
-# made Staging folder to write them into, if not to send them back
-RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None]
+# the renderer, every deck, the indexes of those to render, self-contained?, the made
+# Staging folder to write them into, if not to send them back, and the decks' actions
+# followed up (actions.follow)
+RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None,
+                    actions.Ledger]
 
 
 Made = tuple[bytes | None, linkcheck.Parsed, str | None]
@@ -68,11 +70,11 @@ def _render_one(state: RenderState, index: int) -> Made | Problem:
     was written to the staging folder (see linkcheck.page_targets).
     Its context (sparklines) is worked out, the page parsed and written here, in whichever
     process of the pool renders it, which keeps all that off the build's serial path."""
-    renderer, decks, todo, self_contained, staging = state
+    renderer, decks, todo, self_contained, staging, ledger = state
     at = todo[index]
     try:
-        page, _ = renderer.deck_page(decks[at], render.deck_context(decks, at),
-                                           standalone=self_contained)
+        page, _ = renderer.deck_page(decks[at], render.deck_context(decks, at, ledger),
+                                     standalone=self_contained)
     except Exception as exc:  # a template's fault comes back as a problem, across processes
         if not render.from_template(renderer.site, exc):
             raise
@@ -152,15 +154,16 @@ def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | Non
     except (jinja2.TemplateError, OSError) as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     paths = [f"{deck.slug}/index.html" for deck in decks]
+    ledger = actions.follow(decks)
     keys = [cache_mod.digest(base, deck.digest, context, *names)
-            for deck, context, names in zip(decks, render.context_keys(decks), images,
+            for deck, context, names in zip(decks, render.context_keys(decks, ledger), images,
                                             strict=True)]
     done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
     todo = [i for i, page in enumerate(done) if page is None]
     forked = will_fork(len(todo), jobs)
     folder = staging.make() if staging is not None and forked else None
     staged = staging if folder is not None else None  # the pool writes deck pages into it
-    state = (renderer, decks, todo, self_contained, staged)
+    state = (renderer, decks, todo, self_contained, staged, ledger)
     # Lexers are loaded here once, not in every worker; a prepared renderer comes with
     # those of the decks just validated (the others, cached, are rarely rendered again).
     if forked and not prepared:
@@ -323,7 +326,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
         index = slugs.index(date_text)
     renderer = Renderer(site)
     deck = decks[index]
-    context = render.deck_context(decks, index)
+    context = render.deck_context(decks, index, actions.follow(decks))
     try:
         page, planned = renderer.deck_page(deck, context, standalone=True)
     except render.ImageUnreadable as exc:

@@ -28,7 +28,7 @@ import jinja2
 import jinja2.bccache
 from markupsafe import Markup, escape
 
-from demodeck import __version__, markdown, metrics, people, search, slides, theme
+from demodeck import __version__, actions, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
 from demodeck.incremental import archive_keys
@@ -39,7 +39,7 @@ from demodeck.incremental.signed import (
     reason,
     warn_unusable,
 )
-from demodeck.model import Asset, Deck, SiteConfig
+from demodeck.model import Asset, Deck, SiteConfig, person_key
 from demodeck.pages import Page
 from demodeck.schema import VIDEO_SUFFIXES
 
@@ -236,10 +236,11 @@ class Renderer:
                   standalone: bool = False) -> tuple[Page, slides.Plan]:
         """The deck's page, and the plan of its slides (slides.plan) it was made from."""
         path = f"{deck.slug}/index.html"
-        planned = slides.plan(deck, context.previous, self.sizes, whole=self.whole)
+        planned = slides.plan(deck, context.follow_ups, self.sizes, whole=self.whole)
         html = self.render("deck.html", path, deck=deck, slides=planned.slides,
                            metrics=context.metrics, previous=context.previous,
-                           standalone=standalone, canonical=self.canonical(path))
+                           follow_ups=context.follow_ups, standalone=standalone,
+                           canonical=self.canonical(path))
         markers = len(RETRO_MARKER.findall(html))
         if markers != 1:
             raise RetroMissing(markers)
@@ -312,6 +313,16 @@ def people_links(root: str, slugs: dict[str, str]) -> tuple[PersonUrl, PersonLin
     return person_url, person_links
 
 
+def owner_url(root: str, slugs: dict[str, str]) -> Callable[[str], str | None]:
+    """``owner_url(name)``: the page of an action's owner (``root``: the page's
+    relative_root), or None when they never demoed and so have none."""
+    def url(name: str) -> str | None:
+        slug = slugs.get(person_key(name))
+        return f"{root}people/{slug}/index.html" if slug is not None else None
+
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class ArchiveJob:
     """One archive page, with what it shows summed up as a cache key and made on demand."""
@@ -324,12 +335,12 @@ class ArchiveJob:
 # Templates the archive pages are made of. While a project overrides none of them we know
 # exactly which fields the pages show, and key each page on those fields alone.
 ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
-                     "index.html", "people.html", "person.html")
+                     "index.html", "people.html", "person.html", "actions.html")
 
 
 def archive_jobs(renderer: Renderer, decks: list[Deck],
                  parts: Sequence[archive_keys.DeckShown]) -> list[ArchiveJob]:
-    """Index, people, metrics and feed pages, each with a cache key.
+    """Index, people, actions, metrics and feed pages, each with a cache key.
 
     The keys come from each deck's part (``parts``, see
     :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's
@@ -341,6 +352,8 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
     everyone = functools.cache(partial(people.profiles, decks))
     by_key = functools.cache(lambda: {p.key: p for p in everyone()})
     feed_ids = "|".join(d.digest for d in decks[:FEED_DECKS])
+    ledger = actions.follow(decks)
+    owned = ledger.open_by_owner()
     jobs = [
         ArchiveJob("index.html", keys.index, lambda: renderer.archive_render(
             "index.html", "index.html", slugs, decks=tuple(decks))),
@@ -351,43 +364,65 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
             "people.html", "people/index.html", slugs, people=everyone())),
         ArchiveJob(search.PATH, search.index_key(decks),
                    lambda: Page(search.PATH, search.index_script([p.search for p in parts]))),
+        ArchiveJob(ACTIONS_PAGE, _actions_key(ledger, slugs, decks, precise),
+                   lambda: renderer.archive_render(
+                       "actions.html", ACTIONS_PAGE, slugs, ledger=ledger,
+                       owner_url=owner_url(relative_root(ACTIONS_PAGE), slugs))),
     ]
     for key, page_key in keys.persons.items():
         path = f"people/{slugs[key]}/index.html"
-        jobs.append(ArchiveJob(path, page_key, partial(_person_page, renderer, path, slugs,
-                                                       by_key, key)))
+        mine = owned.get(key, ())
+        shown = repr([(t.action, t.since, ledger.days(t)) for t in mine])
+        jobs.append(ArchiveJob(path, f"{page_key}:{shown}", partial(
+            _person_page, renderer, path, slugs, by_key, key, mine, ledger)))
     return jobs
 
 
+ACTIONS_PAGE = "actions/index.html"
+
+
+def _actions_key(ledger: actions.Ledger, slugs: dict[str, str], decks: list[Deck],
+                 precise: bool) -> str:
+    """What the actions page shows: every action, how it ended, the open ones' ages, and
+    the pages of their owners; with a project's own templates, every deck whole."""
+    owners = {k: slugs[k] for t in ledger.actions if t.action.owner
+              and (k := person_key(t.action.owner)) in slugs}
+    shown = repr(([(t, ledger.days(t)) for t in ledger.actions], sorted(owners.items())))
+    return f"actions:{shown}" + ("" if precise else "|".join(d.digest for d in decks))
+
+
 def _person_page(renderer: Renderer, path: str, slugs: dict[str, str],
-                 by_key: Callable[[], dict[str, people.Profile]], key: str) -> Page:
-    return renderer.archive_render("person.html", path, slugs, profile=by_key()[key])
+                 by_key: Callable[[], dict[str, people.Profile]], key: str,
+                 open_actions: tuple[actions.Tracked, ...], ledger: actions.Ledger) -> Page:
+    return renderer.archive_render("person.html", path, slugs, profile=by_key()[key],
+                                   open_actions=open_actions, ledger=ledger)
 
 
 @dataclass(frozen=True, slots=True)
 class DeckContext:
     """What a deck page shows from other decks."""
 
-    previous: Deck | None  # the deck before this one: its retro actions are followed up
+    previous: Deck | None  # the deck before this one (for a project's own templates)
     metrics: tuple[metrics.MetricView, ...]
+    # the earlier decks' actions open when it is presented, and those it closes
+    follow_ups: tuple[actions.FollowUp, ...] = ()
 
 
-def context_keys(decks: list[Deck]) -> list[str]:
-    """For each deck, the inputs of ``deck_context(decks, i)``, cheap to compute for every
-    deck on every build: the previous deck's retro actions and the metric values of the
-    sparkline window. Each deck's part is written out once; the windows overlap."""
-    follow_ups = [repr((d.slug, [(a.what, a.owner) for a in d.retro.actions])) for d in decks]
+def context_keys(decks: list[Deck], ledger: actions.Ledger) -> list[str]:
+    """For each deck, the inputs of ``deck_context(decks, i, ledger)``, cheap to compute
+    for every deck on every build: the earlier decks' actions it follows up and the
+    metric values of the sparkline window. Each deck's part is written out once; the
+    windows overlap. (A project's own template may show more of ``previous``.)"""
     values = [repr((d.slug, [(m.key, m.value) for m in d.metrics])) for d in decks]
-    follow_ups.append("None")  # the oldest deck follows up on nothing
-    return [f"{follow_ups[i + 1]}|{','.join(values[i:i + metrics.SPARK_DECKS])}"
+    return [f"{ledger.follow_ups[i]!r}|{','.join(values[i:i + metrics.SPARK_DECKS])}"
             for i in range(len(decks))]
 
 
-def deck_context(decks: list[Deck], index: int) -> DeckContext:
-    """Context of ``decks[index]`` (``decks`` newest first)."""
+def deck_context(decks: list[Deck], index: int, ledger: actions.Ledger) -> DeckContext:
+    """Context of ``decks[index]`` (``decks`` newest first; ``ledger``: actions.follow's)."""
     history = decks[index:index + metrics.SPARK_DECKS][::-1]
     previous = decks[index + 1] if index + 1 < len(decks) else None
-    return DeckContext(previous, metrics.deck_metrics(history))
+    return DeckContext(previous, metrics.deck_metrics(history), ledger.follow_ups[index])
 
 
 class RetroMissing(Exception):

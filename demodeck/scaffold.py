@@ -43,7 +43,10 @@ demos:
     minutes: 5
 retro:
   went_well: ["Something that went well this week"]
+  # An action comes back on every later retro until a deck closes it. Give it a short
+  # id (id: flaky-ci) and list earlier actions, by id or text, under done: or dropped:.
   actions: [{{what: One thing we will change, owner: Your Name}}]
+  # done: [flaky-ci]
 """
 
 EXPORTS_DIR = "exports"  # where `export` and `pdf` write their file unless told (-o)

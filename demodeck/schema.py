@@ -53,6 +53,16 @@ class VideoPath:
 
 
 @dataclass(frozen=True, slots=True)
+class Slug:
+    """A short identifier: lowercase letters and digits, words joined by '-' (flaky-ci)."""
+
+    max_length: int = 40
+
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
     values: tuple[str, ...]
 
@@ -96,8 +106,8 @@ class Record:
         return self.by_name.get(name)
 
 
-Spec = (Text | Integer | Number | Date | Url | ImagePath | VideoPath | Choice | ListOf | MapOf
-        | Record)
+Spec = (Text | Integer | Number | Date | Url | ImagePath | VideoPath | Slug | Choice | ListOf
+        | MapOf | Record)
 
 INLINE = Text(inline=True)
 MARKDOWN = Text(markdown=True)
@@ -152,12 +162,19 @@ EXPERIMENT = Record("experiment", (
 ACTION = Record("action", (
     Field("what", INLINE, required=True),
     Field("owner", Text()),
+    Field("id", Slug(), doc="A short name for the action (flaky-ci), unique across every "
+                            "deck, that a later deck's retro.done or retro.dropped names"),
 ), shorthand=INLINE)
 
 RETRO = Record("retro", (
     Field("went_well", ListOf(INLINE)),
     Field("could_be_better", ListOf(INLINE)),
-    Field("actions", ListOf(ACTION)),
+    Field("actions", ListOf(ACTION), doc="Each stays on later retrospectives until a deck "
+                                         "closes it (done or dropped)"),
+    Field("done", ListOf(Text()), doc="Earlier decks' open actions done since: each an "
+                                      "action's id, or its text"),
+    Field("dropped", ListOf(Text()), doc="Earlier decks' open actions given up: each an "
+                                         "action's id, or its text"),
 ))
 
 DECK = Record("deck", (
@@ -207,6 +224,8 @@ def _schema(spec: Spec) -> dict[str, Any]:
             return {"type": "string", "pattern": r"(?i)\.(png|jpe?g|gif|webp|avif)$"}
         case VideoPath():
             return {"type": "string", "pattern": r"(?i)\.(mp4|webm)$"}
+        case Slug():
+            return {"type": "string", "pattern": SLUG_PATTERN, "maxLength": spec.max_length}
         case Choice():
             return {"enum": list(spec.values)}
         case ListOf():

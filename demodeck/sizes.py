@@ -154,6 +154,9 @@ class Sizes:
     owner: float  # an action's owner, a chip after the text
     owner_pad: float
     owner_margin: float
+    status: float  # a followed-up action's age or status, a chip after its owner's
+    status_pad: float
+    status_margin: float
     # the title slide and the agenda, beside the title or on slides of its own
     title_pad_y: float
     title_pad_x: float
@@ -294,6 +297,10 @@ def _read(r: Reader) -> Sizes:
         owner_pad=r.size(".owner", "padding", side="left") + r.size(".owner", "padding",
                                                                    side="right"),
         owner_margin=r.size(".owner", "margin-inline-start"),
+        status=r.font(".action-status"),
+        status_pad=(r.size(".action-status", "padding", side="left")
+                    + r.size(".action-status", "padding", side="right")),
+        status_margin=r.size(".action-status", "margin-inline-start"),
         title_pad_y=(r.size(".slide--title", "padding", side="top")
                      + r.size(".slide--title", "padding", side="bottom")),
         title_pad_x=(r.size(".slide--title", "padding", side="left")

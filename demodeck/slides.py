@@ -28,6 +28,7 @@ from pathlib import Path
 
 from demodeck import load, measure, overflow, theme
 from demodeck import sizes as theme_sizes
+from demodeck.actions import FollowUp
 from demodeck.errors import Problem
 from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
 from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
@@ -40,6 +41,7 @@ SPARE = overflow.SPARE
 RETRO_SPARE = 0.01
 PART_LABEL = "(9/9)"  # as wide as any "(2/3)": a continued slide's heading is measured with it
 DATE = "Wednesday 30 September 2026"  # as long as a date gets: an agenda slide's kicker
+FOLLOW_UP_TITLE = "Following up"  # the card of the earlier decks' actions (deck.html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class Crowded:
 
     slide: Slide
     demo: int | None  # the demo it shows, or whose could_be_better is too long for it
-    field: str  # what is too long: "" (the demo), "could_be_better", "retro"
+    field: str  # what is too long: "" (the demo), "could_be_better", "retro", "followup"
     estimate: Estimate | None = None  # what deck.js does with it: planned with ``exact``
 
 
@@ -58,14 +60,14 @@ class Plan:
     crowded: tuple[Crowded, ...]
 
 
-def plan(deck: Deck, previous: Deck | None, sizes: Sizes | None = None, *,
+def plan(deck: Deck, follow_ups: Sequence[FollowUp] = (), sizes: Sizes | None = None, *,
          exact: bool = False, whole: frozenset[str] = frozenset()) -> Plan:
-    """The slides of ``deck``'s page (``previous``: the deck before it, whose actions its
-    retrospective follows up) and those that cannot keep the floor; with ``exact``, with
-    the estimate of how far under it each goes (a search, which a build skips). ``sizes``:
-    the theme's (sizes.of_project); the built-in theme's by default. ``whole``: the
-    project's blocks that show the agenda or the retrospective on one slide (see
-    :func:`whole`)."""
+    """The slides of ``deck``'s page (``follow_ups``: the earlier decks' actions its
+    retrospective follows up, see actions.follow) and those that cannot keep the floor;
+    with ``exact``, with the estimate of how far under it each goes (a search, which a
+    build skips). ``sizes``: the theme's (sizes.of_project); the built-in theme's by
+    default. ``whole``: the project's blocks that show the agenda or the retrospective on
+    one slide (see :func:`whole`)."""
     sizes = sizes or theme_sizes.builtin()
     crowded: list[Crowded] = []
     agenda = [] if "title_slide" in whole else agenda_slides(deck, sizes)
@@ -86,20 +88,20 @@ def plan(deck: Deck, previous: Deck | None, sizes: Sizes | None = None, *,
     if "retro_slide" in whole:
         slides.append(next(s for s in deck.slides if s.kind == "retro"))
     else:
-        retro, too_long = retro_slides(deck, previous, sizes, exact=exact)
+        retro, too_long = retro_slides(deck, follow_ups, sizes, exact=exact)
         slides.extend(retro)
         crowded.extend(too_long)
     slides.append(Slide("thanks", "thanks", "Thank you"))
     return Plan(tuple(slides), tuple(crowded))
 
 
-def count(deck: Deck, previous: Deck | None, sizes: Sizes | None = None,
+def count(deck: Deck, follow_ups: Sequence[FollowUp] = (), sizes: Sizes | None = None,
           whole: frozenset[str] = frozenset()) -> int:
-    """``len(plan(deck, previous, sizes, whole=whole).slides)``, without laying out the
+    """``len(plan(deck, follow_ups, sizes, whole=whole).slides)``, without laying out the
     demo slides."""
     sizes = sizes or theme_sizes.builtin()
     agenda = 0 if "title_slide" in whole else len(agenda_slides(deck, sizes))
-    retro = 1 if "retro_slide" in whole else len(retro_slides(deck, previous, sizes)[0])
+    retro = 1 if "retro_slide" in whole else len(retro_slides(deck, follow_ups, sizes)[0])
     return deck.slide_count - 1 + agenda + retro
 
 
@@ -285,9 +287,9 @@ class _Card:
     smallest: float = 1.0  # its smallest body text, in em of the slide font
 
 
-def _cards(deck: Deck, previous: Deck | None, s: Sizes) -> list[_Card]:
-    """The retrospective's cards in order: each demo's could_be_better, the previous
-    deck's actions (did we do them?), then the team's items, what went well and the
+def _cards(deck: Deck, follow_ups: Sequence[FollowUp], s: Sizes) -> list[_Card]:
+    """The retrospective's cards in order: each demo's could_be_better, the earlier
+    decks' actions (did we do them?), then the team's items, what went well and the
     actions: the deck's retro."""
     card_sizes = dataclasses.replace(s, md_line=s.card_line)
     plain, code = min(s.card_text, s.card_title), s.card_text * s.code
@@ -296,29 +298,34 @@ def _cards(deck: Deck, previous: Deck | None, s: Sizes) -> list[_Card]:
                    smallest=code if "`" in d.could_be_better else plain)
              for i, d in enumerate(deck.demos) if d.could_be_better]
 
-    def chip(owner: str | None) -> tuple[float, ...]:  # inline-block: one unbreakable word
-        return ((s.owner * (text_width(owner) * BOLD + s.owner_pad + s.owner_margin),)
-                if owner else ())
+    def chip(owner: str | None, status: str | None) -> tuple[float, ...]:
+        """The owner's chip and the status's (an action's age, or done): inline-blocks,
+        each one unbreakable word."""
+        return (*((s.owner * (text_width(owner) * BOLD + s.owner_pad + s.owner_margin),)
+                  if owner else ()),
+                *((s.status * (text_width(status) * BOLD + s.status_pad + s.status_margin),)
+                  if status else ()))
 
-    def listed(key: RetroCard, title: str, items: Sequence[tuple[str, str | None]],
-               indent: float, stripe: bool = False) -> None:
+    def listed(key: RetroCard, title: str,
+               items: Sequence[tuple[str, str | None, str | None]], indent: float,
+               stripe: bool = False) -> None:
         if not items:
             return
         texts = tuple(Text((tuple(text_width(w) for w in measure.inline_text(what).split())
-                            + chip(owner),), SPACE) for what, owner in items)
-        smallest = code if any("`" in what for what, _ in items) else plain
+                            + chip(owner, status),), SPACE) for what, owner, status in items)
+        smallest = code if any("`" in what for what, _, _ in items) else plain
         cards.append(_Card(key, -1, Text.of(title, scale=BOLD), items=texts, indent=indent,
                            stripe=stripe, smallest=smallest))
 
     retro = deck.retro
-    followup = previous.retro.actions if previous is not None else ()
-    listed("followup", "Last time we said we would…", [(a.what, a.owner) for a in followup],
-           s.action_indent)
-    listed("team", "Across the team", [(i, None) for i in retro.could_be_better],
+    listed("followup", FOLLOW_UP_TITLE,
+           [(f.action.what, f.action.owner, f.label) for f in follow_ups], s.action_indent)
+    listed("team", "Across the team", [(i, None, None) for i in retro.could_be_better],
            s.card_item_indent, stripe=True)
-    listed("went_well", "What went well", [(i, None) for i in retro.went_well],
+    listed("went_well", "What went well", [(i, None, None) for i in retro.went_well],
            s.card_item_indent)
-    listed("actions", "Actions", [(a.what, a.owner) for a in retro.actions], s.action_indent)
+    listed("actions", "Actions", [(a.what, a.owner, None) for a in retro.actions],
+           s.action_indent)
     return cards
 
 
@@ -370,13 +377,13 @@ class _Board:
         return self.columns(shown)[1] <= self.room * (1 - spare) + self.slack
 
 
-def retro_slides(deck: Deck, previous: Deck | None, s: Sizes, *,
+def retro_slides(deck: Deck, follow_ups: Sequence[FollowUp], s: Sizes, *,
                  exact: bool = False) -> tuple[list[Slide], list[Crowded]]:
     """The retrospective over as few slides as hold it at the designed size: every
-    demo's could_be_better in order, then the deck's own cards (the previous deck's
+    demo's could_be_better in order, then the deck's own cards (the earlier decks'
     actions to follow up, the team's items, what went well, the actions) together,
     apart only if they do not fit one slide together (see _together)."""
-    cards = _cards(deck, previous, s)
+    cards = _cards(deck, follow_ups, s)
     board = _Board(cards, s, 1.0)
     units = [[i] for i, c in enumerate(cards) if c.key is None]
     units.extend(_together(cards, board))
@@ -402,7 +409,7 @@ def retro_slides(deck: Deck, previous: Deck | None, s: Sizes, *,
 
 def _together(cards: list[_Card], board: _Board) -> list[list[int]]:
     """The deck's own cards (indexes), in groups that stay on one slide: all of them if
-    they fit one, else the previous deck's actions, then the deck's retro (the team's
+    they fit one, else the actions followed up, then the deck's retro (the team's
     items, what went well, its actions), else each card on its own."""
     own = [i for i, c in enumerate(cards) if c.key is not None]
     retro = [i for i in own if cards[i].key != "followup"]
@@ -427,7 +434,8 @@ def _crowded_retro(slide: Slide, cards: list[_Card], s: Sizes, exact: bool) -> l
     tallest = cards[max(every, key=lambda i: board.heights[board.most][i])]
     if tallest.key is None:
         return [Crowded(slide, tallest.demo, "could_be_better", estimate)]
-    return [Crowded(slide, None, "retro", estimate)]
+    return [Crowded(slide, None, "followup" if tallest.key == "followup" else "retro",
+                    estimate)]
 
 
 # -- warnings for `demodeck check`, `build` and `serve` ------------------------------------------
@@ -458,7 +466,11 @@ ADVICE = "shorten its features or why, or move detail into notes (they stay off 
 def _message(deck: Deck, crowded: Crowded, s: Sizes) -> str:
     estimate = crowded.estimate
     assert estimate is not None  # planned with exact
-    if crowded.demo is None:
+    if crowded.demo is None and crowded.field == "followup":
+        what = "the follow-up of earlier decks' open actions"
+        advice = "close those done or given up (retro.done, retro.dropped)"
+        where = "a slide of the retrospective"
+    elif crowded.demo is None:
         what, advice = "the retro's items and actions", "shorten them"
         where = "a slide of the retrospective"
     elif crowded.field:

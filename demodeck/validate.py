@@ -74,7 +74,7 @@ def _describe(raw: Raw) -> str:
 _WANTS = {
     schema.Text: "text", schema.Integer: "a whole number", schema.Number: "a number",
     schema.Date: "a date (YYYY-MM-DD)", schema.Url: "a URL", schema.ImagePath: "an image path",
-    schema.VideoPath: "a video path",
+    schema.VideoPath: "a video path", schema.Slug: "a short name (flaky-ci)",
     schema.Choice: "one of the listed words", schema.ListOf: "a list",
     schema.MapOf: "a mapping", schema.Record: "a mapping",
 }
@@ -147,7 +147,7 @@ def _check_other_scalar(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
 def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
     value = raw.value
     match spec:
-        case (schema.Url() | schema.ImagePath() | schema.VideoPath()
+        case (schema.Url() | schema.ImagePath() | schema.VideoPath() | schema.Slug()
               | schema.Choice()):  # Text: _check_text
             if not isinstance(value, str):
                 return _wrong_type(spec, raw, path, ctx)
@@ -159,6 +159,8 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
                 return _check_image(value, raw.mark, path, ctx)
             if isinstance(spec, schema.VideoPath):
                 return _check_video(value, raw.mark, path, ctx)
+            if isinstance(spec, schema.Slug):
+                return _check_slug(spec, value, raw.mark, path, ctx)
             if isinstance(spec, schema.Choice) and value not in spec.values:
                 return ctx.error(raw.mark, path, f"'{value}' is not one of: "
                                  + ", ".join(spec.values) + _suggest(value, spec.values))
@@ -189,6 +191,15 @@ def _check_url(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
     if not url_is_safe(value):
         return ctx.error(mark, path, "only http(s), mailto and relative links are allowed")
     return value.strip()
+
+
+def _check_slug(spec: schema.Slug, value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
+    if re.fullmatch(schema.SLUG_PATTERN, value) and len(value) <= spec.max_length:
+        return value
+    slug = "-".join(re.findall(r"[a-z0-9]+", value.casefold()))[:spec.max_length].strip("-")
+    hint = f" (did you mean '{slug}'?)" if slug and slug != value else ""
+    return ctx.error(mark, path, f"'{value}' is not a short name: use lowercase letters, "
+                     f"digits and '-', up to {spec.max_length} characters{hint}")
 
 
 def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
@@ -398,6 +409,7 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
     schema.Url: _check_other_scalar,
     schema.ImagePath: _check_other_scalar,
     schema.VideoPath: _check_other_scalar,
+    schema.Slug: _check_other_scalar,
     schema.Choice: _check_other_scalar,
 }
 
@@ -419,7 +431,8 @@ def _demo(v: dict[str, Any]) -> model.Demo:
 def _retro(v: dict[str, Any]) -> model.Retro:
     return model.Retro(went_well=v.get("went_well", ()),
                        could_be_better=v.get("could_be_better", ()),
-                       actions=v.get("actions", ()))
+                       actions=v.get("actions", ()), done=v.get("done", ()),
+                       dropped=v.get("dropped", ()))
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -430,7 +443,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
                                    caption=v.get("caption")),
     "demo": _demo,
     "experiment": lambda v: model.Experiment(**v),
-    "action": lambda v: model.Action(what=v["what"], owner=v.get("owner")),
+    "action": lambda v: model.Action(what=v["what"], owner=v.get("owner"), id=v.get("id")),
     "retro": _retro,
     "deck": lambda v: v,  # assembled by validate_deck, which knows the file name
     "config": lambda v: v,

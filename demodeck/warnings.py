@@ -24,11 +24,14 @@ from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
+    from demodeck.actions import FollowUp
     from demodeck.sizes import Sizes
 
 # the project folder, the theme's sizes, every deck (newest first), the indexes of those to
-# look at, and the project's blocks that show the agenda or retrospective whole (slides.whole)
-State = tuple[Path, "Sizes", Sequence[Deck], Sequence[int], frozenset[str]]
+# look at, the project's blocks that show the agenda or retrospective whole (slides.whole),
+# and each deck's follow-up of earlier decks' actions (actions.follow)
+State = tuple[Path, "Sizes", Sequence[Deck], Sequence[int], frozenset[str],
+              Sequence[Sequence["FollowUp"]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ def collect(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1,
     """Every warning about ``decks`` (validated, newest first), and their slides.
 
     With a ``cache`` and the decks' ``sources`` (what load.discover found), a deck whose
-    files, previous deck, settings, theme sizes and pictures are as before gives the
+    files, earlier actions open, settings, theme sizes and pictures are as before gives the
     warnings it gave then; the others are looked at, spread over ``jobs`` processes when
     there are many."""
     per_deck = _per_deck(site, decks, jobs, cache, sources)
@@ -53,41 +56,42 @@ def collect(site: SiteConfig, decks: Sequence[Deck], *, jobs: int = 1,
 
 
 def deck_warnings(state: State, index: int) -> tuple[list[Problem], int]:
-    """The warnings about one deck (``todo[index]``) that depend on its files, the deck
-    before it (whose actions its retrospective follows up) and the theme alone, and how
-    many slides its page shows."""
+    """The warnings about one deck (``todo[index]``) that depend on its files, the earlier
+    decks' actions open when it is presented (its retrospective follows them up) and the
+    theme alone, and how many slides its page shows."""
     from demodeck import slides  # Markdown: not for a build that has nothing to do
 
-    root, sizes, decks, todo, whole = state
+    root, sizes, decks, todo, whole, carried = state
     at = todo[index]
-    deck, previous = decks[at], decks[at + 1] if at + 1 < len(decks) else None
-    planned = slides.plan(deck, previous, sizes, exact=True, whole=whole)
+    deck = decks[at]
+    planned = slides.plan(deck, carried[at], sizes, exact=True, whole=whole)
     found = slides.warnings(root, deck, planned.crowded, sizes)
     return found + userlinks.deck_warnings(root, deck), len(planned.slides)
 
 
 def _per_deck(site: SiteConfig, decks: Sequence[Deck], jobs: int, cache: BuildCache | None,
               sources: Sequence[DeckSource]) -> list[tuple[list[Problem], int]]:
+    from demodeck import actions, slides
     from demodeck import sizes as theme_sizes  # not for a build that has nothing to do
-    from demodeck import slides
 
     sizes = theme_sizes.of_project(site.root)
     whole = slides.whole(site.root)
     found: list[tuple[list[Problem], int] | None] = [None] * len(decks)
     keys: list[str | None] = [None] * len(decks)
+    carried = actions.follow(decks).follow_ups
     if cache is not None and sources:
         common = cache_mod.digest("warnings", cache_mod.settings_key(site), repr(sizes),
                                   repr(sorted(whole)))
         digests = {source.path: source.digest for source in sources}
         for i, deck in enumerate(decks):
-            # what its retrospective shows of the deck before it: that deck's actions
-            previous = repr(decks[i + 1].retro.actions) if i + 1 < len(decks) else ""
+            # what its retrospective shows of other decks: the actions it follows up
+            follow_ups = repr(carried[i])
             if deck.source in digests:
-                key = cache_mod.digest(common, digests[deck.source], previous,
+                key = cache_mod.digest(common, digests[deck.source], follow_ups,
                                        repr(cache_mod.image_stamps(deck)))
                 keys[i], found[i] = key, cache.get_warned(key)
     todo = [i for i, f in enumerate(found) if f is None]
-    state: State = (site.root, sizes, decks, todo, whole)
+    state: State = (site.root, sizes, decks, todo, whole, carried)
     for i, made in zip(todo, parallel_map(deck_warnings, state, len(todo), jobs), strict=True):
         found[i] = made
         if cache is not None and (known := keys[i]) is not None:

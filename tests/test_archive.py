@@ -102,7 +102,7 @@ def test_previous_retro_actions_come_back_a_week_later(weeks: Project, capsys: C
     followup = retro.select_one(".retro-followup")
     assert followup is not None
     text = " ".join(followup.get_text(" ").split())
-    assert "Last time we said we would" in text
+    assert "Following up" in text
     assert "Write the runbook" in text and "Ada" in text
     first = page(weeks, "2026-11-09/index.html").select_one('[data-slide="retro"]')
     assert first.select_one(".retro-followup") is None

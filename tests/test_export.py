@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from demodeck import sizes, slides
+from demodeck import actions, sizes, slides
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.pipeline import validate_all
@@ -74,8 +74,8 @@ def slide_ids(example: Path) -> list[str]:
     site = load_config(example)
     decks = validate_all(site)
     at = next(i for i, d in enumerate(decks) if d.slug == EXAMPLE)
-    previous = decks[at + 1] if at + 1 < len(decks) else None
-    planned = slides.plan(decks[at], previous, sizes.of_project(site.root))
+    follow_ups = actions.follow(decks).follow_ups[at]
+    planned = slides.plan(decks[at], follow_ups, sizes.of_project(site.root))
     return [s.id for s in planned.slides]
 
 

@@ -25,7 +25,7 @@ from tests.conftest import Project, copy_examples
 from tests.test_export_files import assert_sound_update
 
 REPO = Path(__file__).resolve().parent.parent
-SLIDES = {"2026-11-09": 11, "2026-11-16": 11, "2026-11-23": 13}  # the retros on 2, 2, 3
+SLIDES = {"2026-11-09": 11, "2026-11-16": 11, "2026-11-23": 14}  # the retros on 2, 2, 4
 
 
 def pages_of(pdf: bytes) -> int:
@@ -78,10 +78,10 @@ def test_demodeck_pdf_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = project / "exports" / "2026-11-23.pdf"  # the newest deck, named by its date
     assert proc.stdout.startswith("wrote exports/2026-11-23.pdf (")
-    assert "13 pages for 13 slides" in proc.stdout
+    assert "14 pages for 14 slides" in proc.stdout
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-")
-    assert pages_of(pdf) == 13
+    assert pages_of(pdf) == 14
     assert media_boxes(pdf) == {b"0 0 960 540"}
     # The dark title and thank-you slides are gradients: printed as shadings.
     assert len(re.findall(rb"/ShadingType", pdf)) >= 2

@@ -68,3 +68,30 @@ def test_a_plain_build_leaves_no_cache_behind(tmp_path: Path) -> None:
     assert not (root / ".demodeck-cache").exists()
     said = run_build(root, tmp_path / "site", plain=True, env_home=tmp_path / "home")
     assert said.startswith("Built ")  # never "Up to date": nothing is remembered
+
+
+def test_an_action_closed_in_an_older_deck_leaves_the_newer_decks_page_as_a_cold_build_does(
+        tmp_path: Path) -> None:
+    """Week 47 now closes an action of week 46 that week 48's retrospective followed up as
+    open: the cached rebuild makes week 48's page again, byte for byte as the plain build."""
+    from bs4 import BeautifulSoup
+
+    def follow_up(site: Path) -> str:
+        page = BeautifulSoup((site / "2026-11-23/index.html").read_text(), "html.parser")
+        card = page.select_one(".card--followup")
+        assert card is not None
+        return " ".join(card.get_text(" ").split())
+
+    root, home = copy_examples(tmp_path / "p"), tmp_path / "home"
+    run_build(root, tmp_path / "fast", env_home=home)
+    assert "Announce schema migrations" in follow_up(tmp_path / "fast")
+    deck = root / "decks/2026-11-16/deck.yaml"
+    text = deck.read_text()
+    assert "done: [checkout-smoke-test]" in text
+    deck.write_text(text.replace("done: [checkout-smoke-test]",
+                                 "done: [checkout-smoke-test, announce-migrations]"))
+    said = run_build(root, tmp_path / "fast", env_home=home)
+    assert "Up to date" not in said
+    run_build(root, tmp_path / "plain", plain=True, env_home=home)
+    assert tree(tmp_path / "fast") == tree(tmp_path / "plain")
+    assert "Announce schema migrations" not in follow_up(tmp_path / "fast")

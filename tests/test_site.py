@@ -388,12 +388,24 @@ def _edit_and_rebuild(tmp_path: Path, deck_file: str, old: str,
 @pytest.mark.parametrize(("old", "new", "remade"), [
     # the metrics slides of the decks whose sparkline window holds this week show it
     ("  deployments: 41\n", "  deployments: 44\n", {"2026-11-09", "2026-11-16", "2026-11-23"}),
-    # the next deck follows up on this deck's retro actions
-    ("owner: Noa Levi}", "owner: Ada Lovelace}", {"2026-11-09", "2026-11-16"}),
+    # the later decks follow up on this deck's retro actions, until one closes them
+    ("owner: Noa Levi}", "owner: Ada Lovelace}", {"2026-11-09", "2026-11-16", "2026-11-23"}),
 ])
 def test_a_deck_page_is_remade_when_what_it_shows_of_other_decks_changes(
         tmp_path: Path, old: str, new: str, remade: set[str]) -> None:
     again, moved = _edit_and_rebuild(tmp_path, EXAMPLE_DECK, old, new)
+    assert again.rendered == len(remade)
+    assert {path.split("/")[0] for path in moved if path.endswith("/index.html")} >= remade
+
+
+def test_closing_an_action_in_an_older_deck_remakes_the_newer_decks_that_followed_it(
+        tmp_path: Path) -> None:
+    """Week 47 now closes an action of week 46 that week 48 showed as open: both pages
+    are made again, as a cold build makes them, and no other deck's."""
+    again, moved = _edit_and_rebuild(tmp_path, "decks/2026-11-16/deck.yaml",
+                                     "done: [checkout-smoke-test]",
+                                     "done: [checkout-smoke-test, announce-migrations]")
+    remade = {"2026-11-16", "2026-11-23"}
     assert again.rendered == len(remade)
     assert {path.split("/")[0] for path in moved if path.endswith("/index.html")} >= remade
 
@@ -660,11 +672,13 @@ NEWEST, FOLDER_DEMO = "decks/2026-11-23.yaml", "decks/2026-11-16/03-offline-cart
     (EXAMPLE_DECK, "{name: Noa Levi,", "{name: NOA LEVI,",
      {"index.html", "people/noa-levi/index.html", "people/tomasz-nowak/index.html"}),
     # Zoe comes before Zoë, so Zoë's page moves to zoe-castellanos-2: Hana Suzuki's page
-    # shows nothing new but links to it, and she never demoed with Zoe
+    # shows nothing new but links to it, and she never demoed with Zoe; nor does the
+    # actions page, which links to the page of Zoë, who owns an action
     (FOLDER_DEMO, "  - Søren Lund\n", "  - Zoe Castellanos\n",
      {"index.html", "people/index.html", "people/zoe-castellanos/index.html",
       "people/zoe-castellanos-2/index.html", "people/soren-lund/index.html",
-      "people/hana-suzuki/index.html", "people/priya-raman/index.html"}),
+      "people/hana-suzuki/index.html", "people/priya-raman/index.html",
+      "actions/index.html"}),
     # her newest demo has no picture: the people page and her page show this older one
     (EXAMPLE_DECK, "- Sofia Marquez\n", "- {name: Sofia Marquez, avatar: images/noa-levi.png}\n",
      {"index.html", "people/index.html", "people/sofia-marquez/index.html",
@@ -768,7 +782,7 @@ def test_a_rebuild_unpickles_only_the_demos_it_shows(tmp_path: Path,
         unpickled.append(deck.slug) if name == "demos" else None) or real(deck, name))
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")  # the oldest deck
     result = build(site, cache=BuildCache(cache_file))
-    assert (result.rendered, result.slides, unpickled) == (1, 35, [])
+    assert (result.rendered, result.slides, unpickled) == (1, 36, [])
     assert tree(tmp_path / "p" / "site") == tree(build(
         site, out=tmp_path / "scratch").out)  # and the site is the same as from scratch
     add_why_line(tmp_path / "p" / "decks/2026-11-23.yaml", "Edited too.")  # the newest

@@ -321,3 +321,55 @@ def test_the_agenda_slide_and_every_retro_part_pass_axe(browser: Any, dense: Pat
     finally:
         context.close()
     assert blocking(found) == []
+
+
+# -- the follow-up of earlier decks' actions -----------------------------------------------------
+
+def test_the_follow_up_card_is_as_tall_in_chromium_as_its_estimate(browser: Any,
+                                                                  tmp_path: Path) -> None:
+    """Open actions with their owner and age, done and dropped ones, wrapped and not, code
+    among them: the card's height as drawn in DejaVu Sans is the plan's, to 2 px, so
+    the retrospective packs its slides with the chips counted."""
+    from demodeck import actions, sizes, slides
+    from demodeck.config import load_config
+    from demodeck.decks import validate_all
+
+    said = [
+        "{id: flaky-ci, what: Quarantine the flaky CI job within a day, owner: Grace Hopper}",
+        "{id: load-test, what: Book the load test before announcing a date, owner: Ada}",
+        "{what: 'Announce schema migrations in `#eng-deploys` a day ahead', "
+        "owner: Kwame Mensah}",
+        "Move the demo dry run to Friday 16:00",
+        "{what: Write the spike down first, owner: Dmitri Volkov}",
+        "{id: x, what: 'A much longer action that takes two or three lines of the card "
+        "once its owner and its age are added after it', owner: Zoë Castellanos}"]
+    demo = ("demos: [{title: T, people: [Ada], features: [f], why: w, "
+            "could_be_better: c}]\n")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks/2026-10-19.yaml").write_text(
+        demo + "retro:\n  actions:\n" + "".join(f"    - {a}\n" for a in said))
+    (tmp_path / "decks/2026-11-16.yaml").write_text(
+        demo + "retro: {done: [flaky-ci], dropped: [Write the spike down first]}\n")
+    site = build(tmp_path) / "2026-11-16/index.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        open_deck(page, site, "retro")
+        page.add_style_tag(content=':root { --font: "DejaVu Sans"; }')
+        width, height, font = page.evaluate("""() => {
+            const card = document.querySelector('.card--followup');
+            const slide = card.closest('.slide');
+            demodeck.go(slide.id);
+            slide.style.setProperty('--fit', '1');
+            const em = parseFloat(getComputedStyle(slide).fontSize);
+            return [card.offsetWidth / em, card.offsetHeight / em, em];
+        }""")
+    finally:
+        page.close()
+    decks = validate_all(load_config(tmp_path))
+    follow_ups = actions.follow(decks).follow_ups[0]
+    assert [f.label for f in follow_ups] == ["4 weeks"] * 4 + ["done", "dropped"]
+    theme = sizes.builtin()
+    assert font == theme.font_px
+    card = next(c for c in slides._cards(decks[0], follow_ups, theme) if c.key == "followup")
+    estimate = slides._card_height(card, theme, width, theme.font_px)
+    assert estimate == pytest.approx(height, abs=2 / theme.font_px)

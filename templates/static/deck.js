@@ -50,8 +50,8 @@
   // Text read at a glance, which may be smaller than FLOOR_PX: every other text on a
   // slide is body text, and the floor is kept for it.
   var LABELS = ".kicker, .label, .part, .avatar, .person-name, .person-role, .links, " +
-    ".timebox, .badge, .owner, .agenda-people, .agenda-minutes, .agenda-total, " +
-    ".shot--video figcaption, " +
+    ".timebox, .badge, .owner, .action-status, .agenda-people, .agenda-minutes, " +
+    ".agenda-total, .shot--video figcaption, " +
     ".thanks-foot, .experiments th, .metric-delta, .metric-unit, .visually-hidden, .notes";
   var IDLE_MS = 2500;
   var TICK_MS = 250; // presenter clocks
