@@ -65,7 +65,8 @@ def check_yaml(data: bytes) -> None:
 # and the Pygments highlighter can produce, and nothing else.
 ALLOWED: dict[str, set[str]] = {
     "p": set(), "em": set(), "strong": set(), "s": set(), "code": {"class"}, "br": set(),
-    "pre": {"class", "dir"}, "span": {"class"}, "a": {"href", "title", "data-user-link"}, "ul": {"class"},
+    "pre": {"class", "dir"}, "span": {"class"}, "a": {"href", "title", "data-user-link"},
+    "ul": {"class"},
     "ol": {"start", "class"}, "li": {"class"}, "blockquote": set(), "hr": set(),
     "h1": set(), "h2": set(), "h3": set(), "h4": set(), "h5": set(), "h6": set(),
     "table": set(), "thead": set(), "tbody": set(), "tr": set(),
@@ -96,8 +97,8 @@ class Audit(HTMLParser):
             elif name == "style" and not re.fullmatch(r"text-align:(left|right|center)", value):
                 self.bad.append(f"style={value!r}")
             elif name == "data-user-link" and value:  # a marker the link check reads, no more
-            self.bad.append(f"data-user-link={value!r}")
-        elif name == "type" and value != "checkbox":
+                self.bad.append(f"data-user-link={value!r}")
+            elif name == "type" and value != "checkbox":
                 self.bad.append(f"type={value!r}")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
