@@ -82,15 +82,14 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from demodeck import warnings as advice
     from demodeck.config import load_config
-    from demodeck.decks import validate_all
     from demodeck.incremental.pool import default_jobs
+    from demodeck.incremental.seam import for_build
 
     site = load_config(_project(args))
-    jobs = args.jobs or default_jobs()
-    decks = validate_all(site, jobs=jobs)
-    looked = advice.collect(site, decks, jobs=jobs)  # the exit status stays 0 unless --strict
+    speed = for_build(None, args.jobs or default_jobs())
+    decks = speed.validate(site, speed.discover(site))
+    looked = speed.warn(site, decks)  # the exit status stays 0 unless --strict
     warnings = looked.warnings
     for warning in warnings:
         print(warning, file=sys.stderr)

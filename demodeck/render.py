@@ -10,10 +10,8 @@ content-hashed file names, so a published site never serves a stale asset.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import functools
 import hashlib
-import os
 import re
 import traceback
 import unicodedata
@@ -25,20 +23,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-import jinja2.bccache
 from markupsafe import Markup, escape
 
 from demodeck import __version__, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
-from demodeck.incremental import archive_keys
-from demodeck.incremental.signed import (
-    cache_dir,
-    open_folder,
-    read_cache_file,
-    reason,
-    warn_unusable,
-)
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pages import Page
 from demodeck.schema import VIDEO_SUFFIXES
@@ -106,54 +95,14 @@ def relative_root(page_path: str) -> str:
     return "../" * depth
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates, made optional: a file it cannot write (a full
-    disk) turns it off with one warning instead of failing the build, and its files are
-    read as the build cache's are (cache.read_cache_file: no links, FIFOs or devices)."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
-        self.off = False
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = read_cache_file(Path(self.directory, self.pattern % (bucket.key,)))
-        if data is not None:
-            try:
-                bucket.bytecode_from_string(data)
-            except Exception:  # cut short, or another Python's: compiled again
-                bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.off:
-            return
-        try:
-            super().dump_bytecode(bucket)
-        except OSError as exc:
-            self.off = True
-            warn_unusable(Path(self.directory), reason(exc), "the template cache")
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates, kept in the user's cache folder (never in a project, where a
-    committed file could smuggle in code); keyed by Jinja on each template's source.
-    None, said once, if that folder cannot be made or written to."""
-    folder = cache_dir() / f"jinja-{jinja2.__version__}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(open_folder(folder))  # a real folder, not a link
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise PermissionError(errno.EACCES, "not writable")
-    except OSError as exc:
-        warn_unusable(folder, reason(exc), "the template cache")
-        return None
-    return _BytecodeCache(folder)
-
-
 @dataclass
 class Renderer:
     """Renders decks and the index for one site; build() makes one per run."""
 
     site: SiteConfig
+    # Jinja's cache of compiled templates, if the build's seam gives one (it changes no
+    # byte of the output): see build.py
+    compiled: jinja2.BytecodeCache | None = None
     env: jinja2.Environment = field(init=False)
     statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
     images: dict[Path, Page] = field(default_factory=dict)
@@ -163,7 +112,7 @@ class Renderer:
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
             loader=theme.loader(self.site.root),
-            bytecode_cache=_bytecode_cache(),
+            bytecode_cache=self.compiled,
             autoescape=True,  # every template, whatever its file name
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -234,9 +183,10 @@ class Renderer:
 
     def deck_page(self, deck: Deck, context: DeckContext, *,
                   standalone: bool = False) -> tuple[Page, slides.Plan]:
-        """The deck's page, and the plan of its slides (slides.plan) it was made from."""
+        """The deck's page, and the plan of its slides it was made from (slides.plan, exact:
+        the deck's warnings come from the same plan)."""
         path = f"{deck.slug}/index.html"
-        planned = slides.plan(deck, context.previous, self.sizes, whole=self.whole)
+        planned = slides.plan(deck, context.previous, self.sizes, exact=True, whole=self.whole)
         html = self.render("deck.html", path, deck=deck, slides=planned.slides,
                            metrics=context.metrics, previous=context.previous,
                            standalone=standalone, canonical=self.canonical(path))
@@ -314,48 +264,45 @@ def people_links(root: str, slugs: dict[str, str]) -> tuple[PersonUrl, PersonLin
 
 @dataclass(frozen=True, slots=True)
 class ArchiveJob:
-    """One archive page, with what it shows summed up as a cache key and made on demand."""
+    """One archive page, made on demand."""
 
     path: str
-    key: str
     make: Callable[[], Page]
 
 
-# Templates the archive pages are made of. While a project overrides none of them we know
-# exactly which fields the pages show, and key each page on those fields alone.
-ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
-                     "index.html", "people.html", "person.html")
-
-
-def archive_jobs(renderer: Renderer, decks: list[Deck],
-                 parts: Sequence[archive_keys.DeckShown]) -> list[ArchiveJob]:
-    """Index, people, metrics and feed pages, each with a cache key.
-
-    The keys come from each deck's part (``parts``, see
-    :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's
-    profile, the metric series) is worked out only when one of them is made."""
-    user = theme.user_dir(renderer.site.root)
-    precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
-    keys = archive_keys.from_parts(decks, parts, precise=precise)
-    slugs = keys.slugs
+def archive_jobs(renderer: Renderer, decks: list[Deck], *,
+                 slugs: dict[str, str] | None = None,
+                 search_parts: Sequence[search.DeckPart] | None = None) -> list[ArchiveJob]:
+    """Index, metrics, feed, people, search and each person's page (``decks`` newest
+    first). What the pages are made from (everyone's profile, the metric series) is
+    worked out only when one of them is made; ``slugs`` (each person's key and page
+    slug, most demos first) and ``search_parts`` (each deck's part of the search index),
+    when the caller knows them already, spare working them out to list the pages."""
     everyone = functools.cache(partial(people.profiles, decks))
     by_key = functools.cache(lambda: {p.key: p for p in everyone()})
-    feed_ids = "|".join(d.digest for d in decks[:FEED_DECKS])
+    if slugs is None:
+        slugs = {p.key: p.slug for p in everyone()}
+    known = slugs
+
+    def search_index() -> Page:
+        parts = search_parts if search_parts is not None else [search.deck_part(d)
+                                                                for d in decks]
+        return Page(search.PATH, search.index_script(parts))
+
     jobs = [
-        ArchiveJob("index.html", keys.index, lambda: renderer.archive_render(
-            "index.html", "index.html", slugs, decks=tuple(decks))),
-        ArchiveJob("metrics/index.html", keys.metrics,
+        ArchiveJob("index.html", lambda: renderer.archive_render(
+            "index.html", "index.html", known, decks=tuple(decks))),
+        ArchiveJob("metrics/index.html",
                    lambda: renderer.metrics_page(metrics.all_series(decks[::-1]))),
-        ArchiveJob("feed.xml", f"feed:{feed_ids}", lambda: renderer.feed(decks)),
-        ArchiveJob("people/index.html", keys.people, lambda: renderer.archive_render(
-            "people.html", "people/index.html", slugs, people=everyone())),
-        ArchiveJob(search.PATH, search.index_key(decks),
-                   lambda: Page(search.PATH, search.index_script([p.search for p in parts]))),
+        ArchiveJob("feed.xml", lambda: renderer.feed(decks)),
+        ArchiveJob("people/index.html", lambda: renderer.archive_render(
+            "people.html", "people/index.html", known, people=everyone())),
+        ArchiveJob(search.PATH, search_index),
     ]
-    for key, page_key in keys.persons.items():
-        path = f"people/{slugs[key]}/index.html"
-        jobs.append(ArchiveJob(path, page_key, partial(_person_page, renderer, path, slugs,
-                                                       by_key, key)))
+    for key, slug in slugs.items():
+        path = f"people/{slug}/index.html"
+        jobs.append(ArchiveJob(path, partial(_person_page, renderer, path, known, by_key,
+                                             key)))
     return jobs
 
 
@@ -370,17 +317,6 @@ class DeckContext:
 
     previous: Deck | None  # the deck before this one: its retro actions are followed up
     metrics: tuple[metrics.MetricView, ...]
-
-
-def context_keys(decks: list[Deck]) -> list[str]:
-    """For each deck, the inputs of ``deck_context(decks, i)``, cheap to compute for every
-    deck on every build: the previous deck's retro actions and the metric values of the
-    sparkline window. Each deck's part is written out once; the windows overlap."""
-    follow_ups = [repr((d.slug, [(a.what, a.owner) for a in d.retro.actions])) for d in decks]
-    values = [repr((d.slug, [(m.key, m.value) for m in d.metrics])) for d in decks]
-    follow_ups.append("None")  # the oldest deck follows up on nothing
-    return [f"{follow_ups[i + 1]}|{','.join(values[i:i + metrics.SPARK_DECKS])}"
-            for i in range(len(decks))]
 
 
 def deck_context(decks: list[Deck], index: int) -> DeckContext:

@@ -1,8 +1,8 @@
 """`demodeck serve`: build in memory, serve it, rebuild on save, tell open pages over SSE.
 
-A thin shell over the pipeline. Each rebuild calls ``load_config`` →
-``validate_all`` → ``render_site`` afresh (a content-hashed cache skips decks
-whose files did not change) and swaps the resulting pages into a dict under a
+A thin shell over the pipeline. Each rebuild calls ``load_config`` and the build's
+stages (:func:`demodeck.build.make_site`) afresh (a content-hashed cache kept in memory
+skips decks whose files did not change) and swaps the resulting pages into a dict under a
 lock: that dict is the preview's own folder, so ``site/`` is never touched and
 ``demodeck build`` output never carries the live-reload script, which is added
 to HTML responses here, before ``</body>``. The script is a file of the theme,
@@ -42,15 +42,13 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import unquote
 
-from demodeck import theme, warnings
+from demodeck import theme
+from demodeck.build import make_site
 from demodeck.config import load_config
-from demodeck.decks import discover, validate_all
 from demodeck.errors import BuildError, DemodeckError, UsageError, os_error_message
 from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.manifest import reusable_files
+from demodeck.incremental.seam import for_preview
 from demodeck.model import SiteConfig
-from demodeck.pages import Kept
-from demodeck.pipeline import render_site
 from demodeck.watch import Batch, Debouncer, Layout, Watcher
 
 DEFAULT_HOST = "127.0.0.1"
@@ -92,23 +90,10 @@ def build_snapshot(root: Path, *, cache: BuildCache | None = None,
     (index, people, metrics, feed) that show every deck.
     """
     site = load_config(root)
-    reusable: dict[str, tuple[str, Path]] = {}
-    if cache is not None:
-        cache.begin()
-        if not cache.pages:  # the first build: start from what `demodeck build` left
-            reusable = reusable_files(cache, site.output_path)
-    discovered = discover(site)
-    decks = validate_all(site, cache=cache, discovered=discovered)
-    warned = warnings.collect(site, decks, cache=cache, sources=discovered[0]).warnings
-    if strict and warned:
-        raise warnings.as_errors(warned)
-    pages = render_site(site, decks, cache=cache, reusable=reusable).pages
-    files = {p.path: p.data for p in pages}
-    if cache is not None:
-        for page in pages:
-            if isinstance(page, Kept):  # read once from disk; from memory from now on
-                cache.put_page(page.key, files[page.path])
-        cache.prune()  # in memory only: keep what this build used, the size of the site
+    speed = for_preview(cache)
+    decks, rendered = make_site(site, speed, speed.discover(site), strict=strict)
+    files = speed.in_memory(rendered)
+    warned = rendered.warnings
     return Snapshot(site=site, pages=files,
                     decks=frozenset(d.slug for d in decks),
                     images=frozenset(a.source for d in decks for a in d.assets),

@@ -14,15 +14,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
-from demodeck import people, search
+from demodeck import people, search, theme
 from demodeck.digest import digest
 from demodeck.incremental.parts import DeckShown as DeckShown
 from demodeck.incremental.parts import Face, PersonShown
 from demodeck.model import Asset, Deck, Demo, Person
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
+
+# Templates the archive pages are made of. While a project overrides none of them we know
+# exactly which fields the pages show, and key each page on those fields alone.
+ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
+                     "index.html", "people.html", "person.html")
+
+
+def precise(project_root: Path) -> bool:
+    """Whether the project overrides none of the archive's templates (see from_parts)."""
+    user = theme.user_dir(project_root)
+    return not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
+
+
 def face(person: Person, image_path: ImagePath) -> Face:
     return (person.name, person.role, image_path(person.avatar) if person.avatar else None)
 
