@@ -333,7 +333,7 @@ class RetroMissing(Exception):
 
 class ImageUnreadable(Exception):
     """An image that passed validation could not be read: reported at the deck line that
-    names it (see check.unreadable_image), not as a template error."""
+    names it (see decks.unreadable_image), not as a template error."""
 
     def __init__(self, asset: Asset, reason: str) -> None:
         super().__init__(f"{asset.rel}: {reason}")
