@@ -28,9 +28,9 @@ from demodeck.build import BuildResult, build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
 from demodeck.incremental import archive_keys, pool, signed
-from demodeck.incremental import validating as validating_stage
 from demodeck.incremental import cache as cache_mod
 from demodeck.incremental import manifest as manifest_mod
+from demodeck.incremental import validating as validating_stage
 from demodeck.incremental.cache import BuildCache
 from demodeck.markdown import render_block
 from tests.conftest import (
