@@ -84,10 +84,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from demodeck.config import load_config
     from demodeck.incremental.pool import default_jobs
-    from demodeck.incremental.seam import for_build
+    from demodeck.incremental.seam import for_check
 
     site = load_config(_project(args))
-    speed = for_build(None, args.jobs or default_jobs())
+    speed = for_check(args.jobs or default_jobs())
     decks = speed.validate(site, speed.discover(site))
     looked = speed.warn(site, decks)  # the exit status stays 0 unless --strict
     warnings = looked.warnings

@@ -26,8 +26,6 @@ from demodeck.pages import Output, Page
 from demodeck.render import Renderer
 from demodeck.schema import VIDEO_SUFFIXES
 
-__all__ = ["validate_all"]  # stages 1-2, for those who render what they validated
-
 
 @dataclass
 class Rendered:

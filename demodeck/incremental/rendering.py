@@ -12,7 +12,8 @@ straight into the staging folder; this process renders the archive pages meanwhi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import jinja2
 
@@ -73,27 +74,18 @@ def render_all(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None,
     the site will be written; deck pages rendered by the pool are written there by the
     process that renders each, and come back as Staged pages."""
     prepared = renderer is not None
-    if renderer is None:
-        renderer = pipeline.renderer_for(site, self_contained=self_contained,
-                                         compiled=compiled)
-    else:
-        pipeline.ready(renderer, self_contained=self_contained)
+    renderer = (pipeline.ready(renderer, self_contained=self_contained)
+                if renderer is not None
+                else pipeline.renderer_for(site, self_contained=self_contained,
+                                           compiled=compiled))
     try:
         base = digest(theme_key(site), str(self_contained))
     except OSError as exc:
         raise BuildError([render.template_problem(site, exc)]) from exc
     # hashed image names are part of each page's key, and of each deck's archive part
     images = pipeline.image_names(renderer, decks)
-    paths = [f"{deck.slug}/index.html" for deck in decks]
-    keys = [digest(base, deck.digest, context, *names)
-            for deck, context, names in zip(decks, context_keys(decks), images, strict=True)]
-    done: list[Output | None] = []
-    warned: list[Warned | None] = []
-    for path, key in zip(paths, keys, strict=True):
-        kept = cache.get_warned(key) if cache is not None else None
-        done.append(_reuse(path, key, reusable, cache) if kept is not None else None)
-        warned.append(kept)
-    todo = [i for i, page in enumerate(done) if page is None]
+    pages = _DeckPages.found(decks, images, base, reusable, cache)
+    todo = [i for i, page in enumerate(pages.done) if page is None]
     forked = will_fork(len(todo), jobs)
     folder = staging.make() if staging is not None and forked else None
     staged = staging if folder is not None else None  # the pool writes deck pages into it
@@ -105,14 +97,12 @@ def render_all(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None,
                                       for text in (demo.why, demo.could_be_better, demo.notes)
                                       if text)
     archive: list[Output | Problem] = []
-    parsed: dict[str, linkcheck.Parsed] = {}
-    targets: dict[str, str] = {}  # when staged: see links.page_targets
 
     def render_archive() -> None:  # in this process, while a worker renders decks
-        archive.extend(_archive(renderer, decks, images, base, job, parsed))
+        archive.extend(_archive(renderer, decks, images, base, job, pages.parsed))
         if staged is not None:  # ``parsed`` holds the archive pages' only, so far
-            targets.update((path, links.page_targets(path, found))
-                           for path, found in parsed.items())
+            pages.targets.update((path, links.page_targets(path, found))
+                                 for path, found in pages.parsed.items())
 
     state: RenderState = (renderer, decks, todo, self_contained, staged)
     with markdown.highlights_kept_in(cache):
@@ -122,29 +112,60 @@ def render_all(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None,
         raise BuildError(problems)
     for i, result in zip(todo, results, strict=True):
         assert not isinstance(result, Problem)
-        data, parsed[paths[i]], page_targets, found, slides = result
-        warned[i] = (found, slides)
-        if cache is not None:
-            cache.put_warned(keys[i], (found, slides))
-        if page_targets is not None:
-            targets[paths[i]] = page_targets
-        if data is None:
-            assert folder is not None
-            done[i] = Staged(paths[i], folder / paths[i], keys[i])
-            continue
-        done[i] = Page(paths[i], data, keys[i])
-        if cache is not None:
-            cache.put_page(keys[i], data)
+        pages.take(i, result, folder, cache)
     files = [_asset(page, reusable) for page in pipeline.files(renderer)]
-    everything = [*(p for p in done if p is not None),
+    everything = [*(p for p in pages.done if p is not None),
                   *(p for p in archive if not isinstance(p, Problem)), *files]
     if cache is not None:
         for page in everything:
-            if page.path in targets:
-                links.keep(cache, page, parsed[page.path], targets[page.path])
-    looked = warnings.gathered(w for w in warned if w is not None)
-    return Rendered(everything, len(todo), looked.warnings, looked.slides, parsed,
+            if page.path in pages.targets:
+                links.keep(cache, page, pages.parsed[page.path], pages.targets[page.path])
+    looked = warnings.gathered(w for w in pages.warned if w is not None)
+    return Rendered(everything, len(todo), looked.warnings, looked.slides, pages.parsed,
                     {source: page.path for source, page in renderer.images.items()})
+
+
+@dataclass
+class _DeckPages:
+    """The deck pages of a build: each one's path and key, the page (None: to render)
+    with its warnings and slide count, and what the link check keeps of the pages
+    parsed here (``targets``: when staged, see links.page_targets)."""
+
+    paths: list[str]
+    keys: list[str]
+    done: list[Output | None]
+    warned: list[Warned | None]
+    parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def found(cls, decks: list[Deck], images: list[tuple[str, ...]], base: str,
+              reusable: Reusable, cache: BuildCache | None) -> _DeckPages:
+        """Each deck's page keyed, and kept when both the page and its warnings are."""
+        paths = [f"{deck.slug}/index.html" for deck in decks]
+        keys = [digest(base, deck.digest, context, *names) for deck, context, names
+                in zip(decks, context_keys(decks), images, strict=True)]
+        warned = [cache.get_warned(key) if cache is not None else None for key in keys]
+        done = [_reuse(path, key, reusable, cache) if kept is not None else None
+                for path, key, kept in zip(paths, keys, warned, strict=True)]
+        return cls(paths, keys, done, warned)
+
+    def take(self, i: int, made: Made, folder: Path | None, cache: BuildCache | None) -> None:
+        """The page of deck ``i`` as the pool made it (written into ``folder``, or not)."""
+        path, key = self.paths[i], self.keys[i]
+        data, self.parsed[path], page_targets, found, slides = made
+        self.warned[i] = (found, slides)
+        if cache is not None:
+            cache.put_warned(key, (found, slides))
+        if page_targets is not None:
+            self.targets[path] = page_targets
+        if data is None:
+            assert folder is not None
+            self.done[i] = Staged(path, folder / path, key)
+            return
+        self.done[i] = Page(path, data, key)
+        if cache is not None:
+            cache.put_page(key, data)
 
 
 def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:

@@ -95,9 +95,10 @@ class Plain:
 class Accelerated(Plain):
     """The build cache, its manifest and the process pool (``cache`` None: the pool only)."""
 
-    def __init__(self, cache: BuildCache | None, jobs: int) -> None:
+    def __init__(self, cache: BuildCache | None, jobs: int, *, renders: bool = True) -> None:
         self.cache = cache
         self.jobs = jobs
+        self.renders = renders  # a build, not `check`: get the rendering ready meanwhile
         self.manifest: dict[str, Any] | None = None
         self.fingerprint = ""
         self.read_at = 0
@@ -145,7 +146,8 @@ class Accelerated(Plain):
             (Jinja, Markdown, Pygments), which the render workers forked later inherit."""
             self.prepared = validating.prepare_render(site, sources, self.compiled)
 
-        return validating.validate(site, discovered, self.cache, self.jobs, meanwhile)
+        return validating.validate(site, discovered, self.cache, self.jobs,
+                                   meanwhile if self.renders else None)
 
     def warn(self, site: SiteConfig, decks: list[Deck]) -> Found:
         from demodeck import warnings
@@ -225,6 +227,13 @@ def for_build(cache: BuildCache | None, jobs: int) -> Plain:
     if os.environ.get("DEMODECK_PLAIN") == "1":
         return Plain()
     return Accelerated(cache, jobs)
+
+
+def for_check(jobs: int) -> Plain:
+    """`demodeck check`'s accelerators: the pool, no cache (it renders nothing)."""
+    if os.environ.get("DEMODECK_PLAIN") == "1":
+        return Plain()
+    return Accelerated(None, jobs, renders=False)
 
 
 def for_preview(cache: BuildCache | None) -> Plain:
