@@ -1,11 +1,13 @@
-"""Build the site into its folder: load → validate → warn → render → check links → write.
+"""Build the site into its folder: load → validate → render → check links → write.
 
 Each stage is a plain function over plain data (:mod:`demodeck.load`,
-:mod:`demodeck.decks`, :mod:`demodeck.warnings`, :mod:`demodeck.pipeline`,
-:mod:`demodeck.linkcheck`, :mod:`demodeck.write`); what makes a rebuild fast (the
-build cache, the manifest of the last build, the process pool) sits behind one seam,
-:mod:`demodeck.incremental.seam`, whose plain twin ``DEMODECK_PLAIN=1`` selects. One
-build of an output folder runs at a time, and it first repairs what a killed one left
+:mod:`demodeck.decks`, :mod:`demodeck.pipeline` with :mod:`demodeck.warnings`,
+:mod:`demodeck.linkcheck`, :mod:`demodeck.write`), and none knows of a cache or a pool:
+how each is applied is decided behind one seam, :mod:`demodeck.incremental.seam`. Its
+plain twin calls the stages' whole-stage functions; the accelerated one keeps the build
+cache and the manifest of the last build, spreads work over a process pool and keeps
+unchanged output. ``DEMODECK_PLAIN=1`` selects the plain one. One build of an output
+folder runs at a time, and it first repairs what a killed one left
 (:mod:`demodeck.outdir`). :func:`check` runs the same stages but the write. The CLI
 and the preview server are thin shells over this.
 """
@@ -16,7 +18,6 @@ import contextlib
 import dataclasses
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,14 +25,12 @@ from typing import TYPE_CHECKING
 
 from demodeck import outdir, warnings
 from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.seam import Plain, for_build
-from demodeck.load import DeckSource
-from demodeck.model import SiteConfig
+from demodeck.incremental.seam import Discovered, Plain, for_build
+from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
     from demodeck.pipeline import Rendered
-    from demodeck.render import Renderer
-    from demodeck.write import Written
+    from demodeck.write import Staging, Written
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,60 +95,52 @@ def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, s
         return BuildResult(out=target, decks=decks_made, slides=slides_made, pages=files,
                            seconds=time.perf_counter() - started, up_to_date=True,
                            warnings=tuple(map(str, warned)))
-    from demodeck import decks as decks_stage  # no Jinja or Markdown: those come meanwhile
-
-    # 2. validate: every deck into its model, all problems at once
-    prepared: list[Renderer | None] = []
-    decks = decks_stage.validate_all(site, cache=speed.cache, jobs=speed.jobs,
-                                     discovered=discovered,
-                                     meanwhile=partial(_prepare_render, site, prepared))
-    # 3. warn: what `demodeck check` warns about (text too long for its slide...)
-    found = warnings.collect(site, decks, jobs=speed.jobs, cache=speed.cache,
-                             sources=discovered[0])
-    warned = found.warnings
-    if strict and warned:
-        raise warnings.as_errors(warned)
-    from demodeck import pipeline  # Jinja, Markdown: only when something changed
     from demodeck.write import Staging, check_replaceable, write_site
 
     staging = Staging(target)
+    decks: list[Deck] = []
     rendered: Rendered | None = None
     written: Written | None = None
     try:
-        # 4. render: every page, in memory (or staged in the new folder by the pool)
-        rendered = pipeline.render_pages(
-            site, decks, cache=speed.cache, jobs=speed.jobs, self_contained=self_contained,
-            reusable=speed.reusable(target), renderer=prepared[0] if prepared else None,
-            staging=staging if held is not None else None)
-        speed.rendered(staging)
-        # 5. check links: every local link and fragment resolves
-        pipeline.check_links(site, decks, rendered, cache=speed.cache)
-        # 6. write: all or nothing, the old site swapped for the new
+        # 2.–4. validate, render, check links
+        decks, rendered = make_site(site, speed, discovered, strict=strict,
+                                    self_contained=self_contained,
+                                    staging=staging if held is not None else None)
+        # 5. write: all or nothing, the old site swapped for the new
         if held is None:  # a check: only what the write would refuse
             check_replaceable(target)
             speed.checked()
         else:
-            written = write_site(target, rendered.pages, staging, extra=site.extra, held=held,
-                                 spare=speed.spare(target))
+            written = write_site(target, rendered.pages, staging, extra=site.extra,
+                                 held=held, spare=speed.spare(target))
     finally:
         staging.discard()  # a failed build leaves no half-made folder behind
-        slides = found.slides
-        speed.finish(target, decks, slides, rendered, written, warned)
-    return BuildResult(out=target, decks=len(decks), slides=slides, pages=len(rendered.pages),
-                       seconds=time.perf_counter() - started, rendered=rendered.fresh,
-                       warnings=(*map(str, warned),
+        speed.finish(target, decks, rendered, written)
+    return BuildResult(out=target, decks=len(decks), slides=rendered.slides,
+                       pages=len(rendered.pages), seconds=time.perf_counter() - started,
+                       rendered=rendered.fresh,
+                       warnings=(*map(str, rendered.warnings),
                                  *(written.warnings(_shown(site.root, target)) if written
                                    else ())))
 
 
-def _prepare_render(site: SiteConfig, prepared: list[Renderer | None],
-                    sources: Sequence[DeckSource]) -> None:
-    """While a worker starts validating ``sources``, this process imports the rendering
-    (Jinja, Markdown, Pygments) and gets a renderer ready, before it validates decks too;
-    the render worker, forked later, inherits both."""
-    from demodeck import pipeline
-
-    prepared.append(pipeline.prepare_render(site, sources))
+def make_site(site: SiteConfig, speed: Plain, discovered: Discovered, *, strict: bool,
+              self_contained: bool = False,
+              staging: Staging | None = None) -> tuple[list[Deck], Rendered]:
+    """Stages 2–4: the decks validated, every page rendered in memory (``staging``: the
+    folder the site will be written in, which a process pool may write pages into), and
+    its links checked. Raises BuildError on a problem, and with ``strict`` on a warning,
+    before anything is written."""
+    # 2. validate: every deck into its model, all problems at once
+    decks = speed.validate(site, discovered)
+    # 3. render: every page, and what `demodeck check` warns about (text too long for
+    #    its slide...), from one plan of each deck's slides
+    rendered = speed.render(site, decks, self_contained=self_contained, staging=staging)
+    if strict and rendered.warnings:
+        raise warnings.as_errors(rendered.warnings)
+    # 4. check links: every local link and fragment resolves
+    speed.check_links(site, decks, rendered)
+    return decks, rendered
 
 
 def _shown(root: Path, out: Path) -> str:

@@ -1,80 +1,58 @@
 """Stages 1–2 for the whole site: every deck found, loaded and validated.
 
-Spread over a process pool when there is enough work to pay for the fork; a deck whose
-files, settings and pictures a :class:`~demodeck.incremental.cache.BuildCache` knows is not read
-again. Light on purpose: no Jinja, Markdown or Pygments, so that a build can fork the
-validation workers before importing those, and import them meanwhile.
+:func:`validate_one` checks one deck, :func:`validate_all` every deck in this process.
+Light on purpose: no Jinja, Markdown or Pygments, so that a build can start validating
+before importing those (how it spreads the work is its seam's business, see
+:mod:`demodeck.build`).
 """
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from demodeck import actions, load, validate
 from demodeck.errors import BuildError, Problem
-from demodeck.incremental import cache as cache_mod
-from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.pool import in_worker, parallel_map, will_fork
 from demodeck.load import DeckSource
 from demodeck.model import Asset, Deck, SiteConfig
 
-
-def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path],
-                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
-    """A deck's model and problems; in a worker process, the model comes pickled: it has
-    to be pickled to reach the parent anyway, and the cache keeps it in that form."""
-    sources, site, root = state
-    problems: list[Problem] = []
-    deck = validate.validate_deck(sources[index], site, problems, root=root)
-    return (cache_mod.pickle_deck(deck) if deck is not None and in_worker() else deck), problems
-
-
-Discovered = tuple[list[DeckSource], list[Problem]]
+Discovered = tuple[list[DeckSource], list[Problem]]  # the decks found, and the problems
 
 
 def discover(site: SiteConfig) -> Discovered:
+    """Stage 1, load: every deck file of the project, read (not parsed yet)."""
     return load.discover(site.root.resolve(), site.decks_path)
 
 
-def validate_all(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1,
-                discovered: Discovered | None = None,
-                meanwhile: Callable[[Sequence[DeckSource]], None] | None = None) -> list[Deck]:
-    """Load and validate every deck (newest first); raises BuildError with all problems.
+def validate_one(site: SiteConfig, source: DeckSource,
+                 root: Path | None = None) -> tuple[Deck | None, list[Problem]]:
+    """One deck's model (None if it has problems) and its problems. ``root``:
+    ``site.root.resolve()``, from a caller that validates many."""
+    problems: list[Problem] = []
+    return validate.validate_deck(source, site, problems, root=root), problems
 
-    ``meanwhile``: called with the decks being validated when a worker process validates
-    some of them, before this process takes its share (see pool.parallel_map)."""
+
+def validate_all(site: SiteConfig, discovered: Discovered | None = None) -> list[Deck]:
+    """Load and validate every deck (newest first); raises BuildError with all problems."""
     sources, found = discovered if discovered is not None else discover(site)
+    root = site.root.resolve()
+    return settled(site, (sources, found),
+                   [validate_one(site, source, root) for source in sources])
+
+
+def settled(site: SiteConfig, discovered: Discovered,
+            results: Iterable[tuple[Deck | None, list[Problem]]]) -> list[Deck]:
+    """The decks validated (newest first), from what loading found (``discovered``) and
+    each deck's validation gave; raises BuildError with every problem, also those that
+    concern several decks (the actions later decks close), or when there is no deck."""
+    sources, found = discovered
     problems = list(found)
-    settings = cache_mod.settings_key(site)
     decks: list[Deck] = []
-    misses: list[tuple[str, DeckSource]] = []
-    for source in sources:
-        key = cache_mod.digest(settings, source.digest)
-        hit = cache.get_deck(key) if cache is not None else None
-        if hit is None:
-            misses.append((key, source))
-        else:
-            decks.append(hit)
-    forked = will_fork(len(misses), jobs)
-    todo = [s for _, s in misses]
-    state = (todo, site, site.root.resolve())
-    results = parallel_map(_validate_one, state, len(misses), jobs,
-                           meanwhile=partial(meanwhile, todo) if meanwhile and forked
-                           else lambda: None)
-    for (key, _), (made, found) in zip(misses, results, strict=True):
-        problems.extend(found)
-        if made is not None:
-            if isinstance(made, bytes):  # from a worker: the cache keeps it as it came
-                pickled, deck = made, pickle.loads(made)
-            else:
-                pickled, deck = None, made
+    for deck, deck_problems in results:
+        problems.extend(deck_problems)
+        if deck is not None:
             decks.append(deck)
-            if cache is not None:
-                cache.put_deck(key, deck, cache_mod.image_stamps(deck), pickled)
-    if not sources and not problems:
+    if not decks and not problems:
         problems.append(Problem(site.decks_dir, 0, 0,
                                 "no decks found; create one with `demodeck new`"))
     decks.sort(key=lambda d: d.date, reverse=True)

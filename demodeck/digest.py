@@ -1,8 +1,8 @@
 """Content keys: one short hash of some texts and bytes and demodeck's version.
 
-The caches key their entries with it (:mod:`demodeck.incremental.cache`), and so do the stages that
-keep work between builds (highlighted code, the archive pages' parts, the theme), which
-import it from here rather than from the cache they feed.
+Neutral ground: the build cache keys its entries with it, and so does what keeps work
+between builds outside it (highlighted code, in demodeck.markdown), importing it from
+here rather than from the cache it feeds.
 """
 
 from __future__ import annotations

@@ -7,17 +7,12 @@ must name a page or file of the site, and a ``#fragment`` on it must name an
 person wrote (an ``<a>`` marked ``data-user-link``: a deck's ``links`` and the links
 in its Markdown) is theirs to point anywhere, so only the links the site makes itself
 are checked (``demodeck check`` warns about a person's link that looks like a slip,
-see :mod:`demodeck.userlinks`). Parsing a
-page is the slow part, so its result (links and ids) is cached by the page's key
-(what it was rendered from) or, lacking one, its bytes: a rebuild only parses
-the pages that changed, and never reads the files it kept from the last build. Nor
-does it check the links of every page again: only of those that changed and of those
-linking to a page that is gone or lost an id (see broken_links).
+see :mod:`demodeck.userlinks`). Plain: every page parsed and checked; what a rebuild
+may skip is decided behind the build's seam (see :mod:`demodeck.build`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import posixpath
 import re
@@ -25,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import unquote
 
 from demodeck.errors import BuildError, Problem
-from demodeck.incremental.cache import BuildCache
 from demodeck.pages import Output
 
 # A page's local URLs (each once, in the order they first appear) and its ids, each list
@@ -85,7 +79,7 @@ def parse(data: bytes) -> Parsed:
     # needs no regex to tell (most links; inline, as this runs for each of them).
     urls = [url for url in map(str.strip, _texts([raw for _, raw in found])) if url and (
         (":" not in url and url[0] != "/") or _EXTERNAL(url) is None)]
-    return _pack(dict.fromkeys(urls)), _pack(sorted(set(_texts([raw for _, raw in ids]))))
+    return pack(dict.fromkeys(urls)), pack(sorted(set(_texts([raw for _, raw in ids]))))
 
 
 def _values(pattern: re.Pattern[bytes], data: bytes, lowered: bytes,
@@ -149,7 +143,7 @@ def _texts(raws: list[bytes]) -> list[str]:
     return texts
 
 
-def _pack(values: Iterable[str]) -> str:
+def pack(values: Iterable[str]) -> str:
     return "\0".join(values)
 
 
@@ -191,102 +185,31 @@ def in_site(broken: list[Broken]) -> list[Problem]:
             for page, url, why in broken]
 
 
-def broken_links(pages: Iterable[Output], *, cache: BuildCache | None = None,
-                 known: Mapping[str, Parsed] | None = None,
+def broken_links(pages: Iterable[Output], *, known: Mapping[str, Parsed] | None = None,
                  place: Place = in_site) -> list[Problem]:
     """Broken local links and fragments of ``pages``, as ``place`` reports them. ``known``:
-    pages already parsed (by the processes that rendered them), by path.
-
-    With a cache, a page is not checked again when it passed in the site the cache last
-    saw pass (``cache.checked``: the same path and key) and every file it links to (their
-    paths are kept with the page's links) is still there and, if it is an HTML page, still
-    has every id it had then (see _moved): its links resolve as they did. A page whose own
-    key changed is checked in full. After a rebuild that changed one deck, only that deck's
-    page and the archive pages showing the change are checked; the pages linking to the
-    deck are checked too only if its page lost an id (a demo renamed, or removed)."""
+    pages already parsed (where they were rendered), by path."""
     files = {p.path: p for p in pages}
-    parsed: dict[str, Parsed] = {}
-    for path, page in files.items():
-        if path.endswith(".html"):
-            parsed[path] = _parse_cached(page, cache, (known or {}).get(path))
-    found: list[Broken] = []
-    links = _Links(files, parsed)
-    for path in _to_check(files, parsed, cache):
-        urls = unpack(parsed[path][0])  # each once (see parse)
-        targets, broken = links.of_page(path, urls)
-        for url in urls if broken else ():
-            if url in broken:
-                found.append((path, url, broken[url]))
-        if cache is not None and files[path].key:
-            cache.put_parsed(_TARGETS + files[path].key, _pack(sorted(targets)))
-    if cache is not None and not found:
-        cache.checked = {path: page.key for path, page in files.items()}
+    parsed = {path: (known or {}).get(path) or parse(page.data)
+              for path, page in files.items() if path.endswith(".html")}
+    links = Links(files, parsed)
+    found = [broken for path in sorted(parsed) for broken in page_problems(links, path)[1]]
     return place(found) if found else []
 
 
-def verify(pages: Iterable[Output], *, cache: BuildCache | None = None,
-           known: Mapping[str, Parsed] | None = None, place: Place = in_site) -> None:
+def page_problems(links: Links, path: str) -> tuple[set[str], list[Broken]]:
+    """The files the links of the page ``path`` point at, and its broken links."""
+    urls = unpack(links.parsed[path][0])  # each once (see parse)
+    targets, broken = links.of_page(path, urls)
+    return targets, [(path, url, broken[url]) for url in urls if url in broken]
+
+
+def verify(pages: Iterable[Output], *, known: Mapping[str, Parsed] | None = None,
+           place: Place = in_site) -> None:
     """Stage 4: raises BuildError on a broken local link or fragment (see broken_links)."""
-    broken = broken_links(pages, cache=cache, known=known, place=place)
+    broken = broken_links(pages, known=known, place=place)
     if broken:
         raise BuildError(broken)
-
-
-# Cache entries, by a page's key: the pages it links to, and its links and ids. "targets2":
-# the lists of "targets:" were saved by versions that let a fragment name any id of a page
-# with no ids at all, so a site they passed may hold links that do not resolve.
-_TARGETS = "targets2:"
-_PARSED = "key:"
-
-
-def _to_check(files: dict[str, Output], parsed: dict[str, Parsed],
-              cache: BuildCache | None) -> list[str]:
-    """The HTML pages whose links are checked, in order: all but those that still pass
-    (see broken_links)."""
-    if cache is None or not cache.checked:
-        return sorted(parsed)
-    before = cache.checked
-    moved = _moved(files, parsed, before, cache)
-    todo: list[str] = []
-    for path in sorted(parsed):
-        key = files[path].key
-        if key and before.get(path) == key:  # the page itself is as it was: its targets?
-            targets = cache.get_parsed(_TARGETS + key)
-            if targets is not None and moved.isdisjoint(unpack(targets)):
-                cache.put_parsed(_TARGETS + key, targets)  # used: kept for the next build
-                continue
-        todo.append(path)
-    return todo
-
-
-def _moved(files: dict[str, Output], parsed: dict[str, Parsed], before: Mapping[str, str],
-           cache: BuildCache) -> set[str]:
-    """The paths a link of an unchanged page may not resolve to as it did in the site that
-    last passed (``before``: path -> key). A link to a file needs the file to exist and, if
-    it is an HTML page, a fragment on the link to name one of its ids (see _missing). So a
-    path counts when it is gone or new, or is an HTML page whose key changed and that may
-    have lost an id: its old ids (the cache's parse of its old key) are not known, or are
-    not all among its ids now. A page that changed but kept its ids (a demo's text edited,
-    the index showing one more deck) does not send the pages linking to it to be checked
-    again, nor does a file that is not HTML (the feed changes with every deck) and is
-    still there. Were fragments into other files (an SVG's ids) ever checked, those files
-    would have to count here too."""
-    moved = before.keys() ^ files.keys()  # gone, or new
-    for path in parsed:  # the HTML pages
-        old, key = before.get(path, ""), files[path].key
-        if (old != key or not key) and not _kept_ids(path, old, key, parsed, cache):
-            moved.add(path)
-    return moved
-
-
-def _kept_ids(path: str, old_key: str, key: str, parsed: dict[str, Parsed],
-              cache: BuildCache) -> bool:
-    """Whether the HTML page ``path``, now made from ``key``, has every id it had when it
-    was made from ``old_key`` (from the cache's parse of that key; unknown: no)."""
-    was = cache.get_parsed(_PARSED + old_key) if old_key and key else None
-    if was is None:
-        return False
-    return was[1] == parsed[path][1] or set(unpack(was[1])) <= set(unpack(parsed[path][1]))
 
 
 class _Ids:
@@ -304,12 +227,13 @@ class _Ids:
         return found
 
 
-class _Links:
+class Links:
     """What the links of the site's pages point at, each worked out once: hundreds of
     pages link to the same files by the same URLs."""
 
     def __init__(self, files: dict[str, Output], parsed: dict[str, Parsed]) -> None:
         self.files = files
+        self.parsed = parsed
         self.ids = _Ids(parsed)
         self.seen: dict[tuple[str, str], tuple[str | None, str | None]] = {}  # see _anchored
         self.resolved: dict[tuple[str, str], str | None] = {}  # (folder, path) -> _resolve
@@ -371,21 +295,7 @@ def _anchored(url: str, page: str, bases: list[str]) -> tuple[str, str]:
     return (bases[ups] if ups < len(bases) else "\0outside"), rest
 
 
-def _parse_cached(page: Output, cache: BuildCache | None, known: Parsed | None) -> Parsed:
-    """The page's links and ids: ``known`` (parsed where it was rendered), the cache's, or
-    parsed now; the cache keeps them for the next build."""
-    if cache is None:
-        return known or parse(page.data)
-    key = (_PARSED + page.key if page.key
-           else hashlib.blake2b(page.data, digest_size=20).hexdigest())
-    found: Parsed | None = known or cache.get_parsed(key)
-    if found is None:
-        found = parse(page.data)
-    cache.put_parsed(key, found)
-    return found
-
-
-def _resolve(folder: str, path: str) -> str | None:
+def resolve(folder: str, path: str) -> str | None:
     """``path`` relative to ``folder``, as a site path; None if it leaves the site."""
     rest, ups = path, 0
     while rest.startswith("../"):
@@ -406,7 +316,7 @@ def _resolve(folder: str, path: str) -> str | None:
 
 
 def _check(folder: str, page: str, url: str,
-           links: _Links) -> tuple[str | None, str | None]:
+           links: Links) -> tuple[str | None, str | None]:
     """The page ``url`` points at (None if none) and why the link is broken (None if not)."""
     if url.startswith("/"):
         return None, "root-relative links break when the site is served from a sub-path"
@@ -417,34 +327,10 @@ def _check(folder: str, page: str, url: str,
     elif (folder, path) in links.resolved:  # the same file, with another fragment
         target = links.resolved[folder, path]
     else:
-        target = links.resolved[folder, path] = _resolve(folder, unquote(path))  # once
+        target = links.resolved[folder, path] = resolve(folder, unquote(path))  # once
     if target is None:
         return None, "points outside the site"
     return target, _missing(target, unquote(fragment), links.files, links.ids)
-
-
-def page_targets(page: str, parsed: Parsed) -> str:
-    """The files the links of ``page`` point at, as broken_links keeps them for the next
-    build (see _to_check), from the page alone: worked out where the page is parsed (in
-    a render worker), they are in the cache before the link check, which a parallel
-    build then runs while another process saves the cache."""
-    folder = posixpath.dirname(page)
-    paths: set[str] = set()  # each file once: a person's page links to hundreds of demos
-    for url in unpack(parsed[0]):
-        if (url[0] == "#" and "%" not in url) or url.startswith("/"):
-            continue  # an id of the page itself (see _Links.of_page); no file (see _check)
-        paths.add(url.partition("#")[0].partition("?")[0])
-    targets = {target for path in paths
-               if (target := _resolve(folder, unquote(path)) if path else page) is not None}
-    return _pack(sorted(targets))
-
-
-def keep(cache: BuildCache, page: Output, parsed: Parsed, targets: str) -> None:
-    """Put what broken_links keeps of a page into ``cache`` before it runs (see
-    page_targets): the same entries, so it adds none."""
-    if page.key:
-        cache.put_parsed(_PARSED + page.key, parsed)
-        cache.put_parsed(_TARGETS + page.key, targets)
 
 
 def _missing(target: str, fragment: str, files: dict[str, Output], ids: _Ids) -> str | None:

@@ -50,7 +50,8 @@ class SourceFile:
     def readable(self) -> bool:
         return bool(self.digest)
 
-    def parse(self) -> tuple[Raw | None, list[Problem]]:
+    def read(self) -> tuple[bytes | None, list[Problem]]:
+        """The file's bytes (None: unreadable, and why, unless discover said so already)."""
         data = self.data
         if data is None and self.readable:  # not read, as it had not changed: read it now
             read = _read_bytes(self.abspath, no_follow=True)
@@ -60,8 +61,12 @@ class SourceFile:
                 return None, [Problem(self.path, 0, 0, "the file changed while demodeck was "
                                       "reading the decks; build again")]
             data = read[0]
-        if data is None:  # unreadable: discover reported why
-            return None, []
+        return data, []
+
+    def parse(self) -> tuple[Raw | None, list[Problem]]:
+        data, problems = self.read()
+        if data is None:  # unreadable: said why, or discover did
+            return None, problems
         return parse_yaml(self.path, data)
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from demodeck.errors import Problem
+
 Outcome = Literal["success", "mixed", "failed"]
 SlideKind = Literal["title", "agenda", "goals", "demo", "experiments", "metrics", "retro",
                     "thanks"]
@@ -174,6 +176,16 @@ class Slide:
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where a part of a deck is written: a warning about it is placed there."""
+
+    path: str  # project-relative file
+    line: int = 0
+    column: int = 0
+    field: str = ""  # its field path in that file ("demos[2]"), "" for the whole file
+
+
+@dataclass(frozen=True, slots=True)
 class Deck:
     date: dt.date
     title: str
@@ -185,6 +197,12 @@ class Deck:
     retro: Retro = field(default_factory=Retro)
     source: str = ""  # project-relative deck file or folder
     digest: str = ""  # content hash of the deck's input files, for caches
+    # Found while validating, from the files' trees (the model keeps no line numbers, and
+    # the files need not be parsed again): where each demo (by index) and the retro are
+    # written, and the warnings about persons' links that look like slips (userlinks).
+    places: tuple[Place, ...] = ()
+    retro_place: Place | None = None
+    link_warnings: tuple[Problem, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -341,7 +359,8 @@ def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     return reduce
 
 
-for _cls in (Asset, Person, Link, Screenshot, Video, Demo, Experiment, Action, Retro, Metric):
+for _cls in (Asset, Person, Link, Screenshot, Video, Demo, Experiment, Action, Retro, Metric,
+             Place):
     _cls.__reduce__ = _reducer(_cls)  # type: ignore[method-assign,assignment]
 
 

@@ -1,284 +1,160 @@
-"""The whole site in memory: every page rendered from the validated decks.
+"""Stage 3, render, for the whole site: every page, in memory, from the validated decks.
 
-Stage 3 (render) for all decks at once, spread over a process pool when there is
-enough work to pay for the fork (stages 1–2 for all decks: :mod:`demodeck.decks`).
-Nothing here touches the output
-folder: :mod:`demodeck.build` writes what this returns, and the preview server serves
-it from memory. Work a :class:`~demodeck.incremental.cache.BuildCache` already holds (a deck whose
-bytes did not change, a page whose inputs did not change, a deck's part of the archive
-pages' keys) is skipped, and a page the previous build wrote with the same key is kept as
-it is.
+Each deck's page is made from the plan of its slides, and so are its warnings (what
+`demodeck check` warns about): :func:`deck_page`, one deck at a time. The archive pages
+(:func:`archive_pages`) and the theme's files and pictures follow; :func:`render_all`
+does all of it in this process. Nothing here touches the output folder:
+:mod:`demodeck.build` writes what this returns, and the preview server serves it from
+memory. How a build spreads this work or skips some of it is its seam's business
+(:mod:`demodeck.build`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import jinja2
 
-from demodeck import actions, export, linkcheck, linksource, markdown, render, search, theme, write
+from demodeck import actions, export, linkcheck, render, search, warnings
 from demodeck.decks import unreadable_image, validate_all
 from demodeck.errors import BuildError, Problem, UsageError
-from demodeck.incremental import archive_keys
-from demodeck.incremental import cache as cache_mod
-from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.pool import parallel_map, will_fork
-from demodeck.load import DeckSource
-from demodeck.model import Asset, Deck, SiteConfig
-from demodeck.pages import Kept, Output, Page, Reusable, Staged
+from demodeck.model import Deck, SiteConfig
+from demodeck.pages import Output, Page
 from demodeck.render import Renderer
 from demodeck.schema import VIDEO_SUFFIXES
 
 
-def prepare_render(site: SiteConfig, sources: Sequence[DeckSource]) -> Renderer | None:
-    """A renderer made ready for render_pages while a worker process starts validating
-    ``sources`` (this process validates its share afterwards): deck.html compiled and
-    the Pygments lexers the code fences in ``sources`` name loaded (see
-    benchmarks/README.md for what that saves). The render worker forked later inherits
-    both. None if the templates fail: render_pages then makes its own renderer and
-    reports the problem."""
+@dataclass
+class Rendered:
+    """Every file of the site, and what rendering the decks found."""
+
+    pages: list[Output]
+    fresh: int  # deck pages rendered (not kept from an earlier build)
+    warnings: list[Problem] = field(default_factory=list)  # in file order (warnings.gathered)
+    slides: int = 0  # how many slides the deck pages show
+    parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
+    images: dict[Path, str] = field(default_factory=dict)  # image file -> its page's path
+
+
+@dataclass(frozen=True, slots=True)
+class DeckPage:
+    """One deck's page, made from the plan of its slides, and what that plan warns of."""
+
+    page: Page
+    warnings: list[Problem]
+    slides: int  # how many slides the page shows
+
+
+def renderer_for(site: SiteConfig, *, self_contained: bool,
+                 compiled: jinja2.BytecodeCache | None = None) -> Renderer:
+    """The build's renderer (``compiled``: Jinja's cache of compiled templates, if any);
+    raises BuildError when the theme cannot be loaded."""
     try:
-        renderer = Renderer(site)
-        renderer.env.get_template("deck.html")
-    except Exception:  # reported when render_pages makes its own
-        return None
-    markdown.preload_highlighting_sources(
-        f.data for source in sources for f in (source.main, *source.demo_files)
-        if f is not None and f.data is not None)
+        return ready(Renderer(site, compiled), self_contained=self_contained)
+    except (jinja2.TemplateError, OSError) as exc:
+        raise BuildError([render.template_problem(site, exc)]) from exc
+
+
+def ready(renderer: Renderer, *, self_contained: bool) -> Renderer:
+    """``renderer`` set for this build: no full-text search where every page stands alone."""
+    renderer.env.globals["full_text_search"] = not self_contained
     return renderer
 
 
-# -- render ----------------------------------------------------------------------------------
-
-# the renderer, every deck, the indexes of those to render, self-contained?, the made
-# Staging folder to write them into, if not to send them back, and the decks' actions
-# followed up (actions.follow)
-RenderState = tuple[Renderer, list[Deck], Sequence[int], bool, write.Staging | None,
-                    actions.Ledger]
-
-
-Made = tuple[bytes | None, linkcheck.Parsed, str | None]
-
-
-def _render_one(state: RenderState, index: int) -> Made | Problem:
-    """One deck page (``decks[todo[index]]``), final (inlined when self-contained), and the
-    links and ids the link check needs; no bytes but the files its links point at when it
-    was written to the staging folder (see linkcheck.page_targets).
-    Its context (sparklines) is worked out, the page parsed and written here, in whichever
-    process of the pool renders it, which keeps all that off the build's serial path."""
-    renderer, decks, todo, self_contained, staging, ledger = state
-    at = todo[index]
+def image_names(renderer: Renderer, decks: list[Deck]) -> list[tuple[str, ...]]:
+    """Each deck's pictures, read now, by their names in the site (which carry a hash of
+    their content); raises BuildError, at the line naming it, for one that can no longer
+    be read."""
     try:
-        page, _ = renderer.deck_page(decks[at], render.deck_context(decks, at, ledger),
-                                     standalone=self_contained)
-    except Exception as exc:  # a template's fault comes back as a problem, across processes
+        return [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
+    except render.ImageUnreadable as exc:
+        raise BuildError(unreadable_image(renderer.site, decks, exc.asset, exc.reason)) from exc
+
+
+def deck_page(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger, index: int, *,
+              self_contained: bool = False) -> DeckPage | Problem:
+    """The page of ``decks[index]`` (final: inlined when self-contained), its warnings and
+    its slide count, from one plan of its slides; a Problem when the project's template
+    fails (so that it can travel between processes). Its pictures are read already
+    (image_names); ``ledger``: the decks' actions followed up (actions.follow)."""
+    deck = decks[index]
+    try:
+        page, planned = renderer.deck_page(deck, render.deck_context(decks, index, ledger),
+                                           standalone=self_contained)
+    except Exception as exc:
         if not render.from_template(renderer.site, exc):
             raise
         return render.template_problem(renderer.site, exc)
     if self_contained:
         page = _inline(page, renderer)
-    parsed = linkcheck.parse(page.data)
-    if staging is not None:
-        staging.write(page.path, page.data)
-        return None, parsed, linkcheck.page_targets(page.path, parsed)
-    return page.data, parsed, None
+    return DeckPage(page, warnings.deck_warnings(deck, planned, renderer.sizes),
+                    len(planned.slides))
 
 
-@dataclass
-class Rendered:
-    pages: list[Output]
-    fresh: int  # deck pages rendered (not from the cache)
-    parsed: dict[str, linkcheck.Parsed] = field(default_factory=dict)  # pages parsed, by path
-    images: dict[Path, str] = field(default_factory=dict)  # image file -> its page's path
+def archive_page(renderer: Renderer, job: render.ArchiveJob, *,
+                 self_contained: bool = False) -> Page:
+    """One archive page (see render.archive_jobs), final."""
+    page = job.make()
+    return _inline(page, renderer) if self_contained else page
 
 
-def _reuse(path: str, key: str, reusable: Reusable, cache: BuildCache | None) -> Output | None:
-    """The page made from ``key`` without rendering it: the last build's file, or the
-    preview's in-memory copy."""
-    prior = reusable.get(path)
-    if prior is not None and prior[0] == key:
-        return Kept(path, prior[1], key)
-    data = cache.get_page(key) if cache is not None else None
-    return Page(path, data, key) if data is not None else None
+def archive_pages(renderer: Renderer, decks: list[Deck], *,
+                  self_contained: bool = False) -> list[Page] | Problem:
+    """Index, people, actions, metrics, feed and search pages; a Problem when the
+    project's template fails."""
+    try:
+        return [archive_page(renderer, job, self_contained=self_contained)
+                for job in render.archive_jobs(renderer, decks)
+                if not (self_contained and job.path == search.PATH)]
+    except Exception as exc:
+        if not render.from_template(renderer.site, exc):
+            raise
+        return render.template_problem(renderer.site, exc)
 
 
-def render_site(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
-                jobs: int = 1, self_contained: bool = False,
-                reusable: Reusable | None = None, renderer: Renderer | None = None,
-                staging: write.Staging | None = None) -> Rendered:
-    """Every page, asset and image of the site, in memory, its links checked (see
-    render_pages and check_links); raises BuildError on problems."""
-    rendered = render_pages(site, decks, cache=cache, jobs=jobs, self_contained=self_contained,
-                            reusable=reusable, renderer=renderer, staging=staging)
-    check_links(site, decks, rendered, cache=cache)
-    return rendered
+def files(renderer: Renderer) -> list[Page]:
+    """The theme's static files and the pictures the pages show, by hashed name."""
+    return [*renderer.statics.values(), *renderer.images.values()]
 
 
-def check_links(site: SiteConfig, decks: Sequence[Deck], rendered: Rendered, *,
-                cache: BuildCache | None = None) -> None:
-    """Raises BuildError on a broken local link or fragment of the ``rendered`` site,
-    each at the template that wrote it (see linkcheck.verify, linksource.place)."""
-    linkcheck.verify(rendered.pages, cache=cache, known=rendered.parsed,
-                     place=partial(linksource.place, site, decks))
+def failed(made: Iterable[object]) -> list[Problem]:
+    """The problems among ``made``, each once (every deck's page fails alike when a
+    template does)."""
+    return list(dict.fromkeys(m for m in made if isinstance(m, Problem)))
 
 
-def render_pages(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None = None,
-                 jobs: int = 1, self_contained: bool = False,
-                 reusable: Reusable | None = None, renderer: Renderer | None = None,
-                 staging: write.Staging | None = None) -> Rendered:
-    """Every page, asset and image of the site, in memory, before the link check; raises
-    BuildError on problems. When the pool writes into ``staging``, what the link check
-    keeps in ``cache`` is there already (see linkcheck.page_targets).
+def render_all(site: SiteConfig, decks: list[Deck], *,
+               self_contained: bool = False) -> Rendered:
+    """Every page, asset and image of the site, in memory, rendered here, before the link
+    check; raises BuildError on problems.
 
     ``self_contained``: every HTML page carries its CSS, JS and images inline, and deck
-    pages leave out links to the rest of the site, so each works as a single file.
-    ``reusable``: files of the previous build that may be kept when their key matches.
-    ``renderer``: one made ready while the decks were validated (see prepare_render).
-    ``staging``: where the site will be written; deck pages rendered by a process pool
-    are written there by the process that renders each, and come back as Staged pages.
-    """
-    reusable = reusable or {}
-    prepared = renderer is not None
-    try:
-        renderer = renderer or Renderer(site)
-        renderer.env.globals["full_text_search"] = not self_contained
-        # hashed image names are part of each page's key, and of each deck's archive part
-        images = [tuple(renderer.image_page(a).path for a in deck.assets) for deck in decks]
-        base = cache_mod.digest(theme.key(site), str(self_contained))
-    except render.ImageUnreadable as exc:
-        raise BuildError(unreadable_image(site, decks, exc.asset, exc.reason)) from exc
-    except (jinja2.TemplateError, OSError) as exc:
-        raise BuildError([render.template_problem(site, exc)]) from exc
-    paths = [f"{deck.slug}/index.html" for deck in decks]
+    pages leave out links to the rest of the site, so each works as a single file."""
+    renderer = renderer_for(site, self_contained=self_contained)
+    image_names(renderer, decks)
     ledger = actions.follow(decks)
-    keys = [cache_mod.digest(base, deck.digest, context, *names)
-            for deck, context, names in zip(decks, render.context_keys(decks, ledger), images,
-                                            strict=True)]
-    done = [_reuse(path, key, reusable, cache) for path, key in zip(paths, keys, strict=True)]
-    todo = [i for i, page in enumerate(done) if page is None]
-    forked = will_fork(len(todo), jobs)
-    folder = staging.make() if staging is not None and forked else None
-    staged = staging if folder is not None else None  # the pool writes deck pages into it
-    state = (renderer, decks, todo, self_contained, staged, ledger)
-    # Lexers are loaded here once, not in every worker; a prepared renderer comes with
-    # those of the decks just validated (the others, cached, are rarely rendered again).
-    if forked and not prepared:
-        markdown.preload_highlighting(text for i in todo for demo in decks[i].demos
-                                      for text in (demo.why, demo.could_be_better, demo.notes)
-                                      if text)
-    problems: list[Problem] = []
-    archive: list[Output] = []
-
-    parsed: dict[str, linkcheck.Parsed] = {}
-    targets: dict[str, str] = {}  # when staged: see linkcheck.page_targets
-
-    def render_archive() -> None:  # in this process, while a worker renders decks
-        try:
-            parts = _deck_parts(renderer, decks, images, cache)
-            pages = _archive_pages(renderer, decks, parts, base, cache, reusable,
-                                   self_contained, parsed)
-        except Exception as exc:
-            if not render.from_template(site, exc):
-                raise
-            problems.append(render.template_problem(site, exc))
-            return
-        archive.extend(_staged(page, staged) for page in pages)
-        if staged is not None:  # ``parsed`` holds the archive pages' only, so far
-            targets.update((path, linkcheck.page_targets(path, links))
-                           for path, links in parsed.items())
-
-    with markdown.highlights_kept_in(cache):
-        results = parallel_map(_render_one, state, len(todo), jobs, meanwhile=render_archive)
-    for i, result in zip(todo, results, strict=True):
-        if isinstance(result, Problem):
-            if result not in problems:
-                problems.append(result)
-            continue
-        data, parsed[paths[i]], page_targets = result
-        if page_targets is not None:
-            targets[paths[i]] = page_targets
-        if data is None:
-            assert folder is not None
-            done[i] = Staged(paths[i], folder / paths[i], keys[i])
-            continue
-        done[i] = Page(paths[i], data, keys[i])
-        if cache is not None:
-            cache.put_page(keys[i], data)
-    if problems:
+    made = [deck_page(renderer, decks, ledger, i, self_contained=self_contained)
+            for i in range(len(decks))]
+    archive = archive_pages(renderer, decks, self_contained=self_contained)
+    problems = failed([archive, *made])
+    if problems or isinstance(archive, Problem):
         raise BuildError(problems)
-    files = [_asset(page, reusable) for page in (*renderer.statics.values(),
-                                                 *renderer.images.values())]
-    everything = [*(p for p in done if p is not None), *archive, *files]
-    if cache is not None:
-        for page in everything:
-            if page.path in targets:
-                linkcheck.keep(cache, page, parsed[page.path], targets[page.path])
-    return Rendered(everything, len(todo), parsed,
-                    {source: page.path for source, page in renderer.images.items()})
+    pages = [m for m in made if isinstance(m, DeckPage)]
+    found = warnings.gathered((m.warnings, m.slides) for m in pages)
+    return Rendered([*(m.page for m in pages), *archive, *files(renderer)],
+                    len(decks), found.warnings, found.slides,
+                    images={source: page.path for source, page in renderer.images.items()})
 
 
-def _staged(page: Output, staging: write.Staging | None) -> Output:
-    """A page rendered in this process, written into the ``staging`` folder right away
-    when the deck pages are written there: this process renders the archive pages
-    before it takes its share of the decks, so their writing leaves the serial
-    end of the build."""
-    if staging is None or not isinstance(page, Page):
-        return page
-    return Staged(page.path, staging.write(page.path, page.data), page.key)
-
-
-def _asset(page: Page, reusable: Reusable) -> Output:
-    """Theme files and images carry their content's hash in their name: that is the key."""
-    return _reuse(page.path, page.path, reusable, None) or Page(page.path, page.data, page.path)
-
-
-def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
-                cache: BuildCache | None) -> list[archive_keys.DeckShown]:
-    """Each deck's part of the archive pages' keys: worked out for the decks that changed
-    (their content, the settings or the hashed names of their ``images``), taken from the
-    cache for the others."""
-    def image_path(asset: Asset) -> str:
-        return renderer.image_page(asset).path
-
-    settings = cache_mod.settings_key(renderer.site)
-    parts: list[archive_keys.DeckShown] = []
-    for deck, names in zip(decks, images, strict=True):
-        key = cache_mod.digest("shown+search", settings, deck.digest, *names)
-        part = cache.get_shown(key) if cache is not None else None
-        if part is None:
-            part = archive_keys.deck_shown(deck, image_path)
-            if cache is not None:
-                cache.put_shown(key, part)
-        parts.append(part)
-    return parts
-
-
-def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[archive_keys.DeckShown],
-                   base: str, cache: BuildCache | None, reusable: Reusable,
-                   self_contained: bool, parsed: dict[str, linkcheck.Parsed]) -> list[Output]:
-    """The archive's pages, each rendered only if its key changed; those that were are
-    parsed for the link check here, while a worker is busy with decks."""
-    images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
-    pages: list[Output] = []
-    for job in render.archive_jobs(renderer, decks, parts):
-        if self_contained and job.path == search.PATH:
-            continue  # no full-text search where every page stands alone
-        key = cache_mod.digest(base, job.path, job.key, *images)
-        page = _reuse(job.path, key, reusable, cache)
-        if page is None:
-            page = Page(job.path, job.make().data, key)
-            if self_contained:
-                page = _inline(page, renderer)
-            if page.path.endswith(".html"):
-                parsed[page.path] = linkcheck.parse(page.data)
-            if cache is not None:
-                cache.put_page(key, page.data)
-        pages.append(page)
-    return pages
+def render_site(site: SiteConfig, decks: list[Deck], *,
+                self_contained: bool = False) -> Rendered:
+    """render_all, its links checked (linkcheck.verify)."""
+    rendered = render_all(site, decks, self_contained=self_contained)
+    linkcheck.verify(rendered.pages)
+    return rendered
 
 
 def _inline(page: Page, renderer: Renderer) -> Page:

@@ -10,10 +10,8 @@ content-hashed file names, so a published site never serves a stale asset.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import functools
 import hashlib
-import os
 import re
 import traceback
 import unicodedata
@@ -25,20 +23,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-import jinja2.bccache
 from markupsafe import Markup, escape
 
 from demodeck import __version__, actions, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
-from demodeck.incremental import archive_keys
-from demodeck.incremental.signed import (
-    cache_dir,
-    open_folder,
-    read_cache_file,
-    reason,
-    warn_unusable,
-)
 from demodeck.model import Asset, Deck, SiteConfig, person_key
 from demodeck.pages import Page
 from demodeck.schema import VIDEO_SUFFIXES
@@ -106,54 +95,14 @@ def relative_root(page_path: str) -> str:
     return "../" * depth
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates, made optional: a file it cannot write (a full
-    disk) turns it off with one warning instead of failing the build, and its files are
-    read as the build cache's are (cache.read_cache_file: no links, FIFOs or devices)."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
-        self.off = False
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = read_cache_file(Path(self.directory, self.pattern % (bucket.key,)))
-        if data is not None:
-            try:
-                bucket.bytecode_from_string(data)
-            except Exception:  # cut short, or another Python's: compiled again
-                bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.off:
-            return
-        try:
-            super().dump_bytecode(bucket)
-        except OSError as exc:
-            self.off = True
-            warn_unusable(Path(self.directory), reason(exc), "the template cache")
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates, kept in the user's cache folder (never in a project, where a
-    committed file could smuggle in code); keyed by Jinja on each template's source.
-    None, said once, if that folder cannot be made or written to."""
-    folder = cache_dir() / f"jinja-{jinja2.__version__}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(open_folder(folder))  # a real folder, not a link
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise PermissionError(errno.EACCES, "not writable")
-    except OSError as exc:
-        warn_unusable(folder, reason(exc), "the template cache")
-        return None
-    return _BytecodeCache(folder)
-
-
 @dataclass
 class Renderer:
     """Renders decks and the index for one site; build() makes one per run."""
 
     site: SiteConfig
+    # Jinja's cache of compiled templates, if the build's seam gives one (it changes no
+    # byte of the output): see build.py
+    compiled: jinja2.BytecodeCache | None = None
     env: jinja2.Environment = field(init=False)
     statics: dict[str, Page] = field(init=False)  # theme name -> hashed output page
     images: dict[Path, Page] = field(default_factory=dict)
@@ -163,7 +112,7 @@ class Renderer:
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
             loader=theme.loader(self.site.root),
-            bytecode_cache=_bytecode_cache(),
+            bytecode_cache=self.compiled,
             autoescape=True,  # every template, whatever its file name
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -234,9 +183,11 @@ class Renderer:
 
     def deck_page(self, deck: Deck, context: DeckContext, *,
                   standalone: bool = False) -> tuple[Page, slides.Plan]:
-        """The deck's page, and the plan of its slides (slides.plan) it was made from."""
+        """The deck's page, and the plan of its slides it was made from (slides.plan, exact:
+        the deck's warnings come from the same plan)."""
         path = f"{deck.slug}/index.html"
-        planned = slides.plan(deck, context.follow_ups, self.sizes, whole=self.whole)
+        planned = slides.plan(deck, context.follow_ups, self.sizes, exact=True,
+                              whole=self.whole)
         html = self.render("deck.html", path, deck=deck, slides=planned.slides,
                            metrics=context.metrics, previous=context.previous,
                            follow_ups=context.follow_ups, standalone=standalone,
@@ -325,70 +276,56 @@ def owner_url(root: str, slugs: dict[str, str]) -> Callable[[str], str | None]:
 
 @dataclass(frozen=True, slots=True)
 class ArchiveJob:
-    """One archive page, with what it shows summed up as a cache key and made on demand."""
+    """One archive page, made on demand."""
 
     path: str
-    key: str
     make: Callable[[], Page]
 
 
-# Templates the archive pages are made of. While a project overrides none of them we know
-# exactly which fields the pages show, and key each page on those fields alone.
-ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
-                     "index.html", "people.html", "person.html", "actions.html")
-
-
-def archive_jobs(renderer: Renderer, decks: list[Deck],
-                 parts: Sequence[archive_keys.DeckShown]) -> list[ArchiveJob]:
-    """Index, people, actions, metrics and feed pages, each with a cache key.
-
-    The keys come from each deck's part (``parts``, see
-    :mod:`~demodeck.incremental.archive_keys`); what the pages are made from (everyone's
-    profile, the metric series) is worked out only when one of them is made."""
-    user = theme.user_dir(renderer.site.root)
-    precise = not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
-    keys = archive_keys.from_parts(decks, parts, precise=precise)
-    slugs = keys.slugs
+def archive_jobs(renderer: Renderer, decks: list[Deck], *,
+                 slugs: dict[str, str] | None = None,
+                 search_parts: Sequence[search.DeckPart] | None = None,
+                 ledger: actions.Ledger | None = None) -> list[ArchiveJob]:
+    """Index, metrics, feed, people, search, actions and each person's page (``decks``
+    newest first). What the pages are made from (everyone's profile, the metric series)
+    is worked out only when one of them is made; ``slugs`` (each person's key and page
+    slug, most demos first), ``search_parts`` (each deck's part of the search index) and
+    ``ledger`` (actions.follow), when the caller knows them already, spare working them
+    out to list the pages."""
     everyone = functools.cache(partial(people.profiles, decks))
     by_key = functools.cache(lambda: {p.key: p for p in everyone()})
-    feed_ids = "|".join(d.digest for d in decks[:FEED_DECKS])
-    ledger = actions.follow(decks)
+    if slugs is None:
+        slugs = {p.key: p.slug for p in everyone()}
+    known = slugs
+
+    def search_index() -> Page:
+        parts = search_parts if search_parts is not None else [search.deck_part(d)
+                                                                for d in decks]
+        return Page(search.PATH, search.index_script(parts))
+
+    ledger = ledger if ledger is not None else actions.follow(decks)
     owned = ledger.open_by_owner()
     jobs = [
-        ArchiveJob("index.html", keys.index, lambda: renderer.archive_render(
-            "index.html", "index.html", slugs, decks=tuple(decks))),
-        ArchiveJob("metrics/index.html", keys.metrics,
+        ArchiveJob("index.html", lambda: renderer.archive_render(
+            "index.html", "index.html", known, decks=tuple(decks))),
+        ArchiveJob("metrics/index.html",
                    lambda: renderer.metrics_page(metrics.all_series(decks[::-1]))),
-        ArchiveJob("feed.xml", f"feed:{feed_ids}", lambda: renderer.feed(decks)),
-        ArchiveJob("people/index.html", keys.people, lambda: renderer.archive_render(
-            "people.html", "people/index.html", slugs, people=everyone())),
-        ArchiveJob(search.PATH, search.index_key(decks),
-                   lambda: Page(search.PATH, search.index_script([p.search for p in parts]))),
-        ArchiveJob(ACTIONS_PAGE, _actions_key(ledger, slugs, decks, precise),
-                   lambda: renderer.archive_render(
-                       "actions.html", ACTIONS_PAGE, slugs, ledger=ledger,
-                       owner_url=owner_url(relative_root(ACTIONS_PAGE), slugs))),
+        ArchiveJob("feed.xml", lambda: renderer.feed(decks)),
+        ArchiveJob("people/index.html", lambda: renderer.archive_render(
+            "people.html", "people/index.html", known, people=everyone())),
+        ArchiveJob(search.PATH, search_index),
+        ArchiveJob(ACTIONS_PAGE, lambda: renderer.archive_render(
+            "actions.html", ACTIONS_PAGE, known, ledger=ledger,
+            owner_url=owner_url(relative_root(ACTIONS_PAGE), known))),
     ]
-    for key, page_key in keys.persons.items():
-        path = f"people/{slugs[key]}/index.html"
-        mine = owned.get(key, ())
-        shown = repr([(t.action, t.since, ledger.days(t)) for t in mine])
-        jobs.append(ArchiveJob(path, f"{page_key}:{shown}", partial(
-            _person_page, renderer, path, slugs, by_key, key, mine, ledger)))
+    for key, slug in slugs.items():
+        path = f"people/{slug}/index.html"
+        jobs.append(ArchiveJob(path, partial(_person_page, renderer, path, known, by_key,
+                                             key, owned.get(key, ()), ledger)))
     return jobs
 
 
 ACTIONS_PAGE = "actions/index.html"
-
-
-def _actions_key(ledger: actions.Ledger, slugs: dict[str, str], decks: list[Deck],
-                 precise: bool) -> str:
-    """What the actions page shows: every action, how it ended, the open ones' ages, and
-    the pages of their owners; with a project's own templates, every deck whole."""
-    owners = {k: slugs[k] for t in ledger.actions if t.action.owner
-              and (k := person_key(t.action.owner)) in slugs}
-    shown = repr(([(t, ledger.days(t)) for t in ledger.actions], sorted(owners.items())))
-    return f"actions:{shown}" + ("" if precise else "|".join(d.digest for d in decks))
 
 
 def _person_page(renderer: Renderer, path: str, slugs: dict[str, str],
@@ -408,16 +345,6 @@ class DeckContext:
     follow_ups: tuple[actions.FollowUp, ...] = ()
 
 
-def context_keys(decks: list[Deck], ledger: actions.Ledger) -> list[str]:
-    """For each deck, the inputs of ``deck_context(decks, i, ledger)``, cheap to compute
-    for every deck on every build: the earlier decks' actions it follows up and the
-    metric values of the sparkline window. Each deck's part is written out once; the
-    windows overlap. (A project's own template may show more of ``previous``.)"""
-    values = [repr((d.slug, [(m.key, m.value) for m in d.metrics])) for d in decks]
-    return [f"{ledger.follow_ups[i]!r}|{','.join(values[i:i + metrics.SPARK_DECKS])}"
-            for i in range(len(decks))]
-
-
 def deck_context(decks: list[Deck], index: int, ledger: actions.Ledger) -> DeckContext:
     """Context of ``decks[index]`` (``decks`` newest first; ``ledger``: actions.follow's)."""
     history = decks[index:index + metrics.SPARK_DECKS][::-1]
@@ -432,7 +359,7 @@ class RetroMissing(Exception):
 
 class ImageUnreadable(Exception):
     """An image that passed validation could not be read: reported at the deck line that
-    names it (see check.unreadable_image), not as a template error."""
+    names it (see decks.unreadable_image), not as a template error."""
 
     def __init__(self, asset: Asset, reason: str) -> None:
         super().__init__(f"{asset.rel}: {reason}")

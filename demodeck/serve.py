@@ -1,8 +1,8 @@
 """`demodeck serve`: build in memory, serve it, rebuild on save, tell open pages over SSE.
 
-A thin shell over the pipeline. Each rebuild calls ``load_config`` →
-``validate_all`` → ``render_site`` afresh (a content-hashed cache skips decks
-whose files did not change) and swaps the resulting pages into a dict under a
+A thin shell over the pipeline. Each rebuild calls ``load_config`` and the build's
+stages (:func:`demodeck.build.make_site`) afresh (a content-hashed cache kept in memory
+skips decks whose files did not change) and swaps the resulting pages into a dict under a
 lock: that dict is the preview's own folder, so ``site/`` is never touched and
 ``demodeck build`` output never carries the live-reload script, which is added
 to HTML responses as they are sent, before ``</body>``. The script is a file of the theme,

@@ -22,7 +22,7 @@ import dataclasses
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from demodeck import sizes as theme_sizes
 from demodeck.actions import FollowUp
 from demodeck.errors import Problem
 from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
-from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
+from demodeck.model import RETRO_TITLE, Deck, Place, RetroCard, Slide
 from demodeck.overflow import Estimate
 from demodeck.sizes import Sizes
 
@@ -440,23 +440,22 @@ def _crowded_retro(slide: Slide, cards: list[_Card], s: Sizes, exact: bool) -> l
 
 # -- warnings for `demodeck check`, `build` and `serve` ------------------------------------------
 
-def warnings(root: Path, deck: Deck, crowded: Sequence[Crowded],
-             sizes: Sizes) -> list[Problem]:
-    """``crowded`` as warnings placed at the demo or field too long for its slide."""
-    if not crowded:
-        return []
-    places = dict(_places(root, deck))
+def warnings(deck: Deck, crowded: Sequence[Crowded], sizes: Sizes) -> list[Problem]:
+    """``crowded`` as warnings placed at the demo or field too long for its slide (where
+    validation found each written: Deck.places, Deck.retro_place)."""
     found: list[Problem] = []
     for c in crowded:
         if c.demo is None:
-            path, line, column, field = places.get(-1, (deck.source, 0, 0, ""))
+            place = deck.retro_place or Place(deck.source)
         else:
-            path, line, column, field = places.get(c.demo, (
-                deck.demos[c.demo].source or deck.source, 0, 0, f"demos[{c.demo}]"))
+            place = (deck.places[c.demo] if c.demo < len(deck.places)
+                     else Place(deck.demos[c.demo].source or deck.source, 0, 0,
+                                f"demos[{c.demo}]"))
             if c.field:
-                field = f"{field}.{c.field}" if field else c.field
-        found.append(Problem(path, line, column, _message(deck, c, sizes), field,
-                             severity="warning"))
+                place = dataclasses.replace(
+                    place, field=f"{place.field}.{c.field}" if place.field else c.field)
+        found.append(Problem(place.path, place.line, place.column, _message(deck, c, sizes),
+                             place.field, severity="warning"))
     return found
 
 
@@ -487,33 +486,3 @@ def _message(deck: Deck, crowded: Crowded, s: Sizes) -> str:
     return (f"{what} has more text than {where} holds at a readable size: its body text "
             f"will be shrunk to about {px:.1f} px, under the floor of {s.floor_px:g} px "
             f"(at 1280×720); {advice}")
-
-
-def _places(root: Path, deck: Deck) -> Iterator[tuple[int, tuple[str, int, int, str]]]:
-    """Where each demo of ``deck`` is written: (index, (path, line, column, field path)),
-    and the deck's ``retro`` (index -1).
-
-    The model does not keep line numbers, so the deck's files are parsed again; a
-    demo that is a whole file (in a deck folder) is located at the top of it.
-    """
-    main = deck.source if deck.source.endswith((".yaml", ".yml")) else f"{deck.source}/deck.yaml"
-    by_file: dict[str, list[int]] = {main: []}
-    for index, demo in enumerate(deck.demos):
-        by_file.setdefault(demo.source or deck.source, []).append(index)
-    for path, indexes in by_file.items():
-        try:
-            tree, _ = load.parse_yaml(path, (root / path).read_bytes())
-        except OSError:
-            continue
-        if not isinstance(tree, load.RawMap):
-            continue
-        retro = tree.entries.get("retro")
-        if retro is not None and path == main:
-            yield -1, (path, retro[0].line, retro[0].column, "retro")
-        demos = tree.entries.get("demos")
-        if demos is not None and isinstance(demos[1], load.RawSeq):
-            for index, item in zip(indexes, demos[1].items, strict=False):
-                yield index, (path, item.mark.line, item.mark.column, f"demos[{index}]")
-        elif len(indexes) == 1:
-            yield indexes[0], (path, tree.mark.line, tree.mark.column, "")
-

@@ -14,11 +14,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from demodeck.digest import digest
 from demodeck.errors import BuildError, Problem, reason
-from demodeck.incremental import cache
 from demodeck.load import is_inside
-from demodeck.model import SiteConfig
 
 if TYPE_CHECKING:  # Jinja is imported when a page is rendered, not for the no-change check
     import jinja2
@@ -97,15 +94,6 @@ def template_files(project_root: Path) -> list[Path]:
         if base.is_dir():
             out.extend(p for p in sorted(base.rglob("*")) if p.is_file())
     return out
-
-
-def key(site: SiteConfig) -> str:
-    """Everything besides the decks that shapes a page: templates, statics, settings."""
-    refuse_outside_links(site.root)  # before reading any of them
-    parts: list[str | bytes] = [cache.settings_key(site)]
-    for path in template_files(site.root):
-        parts += [path.as_posix(), path.read_bytes()]
-    return digest(*parts)
 
 
 def refuse_outside_links(project_root: Path) -> None:

@@ -12,16 +12,13 @@ the first line from the field's start that holds it as written, else at the fiel
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import unquote
 
-from demodeck import load, schema
+from demodeck import schema
 from demodeck.errors import Problem
 from demodeck.load import Raw, RawMap, RawScalar, RawSeq
-from demodeck.model import Deck
 
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:|//")
 # A first path segment that reads as a host name: "www." anything, or dotted labels whose
@@ -58,54 +55,26 @@ def slip(url: str, slides: tuple[str, ...]) -> str | None:
     return None
 
 
-def deck_warnings(root: Path, deck: Deck) -> list[Problem]:
-    """A warning for every person's link in ``deck``'s files that looks like a slip (see
-    slip); ``root``: the project folder."""
-    slides = tuple(s.id for s in deck.slides)
-    found: list[Problem] = []
-    for path, record in _deck_files(root, deck):
-        found.extend(_file_warnings(root / path, path, record, slides))
-    return found
-
-
-def _deck_files(root: Path, deck: Deck) -> list[tuple[str, schema.Record]]:
-    """The deck's YAML files (project-relative), each with the record it holds, as
-    load.discover reads them: one file, or a folder's ``deck.yaml`` and demo files."""
-    folder = root / deck.source
-    if not folder.is_dir():
-        return [(deck.source, schema.DECK)]
-    try:
-        names = sorted(entry.name for entry in os.scandir(folder))
-    except OSError:  # the build said so already
-        return []
-    return [(f"{deck.source}/{name}",
-             schema.folder_deck() if Path(name).stem == "deck" else schema.DEMO)
-            for name in names if name.lower().endswith((".yaml", ".yml"))
-            and not load.is_temp_file(name)]
-
-
-def _file_warnings(abspath: Path, path: str, record: schema.Record,
-                   slides: tuple[str, ...]) -> Iterator[Problem]:
-    try:
-        data = abspath.read_bytes()
-    except OSError:
-        return
+def file_warnings(path: str, data: bytes, tree: Raw, record: schema.Record,
+                  slides: tuple[str, ...]) -> list[Problem]:
+    """A warning for every person's link in one deck file (``path``, its bytes and its
+    tree, checked against ``record`` already) that looks like a slip (see slip), on a
+    deck whose slides have the ids ``slides``."""
     if _CANDIDATE.search(data) is None:  # most files: every link has its scheme
-        return
-    tree, _ = load.parse_yaml(path, data)
-    if tree is None:
-        return
+        return []
+    found: list[Problem] = []
     lines = data.decode("utf-8", "replace").splitlines()
     for spec, raw, field in _values(record, tree, ""):
         if isinstance(spec, schema.Url):
             if (why := slip(raw.value.strip(), slides)) is not None:
-                yield Problem(path, raw.mark.line, raw.mark.column, why, field,
-                              severity="warning")
+                found.append(Problem(path, raw.mark.line, raw.mark.column, why, field,
+                                     severity="warning"))
             continue
         for url in _markdown_links(raw.value, inline=spec.inline):
             if (why := slip(url, slides)) is not None:
                 line, column = _place(lines, raw, url)
-                yield Problem(path, line, column, why, field, severity="warning")
+                found.append(Problem(path, line, column, why, field, severity="warning"))
+    return found
 
 
 def _values(spec: schema.Spec, raw: Raw,

@@ -20,9 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demodeck import model, schema
+from demodeck import model, schema, written
 from demodeck.errors import Problem
-from demodeck.load import DeckSource, Mark, Raw, RawMap, RawScalar, RawSeq, SourceFile, is_inside
+from demodeck.load import (
+    DeckSource,
+    Mark,
+    Raw,
+    RawMap,
+    RawScalar,
+    RawSeq,
+    SourceFile,
+    is_inside,
+    parse_yaml,
+)
 from demodeck.schema import Record, Spec
 from demodeck.urls import url_is_safe
 from demodeck.yaml_hints import quoted
@@ -487,29 +497,38 @@ def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: 
     before = len(problems)
     values: dict[str, Any] = {}
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
-    if deck.main is not None:
-        tree, parse_problems = deck.main.parse()
-        problems.extend(parse_problems)
-        if tree is not None:
-            values = _check_main(deck, tree, _file_ctx(deck.main, site, root, problems,
-                                                       failed))
-            demos = [(d, deck.main.path) for d in values.get("demos", ())]
+    trees: list[written.Tree] = []  # each file's, for what the warnings need (see written)
+    if deck.main is not None and (parsed := _parse(deck.main, problems)) is not None:
+        values = _check_main(deck, parsed[1], _file_ctx(deck.main, site, root, problems,
+                                                        failed))
+        demos = [(d, deck.main.path) for d in values.get("demos", ())]
+        trees.append((deck.main.path, *parsed, _FOLDER_DECK if deck.is_folder else schema.DECK))
     for file in deck.demo_files:
-        tree, parse_problems = file.parse()
-        problems.extend(parse_problems)
-        if tree is None:
+        parsed = _parse(file, problems)
+        if parsed is None:
             continue
-        demo = check_record(schema.DEMO, tree, "",
+        demo = check_record(schema.DEMO, parsed[1], "",
                             _file_ctx(file, site, root, problems, failed))
         if demo is not INVALID:
             demos.append((demo, file.path))
+        trees.append((file.path, *parsed, schema.DEMO))
     if deck.is_folder and not deck.demo_files and not values.get("demos"):
         problems.append(Problem(deck.path, 0, 0, "this deck folder has no demos; add one "
                                 "YAML file per demo (or a demos: list in deck.yaml)"))
     unreadable = any(not f.readable for f in (deck.main, *deck.demo_files) if f is not None)
     if len(problems) > before or unreadable:  # unreadable files were reported by discover
         return None
-    return _assemble(deck, site, values, demos)
+    return written.noted(_assemble(deck, site, values, demos), trees)
+
+
+def _parse(file: SourceFile, problems: list[Problem]) -> tuple[bytes, Raw] | None:
+    """The file's bytes and tree; None (and its problems added) if it has none."""
+    data, found = file.read()
+    tree = None
+    if data is not None:
+        tree, found = parse_yaml(file.path, data)
+    problems.extend(found)
+    return None if data is None or tree is None else (data, tree)
 
 
 _FOLDER_DECK = schema.folder_deck()

@@ -19,6 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck import linkcheck
+from demodeck.incremental import links
 from demodeck.incremental.cache import BuildCache
 from demodeck.pages import Page
 from tests import linkcheck_previous
@@ -269,18 +270,18 @@ def test_a_rebuild_checks_the_pages_linking_to_what_changed(
                 Page("d.css", b"", "d.css")]
 
     cache = BuildCache()
-    assert linkcheck.broken_links(site('<p id="x">', "<p>"), cache=cache) == []
+    assert links.broken_links(site('<p id="x">', "<p>"), cache) == []
     assert sorted(set(checked)) == ["a.html"]
     checked.clear()
-    assert linkcheck.broken_links(site('<p id="x">', "<p>changed"), cache=cache) == []
+    assert links.broken_links(site('<p id="x">', "<p>changed"), cache) == []
     assert checked == []  # c changed, but nothing links to it
-    problems = linkcheck.broken_links(site('<p id="y">', "<p>changed"), cache=cache)
+    problems = links.broken_links(site('<p id="y">', "<p>changed"), cache)
     assert [p.message for p in problems] == [
         "broken link 'b.html#x': no element with id 'x' in b.html"]
     checked.clear()
     # the failed site is not the one that last passed: a stays checked against it
-    assert linkcheck.broken_links(site('<p id="y">', "<p>changed"), cache=cache) != []
-    assert linkcheck.broken_links(site('<p id="x">', "<p>"), cache=cache) == []
+    assert links.broken_links(site('<p id="y">', "<p>changed"), cache) != []
+    assert links.broken_links(site('<p id="x">', "<p>"), cache) == []
 
 
 def broken_links(pages: list[Page]) -> list[str]:
@@ -346,8 +347,9 @@ def test_finds_the_broken_links_a_plain_resolution_finds(
         site: Site) -> None:
     """Whatever the memos and fast paths: the same problems, in the same order."""
     pages = _pages(site)
-    found = [p.message for p in linkcheck.broken_links(pages, cache=BuildCache())]
+    found = [p.message for p in links.broken_links(pages, BuildCache())]
     assert found == broken_links(pages)
+    assert [p.message for p in linkcheck.broken_links(pages)] == found
 
 
 @settings(max_examples=300, deadline=None)
@@ -360,13 +362,13 @@ def test_a_page_alone_gives_the_targets_the_link_check_keeps(
     while the check runs, and keep() then adds nothing to it."""
     pages = _pages(site)
     checked = BuildCache()
-    linkcheck.broken_links(pages, cache=checked)
+    links.broken_links(pages, checked)
     kept = BuildCache()
     for page in pages:
         if not page.path.endswith(".html"):
             continue  # only HTML pages have links (the workers render those)
         parsed = linkcheck.parse(page.data)
-        linkcheck.keep(kept, page, parsed, linkcheck.page_targets(page.path, parsed))
+        links.keep(kept, page, parsed, links.page_targets(page.path, parsed))
     assert kept.parsed == checked.parsed
 
 
@@ -405,13 +407,13 @@ def test_a_link_a_person_wrote_is_theirs_while_the_sites_own_links_are_checked()
 def pages_checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The HTML pages whose links each later check looks at, in order."""
     checked: list[list[str]] = []
-    real = linkcheck._to_check
+    real = links._to_check
 
     def spy(*args: Any) -> list[str]:
         checked.append(real(*args))
         return checked[-1]
 
-    monkeypatch.setattr(linkcheck, "_to_check", spy)
+    monkeypatch.setattr(links, "_to_check", spy)
     return checked
 
 
@@ -452,7 +454,7 @@ class Archive:
                 self.bodies[path] = body
         pages = [Page(path, body.encode(), self.key(path, body))
                  for path, body in self.bodies.items()]
-        return [p.message for p in linkcheck.broken_links(pages, cache=self.cache)]
+        return [p.message for p in links.broken_links(pages, self.cache)]
 
 
 def test_a_rebuild_does_not_check_the_pages_linking_to_one_that_kept_its_ids(
@@ -504,7 +506,7 @@ def test_a_page_whose_old_ids_are_not_known_counts_as_changed(
     """The ids a page had come from the cache's parse of its old key: without it, every
     page linking there is checked again."""
     site = Archive(monkeypatch)
-    del site.cache.parsed[linkcheck._PARSED + site.key("d2/index.html", deck())]
+    del site.cache.parsed[links._PARSED + site.key("d2/index.html", deck())]
     assert site.check(**{"d2/index.html": deck('<p id="top">edited')}) == []
     assert site.checked[-1] == ["d2/index.html", "index.html"]
 

@@ -273,12 +273,12 @@ def test_a_build_where_forking_is_unsafe_is_byte_identical_to_a_parallel_one(
     build("parallel")
     checked = run("check", "--jobs", "2")
     assert checked[0] == 0
-    assert len(forked) == 6  # validate, estimate and render: the build's, the check's
+    assert len(forked) == 4  # validate and render (which estimates): the build's, the check's
     for platform in ("macOS", "Windows"):
         with monkeypatch.context() as here:
             _as_on(platform, here)
             build(platform)
             assert run("check", "--jobs", "2") == checked
         assert _tree(tmp_path / platform) == _tree(tmp_path / "parallel"), platform
-    assert len(forked) == 6  # none more
+    assert len(forked) == 4  # none more
     assert _no_children_left()

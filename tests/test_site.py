@@ -15,7 +15,6 @@ from bs4 import BeautifulSoup, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demodeck import decks as decks_stage
 from demodeck import (
     load,
     markdown,
@@ -31,6 +30,7 @@ from demodeck.errors import BuildError
 from demodeck.incremental import archive_keys, pool, signed
 from demodeck.incremental import cache as cache_mod
 from demodeck.incremental import manifest as manifest_mod
+from demodeck.incremental import validating as validating_stage
 from demodeck.incremental.cache import BuildCache
 from demodeck.markdown import render_block
 from tests.conftest import (
@@ -302,14 +302,14 @@ def test_a_parallel_build_gets_rendering_ready_while_the_decks_are_validated(
     monkeypatch.setattr(markdown, "preload_highlighting", demo_scan)
     site = load_config(REPO, output_dir=str(tmp_path / "site"))
     validating: list[bool] = []
-    validate_all = decks_stage.validate_all
+    validate = validating_stage.validate
 
     def validate_spy(*args: object, **kwargs: Any) -> list[model.Deck]:
-        decks = validate_all(*args, **kwargs)  # type: ignore[arg-type]
+        decks = validate(*args, **kwargs)  # type: ignore[arg-type]
         validating.append(sorted(set(loaded)) == ["bash", "python"])
         return decks
 
-    monkeypatch.setattr(decks_stage, "validate_all", validate_spy)
+    monkeypatch.setattr(validating_stage, "validate", validate_spy)
     build(site, jobs=2)
     assert validating == [True]  # loaded by the time validation ended
     assert 'class="highlight"' in (tmp_path / "site/2026-11-23/index.html").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from demodeck.serve import Console, Preview
-from tests.conftest import Project
+from tests.conftest import MINIMAL_DECK, Project
 from tests.test_overflow import LONG_DEMO
 
 DECK = "decks/2026-11-23.yaml"
@@ -122,3 +122,28 @@ def test_serve_strict_shows_the_warnings_as_errors(project: Project) -> None:
         assert preview.store.current().problems[0].startswith(start.replace("warning: ", ""))
     finally:
         preview.stop()
+
+
+def test_a_build_plans_each_deck_once_and_parses_each_deck_file_once(
+        project: Project, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deck's page and its warnings come from one plan of its slides, and the warnings
+    are placed (a crowded demo, a person's link that looks like a slip) from the tree
+    validation parsed: no deck file is parsed a second time."""
+    from demodeck import slides, yaml_tree
+
+    project.write(DECK, MINIMAL_DECK.replace("12% of searches had a typo.",
+                                            "See [dash](grafana.corp/d/1).") + LONG_DEMO)
+    planned: list[str] = []
+    parsed: list[str] = []
+    plan, compose = slides.plan, yaml_tree.compose_yaml
+    monkeypatch.setattr(slides, "plan", lambda deck, *a, **k: planned.append(deck.slug)
+                        or plan(deck, *a, **k))
+    monkeypatch.setattr(yaml_tree, "compose_yaml", lambda path, *a, **k: parsed.append(path)
+                        or compose(path, *a, **k))
+    built = project.run("build", "--jobs", "1", capsys=capsys)
+    assert built.code == 0, built.err
+    assert [line.split(": warning: ")[1][:16] for line in warning_lines(built.err)] == [
+        "demos[0].why: 'g", "demos[2]: 'The w"]
+    assert warning_lines(built.err)[1].startswith(f"{DECK}:{MINIMAL_DECK.count(chr(10)) + 1}:5:")
+    assert (planned, parsed) == (["2026-11-23"], [DECK])

@@ -14,15 +14,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
-from demodeck import people, search
+from demodeck import actions, people, search, theme
 from demodeck.digest import digest
 from demodeck.incremental.parts import DeckShown as DeckShown
 from demodeck.incremental.parts import Face, PersonShown
-from demodeck.model import Asset, Deck, Demo, Person
+from demodeck.model import Asset, Deck, Demo, Person, person_key
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
+
+# Templates the archive pages are made of. While a project overrides none of them we know
+# exactly which fields the pages show, and key each page on those fields alone.
+ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
+                     "index.html", "people.html", "person.html", "actions.html")
+
+
+def precise(project_root: Path) -> bool:
+    """Whether the project overrides none of the archive's templates (see from_parts)."""
+    user = theme.user_dir(project_root)
+    return not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
+
+
 def face(person: Person, image_path: ImagePath) -> Face:
     return (person.name, person.role, image_path(person.avatar) if person.avatar else None)
 
@@ -152,3 +166,18 @@ def _coarse_keys(decks: Sequence[Deck], parts: Sequence[DeckShown], slugs: dict[
     everyone = repr(slugs)  # a page may link to anyone's
     persons = {key: f"person:{everyone}:{key}:{'|'.join(decks_of[key])}" for key in order}
     return ArchiveKeys(slugs, f"index:{every_deck}", f"people:{every_deck}", metrics, persons)
+
+
+def actions_key(ledger: actions.Ledger, slugs: dict[str, str], decks: Sequence[Deck],
+                precise: bool) -> str:
+    """What the actions page shows: every action, how it ended, the open ones' ages, and
+    the pages of their owners; with a project's own templates, every deck whole."""
+    owners = {k: slugs[k] for t in ledger.actions if t.action.owner
+              and (k := person_key(t.action.owner)) in slugs}
+    shown = repr(([(t, ledger.days(t)) for t in ledger.actions], sorted(owners.items())))
+    return f"actions:{shown}" + ("" if precise else "|".join(d.digest for d in decks))
+
+
+def open_actions_key(ledger: actions.Ledger, mine: Sequence[actions.Tracked]) -> str:
+    """What a person's page shows of the actions they own that are still open."""
+    return repr([(t.action, t.since, ledger.days(t)) for t in mine])

@@ -15,9 +15,9 @@ Five stores, because they go stale for different reasons:
   memory only, for the preview's rebuilds: between CLI runs the previous output
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
   change), so ~45 MB of HTML is never pickled.
-* ``parsed``: each page's links and ids, for the link check; and each deck's warnings
-  (:mod:`demodeck.warnings`), keyed by its files, the settings, the theme's sizes and
-  its pictures' stamps: both are what reading something again found out about it.
+* ``parsed``: each page's links and ids, for the link check (:mod:`.links`); and each
+  deck page's warnings and slide count, keyed by the page's own key (which covers all
+  they depend on): both are what reading something again found out about it.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`.archive_keys`), keyed
   by the deck's content, the settings and the hashed names of its pictures.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
@@ -176,7 +176,7 @@ class BuildCache:
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, key, value)
 
     def get_warned(self, key: str) -> tuple[list[Problem], int] | None:
-        """A deck's warnings and slide count (demodeck.warnings), kept in the ``parsed``
+        """A deck page's warnings and slide count (see .rendering), kept in the ``parsed``
         store."""
         self._ensure_loaded()
         value: tuple[list[Problem], int] | None = _get(self.parsed, self._used_parsed,

@@ -10,14 +10,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from demodeck import load, outdir, theme, warnings
+from demodeck import load, outdir
 from demodeck.digest import digest
 from demodeck.errors import Problem
 from demodeck.incremental.cache import BuildCache
+from demodeck.incremental.keys import theme_key
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
 from demodeck.outdir import MARKER
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 def fingerprint(site: SiteConfig, sources: list[DeckSource], out: Path,
                  self_contained: bool) -> str:
-    return digest(theme.key(site), str(out.absolute()), str(self_contained),
+    return digest(theme_key(site), str(out.absolute()), str(self_contained),
                             "\0".join(site.extra), *(s.digest for s in sources))
 
 
@@ -169,20 +170,20 @@ def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
 
 
 def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
-            read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck], slides: int,
-            rendered: Rendered, written: Written, warned: list[Problem]) -> None:
+           read: tuple[int, list[DeckSource]], out: Path, decks: list[Deck],
+           rendered: Rendered, written: Written) -> None:
     """The manifest of a good build: what it read (``read``: when, and the deck files),
     wrote (see unchanged, reusable, known_sources) and warned about (a build with nothing
     to do says the same warnings again)."""
     pages = rendered.pages
-    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks), "slides": slides,
-                          "pages": len(pages), "images": _image_records(decks, rendered.images),
+    cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks),
+                          "slides": rendered.slides, "pages": len(pages),
+                          "images": _image_records(decks, rendered.images),
                           "out": str(out.absolute()), "read_at": read[0],
                           "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
                           "output": _written_stamps(out, pages, written, before),
-                          "warnings": warnings.to_json(warned)})
-
+                          "warnings": warnings_to_json(rendered.warnings)})
 
 
 def save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
@@ -205,3 +206,20 @@ def spare(cache: BuildCache | None, out: Path) -> Path | None:
         return None
     name = hashlib.blake2b(str(out.absolute()).encode(), digest_size=8).hexdigest()
     return cache.path.parent / f"previous-site-{name}"
+
+
+def warnings_to_json(warnings: Iterable[Problem]) -> list[list[str | int]]:
+    """The warnings as the manifest keeps them."""
+    return [[p.path, p.line, p.column, p.message, p.field] for p in warnings]
+
+
+def warnings_from_json(value: object) -> list[Problem] | None:
+    """The warnings warnings_to_json gave; None when ``value`` is not such a list (an older
+    manifest, which had none: the build then looks again)."""
+    if not isinstance(value, list):
+        return None
+    try:
+        return [Problem(str(path), int(line), int(column), str(message), str(field),
+                        severity="warning") for path, line, column, message, field in value]
+    except (TypeError, ValueError):
+        return None

@@ -1,31 +1,39 @@
 """The one interface between the build's stages and what makes them fast.
 
-:class:`Plain` builds the straightforward way: every deck read and validated, every
-page rendered and its links checked, in this one process, the output folder replaced
-whole. :class:`Accelerated` gives the same bytes sooner: it keeps the signed build
-cache and the manifest of the last build, forks a process pool, and keeps the output
-files whose inputs did not change. ``DEMODECK_PLAIN=1`` in the environment makes every
-build plain (see :func:`for_build`); a test holds both to byte-identical output.
+:class:`Plain` applies each stage the straightforward way: every deck read and
+validated, every page rendered and its links checked, in this one process, by the
+stages' own whole-stage functions (:func:`demodeck.decks.validate_all`,
+:func:`demodeck.pipeline.render_all`, :func:`demodeck.linkcheck.verify`), the output
+folder replaced whole. :class:`Accelerated` gives the same bytes sooner, from the same
+per-item functions: it keeps the signed build cache and the manifest of the last build,
+spreads the work over a process pool, and keeps the output files whose inputs did not
+change. :class:`Preview` is the preview server's: the cache in memory, no pool.
+``DEMODECK_PLAIN=1`` in the environment makes every build plain (see :func:`for_build`);
+a test holds both to byte-identical output.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from demodeck import load, warnings
+from demodeck import load
 from demodeck.errors import Problem
 from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
 from demodeck.load import DeckSource
 from demodeck.model import Deck, SiteConfig
-from demodeck.pages import Reusable
+from demodeck.pages import Kept
 
 if TYPE_CHECKING:
+    import jinja2
+
     from demodeck.pipeline import Rendered
+    from demodeck.render import Renderer
     from demodeck.write import Staging, Written
 
 Discovered = tuple[list[DeckSource], list[Problem]]
@@ -35,12 +43,8 @@ Summary = tuple[int, int, int, list[Problem]]  # decks, slides, files and warnin
 class Plain:
     """No cache, no pool, nothing kept: what every accelerator must give the same bytes as."""
 
-    cache: BuildCache | None = None
-    jobs = 1
-
     def discover(self, site: SiteConfig) -> Discovered:
-        """Every deck file, read (stage 1, load)."""
-        self.read_at = time.time_ns()
+        """Stage 1, load: every deck file, read."""
         return load.discover(site.root.resolve(), site.decks_path)
 
     def up_to_date(self, site: SiteConfig, out: Path, discovered: Discovered,
@@ -48,12 +52,27 @@ class Plain:
         """The last build's summary when it left ``out`` exactly as this one would."""
         return None
 
-    def reusable(self, out: Path) -> Reusable:
-        """Files of the last build in ``out`` that may be kept when their key matches."""
-        return {}
+    def validate(self, site: SiteConfig, discovered: Discovered) -> list[Deck]:
+        """Stage 2: every deck's model (newest first); BuildError with every problem."""
+        from demodeck import decks
 
-    def rendered(self, staging: Staging) -> None:
-        """Called once every page is rendered, before the link check."""
+        return decks.validate_all(site, discovered)
+
+    def render(self, site: SiteConfig, decks: list[Deck], *, self_contained: bool = False,
+               staging: Staging | None = None) -> Rendered:
+        """Stage 3: every page, and the decks' warnings. ``staging``: the folder the site
+        will be written in, for a pool that writes pages there itself."""
+        from demodeck import pipeline
+
+        return pipeline.render_all(site, decks, self_contained=self_contained)
+
+    def check_links(self, site: SiteConfig, decks: Sequence[Deck], rendered: Rendered) -> None:
+        """Stage 4: BuildError on a broken local link or fragment, each at the template
+        line that wrote it (see linksource.place)."""
+        from demodeck import linkcheck, linksource
+
+        linkcheck.verify(rendered.pages, known=rendered.parsed,
+                         place=functools.partial(linksource.place, site, decks))
 
     def spare(self, out: Path) -> Path | None:
         """Where the site a build replaces is kept for the next one (see write.write_site)."""
@@ -62,9 +81,13 @@ class Plain:
     def checked(self) -> None:
         """Called when a check (a build that writes nothing) passed every stage."""
 
-    def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
-               written: Written | None, warned: list[Problem]) -> None:
+    def finish(self, out: Path, decks: list[Deck], rendered: Rendered | None,
+               written: Written | None) -> None:
         """Called after the write (``written`` None: the build failed, or only checked)."""
+
+    def in_memory(self, rendered: Rendered) -> dict[str, bytes]:
+        """The preview's copy of the site: every file's bytes, by path."""
+        return {page.path: page.data for page in rendered.pages}
 
 
 class Accelerated(Plain):
@@ -75,8 +98,18 @@ class Accelerated(Plain):
         self.jobs = jobs
         self.manifest: dict[str, Any] | None = None
         self.fingerprint = ""
+        self.read_at = 0
         self.discovered: list[DeckSource] = []
-        self.waiting: Callable[[], None] | None = None
+        self.prepared: Renderer | None = None  # made while a worker validated (see validate)
+        self.out: Path | None = None  # the output folder, whose unchanged files are kept
+        self.waiting: Callable[[], None] | None = None  # for the cache saved meanwhile
+
+    @functools.cached_property
+    def compiled(self) -> jinja2.BytecodeCache | None:
+        """Jinja's cache of compiled templates, in the user's cache folder."""
+        from demodeck.incremental.templates import compiled_templates
+
+        return compiled_templates()
 
     def discover(self, site: SiteConfig) -> Discovered:
         self.read_at = time.time_ns()
@@ -88,9 +121,11 @@ class Accelerated(Plain):
 
     def up_to_date(self, site: SiteConfig, out: Path, discovered: Discovered,
                    self_contained: bool) -> Summary | None:
+        self.out = out
         self.fingerprint = manifest.fingerprint(site, discovered[0], out, self_contained)
         before = self.manifest
-        warned = warnings.from_json(before.get("warnings")) if before is not None else None
+        warned = (manifest.warnings_from_json(before.get("warnings")) if before is not None
+                  else None)
         if (before is not None and warned is not None and not discovered[1]
                 and manifest.unchanged(before, self.fingerprint, out)):
             return before["decks"], before["slides"], before["pages"], warned
@@ -100,11 +135,43 @@ class Accelerated(Plain):
                 self.cache.checked = before["keys"]  # the last good build's pages passed
         return None
 
-    def reusable(self, out: Path) -> Reusable:
-        return manifest.reusable(self.manifest, out)
+    def validate(self, site: SiteConfig, discovered: Discovered) -> list[Deck]:
+        from demodeck.incremental import validating
 
-    def rendered(self, staging: Staging) -> None:
-        self.waiting = manifest.save_meanwhile(self.cache, staging)
+        def meanwhile(sources: Sequence[DeckSource]) -> None:
+            """While a worker starts validating, this process gets the rendering ready
+            (Jinja, Markdown, Pygments), which the render workers forked later inherit."""
+            self.prepared = validating.prepare_render(site, sources, self.compiled)
+
+        return validating.validate(site, discovered, self.cache, self.jobs,
+                                   meanwhile)
+
+    def reusable(self) -> dict[str, tuple[str, Path]]:
+        """Files of the last build in the output folder that may be kept when their key
+        matches."""
+        return manifest.reusable(self.manifest, self.out) if self.out is not None else {}
+
+    def render(self, site: SiteConfig, decks: list[Deck], *, self_contained: bool = False,
+               staging: Staging | None = None) -> Rendered:
+        from demodeck.incremental import rendering
+
+        rendered = rendering.render_all(site, decks, cache=self.cache, jobs=self.jobs,
+                                        self_contained=self_contained,
+                                        reusable=self.reusable(), renderer=self.prepared,
+                                        staging=staging, compiled=self.compiled)
+        if staging is not None:
+            self.waiting = manifest.save_meanwhile(self.cache, staging)
+        return rendered
+
+    def check_links(self, site: SiteConfig, decks: Sequence[Deck], rendered: Rendered) -> None:
+        if self.cache is None:
+            super().check_links(site, decks, rendered)
+            return
+        from demodeck import linksource
+        from demodeck.incremental import links
+
+        links.verify(rendered.pages, self.cache, known=rendered.parsed,
+                     place=functools.partial(linksource.place, site, decks))
 
     def spare(self, out: Path) -> Path | None:
         return manifest.spare(self.cache, out)
@@ -113,8 +180,8 @@ class Accelerated(Plain):
         if self.cache is not None:  # for the next check or build; no site to record
             self.cache.save()
 
-    def finish(self, out: Path, decks: list[Deck], slides: int, rendered: Rendered | None,
-               written: Written | None, warned: list[Problem]) -> None:
+    def finish(self, out: Path, decks: list[Deck], rendered: Rendered | None,
+               written: Written | None) -> None:
         if self.waiting is not None:
             self.waiting()
         if self.cache is None or rendered is None or written is None:
@@ -122,8 +189,33 @@ class Accelerated(Plain):
         if self.waiting is None:
             self.cache.save()
         manifest.record(self.cache, self.manifest, self.fingerprint,
-                        (self.read_at, self.discovered), out, decks, slides, rendered, written,
-                        warned)
+                        (self.read_at, self.discovered), out, decks, rendered, written)
+
+
+class Preview(Accelerated):
+    """The preview server's rebuilds: its cache kept in memory between them (started from
+    what the last ``demodeck build`` left), never saved; one process (it runs threads)."""
+
+    def __init__(self, cache: BuildCache) -> None:
+        super().__init__(cache, jobs=1)
+        self.cache: BuildCache = cache
+
+    def discover(self, site: SiteConfig) -> Discovered:
+        self.cache.begin()
+        if not self.cache.pages:  # the first build: start from what `demodeck build` left
+            self.out = site.output_path
+        return Plain.discover(self, site)
+
+    def reusable(self) -> dict[str, tuple[str, Path]]:
+        return manifest.reusable_files(self.cache, self.out) if self.out is not None else {}
+
+    def in_memory(self, rendered: Rendered) -> dict[str, bytes]:
+        files = super().in_memory(rendered)
+        for page in rendered.pages:
+            if isinstance(page, Kept):  # read once from disk; from memory from now on
+                self.cache.put_page(page.key, files[page.path])
+        self.cache.prune()  # in memory only: keep what this build used, the size of the site
+        return files
 
 
 def for_build(cache: BuildCache | None, jobs: int) -> Plain:
@@ -131,3 +223,10 @@ def for_build(cache: BuildCache | None, jobs: int) -> Plain:
     if os.environ.get("DEMODECK_PLAIN") == "1":
         return Plain()
     return Accelerated(cache, jobs)
+
+
+def for_preview(cache: BuildCache | None) -> Plain:
+    """The preview's accelerators (``cache`` None, or ``DEMODECK_PLAIN=1``: none)."""
+    if cache is None or os.environ.get("DEMODECK_PLAIN") == "1":
+        return Plain()
+    return Preview(cache)
