@@ -29,9 +29,8 @@ from pathlib import Path
 from demodeck import load, measure, overflow, theme
 from demodeck import sizes as theme_sizes
 from demodeck.actions import FollowUp
-from demodeck.errors import Problem
 from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
-from demodeck.model import RETRO_TITLE, Deck, Place, RetroCard, Slide
+from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
 from demodeck.overflow import Estimate
 from demodeck.sizes import Sizes
 
@@ -436,53 +435,3 @@ def _crowded_retro(slide: Slide, cards: list[_Card], s: Sizes, exact: bool) -> l
         return [Crowded(slide, tallest.demo, "could_be_better", estimate)]
     return [Crowded(slide, None, "followup" if tallest.key == "followup" else "retro",
                     estimate)]
-
-
-# -- warnings for `demodeck check`, `build` and `serve` ------------------------------------------
-
-def warnings(deck: Deck, crowded: Sequence[Crowded], sizes: Sizes) -> list[Problem]:
-    """``crowded`` as warnings placed at the demo or field too long for its slide (where
-    validation found each written: Deck.places, Deck.retro_place)."""
-    found: list[Problem] = []
-    for c in crowded:
-        if c.demo is None:
-            place = deck.retro_place or Place(deck.source)
-        else:
-            place = (deck.places[c.demo] if c.demo < len(deck.places)
-                     else Place(deck.demos[c.demo].source or deck.source, 0, 0,
-                                f"demos[{c.demo}]"))
-            if c.field:
-                place = dataclasses.replace(
-                    place, field=f"{place.field}.{c.field}" if place.field else c.field)
-        found.append(Problem(place.path, place.line, place.column, _message(deck, c, sizes),
-                             place.field, severity="warning"))
-    return found
-
-
-ADVICE = "shorten its features or why, or move detail into notes (they stay off the slide)"
-
-
-def _message(deck: Deck, crowded: Crowded, s: Sizes) -> str:
-    estimate = crowded.estimate
-    assert estimate is not None  # planned with exact
-    if crowded.demo is None and crowded.field == "followup":
-        what = "the follow-up of earlier decks' open actions"
-        advice = "close those done or given up (retro.done, retro.dropped)"
-        where = "a slide of the retrospective"
-    elif crowded.demo is None:
-        what, advice = "the retro's items and actions", "shorten them"
-        where = "a slide of the retrospective"
-    elif crowded.field:
-        what = f"the could_be_better of '{deck.demos[crowded.demo].title}'"
-        where, advice = "a slide of the retrospective", "shorten it"
-    else:
-        what, where, advice = f"'{deck.demos[crowded.demo].title}'", "its slide", ADVICE
-    if not estimate.fits:
-        smallest = ("half size" if s.min_fit == 0.5
-                    else f"{round(s.min_fit * 100)}% of its size")
-        return (f"{what} has more text than fits on {where} even at {smallest}, so the slide "
-                f"will scroll; {advice}")
-    px = s.floor_px * estimate.fit / estimate.floor
-    return (f"{what} has more text than {where} holds at a readable size: its body text "
-            f"will be shrunk to about {px:.1f} px, under the floor of {s.floor_px:g} px "
-            f"(at 1280×720); {advice}")

@@ -122,7 +122,7 @@ HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
     """Hold back Ctrl-C, SIGTERM and SIGHUP for the moment of the swap (and while
-    the CLI reports a build that is done, see cli.cmd_build): one
+    the CLI reports a build that is done, see commands.cmd_build): one
     between the two renames (where the file system has no exchange) would leave no site,
     one during the clean-up a stray old copy. The build is complete by then, so a signal
     that lands here simply comes a moment too late: it is dropped. (A Python handler, not

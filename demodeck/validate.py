@@ -11,27 +11,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import math
-import operator
 import re
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demodeck import model, schema, written
+from demodeck import media, model, schema
 from demodeck.errors import Problem
 from demodeck.load import (
-    DeckSource,
     Mark,
     Raw,
     RawMap,
     RawScalar,
     RawSeq,
-    SourceFile,
-    is_inside,
-    parse_yaml,
 )
 from demodeck.schema import Record, Spec
 from demodeck.urls import url_is_safe
@@ -64,7 +57,7 @@ class Ctx:
         return INVALID
 
 
-def _describe(raw: Raw) -> str:
+def describe(raw: Raw) -> str:
     if isinstance(raw, RawSeq):
         return "a list"
     if isinstance(raw, RawMap):
@@ -98,7 +91,7 @@ def _wrong_type(spec: Spec, raw: Raw, path: str, ctx: Ctx) -> Any:
         hint = "; put it in quotes to make it text"
     elif isinstance(spec, schema.Text) and isinstance(raw, RawMap):
         hint = _pair_hint(raw, path)
-    return ctx.error(raw.mark, path, f"expected {_WANTS[type(spec)]}, got {_describe(raw)}{hint}")
+    return ctx.error(raw.mark, path, f"expected {_WANTS[type(spec)]}, got {describe(raw)}{hint}")
 
 
 def _pair_hint(raw: RawMap, path: str) -> str:
@@ -166,9 +159,9 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
             if isinstance(spec, schema.Url):
                 return _check_url(value, raw.mark, path, ctx)
             if isinstance(spec, schema.ImagePath):
-                return _check_image(value, raw.mark, path, ctx)
+                return media.check_image(value, raw.mark, path, ctx)
             if isinstance(spec, schema.VideoPath):
-                return _check_video(value, raw.mark, path, ctx)
+                return media.check_video(value, raw.mark, path, ctx)
             if isinstance(spec, schema.Slug):
                 return _check_slug(spec, value, raw.mark, path, ctx)
             if isinstance(spec, schema.Choice) and value not in spec.values:
@@ -210,113 +203,6 @@ def _check_slug(spec: schema.Slug, value: str, mark: Mark, path: str, ctx: Ctx) 
     hint = f" (did you mean '{slug}'?)" if slug and slug != value else ""
     return ctx.error(mark, path, f"'{value}' is not a short name: use lowercase letters, "
                      f"digits and '-', up to {spec.max_length} characters{hint}")
-
-
-def _check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
-    found = _project_file(value, mark, path, ctx, "image")
-    if not isinstance(found, tuple):
-        return found
-    resolved, size = found
-    if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
-        return ctx.error(mark, path, f"'{value}' is not a supported image; use "
-                         + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
-                         + " (SVG is refused: it can carry scripts)")
-    if size > ctx.max_image_mb * _MB:  # from its size: a huge file is never read
-        return ctx.error(mark, path, f"image '{value}' is {_size(size)}; images are "
-                         f"limited to {ctx.max_image_mb} MB (max_image_mb in demodeck.yaml)")
-    return _asset(value, resolved, mark, path, ctx, "image")
-
-
-def _check_video(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
-    """Like an image, and its first bytes must be an MP4's or a WebM's: a browser shows
-    nothing for a file that only has the name of a video."""
-    found = _project_file(value, mark, path, ctx, "video")
-    if not isinstance(found, tuple):
-        return found
-    resolved, size = found
-    if resolved.suffix.lower() not in schema.VIDEO_SUFFIXES:
-        return ctx.error(mark, path, f"'{value}' is not a supported video; use "
-                         + " or ".join(s.lstrip(".") for s in schema.VIDEO_SUFFIXES))
-    if size > ctx.max_video_mb * _MB:
-        return ctx.error(mark, path, f"video '{value}' is {_size(size)}; videos are "
-                         f"limited to {ctx.max_video_mb} MB (max_video_mb in demodeck.yaml)")
-    if resolved not in ctx.unreadable:
-        try:
-            with resolved.open("rb") as f:
-                head = f.read(12)
-        except OSError as exc:
-            return ctx.error(mark, path, f"cannot read video '{value}': "
-                             f"{exc.strerror or exc}")
-        kind = video_kind(head)
-        if kind is None:
-            return ctx.error(mark, path, f"'{value}' is not an MP4 or WebM video (its first "
-                             "bytes are not a video's); export the recording as MP4 or WebM")
-        if kind != resolved.suffix.lower():
-            what = "an MP4" if kind == ".mp4" else "a WebM"
-            return ctx.error(mark, path, f"'{value}' holds {what} video; name it "
-                             f"{Path(value).stem}{kind}")
-    return _asset(value, resolved, mark, path, ctx, "video")
-
-
-def video_kind(head: bytes) -> str | None:
-    """``.webm`` or ``.mp4`` from a file's first 12 bytes (the EBML header of Matroska,
-    an ISO box ``ftyp``), None for anything else."""
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return ".webm"
-    if head[4:8] == b"ftyp":
-        return ".mp4"
-    return None
-
-
-def _project_file(value: str, mark: Mark, path: str, ctx: Ctx,
-                  what: str) -> tuple[Path, int] | Any:
-    """A regular file inside the project named by ``value`` relative to the file being
-    checked, with its size (the file is not read); INVALID with the problem recorded."""
-    if re.match(r"^[a-z][a-z0-9+.\-]*:", value, re.I) or value.startswith("//"):
-        return ctx.error(mark, path, f"{what}s must be files in the project, not URLs "
-                         "(the published deck must work offline)")
-    if Path(value).is_absolute():
-        return ctx.error(mark, path, "use a path relative to this file, not an absolute path")
-    candidate = ctx.base_dir / value
-    try:
-        resolved = candidate.resolve()
-        inside = is_inside(ctx.root, resolved)
-        st = resolved.stat() if inside else None
-    except (FileNotFoundError, NotADirectoryError):
-        st = None
-    except (OSError, ValueError, RuntimeError) as exc:  # too long a name, a symlink loop
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return ctx.error(mark, path, f"cannot use this {what} path: {reason}")
-    if not inside:
-        return ctx.error(mark, path, f"'{value}' points outside the project; "
-                         f"keep {what}s inside the project folder")
-    if st is None or not stat.S_ISREG(st.st_mode):  # a folder, FIFO or device too
-        return ctx.error(mark, path, f"{what} '{value}' does not exist "
-                         f"(looked for {_display(ctx.root, candidate)})")
-    return resolved, st.st_size
-
-
-def _asset(value: str, resolved: Path, mark: Mark, path: str, ctx: Ctx, what: str) -> Any:
-    if resolved in ctx.unreadable:
-        return ctx.error(mark, path, f"cannot read {what} '{value}': "
-                         f"{ctx.unreadable[resolved]}")
-    return model.Asset(resolved, resolved.relative_to(ctx.root).as_posix())
-
-
-_MB = 1 << 20
-
-
-def _size(n: int) -> str:
-    """``1.0 GB``, ``20.1 MB``: rounded up, so a size over a limit never reads as the limit."""
-    scale, unit = (1 << 30, "GB") if n >= 1 << 30 else (_MB, "MB")
-    return f"{math.ceil(n * 10 / scale) / 10:.1f} {unit}"
-
-
-def _display(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _check_list(spec: schema.ListOf, raw: Raw, path: str, ctx: Ctx) -> Any:
@@ -458,125 +344,3 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "deck": lambda v: v,  # assembled by validate_deck, which knows the file name
     "config": lambda v: v,
 }
-
-
-# -- whole decks ---------------------------------------------------------------------------
-
-_NOTHING_UNREADABLE: Mapping[Path, str] = {}
-
-
-def _file_ctx(source: SourceFile, site: model.SiteConfig, root: Path, problems: list[Problem],
-              unreadable: Mapping[Path, str]) -> Ctx:
-    return Ctx(source.path, source.abspath.parent, root, problems, site.max_image_mb,
-               unreadable, site.max_video_mb)
-
-
-def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Problem], *,
-                  root: Path | None = None) -> model.Deck | None:
-    """Parse and check one deck (file or folder); None if any problem was appended.
-    ``root``: ``site.root.resolve()``, from a caller that checks many decks (resolving
-    costs a system call per part of the path: 7 ms for the 520 decks of the benchmark)."""
-    root = site.root.resolve() if root is None else root
-    return _check_deck(deck, site, root, problems)
-
-
-def unreadable_images(deck: DeckSource, site: model.SiteConfig,
-                      unreadable: Mapping[Path, str]) -> list[Problem]:
-    """Every place ``deck`` names an image of ``unreadable`` (resolved path -> why it could
-    not be read): an image that passed validation but failed when the site was made is
-    reported at the deck line that names it, like any other problem with an image."""
-    problems: list[Problem] = []
-    _check_deck(deck, site, site.root.resolve(), problems, unreadable)
-    return problems
-
-
-def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: list[Problem],
-                failed: Mapping[Path, str] = _NOTHING_UNREADABLE) -> model.Deck | None:
-    """validate_deck: every problem found, each with its place; ``failed``: images that
-    could not be read, reported where they are named (see unreadable_images)."""
-    before = len(problems)
-    values: dict[str, Any] = {}
-    demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
-    trees: list[written.Tree] = []  # each file's, for what the warnings need (see written)
-    if deck.main is not None and (parsed := _parse(deck.main, problems)) is not None:
-        values = _check_main(deck, parsed[1], _file_ctx(deck.main, site, root, problems,
-                                                        failed))
-        demos = [(d, deck.main.path) for d in values.get("demos", ())]
-        trees.append((deck.main.path, *parsed, _FOLDER_DECK if deck.is_folder else schema.DECK))
-    for file in deck.demo_files:
-        parsed = _parse(file, problems)
-        if parsed is None:
-            continue
-        demo = check_record(schema.DEMO, parsed[1], "",
-                            _file_ctx(file, site, root, problems, failed))
-        if demo is not INVALID:
-            demos.append((demo, file.path))
-        trees.append((file.path, *parsed, schema.DEMO))
-    if deck.is_folder and not deck.demo_files and not values.get("demos"):
-        problems.append(Problem(deck.path, 0, 0, "this deck folder has no demos; add one "
-                                "YAML file per demo (or a demos: list in deck.yaml)"))
-    unreadable = any(not f.readable for f in (deck.main, *deck.demo_files) if f is not None)
-    if len(problems) > before or unreadable:  # unreadable files were reported by discover
-        return None
-    return written.noted(_assemble(deck, site, values, demos), trees)
-
-
-def _parse(file: SourceFile, problems: list[Problem]) -> tuple[bytes, Raw] | None:
-    """The file's bytes and tree; None (and its problems added) if it has none."""
-    data, found = file.read()
-    tree = None
-    if data is not None:
-        tree, found = parse_yaml(file.path, data)
-    problems.extend(found)
-    return None if data is None or tree is None else (data, tree)
-
-
-_FOLDER_DECK = schema.folder_deck()
-
-
-def _check_main(deck: DeckSource, raw: Raw, ctx: Ctx) -> dict[str, Any]:
-    if not isinstance(raw, RawMap):
-        ctx.error(raw.mark, "", f"a deck file must be a mapping (title:, demos: ...), "
-                  f"got {_describe(raw)}")
-        return {}
-    # in a folder, demos come from the folder's other files; a list here is optional
-    record = _FOLDER_DECK if deck.is_folder else schema.DECK
-    values, ok = field_values(record, raw, "", ctx)
-    named = dt.date.fromisoformat(deck.date_text)
-    if "date" in values and values["date"] != named:
-        mark = raw.entries["date"][1].mark
-        ctx.error(mark, "date", f"the date {values['date']} does not match the file name "
-                  f"({deck.date_text}); make them agree")
-    return values if ok else {}
-
-
-# Demo's fields between its first, id, and its last, source (checked here, once).
-_DEMO_FIELDS = [f.name for f in dataclasses.fields(model.Demo)]
-if _DEMO_FIELDS[0] != "id" or _DEMO_FIELDS[-1] != "source":  # pragma: no cover
-    raise TypeError(f"_placed expects Demo's fields to be (id, ..., source): {_DEMO_FIELDS}")
-_demo_middle = operator.attrgetter(*_DEMO_FIELDS[1:-1])
-_new_demo: Callable[..., model.Demo] = model.Demo  # positional fields, in the order checked
-
-
-def _placed(demo: model.Demo, slide_id: str, source: str) -> model.Demo:
-    """``dataclasses.replace(demo, id=slide_id, source=source)`` at a fifth of the cost
-    (which reads every field by name and calls the constructor with keywords)."""
-    return _new_demo(slide_id, *_demo_middle(demo), source)
-
-
-def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
-              demos: list[tuple[model.Demo, str]]) -> model.Deck:
-    ids = model.unique_slugs([d.title for d, _ in demos])
-    metrics = tuple(model.Metric(k, v) for k, v in (values.get("metrics") or {}).items())
-    return model.Deck(
-        date=dt.date.fromisoformat(deck.date_text),
-        title=(values.get("title") or site.title).strip(),
-        demos=tuple(_placed(d, i, file) for (d, file), i in zip(demos, ids, strict=True)),
-        hosts=values.get("hosts", ()),
-        sprint_goals=values.get("sprint_goals", ()),
-        metrics=metrics,
-        experiments=values.get("experiments", ()),
-        retro=values.get("retro") or model.Retro(),
-        source=deck.path,
-        digest=deck.digest,
-    )

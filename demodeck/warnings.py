@@ -11,16 +11,16 @@ once (`check` renders too: it runs every stage of a build but the write).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from demodeck.errors import BuildError, Problem
-from demodeck.model import Deck
+from demodeck.model import Deck, Place
 
 if TYPE_CHECKING:
     from demodeck.sizes import Sizes
-    from demodeck.slides import Plan
+    from demodeck.slides import Crowded, Plan
 
 @dataclass(frozen=True, slots=True)
 class Found:
@@ -30,9 +30,55 @@ class Found:
 
 def deck_warnings(deck: Deck, planned: Plan, sizes: Sizes) -> list[Problem]:
     """The warnings about ``deck`` whose page shows ``planned`` (slides.plan, exact)."""
-    from demodeck import slides  # Markdown: not for a build that has nothing to do
+    return _crowded(deck, planned.crowded, sizes) + list(deck.link_warnings)
 
-    return slides.warnings(deck, planned.crowded, sizes) + list(deck.link_warnings)
+
+def _crowded(deck: Deck, crowded: Sequence[Crowded], sizes: Sizes) -> list[Problem]:
+    """``crowded`` (slides.plan's) as warnings placed at the demo or field too long for
+    its slide (where validation found each written: Deck.places, Deck.retro_place)."""
+    found: list[Problem] = []
+    for c in crowded:
+        if c.demo is None:
+            place = deck.retro_place or Place(deck.source)
+        else:
+            place = (deck.places[c.demo] if c.demo < len(deck.places)
+                     else Place(deck.demos[c.demo].source or deck.source, 0, 0,
+                                f"demos[{c.demo}]"))
+            if c.field:
+                place = dataclasses.replace(
+                    place, field=f"{place.field}.{c.field}" if place.field else c.field)
+        found.append(Problem(place.path, place.line, place.column, _message(deck, c, sizes),
+                             place.field, severity="warning"))
+    return found
+
+
+ADVICE = "shorten its features or why, or move detail into notes (they stay off the slide)"
+
+
+def _message(deck: Deck, crowded: Crowded, s: Sizes) -> str:
+    estimate = crowded.estimate
+    assert estimate is not None  # planned with exact
+    if crowded.demo is None and crowded.field == "followup":
+        what = "the follow-up of earlier decks' open actions"
+        advice = "close those done or given up (retro.done, retro.dropped)"
+        where = "a slide of the retrospective"
+    elif crowded.demo is None:
+        what, advice = "the retro's items and actions", "shorten them"
+        where = "a slide of the retrospective"
+    elif crowded.field:
+        what = f"the could_be_better of '{deck.demos[crowded.demo].title}'"
+        where, advice = "a slide of the retrospective", "shorten it"
+    else:
+        what, where, advice = f"'{deck.demos[crowded.demo].title}'", "its slide", ADVICE
+    if not estimate.fits:
+        smallest = ("half size" if s.min_fit == 0.5
+                    else f"{round(s.min_fit * 100)}% of its size")
+        return (f"{what} has more text than fits on {where} even at {smallest}, so the slide "
+                f"will scroll; {advice}")
+    px = s.floor_px * estimate.fit / estimate.floor
+    return (f"{what} has more text than {where} holds at a readable size: its body text "
+            f"will be shrunk to about {px:.1f} px, under the floor of {s.floor_px:g} px "
+            f"(at 1280×720); {advice}")
 
 
 def gathered(per_deck: Iterable[tuple[list[Problem], int]]) -> Found:

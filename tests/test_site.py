@@ -16,13 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from demodeck import (
+    decks,
     load,
     markdown,
     model,
     people,
     pipeline,
     render,
-    validate,
 )
 from demodeck.build import BuildResult, build
 from demodeck.config import load_config
@@ -481,8 +481,8 @@ def test_a_signed_cache_that_does_not_unpickle_to_its_stores_is_started_over(
     build(site, cache=BuildCache(cache_file))
     signed.write_signed(cache_file, body)  # signed by this user: only the content is off
     validated: list[object] = []
-    real = validate.validate_deck
-    monkeypatch.setattr(validate, "validate_deck",
+    real = decks.validate_deck
+    monkeypatch.setattr(decks, "validate_deck",
                         lambda *a, **k: validated.append(a) or real(*a, **k))
     add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
     again = build(site, cache=BuildCache(cache_file))
@@ -865,8 +865,8 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
     assert base.read_bytes() == first and 0 < delta.stat().st_size < len(first) / 4
 
     validated: list[object] = []
-    real = validate.validate_deck
-    monkeypatch.setattr(validate, "validate_deck",
+    real = decks.validate_deck
+    monkeypatch.setattr(decks, "validate_deck",
                         lambda *a, **k: validated.append(a) or real(*a, **k))
     elsewhere = build(site, out=tmp_path / "elsewhere", cache=BuildCache(base))
     assert validated == [] and elsewhere.decks == 3  # every model came from base + delta
@@ -1046,13 +1046,13 @@ def test_a_parallel_build_whose_links_are_broken_keeps_its_cache_but_not_the_sit
     assert len(_cache_stores(tmp_path / "c.pickle")[0]) == 3  # the example decks
     template.unlink()
     validated: list[str] = []
-    validate_deck = validate.validate_deck
+    validate_deck = decks.validate_deck
 
     def spy(source: load.DeckSource, *args: Any, **kwargs: Any) -> Any:
         validated.append(source.path)
         return validate_deck(source, *args, **kwargs)
 
-    monkeypatch.setattr(validate, "validate_deck", spy)
+    monkeypatch.setattr(decks, "validate_deck", spy)
     build(load_config(root), jobs=1, cache=BuildCache(tmp_path / "c.pickle"))
     assert validated == []  # every deck from the cache
     assert (root / "site/index.html").is_file()

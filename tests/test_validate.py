@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from demodeck import load, model, schema, validate
+from demodeck import decks, load, model, schema, validate
 from tests.conftest import Project
 
 fuzz_settings = settings(max_examples=300, deadline=None,
@@ -335,7 +335,7 @@ def _validate(root: Path, text: str) -> tuple[model.Deck | None, list[object]]:
     sources, found = load.discover(root, root / "decks")
     assert not found and len(sources) == 1
     problems: list[object] = []
-    deck = validate.validate_deck(sources[0], site, problems)  # type: ignore[arg-type]
+    deck = decks.validate_deck(sources[0], site, problems)  # type: ignore[arg-type]
     return deck, problems
 
 
