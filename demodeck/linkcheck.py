@@ -32,7 +32,7 @@ Parsed = tuple[str, str]
 
 # Only attributes of real tags count: not text that looks like one (a code span showing
 # `<a href='x'>` is escaped to "&lt;a href='x'&gt;"), nor comments, scripts or styles.
-# Scanning ~45 MB of pages character by character for "whitespace, then a name" is the
+# Scanning every page of the site character by character for "whitespace, then a name" is the
 # slow way (so is one pattern for the three names: the regex engine then tries every
 # position instead of searching for a fixed string); each pattern below starts with its
 # attribute's name, which the regex engine finds with a fast substring search, and each

@@ -232,7 +232,7 @@ def _check_map(spec: schema.MapOf, raw: Raw, path: str, ctx: Ctx) -> Any:
 
 
 def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    import difflib  # ~3 ms to import, and only a deck with a mistake needs it
+    import difflib  # only a deck with a mistake needs it
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

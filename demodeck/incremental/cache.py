@@ -7,14 +7,14 @@ Five stores, because they go stale for different reasons:
   re-checked by (size, mtime) on every use. Read back, a deck's demos, nine tenths of
   it, stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`), so
   loading the cache of a 520-deck archive unpickles the decks' dates, metrics and
-  retros, and saving it pickles those again, not the demos. (The decks were each
-  pickled on their own once, read back one by one: ~7 ms more per rebuild than in
-  the one pickle of the whole file, which resolves each class once.)
+  retros, and saving it pickles those again, not the demos. (The decks are in the one
+  pickle of the whole file, which resolves each class once, not each pickled on its
+  own and read back one by one.)
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
   folder is the store (:mod:`demodeck.build` keeps its files whose key did not
-  change), so ~45 MB of HTML is never pickled.
+  change), so the site's HTML is never pickled.
 * ``parsed``: each page's links and ids, for the link check (:mod:`.links`); and each
   deck page's warnings and slide count, keyed by the page's own key (which covers all
   they depend on): both are what reading something again found out about it.
@@ -145,8 +145,8 @@ class BuildCache:
     def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],
                  pickled: bytes | None = None) -> None:
         """Keep ``deck``, given as ``pickled`` (pickle_deck) when it came so from a worker
-        process: kept as bytes, it is saved as it is, where pickling the decks of a
-        520-deck archive again cost the saving ~20 ms of the build's last ~60."""
+        process: kept as bytes, it is saved as it is, not pickled again at the end of
+        the build."""
         self._ensure_loaded()
         self.models[key] = (pickle_deck(deck) if pickled is None else pickled, images)
         self._used_models.add(key)
@@ -258,8 +258,8 @@ class BuildCache:
 
     def save_in_background(self) -> Callable[[], None]:
         """save(), in a forked process while this one goes on (a parallel build's link
-        check and write, ~60 ms, which had the saving's ~60 ms added after them with one
-        core idle). Returns the function that waits for it; it saves again whatever was
+        check and write, which had the saving's time added after them with one core
+        idle). Returns the function that waits for it; it saves again whatever was
         added meanwhile, and the whole of it if the other process failed. Only where no
         thread runs (forking one that does is unsafe): the command line's builds."""
         from demodeck.incremental.pool import in_background
@@ -407,8 +407,8 @@ class _Pending:
 
 def _write(pending: _Pending) -> None:
     # Pickled straight into the file, frame by frame, not into one bytes object first: a
-    # cold build's 14 MB body cost the saving process ~3,700 page faults and ~10 ms more
-    # (it grows that buffer in fresh memory), and the build waits for that process.
+    # cold build's body would cost the saving process page faults as it grows that buffer
+    # in fresh memory, and the build waits for that process.
     write_signed_with(pending.path, partial(pickle.dump, pending.entries,
                                         protocol=pickle.HIGHEST_PROTOCOL),
                   drop=_DELTA if pending.whole else None)

@@ -24,13 +24,12 @@ from typing import BinaryIO
 _MAGIC = b"demodeck-cache-14\n"
 _SIG = 32
 _KEY = 32  # bytes of the signing key; its file holds them as hex
-MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (a 520-deck archive's: 14 MB)
+MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (far more than any)
 
 
 def read_signed(path: Path) -> memoryview | None:
     """The body of a file write_signed wrote, if its signature holds (and there is a good
-    key to check it with). A view into the file's bytes, not a copy of them (copying 14
-    MB took ~7 ms in a fresh process)."""
+    key to check it with). A view into the file's bytes, not a copy of them."""
     data = read_cache_file(path)
     if data is None or not data.startswith(_MAGIC):
         return None
