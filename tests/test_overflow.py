@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck import markdown_fast, measure, overflow, sizes
-from demodeck import warnings as advice
+from demodeck.build import check
 from demodeck.cli import main
 from demodeck.config import load_config
 from demodeck.incremental import pool
@@ -185,7 +185,8 @@ def test_the_plan_of_a_demo_says_what_its_estimate_does() -> None:
 
 def test_the_example_decks_need_no_warning() -> None:
     site = load_config(REPO)
-    assert advice.collect(site, validate_all(site)).warnings == []
+    checked = check(site)
+    assert checked.decks == len(validate_all(site)) and checked.warnings == ()
 
 
 # -- `demodeck check` --------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def test_check_in_worker_processes_says_what_one_process_does(
     serial = project.run("check", "--jobs", "1", "--no-cache", capsys=capsys)
     forked = _forks(monkeypatch)
     parallel = project.run("check", "--jobs", "2", "--no-cache", capsys=capsys)
-    assert len(forked) == 3  # a worker validates, estimates, renders, each beside this process
+    assert len(forked) == 2  # a worker validates, then renders (and estimates), beside this process
     assert parallel == serial
     assert serial.code == 0
     assert serial.out == f"OK: {pool.PARALLEL_MIN} decks, {5 * pool.PARALLEL_MIN + 2} slides, " \
