@@ -253,7 +253,7 @@ def _archive_pages(renderer: Renderer, decks: list[Deck], parts: list[archive_ke
     images = sorted(page.path for page in renderer.images.values())  # avatars, by hashed name
     pages: list[Output] = []
     for job in render.archive_jobs(renderer, decks, parts):
-        if self_contained and job.path == search.PATH:
+        if self_contained and search.is_index_file(job.path):
             continue  # no full-text search where every page stands alone
         key = cache_mod.digest(base, job.path, job.key, *images)
         page = _reuse(job.path, key, reusable, cache)

@@ -349,8 +349,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck],
         ArchiveJob("feed.xml", f"feed:{feed_ids}", lambda: renderer.feed(decks)),
         ArchiveJob("people/index.html", keys.people, lambda: renderer.archive_render(
             "people.html", "people/index.html", slugs, people=everyone())),
-        ArchiveJob(search.PATH, search.index_key(decks),
-                   lambda: Page(search.PATH, search.index_script([p.search for p in parts]))),
+        *(ArchiveJob(*job) for job in search.jobs(decks, [p.search for p in parts])),
     ]
     for key, page_key in keys.persons.items():
         path = f"people/{slugs[key]}/index.html"
