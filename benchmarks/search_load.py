@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,8 +112,8 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    work = Path(tempfile.mkdtemp(prefix="search-load-"))
-    sites = args.site or [build(args.decks, args.seed, work)]
+    work = None if args.site else Path(tempfile.mkdtemp(prefix="search-load-"))
+    sites = [build(args.decks, args.seed, work)] if work is not None else args.site
     queries = args.query or QUERIES
     times: dict[tuple[Path, str], list[float]] = {(s, q): [] for s in sites for q in queries}
     said: dict[tuple[Path, str], str] = {}
@@ -136,10 +137,10 @@ def main() -> None:
                   f"{found[0]:.0f}-{found[-1]:.0f} ms over {len(found)} runs "
                   f"({said[site, query]})")
     print(f"load average {min(load):.1f}-{max(load):.1f} on {os.cpu_count()} CPUs")
-    if args.site or args.keep:
-        print(f"work folder: {work}")
-    else:
-        subprocess.run(["rm", "-rf", str(work)], check=True)
+    if work is not None and args.keep:
+        print(f"the generated project and its site: {work}")
+    elif work is not None:
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

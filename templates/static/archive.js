@@ -135,8 +135,8 @@
       var text = year.text, found = new Uint8Array(year.deckOf.length), spaces = 0;
       for (var k = 0; k < text.length; k++) {
         var code = text.charCodeAt(k);
-        if (code === 32) spaces++;
-        else if (code >= 0xd800 && code < 0xdc00) code = text.codePointAt(k++); // past U+FFFF
+        if (code === 32) { spaces++; continue; }
+        if (code >= 0xd800 && code < 0xdc00) code = text.codePointAt(k++); // past U+FFFF
         if (h.words[code]) found[spaces >> 2] = 1;
       }
       year.deckOf.forEach(function (deck, i) { if (h.decks[deck]) found[i] = 1; });
