@@ -24,7 +24,7 @@ from demodeck.pages import Page
 
 FOLDER = "search"  # a file per year: search/2026.js
 GLOBAL = "demodeckSearchIndex"
-VERSION = 2
+VERSION = 2  # of the files' format, in their cache keys: a new format remakes them all
 
 # Letters with no combining mark to strip that people type without one (as archive.js),
 # final sigma as casefold() writes it, and Arabic alef wasla, which does not decompose.
