@@ -108,7 +108,7 @@ def archive_pages(renderer: Renderer, decks: list[Deck], *,
     try:
         return [archive_page(renderer, job, self_contained=self_contained)
                 for job in render.archive_jobs(renderer, decks)
-                if not (self_contained and job.path == search.PATH)]
+                if not (self_contained and search.is_index_file(job.path))]
     except Exception as exc:
         if not render.from_template(renderer.site, exc):
             raise

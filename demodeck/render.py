@@ -298,11 +298,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
         slugs = {p.key: p.slug for p in everyone()}
     known = slugs
 
-    def search_index() -> Page:
-        parts = search_parts if search_parts is not None else [search.deck_part(d)
-                                                                for d in decks]
-        return Page(search.PATH, search.index_script(parts))
-
+    parts = search_parts if search_parts is not None else [search.deck_part(d) for d in decks]
     ledger = ledger if ledger is not None else actions.follow(decks)
     owned = ledger.open_by_owner()
     jobs = [
@@ -313,7 +309,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
         ArchiveJob("feed.xml", lambda: renderer.feed(decks)),
         ArchiveJob("people/index.html", lambda: renderer.archive_render(
             "people.html", "people/index.html", known, people=everyone())),
-        ArchiveJob(search.PATH, search_index),
+        *(ArchiveJob(path, make) for path, _, make in search.jobs(decks, parts)),
         ArchiveJob(ACTIONS_PAGE, lambda: renderer.archive_render(
             "actions.html", ACTIONS_PAGE, known, ledger=ledger,
             owner_url=owner_url(relative_root(ACTIONS_PAGE), known))),

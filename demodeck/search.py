@@ -1,12 +1,12 @@
-"""The archive's full-text search index: every demo's words, as one small script.
+"""The archive's full-text search index: every demo's words, one small script a year.
 
-The archive index page loads ``search-index.js`` when its search box is first used. It is
-a script that sets a global, not JSON, because Chromium refuses ``fetch()`` of a file
-under ``file://`` and the archive must search offline too. One entry per demo slide
-(title, presenters, team, features, why, could-be-better) and one per retrospective
-slide; Markdown is reduced to its text, presenters' names are stored once in a table,
-and repeated items are stored once. The page folds case, accents, Hebrew niqqud and
-Arabic harakat itself (archive.js ``fold``, the twin of :func:`fold` here).
+The archive index page loads ``search/<year>.js`` for each year of decks when its search
+box is first used. Each is a script that sets a global, not JSON, because Chromium
+refuses ``fetch()`` of a file under ``file://`` and the archive must search offline too.
+One entry per demo slide (title, presenters, team, features, why, could-be-better) and
+one per retrospective slide; Markdown is reduced to its text, repeated items are stored
+once, and so is each word (see :func:`year_data`). The page folds case, accents, Hebrew
+niqqud and Arabic harakat itself (archive.js ``searchFold``, the twin of :func:`fold`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from demodeck.model import Deck, Demo
+from demodeck.pages import Page
 
-PATH = "search-index.js"
+FOLDER = "search"  # a file per year: search/2026.js
 GLOBAL = "demodeckSearchIndex"
-VERSION = 1
+VERSION = 2  # of the files' format, in their cache keys: a new format remakes them all
 
 # Letters with no combining mark to strip that people type without one (as archive.js),
 # final sigma as casefold() writes it, and Arabic alef wasla, which does not decompose.
@@ -100,31 +103,89 @@ def _retro_entry(deck: Deck) -> Entry | None:
     return ("retro", "Retrospective", (), "", text) if text else None
 
 
-def index_data(parts: Sequence[DeckPart]) -> dict[str, Any]:
-    """The index of the decks whose ``parts`` these are (newest first) as plain data.
-
-    ``decks``: [date, title] each; ``people``: names, each once; ``entries``: [deck's
-    place in ``decks``, slide id, title, presenters' places in ``people``, team, text]."""
-    people: dict[str, int] = {}
-    entries: list[list[Any]] = []
-    for index, (_, _, found) in enumerate(parts):
-        for slide, title, names, team, text in found:
-            places = [people.setdefault(name, len(people)) for name in names]
-            entries.append([index, slide, title, places, team, text])
-    return {"v": VERSION, "decks": [[slug, title] for slug, title, _ in parts],
-            "people": list(people), "entries": entries}
+# The index is one script per year of decks, search/2026.js: a build remakes only the
+# years whose decks changed, and the archive page, which names the years, loads them
+# all side by side the first time its search box is used.
+Job = tuple[str, str, Callable[[], Page]]  # path in the site, cache key, maker
 
 
-def index_script(parts: Sequence[DeckPart]) -> bytes:
-    """``search-index.js``: the index, assigned to ``window.demodeckSearchIndex``. JSON is
-    a JavaScript expression; ``<`` is escaped all the same, so no text of a deck can
-    close a script element should the file ever be inlined."""
-    data = json.dumps(index_data(parts), ensure_ascii=False, separators=(",", ":"))
-    data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029",
+def jobs(decks: Sequence[Deck], parts: Sequence[DeckPart]) -> list[Job]:
+    """The index's files for ``decks`` (newest first; ``parts`` theirs), each with what it
+    is made of as its key: its decks' content (a deck's digest names all of it)."""
+    years: dict[int, list[int]] = {}
+    for place, deck in enumerate(decks):
+        years.setdefault(deck.date.year, []).append(place)
+    found: list[Job] = []
+    for year, places in years.items():
+        key = "|".join(f"{decks[i].slug}:{decks[i].digest}" for i in places)
+        found.append((year_path(year), f"search:v{VERSION}:{key}",
+                      partial(year_page, year, [parts[i] for i in places])))
+    return found
+
+
+def year_path(year: int) -> str:
+    return f"{FOLDER}/{year}.js"
+
+
+def is_index_file(path: str) -> bool:
+    return path.startswith(f"{FOLDER}/")
+
+
+def year_page(year: int, parts: Sequence[DeckPart]) -> Page:
+    """``search/2026.js``: the year's part of the index, set as
+    ``window.demodeckSearchIndex["2026"]``. JSON is a JavaScript expression; ``<`` is
+    escaped all the same, so no text of a deck can close a script element should the
+    file ever be inlined."""
+    text = json.dumps(year_data(parts), ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029",
                                                                               "\\u2029")
-    return f"window.{GLOBAL}={data};\n".encode()
+    return Page(year_path(year), f'window.{GLOBAL}["{year}"]={text};\n'.encode())
 
 
-def index_key(decks: Sequence[Deck]) -> str:
-    """What the index is made of: every deck's content (its digest names all of it)."""
-    return "search:" + "|".join(f"{deck.slug}:{deck.digest}" for deck in decks)
+def year_data(parts: Sequence[DeckPart]) -> dict[str, Any]:
+    """One year's decks (``parts``, newest first) as plain data, mostly in a few long
+    strings, which a browser reads much faster than as many short ones.
+
+    ``decks``: [date, title, how many of the slides below are its] each; ``slides``:
+    every slide's id, joined by spaces; ``words``: each word of the slides' text once,
+    one a line; ``text``: four fields a slide, joined by spaces (title, team,
+    presenters' names, text), each a string of one character per word: the character
+    whose code is the word's line in ``words``. Storing each word once makes the file
+    several times smaller than the text, and the page folds each word once."""
+    decks: list[list[Any]] = []
+    slides: list[str] = []
+    fields: list[str] = []
+    for slug, title, found in parts:
+        decks.append([slug, title, len(found)])
+        for slide, heading, names, team, text in found:
+            slides.append(slide)
+            fields += (heading, team, ", ".join(names), text)
+    words, coded = _coded(fields)
+    return {"decks": decks, "slides": " ".join(slides), "words": words, "text": coded}
+
+
+_SEP = "\0"  # between fields while they are coded together: deck text holds no controls
+
+
+def _unfit(code: int) -> bool:
+    """Whether a word may not be written as this code point: JSON would have to escape
+    it (controls, quote, backslash), year_page escapes it ("<", U+2028, U+2029), UTF-8
+    cannot hold it alone (surrogates), or it separates fields (space)."""
+    return (code <= 0x20 or code in (0x22, 0x3C, 0x5C, 0x2028, 0x2029)
+            or 0xD800 <= code <= 0xDFFF)
+
+
+def _coded(fields: list[str]) -> tuple[str, str]:
+    """``fields`` as words (see year_data): the words, one a line, and the fields coded,
+    joined by spaces. The commonest words come first, so they get the code points UTF-8
+    writes in one byte. All at once: split, count and join run in C."""
+    tokens = f" {_SEP} ".join(fields).split()
+    codes = {word: "" for word, _ in Counter(tokens).most_common() if word != _SEP}
+    lines: list[str] = []
+    for word in codes:
+        while _unfit(len(lines)):
+            lines.append("")
+        codes[word] = chr(len(lines))
+        lines.append(word)
+    codes[_SEP] = " "
+    return "\n".join(lines), "".join(map(codes.__getitem__, tokens))

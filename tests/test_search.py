@@ -5,6 +5,7 @@ http://127.0.0.1."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -17,18 +18,30 @@ import pytest
 from demodeck import search
 from demodeck.cli import main
 from tests.conftest import EXAMPLE_DECK, Project, add_why_line, copy_examples
+from tests.test_plain import run_build, tree
 
 
-def index_of(site: Path) -> dict[str, Any]:
-    text = (site / "search-index.js").read_text(encoding="utf-8")
-    prefix = f"window.{search.GLOBAL}="
+def year_index(site: Path, year: int) -> dict[str, Any]:
+    text = (site / f"search/{year}.js").read_text(encoding="utf-8")
+    prefix = f'window.{search.GLOBAL}["{year}"]='
     assert text.startswith(prefix) and text.endswith(";\n")
     data: dict[str, Any] = json.loads(text[len(prefix):-2])
     return data
 
 
-def texts(site: Path) -> str:
-    return "\n".join(entry[5] for entry in index_of(site)["entries"])
+def spelled(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Each slide of a year's index with its fields spelled out, as archive.js does."""
+    words = data["words"].split("\n")
+    fields = [" ".join(words[ord(c)] for c in field) for field in data["text"].split(" ")]
+    dates = [deck[0] for deck in data["decks"] for _ in range(deck[2])]
+    ids = data["slides"].split(" ")
+    return [{"date": date, "id": ids[i], "title": fields[4 * i], "team": fields[4 * i + 1],
+             "people": fields[4 * i + 2], "text": fields[4 * i + 3]}
+            for i, date in enumerate(dates)]
+
+
+def texts(site: Path, year: int = 2026) -> str:
+    return "\n".join(slide["text"] for slide in spelled(year_index(site, year)))
 
 
 # -- folding and Markdown ------------------------------------------------------------------
@@ -61,15 +74,37 @@ def test_markdown_is_reduced_to_the_words_a_reader_sees() -> None:
 def test_the_build_writes_an_index_of_every_demo_and_retro(
         project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     assert project.run("build", capsys=capsys).code == 0
-    data = index_of(project.root / "site")
-    assert data["decks"] == [["2026-11-23", "Weekly Demo"]]
-    entries = {entry[1]: entry for entry in data["entries"]}
-    assert set(entries) == {"search-v2", "faster-checkout"}  # no retro items in this deck
-    deck, _, title, people, team, text = entries["search-v2"]
-    assert (deck, title, team) == (0, "Search v2", "Discovery")
-    assert [data["people"][i] for i in people] == ["Gur Shafriri", "Ada Lovelace"]
-    assert text == ("Typo-tolerant matching · Hebrew tokenisation · 12% of searches had a "
-                    "typo. See the RFC. · We shipped without a zero-results dashboard.")
+    data = year_index(project.root / "site", 2026)
+    assert data["decks"] == [["2026-11-23", "Weekly Demo", 2]]
+    slides = {slide["id"]: slide for slide in spelled(data)}
+    assert set(slides) == {"search-v2", "faster-checkout"}  # no retro items in this deck
+    assert slides["search-v2"] == {
+        "date": "2026-11-23", "id": "search-v2", "title": "Search v2", "team": "Discovery",
+        "people": "Gur Shafriri, Ada Lovelace",
+        "text": "Typo-tolerant matching · Hebrew tokenisation · 12% of searches had a typo. "
+                "See the RFC. · We shipped without a zero-results dashboard."}
+    assert sorted(p.name for p in (project.root / "site/search").iterdir()) == ["2026.js"]
+
+
+def test_each_word_is_stored_once_as_one_character_json_writes_as_is() -> None:
+    many = " ".join(f"w{i}" for i in range(70_000))  # past U+FFFF: surrogate pairs in JS
+    tricky = 'say "hi" to <b> and \\ back\u2028  twice   twice'
+    data = search.year_data([("2026-01-05", "Week 1", (
+        ("big", "Big  title", ("Zoë Quinn", "נועה לוי"), "Core", many),
+        ("retro", "Retrospective", (), "", tricky)))])
+    assert data["decks"] == [["2026-01-05", "Week 1", 2]]
+    assert data["slides"] == "big retro"
+    words = [w for w in data["words"].split("\n") if w]
+    every = {*many.split(), *tricky.split(),
+             *["Big", "title", "Zoë", "Quinn,", "נועה", "לוי", "Core", "Retrospective"]}
+    assert sorted(words) == sorted(every)
+    codes = {ord(c) for c in data["text"] if c != " "}
+    assert max(codes) > 0xFFFF
+    assert not [c for c in codes if c <= 0x20 or c in (0x22, 0x3C, 0x5C, 0x2028, 0x2029)
+                or 0xD800 <= c <= 0xDFFF]
+    assert [(s["title"], s["people"], s["team"], s["text"]) for s in spelled(data)] == [
+        ("Big title", "Zoë Quinn, נועה לוי", "Core", many),
+        ("Retrospective", "", "", 'say "hi" to <b> and \\ back twice twice')]
 
 
 def test_deck_text_cannot_close_a_script_element(
@@ -78,24 +113,43 @@ def test_deck_text_cannot_close_a_script_element(
                   "title: Weekly\ndemos:\n  - title: \"</script><script>alert(1)</script>\"\n"
                   "    people: [A]\n    features: [x]\n    why: y\n    could_be_better: z\n")
     assert project.run("build", capsys=capsys).code == 0
-    raw = (project.root / "site/search-index.js").read_text(encoding="utf-8")
+    raw = (project.root / "site/search/2026.js").read_text(encoding="utf-8")
     assert "<" not in raw
-    assert index_of(project.root / "site")["entries"][0][2] == \
+    assert spelled(year_index(project.root / "site", 2026))[0]["title"] == \
         "</script><script>alert(1)</script>"
 
 
-def test_an_edited_why_is_found_after_a_cached_rebuild(tmp_path: Path) -> None:
+OLD_DECK = """\
+title: Week 23
+demos:
+  - title: Offline maps
+    people: [Søren Berg]
+    team: Mobile
+    features: [Tiles cached for a week]
+    why: Field teams work where there is no signal, like the zeppelin hangar.
+    could_be_better: Sync conflicts.
+"""
+
+
+def test_an_edit_remakes_its_years_index_only_as_a_cold_plain_build_would(
+        tmp_path: Path) -> None:
     root = copy_examples(tmp_path / "proj")
+    (root / "decks/2025-06-02.yaml").write_text(OLD_DECK, encoding="utf-8")
     site = root / "site"
     assert main(["build", "-C", str(root)]) == 0
     assert "quokkaberry" not in texts(site)
+    inodes = {p.name: p.stat().st_ino for p in (site / "search").iterdir()}
+    assert set(inodes) == {"2026.js", "2025.js"}
     add_why_line(root / EXAMPLE_DECK, "The quokkaberry benchmark proved it.")
     assert main(["build", "-C", str(root)]) == 0
     assert "The quokkaberry benchmark proved it." in texts(site)
-    before = (site / "search-index.js").stat().st_ino
-    assert main(["build", "-C", str(root)]) == 0  # nothing changed: the file is kept
-    assert (site / "search-index.js").stat().st_ino == before
-    assert "quokkaberry" in texts(site)
+    assert (site / "search/2025.js").stat().st_ino == inodes["2025.js"]  # kept as it was
+    assert (site / "search/2026.js").stat().st_ino != inodes["2026.js"]
+    inodes = {p.name: p.stat().st_ino for p in (site / "search").iterdir()}
+    assert main(["build", "-C", str(root)]) == 0  # nothing changed: every file is kept
+    assert {p.name: p.stat().st_ino for p in (site / "search").iterdir()} == inodes
+    run_build(root, tmp_path / "plain", plain=True, env_home=tmp_path / "home")
+    assert tree(tmp_path / "plain" / "search") == tree(site / "search")
 
 
 # -- in a browser ------------------------------------------------------------------------------
@@ -141,6 +195,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "decks").mkdir()
     (root / "decks/2026-11-09.yaml").write_text(DECK, encoding="utf-8")
     (root / "decks/2026-11-02.yaml").write_text(OLDER, encoding="utf-8")
+    (root / "decks/2025-06-02.yaml").write_text(OLD_DECK, encoding="utf-8")
     assert main(["build", "-C", str(root), "--no-cache"]) == 0
     return root / "site"
 
@@ -182,7 +237,7 @@ HITS = """() => [...document.querySelectorAll('[data-search-hits] li')].map(li =
 
 def search_for(page: Any, text: str) -> list[list[Any]]:
     page.get_by_label("Filter demos").fill(text)
-    page.wait_for_function("() => window.demodeckSearchIndex !== undefined")
+    page.wait_for_selector("[data-filter][data-search-ready]", state="attached")
     hits: list[list[Any]] = page.evaluate(HITS)
     return hits
 
@@ -249,3 +304,33 @@ def test_search_hits_are_reached_by_keyboard(page: Any, site: Path) -> None:
         "2026-11-09/index.html#retro"
     page.keyboard.press("Enter")
     page.wait_for_url("**/2026-11-09/index.html#retro")
+
+
+def test_a_word_of_an_older_years_deck_finds_its_slide_from_file(page: Any, site: Path) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url.rsplit("/", 2)[-2:]))
+    start(page, (site / "index.html").as_uri())
+    assert search_for(page, "ZEPPELIN") == [["2025-06-02/index.html#offline-maps",
+                                             "Offline maps", ["zeppelin"]]]
+    assert [r for r in requested if r[0] == "search"] == \
+        [["search", "2026.js"], ["search", "2025.js"]]
+    # presenters are searched too, accents or not: Søren's is the only slide that says so
+    assert [h[0] for h in search_for(page, "soren")] == ["2025-06-02/index.html#offline-maps"]
+    page.locator("[data-search-hits]").get_by_role("link", name="Offline maps").click()
+    page.wait_for_url("**/2025-06-02/index.html#offline-maps")
+
+
+def test_words_numbered_past_u_ffff_are_found_and_shown(page: Any, site: Path,
+                                                         tmp_path: Path) -> None:
+    """A year of more than ~63,000 different words codes the last ones as surrogate
+    pairs in the page: they are matched, spelled out and highlighted all the same."""
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    many = " ".join(f"w{i}" for i in range(70_000))
+    found = ("big", "Big", ("Zoë Quinn",), "", f"{many} wombat Ibáñez")
+    page_data = search.year_page(2026, [("2026-11-09", "Week 45", (found,))]).data
+    (copy / "search/2026.js").write_bytes(page_data)
+    start(page, (copy / "index.html").as_uri())
+    assert search_for(page, "wombat ibanez") == [["2026-11-09/index.html#big", "Big",
+                                                  ["wombat", "Ibáñez"]]]
+    assert search_for(page, "w69999") == [["2026-11-09/index.html#big", "Big", ["w69999"]]]

@@ -203,7 +203,7 @@ def _archive(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]
         hashed = sorted(page.path for page in renderer.images.values())  # avatars
         pages: list[Output | Problem] = []
         for one in made:
-            if job.self_contained and one.path == search.PATH:
+            if job.self_contained and search.is_index_file(one.path):
                 continue  # no full-text search where every page stands alone
             key = digest(base, one.path, keys[one.path], *hashed)
             page = _reuse(one.path, key, job.reusable, job.cache)
@@ -234,7 +234,7 @@ def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_key
     feed = "|".join(d.digest for d in decks[:render.FEED_DECKS])
     by_path = {"index.html": keys.index, "metrics/index.html": keys.metrics,
                "feed.xml": f"feed:{feed}", "people/index.html": keys.people,
-               search.PATH: search.index_key(decks),
+               **{path: key for path, key, _ in search.jobs(decks, [p.search for p in parts])},
                render.ACTIONS_PAGE: archive_keys.actions_key(ledger, slugs, decks, precise)}
     owned = ledger.open_by_owner()
     by_path.update((f"people/{slugs[key]}/index.html",

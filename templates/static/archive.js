@@ -9,14 +9,15 @@
    accents ("zoe" finds "Zoë", "soren" finds "Søren"). Text only ever goes
    into the page through textContent.
 
-   Full-text search: the first time the box is used, the script named by the
-   form's data-search-index (search-index.js, which sets
-   window.demodeckSearchIndex; a script, not JSON, so it loads from file://)
-   is added to the page. From then on every query also lists the slides whose
-   title, presenters, team, features, why, could-be-better or retro items hold
-   every word, with a snippet, linking to <date>/index.html#<slide>. Folding
-   matches demodeck/search.py fold(): case, accents, Hebrew niqqud, Arabic
-   harakat and tatweel, and alef forms (أ إ آ ٱ → ا) don't matter. */
+   Full-text search: the first time the box is used, the scripts named by the
+   form's data-search-index and data-search-years (search/2026.js, ..., each
+   setting its year of window.demodeckSearchIndex; scripts, not JSON, so they
+   load from file://) are added to the page. From then on every query also
+   lists the slides whose title, presenters, team, features, why,
+   could-be-better or retro items hold every word, with a snippet, linking to
+   <date>/index.html#<slide>. Folding matches demodeck/search.py fold(): case,
+   accents, Hebrew niqqud, Arabic harakat and tatweel, and alef forms
+   (أ إ آ ٱ → ا) don't matter. */
 (function () {
   "use strict";
 
@@ -34,7 +35,7 @@
   var NON_ASCII = /[^\x00-\x7f\u00b7]/; // "·" joins items: it folds to itself
 
   function searchFold(text) {
-    // Most of an archive is ASCII, which lowercasing alone folds: 5x quicker at load.
+    // Most of an archive is ASCII, which lowercasing alone folds, and far quicker.
     if (!NON_ASCII.test(text)) return text.toLowerCase();
     return text.toLowerCase().normalize("NFKD").replace(MARKS, "")
       .replace(SPECIAL, function (c) { return c in EXTRA ? EXTRA[c] : LATIN[c]; });
@@ -44,9 +45,13 @@
   // `text` it came from: a snippet highlights the original text.
   function foldMapped(text) {
     var out = "", from = [];
+    if (!NON_ASCII.test(text)) { // lowercased, each character stays where it was
+      for (var j = 0; j <= text.length; j++) from.push(j);
+      return { text: text.toLowerCase(), from: from };
+    }
     for (var i = 0; i < text.length;) {
       var code = text.codePointAt(i), size = code > 0xffff ? 2 : 1;
-      var folded = searchFold(text.slice(i, i + size));
+      var folded = code < 0x80 ? text[i].toLowerCase() : searchFold(text.slice(i, i + size));
       for (var k = 0; k < folded.length; k++) from.push(i);
       out += folded;
       i += size;
@@ -71,36 +76,84 @@
     var section = document.querySelector("[data-search-results]");
     var list = document.querySelector("[data-search-hits]");
     var title = document.querySelector("[data-search-results-title]");
-    var url = form.getAttribute("data-search-index");
-    var index = null, requested = false;
+    var folder = form.getAttribute("data-search-index"); // "search/": a script a year
+    var names = (form.getAttribute("data-search-years") || "").split(" ").filter(Boolean);
+    var years = null, requested = false;
     var none = { load: function () {}, show: function () { return null; } };
-    if (!section || !list || !title || !url) return none;
+    if (!section || !list || !title || !folder || !names.length) return none;
 
+    // One year of the index (demodeck/search.py year_data), ready to search. A slide
+    // is four fields (title, team, presenters, text), each a string of one character
+    // per word, whose code is the word's line in `words`: each word is folded once.
     function prepare(data) {
-      var people = data.people, decks = data.decks;
-      return data.entries.map(function (e) {
-        var deck = decks[e[0]];
-        var names = e[3].map(function (i) { return people[i]; }).join(", ");
-        return {
-          date: deck[0], deckTitle: deck[1], id: e[1], title: e[2], people: names,
-          team: e[4], text: e[5],
-          haystack: searchFold([deck[0], deck[1], e[2], names, e[4], e[5]].join(" \n "))
-        };
+      var year = {
+        words: data.words.split("\n"),
+        folded: searchFold(data.words).split("\n"),
+        text: data.text,
+        fields: null, // the text split in fields, once a slide of the year is shown
+        ids: data.slides.split(" "),
+        decks: data.decks, // [date, title, how many slides]
+        deckText: data.decks.map(function (d) { return searchFold(d[0] + " " + d[1]); }),
+        deckOf: [] // each slide's place in decks
+      };
+      data.decks.forEach(function (d, i) {
+        for (var k = 0; k < d[2]; k++) year.deckOf.push(i);
       });
+      return year;
     }
 
+    // Every year's script (search/2026.js, ...) loads side by side, each setting its
+    // part of window.demodeckSearchIndex; the index is ready when all have.
     function load() {
       if (requested) return;
       requested = true;
-      var script = document.createElement("script");
-      script.src = url;
-      script.onload = function () {
-        var data = window.demodeckSearchIndex;
-        if (!data || data.v !== 1) return;
-        index = prepare(data);
-        loaded();
-      };
-      document.head.appendChild(script);
+      var index = window.demodeckSearchIndex = {}, waiting = names.length;
+      names.forEach(function (name) {
+        var script = document.createElement("script");
+        script.src = folder + name + ".js";
+        script.onload = function () {
+          if (--waiting) return;
+          years = names.map(function (y) { return prepare(index[y]); });
+          form.setAttribute("data-search-ready", "");
+          loaded();
+        };
+        document.head.appendChild(script);
+      });
+    }
+
+    // For one folded word typed: which of a year's words and decks hold it.
+    function holders(year, word) {
+      function has(text) { return text.indexOf(word) !== -1; }
+      var marked = new Uint8Array(year.folded.length);
+      year.folded.forEach(function (w, code) { if (has(w)) marked[code] = 1; });
+      return { words: marked, decks: year.deckText.map(has) };
+    }
+
+    // Which slides of a year hold a word that `h` marked, in their own text or their
+    // deck's title or date: one pass over the year's text (four fields a slide).
+    function slidesHolding(year, h) {
+      var text = year.text, found = new Uint8Array(year.deckOf.length), spaces = 0;
+      for (var k = 0; k < text.length; k++) {
+        var code = text.charCodeAt(k);
+        if (code === 32) { spaces++; continue; }
+        if (code >= 0xd800 && code < 0xdc00) code = text.codePointAt(k++); // past U+FFFF
+        if (h.words[code]) found[spaces >> 2] = 1;
+      }
+      year.deckOf.forEach(function (deck, i) { if (h.decks[deck]) found[i] = 1; });
+      return found;
+    }
+
+    // Slide i of a year as a hit shows it, its fields spelled out.
+    function shown(year, i) {
+      var deck = year.decks[year.deckOf[i]];
+      year.fields = year.fields || year.text.split(" ");
+      function field(f) {
+        return Array.from(year.fields[4 * i + f], function (c) {
+          return year.words[c.codePointAt(0)];
+        }).join(" ");
+      }
+      return { date: deck[0], deckTitle: deck[1], id: year.ids[i], title: field(0),
+               team: field(1), people: field(2), text: field(3) };
     }
 
     // The original text around the first hit, every word highlighted with <mark>.
@@ -157,19 +210,22 @@
     }
 
     function show(query) {
-      if (!index) return null;
-      var words = searchFold(query).split(/\s+/).filter(Boolean);
+      if (!years) return null;
+      var typed = searchFold(query).split(/\s+/).filter(Boolean);
       list.textContent = "";
-      if (!words.length) { section.hidden = true; return 0; }
-      var found = index.filter(function (entry) {
-        for (var i = 0; i < words.length; i++) {
-          if (entry.haystack.indexOf(words[i]) === -1) return false;
-        }
-        return true;
+      if (!typed.length) { section.hidden = true; return 0; }
+      var found = [];
+      years.forEach(function (year) {
+        var holding = typed.map(function (w) { return slidesHolding(year, holders(year, w)); });
+        year.deckOf.forEach(function (_, i) {
+          if (holding.every(function (slides) { return slides[i]; })) found.push([year, i]);
+        });
       });
       section.hidden = found.length === 0;
       var fragment = document.createDocumentFragment();
-      found.slice(0, MAX_HITS).forEach(function (entry) { fragment.appendChild(hit(entry, words)); });
+      found.slice(0, MAX_HITS).forEach(function (f) {
+        fragment.appendChild(hit(shown(f[0], f[1]), typed));
+      });
       list.appendChild(fragment);
       title.textContent = plural(found.length, "slide mentions", "slides mention") +
         " \u201c" + query + "\u201d" +
@@ -198,11 +254,12 @@
             function (deck) {
               var own = Array.prototype.map.call(deck.querySelectorAll("[data-deck-text]"),
                 function (el) { return el.textContent + " " + (el.getAttribute("datetime") || ""); });
+              var text = fold(own.join(" "));
               return {
                 el: deck,
-                text: fold(own.join(" ")),
+                text: text,
                 demos: Array.prototype.map.call(deck.querySelectorAll("[data-demo]"),
-                  function (demo) { return { el: demo, text: fold(demo.textContent) }; })
+                  function (demo) { return { el: demo, text: text + " " + fold(demo.textContent) }; })
               };
             })
         };
@@ -230,18 +287,17 @@
 
     var search = fullText(form, function () { apply(true, true); });
 
-    function apply(quiet, searchOnly) {
-      var query = input.value.trim();
-      var words = fold(query).split(" ").filter(Boolean);
-      var slides = search.show(query);
-      if (searchOnly && (!words.length || slides === null)) return;
+    var listed = { decks: totalDecks, demos: totalDemos }; // what the list shows
+
+    // Show the demos (with their decks and quarters) that hold every word, only them.
+    function narrow(words) {
       var decks = 0, demos = 0;
       quarters.forEach(function (q) {
         var shownInQuarter = 0;
         q.decks.forEach(function (deck) {
           var shown = 0;
           deck.demos.forEach(function (demo) {
-            var hit = matches(words, deck.text + " " + demo.text);
+            var hit = matches(words, demo.text);
             demo.el.hidden = !hit;
             if (hit) shown++;
           });
@@ -252,6 +308,17 @@
         });
         q.el.hidden = shownInQuarter === 0;
       });
+      listed = { decks: decks, demos: demos };
+    }
+
+    // searchOnly: the full-text index has just come in; the list already shows the query.
+    function apply(quiet, searchOnly) {
+      var query = input.value.trim();
+      var words = fold(query).split(" ").filter(Boolean);
+      var slides = search.show(query);
+      if (searchOnly && (!words.length || slides === null)) return;
+      if (!searchOnly) narrow(words);
+      var decks = listed.decks, demos = listed.demos;
       form.classList.toggle("filter--active", words.length > 0);
       if (empty) empty.hidden = decks > 0 || slides > 0;
       // What the slides' text adds, once the index is in: "; 3 slides mention it".
