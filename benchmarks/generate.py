@@ -502,7 +502,8 @@ def deck_markdown(day: dt.date, deck: dict[str, Any]) -> str:
         out += ["### Actions", ""]
         for action in retro["actions"]:
             if isinstance(action, dict):
-                out.append(f"- {action['what']} ({action['owner']})")
+                owner = f" ({action['owner']})" if action.get("owner") else ""
+                out.append(f"- {action['what']}{owner}")
             else:
                 out.append(f"- {action}")
         out.append("")

@@ -95,3 +95,20 @@ def test_an_action_closed_in_an_older_deck_leaves_the_newer_decks_page_as_a_cold
     run_build(root, tmp_path / "plain", plain=True, env_home=home)
     assert tree(tmp_path / "fast") == tree(tmp_path / "plain")
     assert "Announce schema migrations" not in follow_up(tmp_path / "fast")
+
+
+def test_the_benchmark_writes_one_archive_for_demodeck_mkdocs_and_hugo(tmp_path: Path) -> None:
+    # every deck the generator makes (actions with and without owners, closed ones) has
+    # its page in the MkDocs and Hugo copies the benchmark times against
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    generate(tmp_path / "d", 40, seed=5, mkdocs=tmp_path / "m", hugo=tmp_path / "h")
+    decks = sorted(p.stem for p in (tmp_path / "d" / "decks").glob("*.yaml"))
+    assert len(decks) == 40
+    assert sorted(p.stem for p in (tmp_path / "m" / "docs").glob("2*.md")) == decks
+    assert sorted(p.stem for p in (tmp_path / "h" / "content").glob("*.md")) == decks
+    page = (tmp_path / "m" / "docs" / f"{decks[-1]}.md").read_text(encoding="utf-8")
+    assert "## What could we have done better?" in page
