@@ -134,8 +134,15 @@ class _Entry:
     closed: Closed | None = None
 
 
-def follow(decks: Sequence[Deck]) -> Ledger:
-    """Every action of ``decks`` (validated, newest first) followed to its end."""
+def follow(decks: Sequence[Deck], since: dt.date | None = None) -> Ledger:
+    """Every action of ``decks`` (validated, newest first) followed to its end.
+
+    ``since`` (``follow_actions_from`` in demodeck.yaml): the actions of decks dated
+    before it are shown once, on the next deck's card, and not followed after, nor
+    listed with the archive's actions (an archive older than following them)."""
+    def followed(entry: _Entry) -> bool:
+        return since is None or entry.deck.date >= since
+
     entries: list[_Entry] = []
     still: list[_Entry] = []  # open, in the order said
     ids: dict[str, _Entry] = {}
@@ -146,7 +153,7 @@ def follow(decks: Sequence[Deck]) -> Ledger:
         cards.append(_card(deck, still, closing))
         for entry, how in closing.items():
             entry.closed = Closed(how, deck.date)
-        still = [e for e in still if e.closed is None]
+        still = [e for e in still if e.closed is None and followed(e)]
         for index, action in enumerate(deck.retro.actions):
             entry = _Entry(action, deck, index, ref_key(action.what))
             if action.id is not None:
@@ -159,7 +166,8 @@ def follow(decks: Sequence[Deck]) -> Ledger:
             entries.append(entry)
             still.append(entry)
     return Ledger(tuple(reversed(cards)),
-                  tuple(Tracked(e.action, e.deck.date, e.closed) for e in entries),
+                  tuple(Tracked(e.action, e.deck.date, e.closed) for e in entries
+                        if followed(e)),
                   tuple(issues), decks[0].date if decks else None)
 
 
@@ -240,11 +248,11 @@ _STEP = re.compile(r"(\w+)(?:\[(\d+)\])?")
 
 
 def problems(decks: Sequence[Deck], sources: Sequence[DeckSource], *,
-             complete: bool = True) -> list[Problem]:
+             complete: bool = True, since: dt.date | None = None) -> list[Problem]:
     """The issues of ``decks`` (newest first) as problems at file:line:col. ``complete``:
     every deck validated; otherwise a reference that names no action is not reported,
     as it may name one of a deck that did not."""
-    issues = [i for i in follow(decks).issues if complete or not i.unknown]
+    issues = [i for i in follow(decks, since).issues if complete or not i.unknown]
     if not issues:
         return []
     files = {source.path: source for source in sources}

@@ -62,7 +62,8 @@ def settled(site: SiteConfig, discovered: Discovered,
                                 "no decks found; create one with `demodeck new`"))
     decks.sort(key=lambda d: d.date, reverse=True)
     # what concerns several decks: the actions later decks close
-    problems.extend(actions.problems(decks, sources, complete=not problems))
+    problems.extend(actions.problems(decks, sources, complete=not problems,
+                                     since=site.follow_actions_from))
     if problems:
         raise BuildError(problems)
     return decks

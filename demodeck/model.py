@@ -282,6 +282,7 @@ class SiteConfig:
     demo_day: str = "monday"
     max_image_mb: int = MAX_IMAGE_MB  # larger images are refused (from their size, unread)
     max_video_mb: int = MAX_VIDEO_MB  # and larger videos
+    follow_actions_from: dt.date | None = None  # retro actions older: shown once (actions.py)
     # files in the output folder to keep (CNAME...); out of repr, so out of the cache keys
     # (cache.settings_key): it shapes no page
     extra: tuple[str, ...] = field(default=(), repr=False)

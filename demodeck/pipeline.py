@@ -135,7 +135,7 @@ def render_all(site: SiteConfig, decks: list[Deck], *,
     pages leave out links to the rest of the site, so each works as a single file."""
     renderer = renderer_for(site, self_contained=self_contained)
     image_names(renderer, decks)
-    ledger = actions.follow(decks)
+    ledger = actions.follow(decks, site.follow_actions_from)
     made = [deck_page(renderer, decks, ledger, i, self_contained=self_contained)
             for i in range(len(decks))]
     archive = archive_pages(renderer, decks, self_contained=self_contained)
@@ -202,7 +202,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
         index = slugs.index(date_text)
     renderer = Renderer(site)
     deck = decks[index]
-    context = render.deck_context(decks, index, actions.follow(decks))
+    context = render.deck_context(decks, index, actions.follow(decks, site.follow_actions_from))
     try:
         page, planned = renderer.deck_page(deck, context, standalone=True)
     except render.ImageUnreadable as exc:

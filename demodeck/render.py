@@ -299,7 +299,8 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
     known = slugs
 
     parts = search_parts if search_parts is not None else [search.deck_part(d) for d in decks]
-    ledger = ledger if ledger is not None else actions.follow(decks)
+    ledger = (ledger if ledger is not None
+              else actions.follow(decks, renderer.site.follow_actions_from))
     owned = ledger.open_by_owner()
     jobs = [
         ArchiveJob("index.html", lambda: renderer.archive_render(

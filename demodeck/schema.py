@@ -201,6 +201,9 @@ CONFIG = Record("config", (
           doc="Largest image a deck may show, in MB (default: 20)"),
     Field("max_video_mb", Integer(minimum=1),
           doc="Largest video a deck may play, in MB (default: 100)"),
+    Field("follow_actions_from", Date(),
+          doc="Retro actions of decks before this date are shown once, on the next "
+              "retrospective, and not followed until done (an archive older than that)"),
     Field("extra", ListOf(Text()),
           doc="Files or folders in the output folder, relative to it, that demodeck did "
               "not write and keeps on each build (CNAME, .well-known)"),

@@ -190,6 +190,35 @@ def test_the_actions_page_lists_open_then_closed_actions_linked_to_their_decks(
     assert "actions/index.html" in [a["href"] for a in index.select(".archive-nav a")]
 
 
+def test_an_archive_older_than_following_actions_shows_its_old_ones_once(
+        project: Project, capsys: Cap) -> None:
+    # follow_actions_from: decks before it said their actions for the week after only,
+    # so upgrading an old archive does not bring back every action it ever had
+    project.write("demodeck.yaml", "follow_actions_from: 2026-11-09\n")
+    project.write("decks/2026-11-02.yaml", deck("One", retro=(
+        "  actions: [Rotate the demo host, {what: Old promise, owner: Grace Hopper}]\n")))
+    project.write("decks/2026-11-09.yaml", deck("Two", person="Grace Hopper", retro=(
+        "  actions: [{id: load-test, what: Book the load test, owner: Grace Hopper}]\n")))
+    project.write("decks/2026-11-16.yaml", deck("Three"))
+    project.write("decks/2026-11-23.yaml", deck("Four", retro="  done: [load-test]\n"))
+    assert project.run("build", capsys=capsys).code == 0
+    assert follow_up(project, "2026-11-09") == [
+        "Rotate the demo host Open for 1 week",
+        "Old promise Owner: Grace Hopper Open for 1 week"]
+    assert follow_up(project, "2026-11-16") == [
+        "Book the load test Owner: Grace Hopper Open for 1 week"]
+    assert follow_up(project, "2026-11-23") == [
+        "Book the load test Owner: Grace Hopper done"]
+    page = BeautifulSoup(project.site("actions/index.html"), "html.parser")
+    assert "Old promise" not in page.get_text() and "Book the load test" in page.get_text()
+    person = BeautifulSoup(project.site("people/grace-hopper/index.html"), "html.parser")
+    assert "Old promise" not in person.get_text()
+    project.write("decks/2026-11-16.yaml", deck("Three", retro="  done: [Old promise]\n"))
+    result = project.run("check", capsys=capsys)
+    assert result.code == 1 and ("decks/2026-11-16.yaml:8:10: retro.done[0]: 'Old promise' "
+                                 "matches no open action") in result.err
+
+
 def test_a_persons_page_lists_the_actions_they_still_own(month: Project, capsys: Cap) -> None:
     month.write("decks/2026-11-16.yaml", deck("Three", retro=(
         "  actions: [{what: Book the load test, owner: grace  HOPPER}]\n")))

@@ -87,7 +87,7 @@ def render_all(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None,
         raise BuildError([render.template_problem(site, exc)]) from exc
     # hashed image names are part of each page's key, and of each deck's archive part
     images = pipeline.image_names(renderer, decks)
-    ledger = actions.follow(decks)
+    ledger = actions.follow(decks, site.follow_actions_from)
     pages = _DeckPages.found(decks, ledger, images, base, reusable, cache)
     todo = [i for i, page in enumerate(pages.done) if page is None]
     forked = will_fork(len(todo), jobs)
@@ -103,7 +103,7 @@ def render_all(site: SiteConfig, decks: list[Deck], *, cache: BuildCache | None,
     archive: list[Output | Problem] = []
 
     def render_archive() -> None:  # in this process, while a worker renders decks
-        archive.extend(_archive(renderer, decks, images, base, job, pages.parsed))
+        archive.extend(_archive(renderer, decks, ledger, images, base, job, pages.parsed))
         if staged is not None:  # ``parsed`` holds the archive pages' only, so far
             pages.targets.update((path, links.page_targets(path, found))
                                  for path, found in pages.parsed.items())
@@ -187,8 +187,9 @@ def _asset(page: Page, reusable: Reusable) -> Output:
     return _reuse(page.path, page.path, reusable, None) or Page(page.path, page.data, page.path)
 
 
-def _archive(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
-             base: str, job: _Job, parsed: dict[str, linkcheck.Parsed]) -> list[Output | Problem]:
+def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
+             images: list[tuple[str, ...]], base: str, job: _Job,
+             parsed: dict[str, linkcheck.Parsed]) -> list[Output | Problem]:
     """The archive's pages, each rendered only if its key changed; those that were are
     parsed for the link check here (while a worker is busy with decks), and written into
     the staging folder when the deck pages are written there: this process renders the
@@ -196,7 +197,6 @@ def _archive(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]
     serial end of the build. A template's failure comes back as a Problem."""
     try:
         parts = _deck_parts(renderer, decks, images, job.cache)
-        ledger = actions.follow(decks)
         slugs, keys = _archive_keys(renderer, decks, parts, ledger)
         made = render.archive_jobs(renderer, decks, slugs=slugs,
                                    search_parts=[part.search for part in parts], ledger=ledger)
