@@ -134,6 +134,13 @@ class Reader:
                     return number
         raise MissingSize(f"the theme's deck.css sets no {selector} {{ {prop} }} in {unit}")
 
+    def padding(self, selector: str, axis: str) -> float:
+        """The padding of ``selector`` across ``axis``: "y" top plus bottom, "x" left plus
+        right."""
+        first, second = ("top", "bottom") if axis == "y" else ("left", "right")
+        return (self.size(selector, "padding", side=first)
+                + self.size(selector, "padding", side=second))
+
     def margin_top(self, *selectors: str) -> float:
         """The margin-top of an element that the rules of ``selectors`` (from the most
         specific) all match: that of the first that sets one, with margin or margin-top."""
