@@ -101,13 +101,13 @@ def archive_page(renderer: Renderer, job: render.ArchiveJob, *,
     return _inline(page, renderer) if self_contained else page
 
 
-def archive_pages(renderer: Renderer, decks: list[Deck], *,
+def archive_pages(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger, *,
                   self_contained: bool = False) -> list[Page] | Problem:
-    """Index, people, actions, metrics, feed and search pages; a Problem when the
-    project's template fails."""
+    """Index, people, actions, metrics, feed and search pages (``ledger``: the decks'
+    actions, actions.follow); a Problem when the project's template fails."""
     try:
         return [archive_page(renderer, job, self_contained=self_contained)
-                for job in render.archive_jobs(renderer, decks)
+                for job in render.archive_jobs(renderer, decks, ledger=ledger)
                 if not (self_contained and search.is_index_file(job.path))]
     except Exception as exc:
         if not render.from_template(renderer.site, exc):
@@ -138,7 +138,7 @@ def render_all(site: SiteConfig, decks: list[Deck], *,
     ledger = actions.follow(decks, site.follow_actions_from)
     made = [deck_page(renderer, decks, ledger, i, self_contained=self_contained)
             for i in range(len(decks))]
-    archive = archive_pages(renderer, decks, self_contained=self_contained)
+    archive = archive_pages(renderer, decks, ledger, self_contained=self_contained)
     problems = failed([archive, *made])
     if problems or isinstance(archive, Problem):
         raise BuildError(problems)
