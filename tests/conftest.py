@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,19 @@ def copy_examples(root: Path) -> Path:
     """A new project at ``root`` holding a copy of this repository's example decks."""
     shutil.copytree(REPO / "decks", root / "decks")
     return root
+
+
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The processes forked from now on (one entry each, in this process)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forked.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork)
+    return forked
 
 
 def add_why_line(deck: Path, line: str) -> None:

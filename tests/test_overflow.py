@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import shutil
 import struct
 import textwrap
@@ -27,7 +26,7 @@ from demodeck.incremental import pool
 from demodeck.markdown import parser
 from demodeck.model import Asset, Demo, Person, Screenshot
 from demodeck.pipeline import validate_all
-from tests.conftest import MINIMAL_DECK, Project
+from tests.conftest import MINIMAL_DECK, Project, count_forks
 from tests.test_markdown_fastpath import _BLOCK, _DECK_BLOCK, _INLINE, _PROSE, _document
 
 REPO = Path(__file__).resolve().parent.parent
@@ -350,19 +349,6 @@ def _archive(project: Project, decks: int) -> list[str]:
     return names
 
 
-def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The processes the pool forks from now on (one entry each, in this process)."""
-    forked: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        forked.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(pool.os, "fork", fork)
-    return forked
-
-
 def test_check_in_worker_processes_says_what_one_process_does(
         project: Project, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -371,7 +357,7 @@ def test_check_in_worker_processes_says_what_one_process_does(
         path = project.root / name
         path.write_text(path.read_text(encoding="utf-8") + LONG_DEMO, encoding="utf-8")
     serial = project.run("check", "--jobs", "1", "--no-cache", capsys=capsys)
-    forked = _forks(monkeypatch)
+    forked = count_forks(monkeypatch)
     parallel = project.run("check", "--jobs", "2", "--no-cache", capsys=capsys)
     assert len(forked) == 2  # a worker validates, then renders (and estimates), beside this process
     assert parallel == serial
@@ -390,7 +376,7 @@ def test_check_in_worker_processes_reports_every_error(
     project.write(names[1], MINIMAL_DECK.replace("minutes: 5", "minutes: soon"))
     project.write(names[-1], MINIMAL_DECK.replace("    people: [Zoë Quinn]\n", ""))
     serial = project.run("check", "--jobs", "1", capsys=capsys)
-    forked = _forks(monkeypatch)
+    forked = count_forks(monkeypatch)
     assert project.run("check", "--jobs", "2", capsys=capsys) == serial
     assert len(forked) == 1  # the worker that validates beside this one; nothing is estimated
     parallel = project.run_process("check", "--jobs", "2")  # as a program: no traceback

@@ -15,7 +15,7 @@ import pytest
 
 from demodeck.cli import main
 from demodeck.incremental import pool
-from tests.conftest import REPO, copy_examples
+from tests.conftest import REPO, copy_examples, count_forks
 
 
 def _square_of_state(state: int, index: int) -> int:
@@ -58,19 +58,6 @@ def _no_children_left() -> bool:
     return False
 
 
-def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The processes forked from now on (one entry each, in this process)."""
-    forked: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        forked.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(os, "fork", fork)
-    return forked
-
-
 @pytest.fixture(autouse=True)
 def _small_jobs_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "PARALLEL_MIN", 1)
@@ -87,7 +74,7 @@ def _as_on(platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=["macOS", "Windows"])
 def fork_unsafe(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """This process as on macOS or Windows: the processes forked from now on."""
-    forked = _forks(monkeypatch)
+    forked = count_forks(monkeypatch)
     _as_on(request.param, monkeypatch)
     return forked
 
@@ -193,7 +180,7 @@ def test_the_tasks_fit_in_the_pipe_whatever_the_jobs(monkeypatch: pytest.MonkeyP
     """Every task is written before a worker reads: 20,000 one-item chunks (80 KB) would
     fill a pipe's buffer and wait for ever; they are capped, and so are the workers."""
     monkeypatch.setattr(pool, "CHUNKS_PER_JOB", 1_000_000)  # one item per chunk, uncapped
-    forked = _forks(monkeypatch)
+    forked = count_forks(monkeypatch)
     assert pool.parallel_map(_square_of_state, 1, 20_000, 3) == [i * i for i in range(20_000)]
     assert len(forked) == 2  # and this process
     monkeypatch.setattr(pool, "MAX_TASKS", 2)
@@ -269,7 +256,7 @@ def test_a_build_where_forking_is_unsafe_is_byte_identical_to_a_parallel_one(
     def build(out: str) -> None:
         assert run("build", "--jobs", "2", "--no-cache", "--out", str(tmp_path / out))[0] == 0
 
-    forked = _forks(monkeypatch)
+    forked = count_forks(monkeypatch)
     build("parallel")
     checked = run("check", "--jobs", "2")
     assert checked[0] == 0

@@ -20,6 +20,7 @@ from demodeck.config import load_config
 from demodeck.pipeline import validate_all
 from demodeck.serve import Console, Preview
 from tests.conftest import MINIMAL_DECK, Project
+from tests.test_overflow import LONG_DEMO
 
 REPO = Path(__file__).resolve().parent.parent
 DENSE = REPO / "tests/fixtures/dense"
@@ -167,19 +168,9 @@ def test_a_demo_titled_retro_2_does_not_take_a_retrospective_slides_id() -> None
 
 # -- warnings ----------------------------------------------------------------------------------
 
-CROWDED = f"""\
-  - title: The whole design document
-    people: [Ada Lovelace]
-    features: [One, Two]
-    why: |
-{textwrap.indent(chr(10).join([SENTENCE * 3] * 9), ' ' * 6)}
-    could_be_better: Brevity.
-"""
-
-
 def test_build_warns_about_the_slides_that_cannot_keep_the_floor_as_check_does(
         project: Project, capsys: Cap) -> None:
-    project.write("decks/2026-11-23.yaml", MINIMAL_DECK + CROWDED)
+    project.write("decks/2026-11-23.yaml", MINIMAL_DECK + LONG_DEMO)
     checked = project.run("check", capsys=capsys)
     result = project.run("build", capsys=capsys)
     assert result.code == 0  # a warning, not an error
@@ -206,7 +197,7 @@ def test_check_warns_about_a_could_be_better_too_long_for_a_slide(project: Proje
 
 def test_the_preview_warns_about_slides_under_the_floor(project: Project,
                                                       capsys: Cap) -> None:
-    project.write("decks/2026-11-23.yaml", MINIMAL_DECK + CROWDED)
+    project.write("decks/2026-11-23.yaml", MINIMAL_DECK + LONG_DEMO)
     checked = project.run("check", capsys=capsys).err.splitlines()
     said: list[str] = []
     complained: list[str] = []
