@@ -64,3 +64,27 @@ def chromium(**kwargs: Any) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def errors_of(page: Any, *, dialogs: bool = False) -> list[str]:
+    """The script errors and console errors of ``page`` from now on (and its dialogs,
+    with ``dialogs``), as a list that grows while the page runs."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    if dialogs:
+        page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
+    return errors
+
+
+@contextmanager
+def watched_page(browser: Any, width: int, height: int, *,
+                 dialogs: bool = False) -> Iterator[Any]:
+    """A tab of its own, ``width`` × ``height``; an error in it (see errors_of) fails the
+    test when the tab closes."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors = errors_of(page, dialogs=dialogs)
+    yield page
+    context.close()
+    assert errors == [], f"errors in the page: {errors}"

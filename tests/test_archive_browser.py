@@ -22,6 +22,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 
 from demodeck.cli import main
+from tests.browser import errors_of
 from tests.conftest import REPO
 
 ZOE_NFC = unicodedata.normalize("NFC", "Zoë Quinn")
@@ -78,10 +79,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return context, pg, errors
+    return context, pg, errors_of(pg)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from demodeck.cli import main
+from tests.browser import watched_page
 
 LONG_WHY = " ".join(["Every sentence here is a reason this matters to our customers."] * 40)
 
@@ -62,14 +63,8 @@ def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield pg
-    context.close()
-    assert errors == [], f"errors in the page: {errors}"
+    with watched_page(browser, 1280, 720) as pg:
+        yield pg
 
 
 def open_deck(page: Any, url: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from demodeck import search
 from demodeck.cli import main
+from tests.browser import watched_page
 from tests.conftest import EXAMPLE_DECK, Project, add_why_line, copy_examples
 from tests.test_plain import run_build, tree
 
@@ -219,15 +220,8 @@ def served(site: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    yield pg
-    context.close()
-    assert errors == [], f"errors in the page: {errors}"
+    with watched_page(browser, 1280, 900, dialogs=True) as pg:
+        yield pg
 
 
 HITS = """() => [...document.querySelectorAll('[data-search-hits] li')].map(li => [

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import watched_page
 from tests.conftest import MINIMAL_DECK, REPO, Project
 
 Cap = pytest.CaptureFixture[str]
@@ -208,14 +209,8 @@ def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield pg
-    context.close()
-    assert errors == [], f"errors in the page: {errors}"
+    with watched_page(browser, 1280, 720) as pg:
+        yield pg
 
 
 VIDEO = "document.querySelector('#search-v2 video')"
