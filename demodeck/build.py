@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from demodeck import outdir, warnings
 from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.seam import Discovered, Plain, for_build
+from demodeck.incremental.seam import Plain, for_build
+from demodeck.load import Discovered
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:

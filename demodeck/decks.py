@@ -18,10 +18,8 @@ from typing import Any
 
 from demodeck import actions, load, model, schema, validate, written
 from demodeck.errors import BuildError, Problem
-from demodeck.load import DeckSource, Raw, RawMap, SourceFile, parse_yaml
+from demodeck.load import DeckSource, Discovered, Raw, RawMap, SourceFile, parse_yaml
 from demodeck.model import Asset, Deck, SiteConfig
-
-Discovered = tuple[list[DeckSource], list[Problem]]  # the decks found, and the problems
 
 
 def discover(site: SiteConfig) -> Discovered:

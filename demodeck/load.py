@@ -185,8 +185,11 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def discover(root: Path, decks_dir: Path, known: Known | None = None
-             ) -> tuple[list[DeckSource], list[Problem]]:
+# the decks found, and the problems finding them
+Discovered = tuple[list[DeckSource], list[Problem]]
+
+
+def discover(root: Path, decks_dir: Path, known: Known | None = None) -> Discovered:
     """Find and read (not parse) every deck; report misnamed, unreadable and duplicate decks.
     ``known``: deck files not to read again while unchanged (see read_file)."""
     problems: list[Problem] = []

@@ -25,7 +25,7 @@ from demodeck import load
 from demodeck.errors import Problem
 from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
-from demodeck.load import DeckSource
+from demodeck.load import DeckSource, Discovered
 from demodeck.model import Deck, SiteConfig
 from demodeck.pages import Kept
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from demodeck.render import Renderer
     from demodeck.write import Staging, Written
 
-Discovered = tuple[list[DeckSource], list[Problem]]
 Summary = tuple[int, int, int, list[Problem]]  # decks, slides, files and warnings of a site
 
 
@@ -45,7 +44,9 @@ class Plain:
 
     def discover(self, site: SiteConfig) -> Discovered:
         """Stage 1, load: every deck file, read."""
-        return load.discover(site.root.resolve(), site.decks_path)
+        from demodeck import decks
+
+        return decks.discover(site)
 
     def up_to_date(self, site: SiteConfig, out: Path, discovered: Discovered,
                    self_contained: bool) -> Summary | None:

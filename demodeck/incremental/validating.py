@@ -17,7 +17,7 @@ from demodeck import decks as stage
 from demodeck.errors import Problem
 from demodeck.incremental.cache import BuildCache, digest, image_stamps, pickle_deck, settings_key
 from demodeck.incremental.pool import in_worker, parallel_map, will_fork
-from demodeck.load import DeckSource
+from demodeck.load import DeckSource, Discovered
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:  # Jinja is imported meanwhile, not before the workers start
@@ -37,7 +37,7 @@ def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path],
     return (pickle_deck(deck) if deck is not None and in_worker() else deck), problems
 
 
-def validate(site: SiteConfig, discovered: stage.Discovered, cache: BuildCache | None,
+def validate(site: SiteConfig, discovered: Discovered, cache: BuildCache | None,
              jobs: int, meanwhile: Callable[[Sequence[DeckSource]], None] | None = None
              ) -> list[Deck]:
     """stage.validate_all, with a deck whose files, settings and pictures ``cache`` knows
