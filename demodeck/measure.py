@@ -63,8 +63,13 @@ def text_width(text: str, *, mono: bool = False) -> float:
 # Words repeat (an archive of 6,240 demos has ~800,000 words, ~20,000 of them distinct),
 # and summing a word's characters is most of what measuring a text costs.
 @functools.lru_cache(maxsize=1 << 16)
-def _word_width(word: str, mono: bool) -> float:
-    return text_width(word, mono=mono)
+def _word_width(word: str) -> float:
+    return text_width(word)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _mono_width(word: str) -> float:
+    return text_width(word, mono=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +82,11 @@ class Text:
 
     @classmethod
     def of(cls, text: str, *, scale: float = 1.0, mono: bool = False) -> Text:
-        return cls(tuple(tuple(_word_width(w, mono) * scale for w in p.split())
-                         for p in text.split("\n")),
-                   (MONO if mono else SPACE) * scale, keep_empty=mono)
+        width = _mono_width if mono else _word_width
+        paragraphs = tuple(tuple(map(width, p.split())) for p in text.split("\n"))
+        if scale != 1.0:
+            paragraphs = tuple(tuple(w * scale for w in p) for p in paragraphs)
+        return cls(paragraphs, (MONO if mono else SPACE) * scale, keep_empty=mono)
 
     @property
     def width(self) -> float:
