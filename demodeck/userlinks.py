@@ -28,9 +28,17 @@ _HOST = re.compile(r"www\.[^/?#]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io
                    r"il|jp|ca|au|us|internal|corp|local|lan|intra)(?::\d+)?",
                    re.IGNORECASE)
 # Where a file may hold a link worth a closer look: a Markdown link or reference whose
-# target has no scheme, or a url: value without one (a prefilter: the walk decides).
-_CANDIDATE = re.compile(rb"\]\(\s*<?(?!https?:|mailto:)|\]:|url:\s*[\"']?(?!https?:|mailto:)",
-                        re.IGNORECASE)
+# target has no scheme, or a url: value without one, quoted or not (a prefilter: the
+# walk decides). Each lookahead takes the spaces and the quote or "<" itself: were they
+# optional outside it, "url: \"https:" would match with the quote left out.
+_CANDIDATE = re.compile(rb"\]\((?!\s*<?(?:https?:|mailto:))|\]:"
+                        rb"|url:(?!\s*[\"']?(?:https?:|mailto:))", re.IGNORECASE)
+
+
+def worth_a_look(data: bytes) -> bool:
+    """Whether a deck file (or one text of it) may hold a link without a scheme: those
+    that do not are not walked, nor their Markdown parsed."""
+    return _CANDIDATE.search(data) is not None
 
 
 def slip(url: str, slides: tuple[str, ...]) -> str | None:
@@ -60,7 +68,7 @@ def file_warnings(path: str, data: bytes, tree: Raw, record: schema.Record,
     """A warning for every person's link in one deck file (``path``, its bytes and its
     tree, checked against ``record`` already) that looks like a slip (see slip), on a
     deck whose slides have the ids ``slides``."""
-    if _CANDIDATE.search(data) is None:  # most files: every link has its scheme
+    if not worth_a_look(data):  # most files: every link has its scheme
         return []
     found: list[Problem] = []
     lines = data.decode("utf-8", "replace").splitlines()
@@ -101,7 +109,7 @@ def _values(spec: schema.Spec, raw: Raw,
 def _markdown_links(text: str, *, inline: bool) -> list[str]:
     """The targets of the links markdown-it makes of ``text``, as written; only those
     that may be slips: a text whose every link has a scheme is not parsed at all."""
-    if _CANDIDATE.search(text.encode()) is None:
+    if not worth_a_look(text.encode()):
         return []
     from demodeck.markdown import parser
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from demodeck.userlinks import worth_a_look
 from tests.conftest import MINIMAL_DECK, Project
 
 DECK = "decks/2026-11-23.yaml"
@@ -90,3 +91,19 @@ def test_whatever_fails_the_build_fails_the_check_at_the_decks_line(
         assert check.code == 1
         assert re.search(r"^decks/2026-11-23\.yaml:\d+:\d+: ", check.err, re.MULTILINE)
         assert re.search(r"^decks/2026-11-23\.yaml:\d+:\d+: ", build.err, re.MULTILINE)
+
+
+@pytest.mark.parametrize("written", [
+    b'url: "https://x.example/a"', b"url: 'mailto:a@example.com'", b"url:   https://x",
+    b"[a](https://x.example)", b"[a](<https://x.example>)", b"[a](  mailto:a@b.c)",
+])
+def test_a_file_whose_every_link_has_its_scheme_is_not_looked_into(written: bytes) -> None:
+    assert not worth_a_look(b"demos:\n  - links:\n      - label: a\n        " + written)
+
+
+@pytest.mark.parametrize("written", [
+    b'url: "docs/x"', b"url: www.example.com", b"url:\n  docs/x", b"[a](#retro)",
+    b"[a](notes.md)", b"[a]: notes.md", b"[a](<docs/x>)",
+])
+def test_a_file_with_a_link_that_may_be_a_slip_is_looked_into(written: bytes) -> None:
+    assert worth_a_look(written)
