@@ -289,6 +289,24 @@ def test_event_stream_is_host_guarded_too(live: Live) -> None:
     assert live.get("/__demodeck__/events", host="evil.example").status == 403
 
 
+def test_pages_leave_at_once_without_waiting_for_the_browsers_ack(
+        live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The headers and the page are two writes; with Nagle's algorithm on the socket,
+    the page would wait for the browser's delayed ACK of the headers after every save."""
+    from demodeck.preview_http import Handler
+
+    nodelay: list[int] = []
+    real = Handler.setup
+
+    def setup(self: Handler) -> None:
+        real(self)
+        nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(Handler, "setup", setup)
+    assert live.get("/2026-11-23/").status == 200
+    assert nodelay and all(nodelay)
+
+
 # --- rebuilding ---------------------------------------------------------------------------
 
 
