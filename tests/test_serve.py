@@ -356,6 +356,27 @@ def test_broken_save_keeps_last_good_pages_and_reports_like_the_cli(live: Live) 
         hello.close()
 
 
+def test_a_reload_names_the_warnings_only_when_they_change(live: Live) -> None:
+    """Open pages have the warnings (from hello and the reloads before): a long list is
+    sent again, and laid out again, only when a save changes it."""
+    from tests.test_overflow import LONG_DEMO
+
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+        warned = events.next("reload")["warnings"]
+        assert len(warned) == 1 and ": warning: demos[2]: 'The whole design document'" in warned[0]
+        live.save("decks/2026-11-23.yaml", (DECK + LONG_DEMO).replace("Colours.", "Contrast."))
+        same = events.next("reload")
+        assert DECK_PAGE in same["changed"] and "warnings" not in same
+        live.save("decks/2026-11-23.yaml", DECK)
+        assert events.next("reload")["warnings"] == []
+    hello = Events(live.port)
+    try:
+        assert hello.next("hello")["warnings"] == []
+    finally:
+        hello.close()
+
+
 def test_template_error_is_reported_and_recovered(live: Live) -> None:
     with live.events() as events:
         live.save("templates/deck.html", '{% extends "!theme/deck.html" %}{% block x %}')
@@ -496,6 +517,36 @@ def test_browser_shows_warnings_in_a_panel_the_writer_can_hide(live: Live) -> No
             "!document.getElementById('the-whole-design-document')", timeout=WAIT * 1000)
         page.wait_for_load_state("load")
         assert page.query_selector("#demodeck-warnings") is None
+
+
+def test_browser_shows_the_same_warnings_again_once_an_error_is_mended(live: Live) -> None:
+    """The reload after the fix does not repeat warnings that did not change: the page
+    shows those it was told last."""
+    from browser import chromium, require
+
+    from tests.test_overflow import LONG_DEMO
+
+    require()
+    live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live.preview.url}2026-11-23/")
+        shown = page.wait_for_selector("#demodeck-warnings pre", timeout=WAIT * 1000)
+        assert shown is not None
+        warned = shown.text_content()
+        assert warned and ": warning: demos[2]: 'The whole design document'" in warned
+
+        live.save("decks/2026-11-23.yaml", BROKEN + LONG_DEMO)
+        page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
+        assert page.is_hidden("#demodeck-warnings")  # errors win
+
+        live.save("decks/2026-11-23.yaml", (DECK + LONG_DEMO).replace("the terminal", "logs"))
+        page.wait_for_selector("#demodeck-problems", state="detached", timeout=WAIT * 1000)
+        page.wait_for_function(
+            "document.getElementById('error-overlay').textContent.includes('reads logs')",
+            timeout=WAIT * 1000)
+        again = page.wait_for_selector("#demodeck-warnings pre", timeout=WAIT * 1000)
+        assert again is not None and again.text_content() == warned
 
 
 def test_browser_strict_shows_warnings_as_errors(tmp_path: Path) -> None:
