@@ -784,3 +784,60 @@ def test_the_preview_serves_archive_pages_as_a_fresh_build_makes_them(tmp_path: 
         assert served == {p.relative_to(out).as_posix(): p.read_bytes()
                           for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
         assert (moved in served) == (n < 2)
+
+
+def test_a_preview_rebuild_reads_only_the_deck_file_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save reads the file it changed; the others' stamps are looked at, not their bytes
+    (the files here are all settled at once: see manifest.SETTLE_NS)."""
+    from demodeck import load
+    from demodeck.incremental import manifest
+
+    monkeypatch.setattr(manifest, "SETTLE_NS", 0)
+    read: list[str] = []
+    real = load._read_bytes
+    monkeypatch.setattr(load, "_read_bytes",
+                        lambda path, **k: read.append(path.name) or real(path, **k))
+    root = copy_examples(tmp_path)
+    builder = cached_builder(root)
+    builder(root)
+    assert len(read) > 3  # every deck file, the first time
+    read.clear()
+    add_why_line(root / EXAMPLE_DECK, "Saved.")
+    assert b"Saved." in builder(root).pages["2026-11-09/index.html"]
+    assert read == ["2026-11-09.yaml"]
+
+
+def test_the_preview_reads_each_kept_deck_back_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decks the cache keeps are read back (unpickled) once, not on every save."""
+    unpickled: list[str] = []
+    real = BuildCache.read_deck
+    monkeypatch.setattr(BuildCache, "read_deck",
+                        lambda self, key, data: unpickled.append(key) or real(self, key, data))
+    root = copy_examples(tmp_path)
+    builder = cached_builder(root)
+    builder(root)
+    for n in range(3):
+        unpickled.clear()
+        add_why_line(root / EXAMPLE_DECK, f"Saved {n}.")
+        assert f"Saved {n}.".encode() in builder(root).pages["2026-11-09/index.html"]
+        assert len(unpickled) == (2 if n == 0 else 0)  # the two decks that did not change
+
+
+def test_the_preview_serves_what_a_fresh_build_makes_after_a_picture_changes(
+        tmp_path: Path) -> None:
+    """A deck whose picture changed is validated again, and the preview's kept copy of it
+    is not used from then on."""
+    root = copy_examples(tmp_path / "p")
+    builder = cached_builder(root)
+    builder(root)
+    avatar = root / "decks/images/zoe-castellanos.png"
+    avatar.write_bytes((root / "decks/images/noa-levi.png").read_bytes())
+    for n in range(2):
+        add_why_line(root / EXAMPLE_DECK, f"Saved {n}.")
+        served = builder(root).pages
+        out = tmp_path / f"fresh-{n}"
+        build(load_config(root), out=out)
+        assert served == {p.relative_to(out).as_posix(): p.read_bytes()
+                          for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
