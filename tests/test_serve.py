@@ -377,6 +377,32 @@ def test_a_reload_names_the_warnings_only_when_they_change(live: Live) -> None:
         hello.close()
 
 
+def test_a_save_made_the_way_vim_makes_it_shows_the_new_deck(live: Live) -> None:
+    """vim renames the deck to ``deck~``, writes a new deck and deletes ``deck~``: the
+    rebuild waits for the new file's close, so the deck is never missing in between."""
+    deck = live.root / "decks/2026-11-23.yaml"
+    with live.events() as events:
+        for n in range(3):
+            deck.rename(deck.with_name(deck.name + "~"))
+            deck.write_text(DECK.replace("keep their place", f"saved {n} times"),
+                            encoding="utf-8")
+            deck.with_name(deck.name + "~").unlink()
+            events.next("reload", lambda d, n=n: DECK_PAGE in (d["changed"] or [])
+                        and f"saved {n} times" in live.get("/2026-11-23/").body)
+    assert not any("problem" in line for line in live.complained)
+
+
+def test_a_save_that_breaks_the_yaml_is_shown_then_mended(live: Live) -> None:
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", DECK.replace("demos:\n", "demos: [\n"))
+        [problem] = events.next("problems")["problems"]
+        assert problem.startswith("decks/2026-11-23.yaml:")
+        assert live.get("/2026-11-23/").status == 200  # the last good deck stays
+        live.save("decks/2026-11-23.yaml", DECK.replace("keep their place", "are back"))
+        assert DECK_PAGE in events.next("reload")["changed"]
+    assert "are back" in live.get("/2026-11-23/").body
+
+
 def test_template_error_is_reported_and_recovered(live: Live) -> None:
     with live.events() as events:
         live.save("templates/deck.html", '{% extends "!theme/deck.html" %}{% block x %}')
