@@ -16,8 +16,7 @@ from pathlib import Path
 
 from demodeck.build import make_site
 from demodeck.config import load_config
-from demodeck.incremental.cache import BuildCache
-from demodeck.incremental.seam import for_preview
+from demodeck.incremental.seam import PreviewCache, for_preview
 from demodeck.model import SiteConfig
 
 
@@ -35,7 +34,7 @@ class Snapshot:
 Builder = Callable[[Path], Snapshot]
 
 
-def build_snapshot(root: Path, *, cache: BuildCache | None = None,
+def build_snapshot(root: Path, *, cache: PreviewCache | None = None,
                    strict: bool = False) -> Snapshot:
     """The one rebuild the preview does, from fresh settings; raises BuildError (also
     for a warning, when ``strict``).
@@ -62,4 +61,5 @@ def cached_builder(root: Path, *, strict: bool = False) -> Builder:
     if it passes its signature check), so opening a big archive is quick; the
     preview never writes it back: it writes nothing into the project.
     """
-    return functools.partial(build_snapshot, cache=BuildCache.for_project(root), strict=strict)
+    return functools.partial(build_snapshot, cache=PreviewCache.for_project(root),
+                             strict=strict)

@@ -183,6 +183,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page's refetches reuse the connection
     server_version = "demodeck"
     timeout = 60  # an idle keep-alive connection frees its thread after this
+    # headers and body leave as separate writes: with Nagle's algorithm on, the body
+    # waits for the browser's delayed ACK of the headers before it is sent
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer(body=True)

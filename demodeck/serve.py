@@ -139,9 +139,12 @@ class Preview:
                 self._failed([known or f"internal error: {type(exc).__name__}: {exc}"])
                 return
             self._watcher.update(Layout.of(snap.site, snap.images))
+            warned = self.store.current().warnings
             state, changed = self.store.good(snap)
-            self.hub.publish("reload", {"build": state.build, "changed": changed,
-                                        "warnings": list(state.warnings)})
+            news: dict[str, object] = {"build": state.build, "changed": changed}
+            if state.warnings != warned:  # open pages have the others (hello, last reload)
+                news["warnings"] = list(state.warnings)
+            self.hub.publish("reload", news)
             self._last_failure = ()
             self._report_good(snap, batch, time.perf_counter() - started)
 

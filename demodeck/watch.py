@@ -5,13 +5,15 @@ temp file and rename it over the deck (a *moved* event whose ``dest_path`` is
 the deck), or rename the deck to ``deck.yaml~`` first. So every path an event
 names is classified on its own, temp and swap files (``load.is_temp_file``) are
 dropped, and the burst is collapsed into one :class:`Batch` once the folder has
-been quiet for a moment. The batch says what the change touches (one deck, or
-everything for a template or ``demodeck.yaml``) so a cached build can redo
-only that.
+been quiet for a moment, a shorter one once every file written in it was closed or
+renamed into place: the last event of an editor's save. The batch says what the
+change touches (one deck, or everything for a template or ``demodeck.yaml``) so a
+cached build can redo only that.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import threading
@@ -46,6 +48,9 @@ class Kind(enum.Enum):
 class Change:
     kind: Kind
     path: Path  # for DECK: the deck file or folder (decks/2026-11-23/x.yaml → decks/2026-11-23)
+    # the event ended a write: the file was closed after writing, or renamed into place
+    # (how it happened, not what changed: two changes of one path are one)
+    written: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,33 +128,38 @@ def event_changes(event: FileSystemEvent, layout: Layout) -> Iterator[Change]:
         return
     if event.is_directory and event.event_type == "modified":
         return
-    paths = [event.src_path]
+    paths = [(event.src_path, event.event_type == "closed")]
     if event.event_type == "moved":
-        paths.append(event.dest_path)
-    for raw in paths:
+        paths.append((event.dest_path, True))  # an atomic save's last step
+    for raw, written in paths:
         if raw:
             change = classify(Path(os.fsdecode(raw)), layout, is_dir=event.is_directory)
             if change is not None:
-                yield change
+                yield dataclasses.replace(change, written=True) if written else change
 
 
 class Debouncer:
     """Collects changes and calls ``action`` once per burst, on its own thread.
 
-    A burst ends after ``quiet`` seconds without a new change, or ``max_delay``
+    A burst ends after ``quiet`` seconds without a new change, or only ``settle``
+    seconds when the last change of each path in it ended a write (``Change.written``:
+    an editor's save is over, nothing more of it is coming), or ``max_delay``
     seconds after its first change, so a flood of events (a ``git checkout``,
     a script rewriting every deck) still rebuilds at a bounded rate. Changes
     that arrive while ``action`` runs make the next batch.
     """
 
     def __init__(self, action: Callable[[Batch], None], *, quiet: float = 0.05,
-                 max_delay: float = 0.3, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_delay: float = 0.3, settle: float = 0.01,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._action = action
         self._quiet = quiet
+        self._settle = settle
         self._max_delay = max_delay
         self._clock = clock
         self._cond = threading.Condition()
         self._pending: set[Change] = set()
+        self._writing: set[Change] = set()  # pending changes whose write has not ended
         self._first = self._last = 0.0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="demodeck-debounce", daemon=True)
@@ -164,6 +174,10 @@ class Debouncer:
                 self._first = now
             self._last = now
             self._pending.add(change)
+            if change.written:
+                self._writing.discard(change)
+            else:
+                self._writing.add(change)
             self._cond.notify()
 
     def stop(self) -> None:
@@ -185,7 +199,8 @@ class Debouncer:
             while not self._pending and not self._stopping:
                 self._cond.wait()
             while not self._stopping:
-                due = min(self._last + self._quiet, self._first + self._max_delay)
+                quiet = self._quiet if self._writing else self._settle
+                due = min(self._last + quiet, self._first + self._max_delay)
                 wait = due - self._clock()
                 if wait <= 0:
                     break
@@ -194,6 +209,7 @@ class Debouncer:
                 return None
             batch = Batch(frozenset(self._pending))
             self._pending.clear()
+            self._writing.clear()
             return batch
 
 

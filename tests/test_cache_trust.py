@@ -291,9 +291,8 @@ def test_cache_files_that_are_fifos_do_not_hang_the_preview(project: Project) ->
     for name in ("build.pickle", "manifest.json"):
         _plant(project.root / ".demodeck-cache" / name, "fifo")
     script = ("import sys; from pathlib import Path;"
-              "from demodeck.preview_build import build_snapshot;"
-              "from demodeck.incremental.cache import BuildCache; root = Path(sys.argv[1]);"
-              "print(len(build_snapshot(root, cache=BuildCache.for_project(root)).pages))")
+              "from demodeck.preview_build import cached_builder; root = Path(sys.argv[1]);"
+              "print(len(cached_builder(root)(root).pages))")
     proc = subprocess.run([sys.executable, "-c", script, str(project.root)], capture_output=True,
                           text=True, timeout=20, preexec_fn=_held)
     assert proc.returncode == 0 and int(proc.stdout) > 1, proc.stderr

@@ -289,6 +289,24 @@ def test_event_stream_is_host_guarded_too(live: Live) -> None:
     assert live.get("/__demodeck__/events", host="evil.example").status == 403
 
 
+def test_pages_leave_at_once_without_waiting_for_the_browsers_ack(
+        live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The headers and the page are two writes; with Nagle's algorithm on the socket,
+    the page would wait for the browser's delayed ACK of the headers after every save."""
+    from demodeck.preview_http import Handler
+
+    nodelay: list[int] = []
+    real = Handler.setup
+
+    def setup(self: Handler) -> None:
+        real(self)
+        nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(Handler, "setup", setup)
+    assert live.get("/2026-11-23/").status == 200
+    assert nodelay and all(nodelay)
+
+
 # --- rebuilding ---------------------------------------------------------------------------
 
 
@@ -336,6 +354,53 @@ def test_broken_save_keeps_last_good_pages_and_reports_like_the_cli(live: Live) 
         assert hello.next("hello")["problems"] == []
     finally:
         hello.close()
+
+
+def test_a_reload_names_the_warnings_only_when_they_change(live: Live) -> None:
+    """Open pages have the warnings (from hello and the reloads before): a long list is
+    sent again, and laid out again, only when a save changes it."""
+    from tests.test_overflow import LONG_DEMO
+
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+        warned = events.next("reload")["warnings"]
+        assert len(warned) == 1 and ": warning: demos[2]: 'The whole design document'" in warned[0]
+        live.save("decks/2026-11-23.yaml", (DECK + LONG_DEMO).replace("Colours.", "Contrast."))
+        same = events.next("reload")
+        assert DECK_PAGE in same["changed"] and "warnings" not in same
+        live.save("decks/2026-11-23.yaml", DECK)
+        assert events.next("reload")["warnings"] == []
+    hello = Events(live.port)
+    try:
+        assert hello.next("hello")["warnings"] == []
+    finally:
+        hello.close()
+
+
+def test_a_save_made_the_way_vim_makes_it_shows_the_new_deck(live: Live) -> None:
+    """vim renames the deck to ``deck~``, writes a new deck and deletes ``deck~``: the
+    rebuild waits for the new file's close, so the deck is never missing in between."""
+    deck = live.root / "decks/2026-11-23.yaml"
+    with live.events() as events:
+        for n in range(3):
+            deck.rename(deck.with_name(deck.name + "~"))
+            deck.write_text(DECK.replace("keep their place", f"saved {n} times"),
+                            encoding="utf-8")
+            deck.with_name(deck.name + "~").unlink()
+            events.next("reload", lambda d, n=n: DECK_PAGE in (d["changed"] or [])
+                        and f"saved {n} times" in live.get("/2026-11-23/").body)
+    assert not any("problem" in line for line in live.complained)
+
+
+def test_a_save_that_breaks_the_yaml_is_shown_then_mended(live: Live) -> None:
+    with live.events() as events:
+        live.save("decks/2026-11-23.yaml", DECK.replace("demos:\n", "demos: [\n"))
+        [problem] = events.next("problems")["problems"]
+        assert problem.startswith("decks/2026-11-23.yaml:")
+        assert live.get("/2026-11-23/").status == 200  # the last good deck stays
+        live.save("decks/2026-11-23.yaml", DECK.replace("keep their place", "are back"))
+        assert DECK_PAGE in events.next("reload")["changed"]
+    assert "are back" in live.get("/2026-11-23/").body
 
 
 def test_template_error_is_reported_and_recovered(live: Live) -> None:
@@ -478,6 +543,36 @@ def test_browser_shows_warnings_in_a_panel_the_writer_can_hide(live: Live) -> No
             "!document.getElementById('the-whole-design-document')", timeout=WAIT * 1000)
         page.wait_for_load_state("load")
         assert page.query_selector("#demodeck-warnings") is None
+
+
+def test_browser_shows_the_same_warnings_again_once_an_error_is_mended(live: Live) -> None:
+    """The reload after the fix does not repeat warnings that did not change: the page
+    shows those it was told last."""
+    from browser import chromium, require
+
+    from tests.test_overflow import LONG_DEMO
+
+    require()
+    live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live.preview.url}2026-11-23/")
+        shown = page.wait_for_selector("#demodeck-warnings pre", timeout=WAIT * 1000)
+        assert shown is not None
+        warned = shown.text_content()
+        assert warned and ": warning: demos[2]: 'The whole design document'" in warned
+
+        live.save("decks/2026-11-23.yaml", BROKEN + LONG_DEMO)
+        page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
+        assert page.is_hidden("#demodeck-warnings")  # errors win
+
+        live.save("decks/2026-11-23.yaml", (DECK + LONG_DEMO).replace("the terminal", "logs"))
+        page.wait_for_selector("#demodeck-problems", state="detached", timeout=WAIT * 1000)
+        page.wait_for_function(
+            "document.getElementById('error-overlay').textContent.includes('reads logs')",
+            timeout=WAIT * 1000)
+        again = page.wait_for_selector("#demodeck-warnings pre", timeout=WAIT * 1000)
+        assert again is not None and again.text_content() == warned
 
 
 def test_browser_strict_shows_warnings_as_errors(tmp_path: Path) -> None:
@@ -715,3 +810,60 @@ def test_the_preview_serves_archive_pages_as_a_fresh_build_makes_them(tmp_path: 
         assert served == {p.relative_to(out).as_posix(): p.read_bytes()
                           for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
         assert (moved in served) == (n < 2)
+
+
+def test_a_preview_rebuild_reads_only_the_deck_file_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save reads the file it changed; the others' stamps are looked at, not their bytes
+    (the files here are all settled at once: see manifest.SETTLE_NS)."""
+    from demodeck import load
+    from demodeck.incremental import manifest
+
+    monkeypatch.setattr(manifest, "SETTLE_NS", 0)
+    read: list[str] = []
+    real = load._read_bytes
+    monkeypatch.setattr(load, "_read_bytes",
+                        lambda path, **k: read.append(path.name) or real(path, **k))
+    root = copy_examples(tmp_path)
+    builder = cached_builder(root)
+    builder(root)
+    assert len(read) > 3  # every deck file, the first time
+    read.clear()
+    add_why_line(root / EXAMPLE_DECK, "Saved.")
+    assert b"Saved." in builder(root).pages["2026-11-09/index.html"]
+    assert read == ["2026-11-09.yaml"]
+
+
+def test_the_preview_reads_each_kept_deck_back_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decks the cache keeps are read back (unpickled) once, not on every save."""
+    unpickled: list[str] = []
+    real = BuildCache.read_deck
+    monkeypatch.setattr(BuildCache, "read_deck",
+                        lambda self, key, data: unpickled.append(key) or real(self, key, data))
+    root = copy_examples(tmp_path)
+    builder = cached_builder(root)
+    builder(root)
+    for n in range(3):
+        unpickled.clear()
+        add_why_line(root / EXAMPLE_DECK, f"Saved {n}.")
+        assert f"Saved {n}.".encode() in builder(root).pages["2026-11-09/index.html"]
+        assert len(unpickled) == (2 if n == 0 else 0)  # the two decks that did not change
+
+
+def test_the_preview_serves_what_a_fresh_build_makes_after_a_picture_changes(
+        tmp_path: Path) -> None:
+    """A deck whose picture changed is validated again, and the preview's kept copy of it
+    is not used from then on."""
+    root = copy_examples(tmp_path / "p")
+    builder = cached_builder(root)
+    builder(root)
+    avatar = root / "decks/images/zoe-castellanos.png"
+    avatar.write_bytes((root / "decks/images/noa-levi.png").read_bytes())
+    for n in range(2):
+        add_why_line(root / EXAMPLE_DECK, f"Saved {n}.")
+        served = builder(root).pages
+        out = tmp_path / f"fresh-{n}"
+        build(load_config(root), out=out)
+        assert served == {p.relative_to(out).as_posix(): p.read_bytes()
+                          for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from watchdog.events import (
     DirModifiedEvent,
+    FileClosedEvent,
     FileClosedNoWriteEvent,
+    FileCreatedEvent,
     FileModifiedEvent,
     FileMovedEvent,
     FileOpenedEvent,
@@ -72,6 +74,19 @@ def test_atomic_save_is_the_rename_onto_the_deck(layout: Layout) -> None:
     temp = str(layout.root / "decks/.2026-11-23.yaml.tmp")
     changes = list(event_changes(FileMovedEvent(temp, deck), layout))
     assert changes == [Change(Kind.DECK, Path(deck))]
+
+
+def test_a_save_is_over_when_its_file_is_renamed_into_place_or_closed(layout: Layout) -> None:
+    """An atomic save ends with its rename, a save in place with the close; vim's way
+    (the deck renamed to ``deck~``, a new deck written) only with the close."""
+    deck = str(layout.root / "decks/2026-11-23.yaml")
+    temp = str(layout.root / "decks/.2026-11-23.yaml.tmp")
+    [renamed] = event_changes(FileMovedEvent(temp, deck), layout)
+    assert renamed.written
+    vim = [FileMovedEvent(deck, deck + "~"), FileCreatedEvent(deck), FileModifiedEvent(deck),
+           FileClosedEvent(deck)]
+    assert [c.written for e in vim for c in event_changes(e, layout)] == [
+        False, False, False, True]
 
 
 def test_renaming_a_deck_away_counts_both_ends(layout: Layout) -> None:
@@ -142,6 +157,21 @@ def test_a_flood_still_rebuilds_at_a_bounded_rate(tmp_path: Path) -> None:
             except queue.Empty:
                 break
         assert 3 <= len(batches) <= 6  # about one per max_delay, not one per event
+    finally:
+        debouncer.stop()
+
+
+def test_a_burst_ends_without_the_quiet_once_its_writes_are_over(tmp_path: Path) -> None:
+    debouncer, out = collect(quiet=60, max_delay=60)  # only a written file ends it now
+    try:
+        deck = tmp_path / "2026-11-23.yaml"
+        debouncer.push(Change(Kind.DECK, deck))  # the rename to deck~, the new file...
+        debouncer.push(Change(Kind.IMAGE, tmp_path / "images/a.png", written=True))
+        with pytest.raises(queue.Empty):  # the deck is still being written
+            out.get(timeout=0.3)
+        debouncer.push(Change(Kind.DECK, deck, written=True))  # ...and its close
+        _, batch = out.get(timeout=5)
+        assert {c.path.name for c in batch.changes} == {"2026-11-23.yaml", "a.png"}
     finally:
         debouncer.stop()
 

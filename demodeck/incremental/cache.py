@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
 from demodeck.errors import Problem
@@ -121,7 +121,7 @@ class BuildCache:
         self._loaded = self.path is None
 
     @classmethod
-    def for_project(cls, root: Path) -> BuildCache:
+    def for_project(cls, root: Path) -> Self:
         """The project's on-disk cache, read on first use (a no-change build never reads it)."""
         return cls(root / CACHE_DIR / _FILE)
 
@@ -139,7 +139,12 @@ class BuildCache:
         if any(stamp(Path(p)) != (p, size, mtime) for p, size, mtime in images):
             return None  # an image moved, vanished or changed: validate again
         self._used_models.add(key)
-        deck: Deck = pickle.loads(pickled)  # its demos stay pickled until used
+        return self.read_deck(key, pickled)
+
+    def read_deck(self, key: str, pickled: bytes) -> Deck:
+        """The deck kept under ``key``, read back from ``pickled``; its demos stay pickled
+        until used."""
+        deck: Deck = pickle.loads(pickled)
         return deck
 
     def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],

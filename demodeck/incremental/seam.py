@@ -18,6 +18,7 @@ import functools
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,19 +194,55 @@ class Accelerated(Plain):
                         (self.read_at, self.discovered), out, decks, rendered, written)
 
 
+@dataclass
+class PreviewCache(BuildCache):
+    """The build cache as the preview keeps it in memory between its rebuilds, with what
+    only a process that stays can keep: the decks read back from it, unpickled once
+    rather than on every save (fewer objects made, fewer garbage collections), and the
+    stamps of the deck files read (see load.read_file), so that a save reads the file it
+    changed and looks only at the others' stamps."""
+
+    known: load.Known = field(default_factory=dict)
+    _decks: dict[str, tuple[bytes, Deck]] = field(default_factory=dict)  # key -> its pickle, read
+
+    def read_deck(self, key: str, pickled: bytes) -> Deck:
+        kept = self._decks.get(key)
+        if kept is not None and kept[0] is pickled:  # put_deck since: another bytes object
+            return kept[1]
+        deck = super().read_deck(key, pickled)
+        self._decks[key] = (pickled, deck)
+        return deck
+
+    def prune(self) -> None:
+        super().prune()
+        self._decks = {key: kept for key, kept in self._decks.items()
+                       if key in self.models and self.models[key][0] is kept[0]}
+
+    def read(self, site: SiteConfig) -> Discovered:
+        """Stage 1: every deck file, read unless its stamp is that of a file read here
+        before (and had settled then: see manifest.SETTLE_NS)."""
+        read_at = time.time_ns()
+        found = load.discover(site.root.resolve(), site.decks_path, self.known)
+        settled = read_at - manifest.SETTLE_NS
+        self.known = {f.path: (f.stamp, f.digest) for source in found[0]
+                      for f in (source.main, *source.demo_files)
+                      if f is not None and f.stamp is not None and f.stamp[2] < settled}
+        return found
+
+
 class Preview(Accelerated):
     """The preview server's rebuilds: its cache kept in memory between them (started from
     what the last ``demodeck build`` left), never saved; one process (it runs threads)."""
 
-    def __init__(self, cache: BuildCache) -> None:
+    def __init__(self, cache: PreviewCache) -> None:
         super().__init__(cache, jobs=1)
-        self.cache: BuildCache = cache
+        self.cache: PreviewCache = cache
 
     def discover(self, site: SiteConfig) -> Discovered:
         self.cache.begin()
         if not self.cache.pages:  # the first build: start from what `demodeck build` left
             self.out = site.output_path
-        return Plain.discover(self, site)
+        return self.cache.read(site)
 
     def reusable(self) -> dict[str, tuple[str, Path]]:
         return manifest.reusable_files(self.cache, self.out) if self.out is not None else {}
@@ -226,7 +263,7 @@ def for_build(cache: BuildCache | None, jobs: int) -> Plain:
     return Accelerated(cache, jobs)
 
 
-def for_preview(cache: BuildCache | None) -> Plain:
+def for_preview(cache: PreviewCache | None) -> Plain:
     """The preview's accelerators (``cache`` None, or ``DEMODECK_PLAIN=1``: none)."""
     if cache is None or os.environ.get("DEMODECK_PLAIN") == "1":
         return Plain()

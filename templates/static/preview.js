@@ -14,6 +14,7 @@
                      "aria-current"];  // the deck's navigation owns these
   var rendered = new WeakMap();      // slide element → {cls, html} as last rendered
   var busy = false, again = false, leaving = false, errors = null, notes = null;
+  var warnings = [];  // the last good build's; a reload event names them only when they change
   var HIDDEN = "demodeck-hidden-warnings";  // the warnings the writer hid, until they change
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
@@ -197,6 +198,7 @@
   function warn(lines) {
     var all = (lines || []).join("\n");
     if (!all || errors || hidden() === all) { notes = drop(notes); return; }
+    if (notes && notes.shown === all) { return; }  // a long list is laid out once, not per save
     if (!notes) {
       notes = makePanel("demodeck-warnings", "status", "warn", function () {
         hide(notes ? notes.text.textContent : "");
@@ -206,6 +208,7 @@
     notes.head.textContent = n + " warning" + (n === 1 ? "" : "s") +
       " (the site builds; `demodeck check` lists the same).";
     notes.text.textContent = all;
+    notes.shown = all;
     notes.box.hidden = false;
   }
 
@@ -213,14 +216,16 @@
   events.addEventListener("hello", function (e) {
     var d = JSON.parse(e.data);
     show(d.problems);
-    warn(d.warnings);
+    warnings = d.warnings || [];
+    warn(warnings);
     if (d.build && d.build !== build) { refresh(); }   // missed a build while away
   });
   events.addEventListener("problems", function (e) { show(JSON.parse(e.data).problems); });
   events.addEventListener("reload", function (e) {
     var d = JSON.parse(e.data);
     show([]);
-    warn(d.warnings);
+    if (d.warnings) { warnings = d.warnings; }
+    warn(warnings);
     if (d.build === build) { return; }
     if (d.changed && d.changed.indexOf(pageKey()) < 0) { build = d.build; return; }
     refresh();
