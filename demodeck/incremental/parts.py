@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from demodeck import search
-
 Face = tuple[str, str | None, str | None]  # a person as shown: name, role, picture's file
 
 
@@ -29,9 +27,10 @@ PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...
 
 
 class DeckShown(NamedTuple):
-    """One deck's part of the archive pages' keys."""
+    """One deck's part of the archive pages' keys (its part of the search index is kept
+    apart, see cache.BuildCache.get_search: only the pages of the years that changed read it)."""
 
     listed: str  # digest of the deck as the archive index lists it
     metrics: str  # its metric values, as the metrics page charts them
     people: dict[str, PersonShown]  # person key -> their part, in order of first appearance
-    search: search.DeckPart  # its part of the full-text search index
+    feed: str  # digest of the deck as the feed shows it

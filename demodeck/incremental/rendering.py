@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import jinja2
 
 from demodeck import actions, linkcheck, markdown, pipeline, render, search, warnings, write
 from demodeck.errors import BuildError, Problem
 from demodeck.incremental import archive_keys, links
-from demodeck.incremental.cache import BuildCache, digest, settings_key
+from demodeck.incremental.cache import BuildCache, deck_key, digest, settings_key
 from demodeck.incremental.keys import context_keys, theme_key
 from demodeck.incremental.pool import parallel_map, will_fork
 from demodeck.model import Asset, Deck, SiteConfig
@@ -197,9 +198,10 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
     serial end of the build. A template's failure comes back as a Problem."""
     try:
         parts = _deck_parts(renderer, decks, images, job.cache)
-        slugs, keys = _archive_keys(renderer, decks, parts, ledger)
-        made = render.archive_jobs(renderer, decks, slugs=slugs,
-                                   search_parts=[part.search for part in parts], ledger=ledger)
+        searched = _SearchParts(decks, settings_key(renderer.site), job.cache)
+        slugs, keys = _archive_keys(renderer, decks, parts, searched, ledger)
+        made = render.archive_jobs(renderer, decks, slugs=slugs, search_parts=searched,
+                                   ledger=ledger)
         hashed = sorted(page.path for page in renderer.images.values())  # avatars
         pages: list[Output | Problem] = []
         for one in made:
@@ -225,16 +227,20 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
 
 
 def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_keys.DeckShown],
-                  ledger: actions.Ledger) -> tuple[dict[str, str], dict[str, str]]:
+                  searched: Sequence[search.DeckPart], ledger: actions.Ledger
+                  ) -> tuple[dict[str, str], dict[str, str]]:
     """Each person's key and page slug (most demos first), and each archive page's key by
     its path."""
-    precise = archive_keys.precise(renderer.site.root)
+    root = renderer.site.root
+    precise = archive_keys.precise(root)
     keys = archive_keys.from_parts(decks, parts, precise=precise)
     slugs = {key: keys.slugs[key] for key in keys.persons}
-    feed = "|".join(d.digest for d in decks[:render.FEED_DECKS])
+    newest = range(min(len(decks), render.FEED_DECKS))
+    feed = ("|".join(parts[i].feed for i in newest) if archive_keys.precise_feed(root)
+            else "|".join(decks[i].digest for i in newest))
     by_path = {"index.html": keys.index, "metrics/index.html": keys.metrics,
                "feed.xml": f"feed:{feed}", "people/index.html": keys.people,
-               **{path: key for path, key, _ in search.jobs(decks, [p.search for p in parts])},
+               **{path: key for path, key, _ in search.jobs(decks, searched)},
                render.ACTIONS_PAGE: archive_keys.actions_key(ledger, slugs, decks, precise)}
     owned = ledger.open_by_owner()
     by_path.update((f"people/{slugs[key]}/index.html",
@@ -254,7 +260,7 @@ def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, .
     settings = settings_key(renderer.site)
     parts: list[archive_keys.DeckShown] = []
     for deck, names in zip(decks, images, strict=True):
-        key = digest("shown+search", settings, deck.digest, *names)
+        key = digest("shown+feed", settings, deck.digest, *names)
         part = cache.get_shown(key) if cache is not None else None
         if part is None:
             part = archive_keys.deck_shown(deck, image_path)
@@ -262,3 +268,34 @@ def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, .
                 cache.put_shown(key, part)
         parts.append(part)
     return parts
+
+
+class _SearchParts(Sequence[search.DeckPart]):
+    """Each deck's part of the search index, taken from the cache (or worked out) when a
+    year's file is made: a rebuild reads the parts of the years whose file changed only.
+    Kept by the deck's key (cache.deck_key), in its year's shelf."""
+
+    def __init__(self, decks: list[Deck], settings: str, cache: BuildCache | None) -> None:
+        self.decks, self.settings, self.cache = decks, settings, cache
+
+    def __len__(self) -> int:
+        return len(self.decks)
+
+    @overload
+    def __getitem__(self, index: int) -> search.DeckPart: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[search.DeckPart]: ...
+
+    def __getitem__(self, index: int | slice) -> search.DeckPart | Sequence[search.DeckPart]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        deck = self.decks[index]
+        if self.cache is None:
+            return search.deck_part(deck)
+        key, year = deck_key(self.settings, deck.digest), deck.date.year
+        part = self.cache.get_search(key, year)
+        if part is None:
+            part = search.deck_part(deck)
+            self.cache.put_search(key, year, part)
+        return part
