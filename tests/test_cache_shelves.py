@@ -17,7 +17,7 @@ from demodeck import decks, model, render
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
-from demodeck.incremental import manifest, seam, signed
+from demodeck.incremental import archive_keys, manifest, seam, signed
 from demodeck.incremental.cache import BuildCache
 from demodeck.load import Discovered
 from demodeck.model import SiteConfig
@@ -55,9 +55,9 @@ def rename_first_demo(deck: Path) -> None:
 def test_each_decks_demos_and_search_part_are_kept_in_a_file_per_year(tmp_path: Path) -> None:
     site = two_years(tmp_path / "p")
     build(site, cache=BuildCache(tmp_path / "c" / "build.pickle"))
-    assert cache_files(tmp_path / "c") == ["build.pickle", "demos-2025.pickle",
-                                           "demos-2026.pickle", "search-2025.pickle",
-                                           "search-2026.pickle"]
+    assert cache_files(tmp_path / "c") == [
+        "build.pickle", "demos-2025.pickle", "demos-2026.pickle", "search-2025.pickle",
+        "search-2026.pickle", "shown-2025.pickle", "shown-2026.pickle"]
 
 
 def test_a_rebuild_after_a_demos_text_changed_reads_no_other_years_shelf_and_no_demos(
@@ -78,7 +78,8 @@ def test_a_rebuild_after_a_demos_text_changed_reads_no_other_years_shelf_and_no_
     assert build(site, cache=BuildCache(cache_file)).rendered == 1
     assert unpickled == []
     assert sorted(name for name in read if name.endswith(".pickle")) == [
-        "build.pickle", "delta.pickle", "demos-2026.pickle", "search-2026.pickle"]
+        "build.pickle", "delta.pickle", "demos-2026.pickle", "search-2026.pickle",
+        "shown-2026.pickle"]
     same_as_cold(site, tmp_path)
 
 
@@ -159,7 +160,7 @@ def test_the_shelves_of_a_year_with_no_deck_left_go_when_the_cache_is_written_wh
     monkeypatch.setattr("demodeck.incremental.cache.COMPACT_AT", 0.0)
     build(site, cache=BuildCache(cache_file))
     assert cache_files(tmp_path / "c") == ["build.pickle", "demos-2026.pickle",
-                                           "search-2026.pickle"]
+                                           "search-2026.pickle", "shown-2026.pickle"]
     same_as_cold(site, tmp_path)
 
 
@@ -193,3 +194,26 @@ def test_the_feed_is_made_again_only_when_what_it_shows_changed(
     assert rebuilt_feed()
     add_why_line(newest, "Edited again.")
     assert rebuilt_feed() and "Edited again." in feed.read_text()
+
+
+def test_the_archive_pages_keys_are_put_together_again_only_when_a_decks_part_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited "why" changes no deck's part of the archive pages' keys: the keys the
+    last build put together are taken from the cache. A renamed demo changes one, and
+    all are read in full, from their shelves or, lost there, from the decks."""
+    site = two_years(tmp_path / "p")
+    cache_file = tmp_path / "c" / "build.pickle"
+    build(site, cache=BuildCache(cache_file))
+    summed: list[int] = []
+    real = archive_keys.from_parts
+    monkeypatch.setattr(archive_keys, "from_parts", lambda decks, parts, **kw: summed.append(
+        len(parts)) or real(decks, parts, **kw))
+    add_why_line(tmp_path / "p" / EXAMPLE_DECK, "Edited today.")
+    build(site, cache=BuildCache(cache_file))
+    assert summed == []
+    (tmp_path / "c" / "shown-2025.pickle").unlink()
+    rename_first_demo(tmp_path / "p" / EXAMPLE_DECK)
+    build(site, cache=BuildCache(cache_file))
+    assert summed == [4]
+    assert "Renamed " in (site.output_path / "index.html").read_text()
+    same_as_cold(site, tmp_path)

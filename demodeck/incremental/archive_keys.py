@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from demodeck import actions, people, theme
 from demodeck.digest import digest
+from demodeck.incremental.parts import ArchiveKeys as ArchiveKeys
 from demodeck.incremental.parts import DeckShown as DeckShown
-from demodeck.incremental.parts import Face, PersonShown
+from demodeck.incremental.parts import Face, PersonShown, ShownBrief
 from demodeck.model import Asset, Deck, Demo, Person, person_key
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
@@ -86,6 +86,11 @@ def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
                      feed_shown(deck))
 
 
+def brief(part: DeckShown) -> ShownBrief:
+    """A deck's part in brief (see parts.ShownBrief)."""
+    return digest(repr(part)), part.feed
+
+
 def feed_shown(deck: Deck) -> str:
     """What the built-in feed shows of a deck: its title, date and hosts, and its demos'
     titles and presenters (not their text: an edited "why" leaves the feed as it was)."""
@@ -103,17 +108,6 @@ def _person(key: str, seen: list[_Seen]) -> PersonShown:
     pictured = next((s[2] for s in seen if s[2][2] is not None), None)
     others = dict.fromkeys([k for s in seen for k in s[3]])
     return (rows, len(seen), teams, seen[0][2], pictured, tuple(others))
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveKeys:
-    """What each archive page shows, as text: a page whose text is unchanged is kept."""
-
-    slugs: dict[str, str]  # person key -> their page's slug
-    index: str
-    people: str
-    metrics: str
-    persons: dict[str, str]  # person key -> their page's key; most demos first, then by key
 
 
 def from_parts(decks: Sequence[Deck], parts: Sequence[DeckShown], *,

@@ -17,7 +17,9 @@ Five stores, because they go stale for different reasons:
   deck page's warnings and slide count, keyed by the page's own key (which covers all
   they depend on): both are what reading something again found out about it.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`.archive_keys`), keyed
-  by the deck's content, the settings and the hashed names of its pictures.
+  by the deck's content, the settings and the hashed names of its pictures: here in
+  brief (:data:`~.parts.ShownBrief`), in full on a shelf (below); and the keys put
+  together from the parts of all decks, by the parts' digests.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
   version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
   one of its demos changed does not load Pygments for the code that did not.
@@ -28,14 +30,15 @@ entries, not the whole archive's, and the two are merged into one again when the
 additions (or entries no longer used) pass a quarter of the whole. Entries are
 keyed by content, so a delta read over a newer base can never give a wrong value.
 
-What a build seldom needs of a deck, its demos and its part of the search index, is
-kept in a file per kind and year of decks (``demos-2026.pickle``, ``search-2026.pickle``:
-a :class:`_Shelf`), keyed by the deck's key, read when one of its entries is first asked
-for, and written whole when one was added or dropped: a rebuild after a demo's text
-changed reads the heads of every deck but the demos of none and the search parts of one
-year, and writes two small files besides the delta. A shelf keeps the entries of the
-decks the last build used, like the stores; a deck whose demos went missing (a shelf
-removed, or written by another build meanwhile) has them read again from its files.
+What a build seldom needs of a deck, its demos, its part of the search index and its
+part of the archive pages' keys in full, is kept in a file per kind and year of decks
+(``demos-2026.pickle``, ``search-2026.pickle``, ``shown-2026.pickle``: a
+:class:`_Shelf`), read when one of its entries is first asked for, and written whole when
+one was added or dropped: a rebuild after a demo's text changed reads the heads of every
+deck but the demos of none, and the search parts and archive parts of one year, and
+writes three small files besides the delta. A shelf keeps the entries of the decks the
+last build used, like the stores; a deck whose demos went missing (a shelf removed, or
+written by another build meanwhile) has them read again from its files.
 
 Each file is signed with an HMAC-SHA256 (twice as fast as keyed BLAKE2b on these
 CPUs, which have SHA instructions) whose key lives in the user's cache folder,
@@ -64,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 from demodeck import model
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
 from demodeck.errors import Problem
-from demodeck.incremental.parts import DeckShown
+from demodeck.incremental.parts import ArchiveKeys, DeckShown, ShownBrief
 from demodeck.incremental.signed import (
     read_signed,
     reason,
@@ -82,7 +85,7 @@ CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
 _SHELF = ".pickle"  # "demos-2026.pickle": a shelf's file, by its kind and year
-_SHELF_FILE = re.compile(r"(demos|search)-(\d+)\.pickle")
+_SHELF_FILE = re.compile(r"(demos|search|shown)-(\d+)\.pickle")
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
 COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
 
@@ -123,9 +126,10 @@ class BuildCache:
     models: dict[str, DeckEntry] = field(default_factory=dict)  # validated decks' heads
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
-    shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
+    shown: dict[str, Any] = field(default_factory=dict)  # archive keys: parts in brief, sums
     code: dict[str, str] = field(default_factory=dict)  # highlighted code blocks
-    # (kind, year) -> the decks' demos ("demos") and search parts ("search") of that year
+    # (kind, year) -> the decks' demos ("demos"), search parts ("search") and archive parts
+    # in full ("shown") of that year
     shelves: dict[tuple[str, int], _Shelf] = field(default_factory=dict)
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
@@ -239,14 +243,32 @@ class BuildCache:
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, "warned:" + key,
                             found)
 
-    def get_shown(self, key: str) -> DeckShown | None:
+    def get_brief(self, key: str) -> ShownBrief | None:
+        """A deck's part of the archive pages' keys, in brief."""
         self._ensure_loaded()
-        value: DeckShown | None = _get(self.shown, self._used_shown, key)
+        value: ShownBrief | None = _get(self.shown, self._used_shown, key)
         return value
 
-    def put_shown(self, key: str, value: DeckShown) -> None:
+    def get_shown(self, key: str, year: int) -> DeckShown | None:
+        """A deck's part of the archive pages' keys, in full (its brief is kept by key)."""
+        part: DeckShown | None = self._shelf("shown", year).get(key)
+        return part
+
+    def put_shown(self, key: str, year: int, part: DeckShown, brief: ShownBrief) -> None:
         self._ensure_loaded()
-        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, value)
+        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, brief)
+        self._shelf("shown", year).put(key, part)
+
+    def get_archive_keys(self, key: str) -> ArchiveKeys | None:
+        """The archive pages' keys put together from the decks' parts whose digests give
+        ``key``."""
+        self._ensure_loaded()
+        value: ArchiveKeys | None = _get(self.shown, self._used_shown, "sum:" + key)
+        return value
+
+    def put_archive_keys(self, key: str, keys: ArchiveKeys) -> None:
+        self._ensure_loaded()
+        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, "sum:" + key, keys)
 
     def get_highlight(self, key: str) -> str | None:
         self._ensure_loaded()
@@ -276,8 +298,8 @@ class BuildCache:
     def prune(self) -> None:
         """Keep only what the last build used, so the cache never outgrows the site; in
         the shelves read, the entries of the decks it used."""
-        for shelf in self.shelves.values():
-            shelf.keep(self._used_models)
+        for (kind, _), shelf in self.shelves.items():
+            shelf.keep(self._used_shown if kind == "shown" else self._used_models)
         if not self._loaded:
             return
         before = self._size() + len(self.pages)
@@ -465,7 +487,7 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
     return added
 
 
-Entries = tuple[dict[str, DeckEntry], dict[str, Any], dict[str, DeckShown], dict[str, str]]
+Entries = tuple[dict[str, DeckEntry], dict[str, Any], dict[str, Any], dict[str, str]]
 
 
 @dataclass

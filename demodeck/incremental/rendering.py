@@ -23,6 +23,7 @@ from demodeck.errors import BuildError, Problem
 from demodeck.incremental import archive_keys, links
 from demodeck.incremental.cache import BuildCache, deck_key, digest, settings_key
 from demodeck.incremental.keys import context_keys, theme_key
+from demodeck.incremental.parts import ShownBrief
 from demodeck.incremental.pool import parallel_map, will_fork
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pages import Kept, Output, Page, Reusable, Staged
@@ -197,7 +198,7 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
     archive pages before it takes its share of the decks, so their writing leaves the
     serial end of the build. A template's failure comes back as a Problem."""
     try:
-        parts = _deck_parts(renderer, decks, images, job.cache)
+        parts = _Shown.found(renderer, decks, images, job.cache)
         searched = _SearchParts(decks, settings_key(renderer.site), job.cache)
         slugs, keys = _archive_keys(renderer, decks, parts, searched, ledger)
         made = render.archive_jobs(renderer, decks, slugs=slugs, search_parts=searched,
@@ -226,17 +227,17 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
         return [render.template_problem(renderer.site, exc)]
 
 
-def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_keys.DeckShown],
+def _archive_keys(renderer: Renderer, decks: list[Deck], parts: _Shown,
                   searched: Sequence[search.DeckPart], ledger: actions.Ledger
                   ) -> tuple[dict[str, str], dict[str, str]]:
     """Each person's key and page slug (most demos first), and each archive page's key by
     its path."""
     root = renderer.site.root
     precise = archive_keys.precise(root)
-    keys = archive_keys.from_parts(decks, parts, precise=precise)
+    keys = parts.summed(precise)
     slugs = {key: keys.slugs[key] for key in keys.persons}
     newest = range(min(len(decks), render.FEED_DECKS))
-    feed = ("|".join(parts[i].feed for i in newest) if archive_keys.precise_feed(root)
+    feed = ("|".join(parts.briefs[i][1] for i in newest) if archive_keys.precise_feed(root)
             else "|".join(decks[i].digest for i in newest))
     by_path = {"index.html": keys.index, "metrics/index.html": keys.metrics,
                "feed.xml": f"feed:{feed}", "people/index.html": keys.people,
@@ -249,25 +250,66 @@ def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_key
     return slugs, by_path
 
 
-def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
-                cache: BuildCache | None) -> list[archive_keys.DeckShown]:
+@dataclass
+class _Shown:
     """Each deck's part of the archive pages' keys: worked out for the decks that changed
-    (their content, the settings or the hashed names of their ``images``), taken from the
-    cache for the others."""
-    def image_path(asset: Asset) -> str:
-        return renderer.image_page(asset).path
+    (their content, the settings or the hashed names of their pictures), taken from the
+    cache for the others, in brief (parts.ShownBrief). In full only when the keys put
+    together from them are not in the cache: when a part changed (an edited "why"
+    changes none)."""
 
-    settings = settings_key(renderer.site)
-    parts: list[archive_keys.DeckShown] = []
-    for deck, names in zip(decks, images, strict=True):
-        key = digest("shown+feed", settings, deck.digest, *names)
-        part = cache.get_shown(key) if cache is not None else None
-        if part is None:
-            part = archive_keys.deck_shown(deck, image_path)
-            if cache is not None:
-                cache.put_shown(key, part)
-        parts.append(part)
-    return parts
+    renderer: Renderer
+    decks: list[Deck]
+    keys: list[str]
+    briefs: list[ShownBrief]
+    made: dict[int, archive_keys.DeckShown]  # the parts worked out in this build
+    cache: BuildCache | None
+
+    @classmethod
+    def found(cls, renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
+              cache: BuildCache | None) -> _Shown:
+        settings = settings_key(renderer.site)
+        keys = [digest("shown+feed", settings, deck.digest, *names)
+                for deck, names in zip(decks, images, strict=True)]
+        shown = cls(renderer, decks, keys, [], {}, cache)
+        for i, key in enumerate(keys):
+            brief = cache.get_brief(key) if cache is not None else None
+            shown.briefs.append(brief or shown._make(i)[1])
+        return shown
+
+    def part(self, i: int) -> archive_keys.DeckShown:
+        """Deck ``i``'s part in full: from the cache, or worked out (and kept)."""
+        part = self.made.get(i)
+        if part is None and self.cache is not None:
+            part = self.cache.get_shown(self.keys[i], self.decks[i].date.year)
+        return part if part is not None else self._make(i)[0]
+
+    def _make(self, i: int) -> tuple[archive_keys.DeckShown, ShownBrief]:
+        deck = self.decks[i]
+        part = self.made[i] = archive_keys.deck_shown(deck, self._image_path)
+        brief = archive_keys.brief(part)
+        if self.cache is not None:
+            self.cache.put_shown(self.keys[i], deck.date.year, part, brief)
+        return part, brief
+
+    def summed(self, precise: bool) -> archive_keys.ArchiveKeys:
+        """The keys put together from every deck's part (see archive_keys.from_parts);
+        with ``precise`` keys, those of the last build whose parts had the same digests."""
+        if not precise or self.cache is None:
+            return self._summed(precise)
+        key = digest(*(digest_ for digest_, _ in self.briefs))
+        keys = self.cache.get_archive_keys(key)
+        if keys is None:
+            keys = self._summed(precise)
+            self.cache.put_archive_keys(key, keys)
+        return keys
+
+    def _summed(self, precise: bool) -> archive_keys.ArchiveKeys:
+        parts = [self.part(i) for i in range(len(self.decks))]
+        return archive_keys.from_parts(self.decks, parts, precise=precise)
+
+    def _image_path(self, asset: Asset) -> str:
+        return self.renderer.image_page(asset).path
 
 
 class _SearchParts(Sequence[search.DeckPart]):
