@@ -139,12 +139,24 @@ def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
 
 def reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
     """Output files the last build wrote into ``out`` that nobody touched since, with the key
-    each was made from: the pipeline keeps those whose key it computes again."""
+    each was made from: the pipeline keeps those whose key it computes again. Each file
+    the manifest names is looked at, not the whole folder walked (what else is there is
+    the write's business, see demodeck.carry_over)."""
     if manifest is None or manifest.get("out") != str(out.absolute()):
         return {}
     before, keys = manifest.get("output", {}), manifest.get("keys", {})
-    return {path: (keys[path], out / path) for path, stamp in output_stamps(out).items()
-            if path in keys and before.get(path) == stamp}
+    folder = os.path.join(out, "")
+    return {path: (key, out / path) for path, key in keys.items()
+            if (stamp := _stamp(folder + path)) is not None and before.get(path) == stamp}
+
+
+def _stamp(path: str) -> list[int] | None:
+    """A file's stamp as output_stamps gives it; None if there is nothing by that name."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 # A deck file whose stamp is the same as when a build read it has the same bytes, unless it
