@@ -467,7 +467,7 @@ def test_a_cache_save_that_fails_midway_keeps_the_old_file_and_leaves_no_other(
     assert cache_file.read_bytes() == before
     assert sorted(p.name for p in cache_file.parent.iterdir()) == [
         ".gitignore", "build.pickle", "demos-2026.pickle", "manifest.json", "search-2026.pickle",
-        "shown-2026.pickle"]
+        "shown-2026.pickle", "warnings.json"]
 
 
 @pytest.mark.parametrize("body", [

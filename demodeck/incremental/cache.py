@@ -84,6 +84,8 @@ if TYPE_CHECKING:
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
+_MANIFEST = "manifest.json"
+_WARNINGS = "warnings.json"
 _SHELF = ".pickle"  # "demos-2026.pickle": a shelf's file, by its kind and year
 _SHELF_FILE = re.compile(r"(demos|search|shown)-(\d+)\.pickle")
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
@@ -442,12 +444,15 @@ class BuildCache:
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
-    def manifest_path(self) -> Path | None:
-        return self.path.with_name("manifest.json") if self.path is not None else None
-
     def read_manifest(self) -> dict[str, Any] | None:
-        path = self.manifest_path()
-        body = read_signed(path) if path is not None else None
+        return self._read_json(_MANIFEST)
+
+    def read_warnings(self) -> dict[str, Any] | None:
+        """The file of the last good build's warnings (see manifest.record)."""
+        return self._read_json(_WARNINGS)
+
+    def _read_json(self, name: str) -> dict[str, Any] | None:
+        body = read_signed(self.path.with_name(name)) if self.path is not None else None
         if body is None:
             return None
         try:
@@ -456,12 +461,16 @@ class BuildCache:
             return None
         return value if isinstance(value, dict) else None
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        path = self.manifest_path()
-        if path is None or self._broken:
+    def write_manifest(self, manifest: dict[str, Any], warnings: bytes | None = None) -> None:
+        """Write ``manifest``, after the file of the ``warnings`` (its body; None: the file
+        on disk is the one the manifest names)."""
+        if self.path is None or self._broken:
             return
         try:
-            write_signed(path, json.dumps(manifest, sort_keys=True).encode())
+            if warnings is not None:
+                write_signed(self.path.with_name(_WARNINGS), warnings)
+            write_signed(self.path.with_name(_MANIFEST),
+                         json.dumps(manifest, sort_keys=True).encode())
         except OSError as exc:
             self._unwritable(exc)
 

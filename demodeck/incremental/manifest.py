@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
@@ -186,8 +187,12 @@ def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
            rendered: Rendered, written: Written) -> None:
     """The manifest of a good build: what it read (``read``: when, and the deck files),
     wrote (see unchanged, reusable, known_sources) and warned about (a build with nothing
-    to do says the same warnings again)."""
+    to do says the same warnings again). The warnings, most of its bytes on a large
+    archive, are in a file of their own, named in the manifest by their digest: written
+    only when they changed, and read only by a build that has nothing to do."""
     pages = rendered.pages
+    warnings = json.dumps(warnings_to_json(rendered.warnings), ensure_ascii=False)
+    warned = digest(warnings)
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks),
                           "slides": rendered.slides, "pages": len(pages),
                           "images": _image_records(decks, rendered.images),
@@ -195,7 +200,18 @@ def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
                           "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
                           "output": _written_stamps(out, pages, written, before),
-                          "warnings": warnings_to_json(rendered.warnings)})
+                          "warned": warned},
+                         warnings=None if before is not None and before.get("warned") == warned
+                         else f'{{"digest": "{warned}", "warnings": {warnings}}}'.encode())
+
+
+def warnings_of(cache: BuildCache, manifest: dict[str, Any]) -> list[Problem] | None:
+    """The warnings of the build whose ``manifest`` this is, from their file; None if that
+    file is not the one it names (or not one at all)."""
+    found = cache.read_warnings()
+    if found is None or found.get("digest") != manifest.get("warned"):
+        return None
+    return warnings_from_json(found.get("warnings"))
 
 
 def save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
@@ -221,7 +237,7 @@ def spare(cache: BuildCache | None, out: Path) -> Path | None:
 
 
 def warnings_to_json(warnings: Iterable[Problem]) -> list[list[str | int]]:
-    """The warnings as the manifest keeps them."""
+    """The warnings as the warnings file keeps them."""
     return [[p.path, p.line, p.column, p.message, p.field] for p in warnings]
 
 

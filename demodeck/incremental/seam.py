@@ -125,11 +125,12 @@ class Accelerated(Plain):
         self.out = out
         self.fingerprint = manifest.fingerprint(site, discovered[0], out, self_contained)
         before = self.manifest
-        warned = (manifest.warnings_from_json(before.get("warnings")) if before is not None
-                  else None)
-        if (before is not None and warned is not None and not discovered[1]
+        if (before is not None and self.cache is not None and not discovered[1]
                 and manifest.unchanged(before, self.fingerprint, out)):
-            return before["decks"], before["slides"], before["pages"], warned
+            warned = manifest.warnings_of(self.cache, before)
+            if warned is not None:
+                return before["decks"], before["slides"], before["pages"], warned
+            before.pop("warned", None)  # their file is not what it named: write it again
         if self.cache is not None:
             self.cache.begin()
             if before is not None and isinstance(before.get("keys"), dict):
