@@ -305,8 +305,13 @@ class _Shown:
         return keys
 
     def _summed(self, precise: bool) -> archive_keys.ArchiveKeys:
+        """The keys, each as its digest: a person's key names every demo they gave (a
+        megabyte of text on a large archive, which the cache would keep)."""
         parts = [self.part(i) for i in range(len(self.decks))]
-        return archive_keys.from_parts(self.decks, parts, precise=precise)
+        keys = archive_keys.from_parts(self.decks, parts, precise=precise)
+        return archive_keys.ArchiveKeys(keys.slugs, digest(keys.index), digest(keys.people),
+                                        digest(keys.metrics),
+                                        {k: digest(v) for k, v in keys.persons.items()})
 
     def _image_path(self, asset: Asset) -> str:
         return self.renderer.image_page(asset).path
