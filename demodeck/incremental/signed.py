@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-_MAGIC = b"demodeck-cache-16\n"
+_MAGIC = b"demodeck-cache-17\n"
 _SIG = 32
 _KEY = 32  # bytes of the signing key; its file holds them as hex
 MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (far more than any)
