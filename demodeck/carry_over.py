@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -87,7 +88,7 @@ def carry_over(out: Path, tmp: Path, site: Folder, extra: tuple[str, ...],
     if before is None and not extra:
         return  # nobody to tell what goes, nothing to keep
     extra = tuple(e.strip("/") for e in extra)
-    folders = {str(parent) for f in before or () for parent in PurePosixPath(f).parents}
+    folders = {parent for f in before or () for parent in _parents(f)}
     known = _Known(before or set(), folders, extra)
     for rel, entry in _strays(str(out), site, "", known):
         if known.listed(rel.rstrip("/")):
@@ -101,6 +102,14 @@ def carry_over(out: Path, tmp: Path, site: Folder, extra: tuple[str, ...],
             written.refused.append((rel, "demodeck writes this file itself"))
         elif out.is_dir() and not os.path.lexists(out / rel):
             written.missing.append(rel)
+
+
+def _parents(rel: str) -> Iterator[str]:
+    """The folders a site path is in, as PurePosixPath(rel).parents names them ("a/b",
+    "a", "."): in strings, for the hundreds of files of a site's marker."""
+    while rel:
+        rel = posixpath.dirname(rel)
+        yield rel or "."
 
 
 def _strays(old: str, now: Folder | None, prefix: str,

@@ -369,23 +369,25 @@ for _cls in (Asset, Person, Link, Screenshot, Video, Demo, Experiment, Action, R
 
 _HEAD = tuple(f.name for f in fields(Deck) if f.name != "demos")
 _head = operator.attrgetter(*_HEAD)
+PickledDemoList = bytes | Callable[[], bytes]  # a deck's demos pickled, or what reads them
 
 
 class PickledDemos(Deck):
     """A :class:`Deck` read back from a pickle (the build cache, a pool worker's result)
     whose demos, nine tenths of it, stay pickled until first used: a rebuild that renders
     one deck again reads the dates, metrics and retros of the 519 others, not their demos.
+    The build cache gives them as a function that reads them then (see :func:`joined`).
     Equal to, and hashed like, the same deck fully loaded."""
 
     __slots__ = ("_assets", "_demo_count", "_demos")
-    _demos: bytes
+    _demos: PickledDemoList
     _assets: tuple[Asset, ...]
     _demo_count: int
 
     def __getattr__(self, name: str) -> Any:  # called only while the demos slot is empty
         if name != "demos":
             raise AttributeError(name)
-        demos = pickle.loads(self._demos)
+        demos = pickle.loads(_demos_pickled(self))
         object.__setattr__(self, "demos", demos)
         return demos
 
@@ -405,13 +407,35 @@ class PickledDemos(Deck):
     __hash__ = Deck.__hash__
 
 
+DeckHead = tuple[tuple[Any, ...], tuple[Asset, ...], int]  # a deck but its demos (split)
+
+
+def split(deck: Deck) -> tuple[DeckHead, bytes]:
+    """``deck`` as its head (every field but its demos) and its demos pickled: the build
+    cache keeps the two apart, and reads a deck's demos only for a page that shows them."""
+    return (_head(deck), deck.assets, deck.demo_count), _demos_pickled(deck)
+
+
+def joined(head: DeckHead, demos: PickledDemoList) -> Deck:
+    """The deck whose head :func:`split` gave, its demos pickled or, if a function, read
+    by it when first used."""
+    fields_but_demos, assets, demo_count = head
+    return _unpickle_deck(fields_but_demos, demos, assets, demo_count)
+
+
+def _demos_pickled(deck: Deck) -> bytes:
+    if not isinstance(deck, PickledDemos):
+        return pickle.dumps(deck.demos, protocol=pickle.HIGHEST_PROTOCOL)
+    demos = deck._demos  # frozen: still its demos, if they were read
+    return demos if isinstance(demos, bytes) else demos()
+
+
 def _reduce_deck(deck: Deck) -> tuple[Callable[..., Deck], tuple[Any, ...]]:
-    demos = (deck._demos if isinstance(deck, PickledDemos)  # frozen: still its demos
-             else pickle.dumps(deck.demos, protocol=pickle.HIGHEST_PROTOCOL))
-    return _unpickle_deck, (_head(deck), demos, deck.assets, deck.demo_count)
+    (head, assets, demo_count), demos = split(deck)
+    return _unpickle_deck, (head, demos, assets, demo_count)
 
 
-def _unpickle_deck(head: tuple[Any, ...], demos: bytes, assets: tuple[Asset, ...],
+def _unpickle_deck(head: tuple[Any, ...], demos: PickledDemoList, assets: tuple[Asset, ...],
                    demo_count: int) -> Deck:
     deck = object.__new__(PickledDemos)
     for name, value in zip(_HEAD, head, strict=True):

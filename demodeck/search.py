@@ -127,7 +127,8 @@ Job = tuple[str, str, Callable[[], Page]]  # path in the site, cache key, maker
 
 def jobs(decks: Sequence[Deck], parts: Sequence[DeckPart]) -> list[Job]:
     """The index's files for ``decks`` (newest first; ``parts`` theirs), each with what it
-    is made of as its key: its decks' content (a deck's digest names all of it)."""
+    is made of as its key: its decks' content (a deck's digest names all of it). A file's
+    parts are taken from ``parts`` when it is made (a rebuild's parts are read then)."""
     years: dict[int, list[int]] = {}
     for place, deck in enumerate(decks):
         years.setdefault(deck.date.year, []).append(place)
@@ -135,8 +136,12 @@ def jobs(decks: Sequence[Deck], parts: Sequence[DeckPart]) -> list[Job]:
     for year, places in years.items():
         key = "|".join(f"{decks[i].slug}:{decks[i].digest}" for i in places)
         found.append((year_path(year), f"search:v{VERSION}:{key}",
-                      partial(year_page, year, [parts[i] for i in places])))
+                      partial(_year_page_of, year, places, parts)))
     return found
+
+
+def _year_page_of(year: int, places: list[int], parts: Sequence[DeckPart]) -> Page:
+    return year_page(year, [parts[i] for i in places])
 
 
 def year_path(year: int) -> str:

@@ -11,6 +11,7 @@ move whole is the intricate part, and testable on its own.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -70,10 +71,27 @@ def make_plan(site: Folder, out: Path, spare: Path | None) -> Plan:
 
 
 def move_over(plan: Plan, tmp: Path) -> None:
-    """The folders the spare copy gives, as they are."""
-    for rel in plan.moves:
-        assert plan.spare is not None  # only a spare gives whole folders
-        os.rename(plan.spare / rel, tmp / rel)
+    """The folders the spare copy gives, as they are: each renamed relative to the two
+    folders, opened once (a rebuild of a large archive moves hundreds)."""
+    if not plan.moves:
+        return
+    assert plan.spare is not None  # only a spare gives whole folders
+    if os.rename not in os.supports_dir_fd:
+        for rel in plan.moves:
+            os.rename(plan.spare / rel, tmp / rel)
+        return
+    with _opened(plan.spare) as spare, _opened(tmp) as new:
+        for rel in plan.moves:
+            os.rename(rel, rel, src_dir_fd=spare, dst_dir_fd=new)
+
+
+@contextlib.contextmanager
+def _opened(folder: Path) -> Iterator[int]:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def usable_spare(spare: Path | None, out: Path) -> Path | None:

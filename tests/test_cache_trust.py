@@ -139,7 +139,7 @@ def test_a_cache_forged_with_an_empty_or_short_key_is_never_unpickled(
     cache = project.root / ".demodeck-cache"
     cache.mkdir()
     body = pickle.dumps(Payload(proof))
-    for name in ("build.pickle", "delta.pickle"):
+    for name in ("build.pickle", "delta.pickle", "demos-2026.pickle", "search-2026.pickle"):
         (cache / name).write_bytes(forged(body, bytes.fromhex(weak_key)))
     built(build(project))
     assert not proof.exists()
@@ -217,7 +217,7 @@ def test_a_cache_folder_that_is_a_link_is_not_followed(project: Project, tmp_pat
 
 
 @pytest.mark.parametrize("name", [".gitignore", "build.pickle", "delta.pickle",
-                                  "manifest.json"])
+                                  "demos-2026.pickle", "manifest.json"])
 def test_a_link_in_the_cache_folder_is_not_written_through(project: Project, tmp_path: Path,
                                                            name: str) -> None:
     outside = tmp_path / "outside"
@@ -253,7 +253,8 @@ def _plant(path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
-@pytest.mark.parametrize("name", ["build.pickle", "delta.pickle", "manifest.json"])
+@pytest.mark.parametrize("name", ["build.pickle", "delta.pickle", "demos-2026.pickle",
+                                  "search-2026.pickle", "manifest.json"])
 def test_a_cache_file_that_is_a_fifo_or_a_device_does_not_hang_the_build(
         project: Project, name: str, kind: str) -> None:
     built(build(project))

@@ -840,7 +840,8 @@ def test_the_preview_reads_each_kept_deck_back_once(
     unpickled: list[str] = []
     real = BuildCache.read_deck
     monkeypatch.setattr(BuildCache, "read_deck",
-                        lambda self, key, data: unpickled.append(key) or real(self, key, data))
+                        lambda self, key, head, demos: unpickled.append(key)
+                        or real(self, key, head, demos))
     root = copy_examples(tmp_path)
     builder = cached_builder(root)
     builder(root)

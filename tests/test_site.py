@@ -338,8 +338,8 @@ def test_a_rebuild_keeps_unchanged_files_and_equals_a_cold_build(tmp_path: Path)
     second = build(site, cache=BuildCache(cache_file))
     assert (first.rendered, second.rendered) == (first.decks, 1)
     moved = {path for path in tree(out) if (out / path).stat().st_ino != inodes.get(path)}
-    # the feed quotes the deck; the search index holds its text
-    assert moved == {"2026-11-09/index.html", "feed.xml", "search/2026.js", ".demodeck-site"}
+    # the search index holds its text; the feed shows no demo's text, and is kept
+    assert moved == {"2026-11-09/index.html", "search/2026.js", ".demodeck-site"}
     assert "Edited today." in (out / "2026-11-09/index.html").read_text()
     build(site, out=tmp_path / "cold")
     assert tree(out) == tree(tmp_path / "cold")
@@ -465,8 +465,9 @@ def test_a_cache_save_that_fails_midway_keeps_the_old_file_and_leaves_no_other(
     cache._base_sizes = ()  # the whole cache, not a delta: build.pickle is rewritten
     cache.save()  # a cache that cannot be saved is only slower
     assert cache_file.read_bytes() == before
-    assert sorted(p.name for p in cache_file.parent.iterdir()) == [".gitignore", "build.pickle",
-                                                                   "manifest.json"]
+    assert sorted(p.name for p in cache_file.parent.iterdir()) == [
+        ".gitignore", "build.pickle", "demos-2026.pickle", "manifest.json", "search-2026.pickle",
+        "shown-2026.pickle", "warnings.json"]
 
 
 @pytest.mark.parametrize("body", [
@@ -896,7 +897,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
         cache = BuildCache(path)
         cache.begin()
         for i in range(1000):
-            assert cache.get_shown(f"s{i}") is not None
+            assert cache.get_brief(f"s{i}") is not None
         for i in range(parsed):
             assert cache.get_parsed(f"p{i}") is not None
         cache.put_parsed("p-new", ("", ""))  # one change, so the build saves something
@@ -904,7 +905,8 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
 
     first = BuildCache(path)
     for i in range(1000):
-        first.put_shown(f"s{i}", archive_keys.DeckShown("listed", "metrics", {}, ("", "", ())))
+        first.put_shown(f"s{i}", 2026, archive_keys.DeckShown("listed", "metrics", {}, "feed"),
+                        ("digest", "feed"))
     for i in range(400):
         first.put_parsed(f"p{i}", ("a\0b", "c"))
     first.save()

@@ -46,6 +46,45 @@ def test_an_up_to_date_build_prints_the_same_warnings_again(
     assert warning_lines(again.err) == warning_lines(first.err) != []
 
 
+def test_a_rebuild_whose_warnings_did_not_change_leaves_their_file_as_it_was(
+        project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    too_long(project)
+    first = project.run("build", capsys=capsys)
+    saved = project.root / ".demodeck-cache/warnings.json"
+    inode = saved.stat().st_ino
+    project.write("decks/2026-11-30.yaml", MINIMAL_DECK)  # a deck with nothing to warn of
+    second = project.run("build", capsys=capsys)
+    assert second.out.startswith("Built 2 decks")
+    assert saved.stat().st_ino == inode
+    again = project.run("build", capsys=capsys)
+    assert again.out.startswith("Up to date:")
+    assert warning_lines(again.err) == warning_lines(second.err) == warning_lines(first.err)
+
+
+@pytest.mark.parametrize("damage", ["removed", "not signed", "another build's"])
+def test_an_up_to_date_build_whose_warnings_file_is_lost_builds_again_and_says_them(
+        project: Project, capsys: pytest.CaptureFixture[str], damage: str) -> None:
+    too_long(project)
+    saved = project.root / ".demodeck-cache/warnings.json"
+    first = project.run("build", capsys=capsys)
+    older = saved.read_bytes()
+    project.write("decks/2026-11-30.yaml", MINIMAL_DECK + LONG_DEMO)  # one more warning
+    said = warning_lines(project.run("build", capsys=capsys).err)
+    assert len(said) == len(warning_lines(first.err)) + 1
+    if damage == "removed":
+        saved.unlink()
+    elif damage == "not signed":
+        saved.write_bytes(saved.read_bytes().replace(b"whole design", b"whole DESIGN"))
+    else:  # signed, but not the file the manifest names
+        saved.write_bytes(older)
+    again = project.run("build", capsys=capsys)
+    assert again.code == 0 and again.out.startswith("Built 2 decks")
+    assert warning_lines(again.err) == said
+    third = project.run("build", capsys=capsys)
+    assert third.out.startswith("Up to date:")
+    assert warning_lines(third.err) == said
+
+
 def test_a_rebuild_says_the_warnings_of_the_decks_as_they_are_now(
         project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     original = (project.root / DECK).read_text(encoding="utf-8")

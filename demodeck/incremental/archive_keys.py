@@ -1,6 +1,6 @@
 """What the archive pages show of each deck, summed up once per version of the deck.
 
-Every build keys each archive page (index, people, each person, metrics) on exactly
+Every build keys each archive page (index, people, each person, metrics, feed) on exactly
 what it shows, so that a page is made again only when that changed. On a ten-year
 archive that is thousands of demos and tens of thousands of appearances, yet a deck's
 part of those keys depends on that deck alone (its content and the hashed names of its
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from demodeck import actions, people, search, theme
+from demodeck import actions, people, theme
 from demodeck.digest import digest
+from demodeck.incremental.parts import ArchiveKeys as ArchiveKeys
 from demodeck.incremental.parts import DeckShown as DeckShown
-from demodeck.incremental.parts import Face, PersonShown
+from demodeck.incremental.parts import Face, PersonShown, ShownBrief
 from demodeck.model import Asset, Deck, Demo, Person, person_key
 
 ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
@@ -29,12 +29,18 @@ ImagePath = Callable[[Asset], str]  # an image's hashed file name in the site
 # exactly which fields the pages show, and key each page on those fields alone.
 ARCHIVE_TEMPLATES = ("base.html", "archive.html", "_archive_nav.html", "macros.html",
                      "index.html", "people.html", "person.html", "actions.html")
+FEED_TEMPLATE = "feed.xml"  # on its own: it extends and includes nothing
 
 
 def precise(project_root: Path) -> bool:
     """Whether the project overrides none of the archive's templates (see from_parts)."""
     user = theme.user_dir(project_root)
     return not any((user / name).exists() for name in ARCHIVE_TEMPLATES)
+
+
+def precise_feed(project_root: Path) -> bool:
+    """Whether the feed is the built-in one, which shows what feed_shown sums up."""
+    return not (theme.user_dir(project_root) / FEED_TEMPLATE).exists()
 
 
 def face(person: Person, image_path: ImagePath) -> Face:
@@ -77,7 +83,19 @@ def deck_shown(deck: Deck, image_path: ImagePath) -> DeckShown:
     values = tuple((m.key, m.value) for m in deck.metrics)
     return DeckShown(digest(repr((slug, deck.title)), *texts), repr((slug, values)),
                      {key: _person(key, seen) for key, seen in found.items()},
-                     search.deck_part(deck))
+                     feed_shown(deck))
+
+
+def brief(part: DeckShown) -> ShownBrief:
+    """A deck's part in brief (see parts.ShownBrief)."""
+    return digest(repr(part)), part.feed
+
+
+def feed_shown(deck: Deck) -> str:
+    """What the built-in feed shows of a deck: its title, date and hosts, and its demos'
+    titles and presenters (not their text: an edited "why" leaves the feed as it was)."""
+    return digest(repr((deck.slug, deck.title, deck.hosts, [d.title for d in deck.demos],
+                        [p.name for p in deck.presenters])))
 
 
 def _person(key: str, seen: list[_Seen]) -> PersonShown:
@@ -90,17 +108,6 @@ def _person(key: str, seen: list[_Seen]) -> PersonShown:
     pictured = next((s[2] for s in seen if s[2][2] is not None), None)
     others = dict.fromkeys([k for s in seen for k in s[3]])
     return (rows, len(seen), teams, seen[0][2], pictured, tuple(others))
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveKeys:
-    """What each archive page shows, as text: a page whose text is unchanged is kept."""
-
-    slugs: dict[str, str]  # person key -> their page's slug
-    index: str
-    people: str
-    metrics: str
-    persons: dict[str, str]  # person key -> their page's key; most demos first, then by key
 
 
 def from_parts(decks: Sequence[Deck], parts: Sequence[DeckShown], *,

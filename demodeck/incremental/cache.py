@@ -3,13 +3,11 @@
 Five stores, because they go stale for different reasons:
 
 * ``models``: a validated :class:`~demodeck.model.Deck`, keyed by the bytes of the
-  deck's files, the site settings and demodeck's version. The images it names are
-  re-checked by (size, mtime) on every use. Read back, a deck's demos, nine tenths of
-  it, stay pickled until a page shows them (:class:`~demodeck.model.PickledDemos`), so
-  loading the cache of a 520-deck archive unpickles the decks' dates, metrics and
-  retros, and saving it pickles those again, not the demos. (The decks are in the one
-  pickle of the whole file, which resolves each class once, not each pickled on its
-  own and read back one by one.)
+  deck's files, the site settings and demodeck's version (:func:`deck_key`). The
+  images it names are re-checked by (size, mtime) on every use. Only its head is kept
+  here (:func:`~demodeck.model.split`: its dates, metrics, retro...); its demos, nine
+  tenths of it, are kept apart (below) and read when a page first shows them (see
+  :class:`~demodeck.model.PickledDemos`).
 * ``pages``: rendered HTML, keyed by everything the page was rendered from (the
   deck, the other decks' data it shows, the templates, the settings). Pages live in
   memory only, for the preview's rebuilds: between CLI runs the previous output
@@ -19,7 +17,9 @@ Five stores, because they go stale for different reasons:
   deck page's warnings and slide count, keyed by the page's own key (which covers all
   they depend on): both are what reading something again found out about it.
 * ``shown``: each deck's part of the archive pages' keys (:mod:`.archive_keys`), keyed
-  by the deck's content, the settings and the hashed names of its pictures.
+  by the deck's content, the settings and the hashed names of its pictures: here in
+  brief (:data:`~.parts.ShownBrief`), in full on a shelf (below); and the keys put
+  together from the parts of all decks, by the parts' digests.
 * ``code``: highlighted code blocks, keyed by their language, code and the Pygments
   version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
   one of its demos changed does not load Pygments for the code that did not.
@@ -29,6 +29,17 @@ added since (``delta.pickle``): a build that changed one deck writes that deck's
 entries, not the whole archive's, and the two are merged into one again when the
 additions (or entries no longer used) pass a quarter of the whole. Entries are
 keyed by content, so a delta read over a newer base can never give a wrong value.
+
+What a build seldom needs of a deck, its demos, its part of the search index and its
+part of the archive pages' keys in full, is kept in a file per kind and year of decks
+(``demos-2026.pickle``, ``search-2026.pickle``, ``shown-2026.pickle``: a
+:class:`_Shelf`), read when one of its entries is first asked for, and written whole when
+one was added or dropped: a rebuild after a demo's text changed reads the heads of every
+deck but the demos of none, and the search parts and archive parts of one year, and
+writes three small files besides the delta. A shelf keeps the entries of the decks the
+last build used, like the stores; a deck whose demos went missing (a shelf removed, or
+written by another build meanwhile) has them read again from its files.
+
 Each file is signed with an HMAC-SHA256 (twice as fast as keyed BLAKE2b on these
 CPUs, which have SHA instructions) whose key lives in the user's cache folder,
 outside the project: a cache file that was committed, copied from another machine,
@@ -44,16 +55,20 @@ left aside with one warning line (warn_unusable), never a failed build.
 from __future__ import annotations
 
 import json
+import operator
+import os
 import pickle
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
+from demodeck import model
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
 from demodeck.errors import Problem
-from demodeck.incremental.parts import DeckShown
+from demodeck.incremental.parts import ArchiveKeys, DeckShown, ShownBrief
 from demodeck.incremental.signed import (
     read_signed,
     reason,
@@ -64,17 +79,34 @@ from demodeck.incremental.signed import (
 from demodeck.incremental.signed import secret as _secret
 from demodeck.model import Deck, SiteConfig
 
+if TYPE_CHECKING:
+    from demodeck.search import DeckPart
+
 CACHE_DIR = ".demodeck-cache"
 _FILE = "build.pickle"
 _DELTA = "delta.pickle"
+_MANIFEST = "manifest.json"
+_WARNINGS = "warnings.json"
+_SHELF = ".pickle"  # "demos-2026.pickle": a shelf's file, by its kind and year
+_SHELF_FILE = re.compile(r"(demos|search|shown)-(\d+)\.pickle")
 COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
 COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
 
 ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
+# A deck as the cache keeps it: its head pickled (model.split), the stamps of its
+# pictures, and its year (the shelf of its demos and search part)
+DeckEntry = tuple[bytes, tuple[ImageStamp, ...], int]
+PickledDeck = tuple[bytes, bytes]  # a deck's head and its demos, each pickled (pickle_deck)
 
 
 def settings_key(site: SiteConfig) -> str:
     return digest(repr(site))
+
+
+def deck_key(settings: str, deck_digest: str) -> str:
+    """A deck's key in the cache (its head, demos and search part), from its settings_key
+    and the digest of its files."""
+    return digest(settings, deck_digest)
 
 
 def image_stamps(deck: Deck) -> tuple[ImageStamp, ...]:
@@ -94,12 +126,14 @@ class BuildCache:
     """In memory for the preview server; ``path`` set to persist between CLI runs."""
 
     path: Path | None = None
-    # validated decks, pickled (pickle_deck), and the stamps of their pictures
-    models: dict[str, tuple[bytes, tuple[ImageStamp, ...]]] = field(default_factory=dict)
+    models: dict[str, DeckEntry] = field(default_factory=dict)  # validated decks' heads
     pages: dict[str, bytes] = field(default_factory=dict)
     parsed: dict[str, Any] = field(default_factory=dict)  # link check: page digest -> links, ids
-    shown: dict[str, DeckShown] = field(default_factory=dict)  # archive keys: deck's part
+    shown: dict[str, Any] = field(default_factory=dict)  # archive keys: parts in brief, sums
     code: dict[str, str] = field(default_factory=dict)  # highlighted code blocks
+    # (kind, year) -> the decks' demos ("demos"), search parts ("search") and archive parts
+    # in full ("shown") of that year
+    shelves: dict[tuple[str, int], _Shelf] = field(default_factory=dict)
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
@@ -130,33 +164,57 @@ class BuildCache:
             self._loaded = True
             self._load()
 
-    def get_deck(self, key: str) -> Deck | None:
+    def get_deck(self, key: str, reread: Callable[[], bytes]) -> Deck | None:
+        """The deck kept by ``key``, its demos read from their shelf when first used; should
+        the shelf have lost them, ``reread`` gives them (pickled) from the deck's files."""
         self._ensure_loaded()
         entry = self.models.get(key)
         if entry is None:
             return None
-        pickled, images = entry
+        head, images, year = entry
         if any(stamp(Path(p)) != (p, size, mtime) for p, size, mtime in images):
             return None  # an image moved, vanished or changed: validate again
         self._used_models.add(key)
-        return self.read_deck(key, pickled)
+        return self.read_deck(key, head, partial(self._demos, key, year, reread))
 
-    def read_deck(self, key: str, pickled: bytes) -> Deck:
-        """The deck kept under ``key``, read back from ``pickled``; its demos stay pickled
-        until used."""
-        deck: Deck = pickle.loads(pickled)
-        return deck
+    def read_deck(self, key: str, head: bytes, demos: Callable[[], bytes]) -> Deck:
+        """The deck kept under ``key``, read back from its pickled ``head``; its demos are
+        read (``demos()``, pickled) when first used."""
+        return model.joined(pickle.loads(head), demos)
+
+    def _demos(self, key: str, year: int, reread: Callable[[], bytes]) -> bytes:
+        demos = self._shelf("demos", year).get(key)
+        if not isinstance(demos, bytes):
+            demos = reread()
+            self._shelf("demos", year).put(key, demos)
+        return demos
 
     def put_deck(self, key: str, deck: Deck, images: tuple[ImageStamp, ...],
-                 pickled: bytes | None = None) -> None:
+                 pickled: PickledDeck | None = None) -> None:
         """Keep ``deck``, given as ``pickled`` (pickle_deck) when it came so from a worker
-        process: kept as bytes, it is saved as it is, not pickled again at the end of
-        the build."""
+        process: kept as it came, it is saved as it is, not pickled again."""
         self._ensure_loaded()
-        self.models[key] = (pickle_deck(deck) if pickled is None else pickled, images)
+        head, demos = pickle_deck(deck) if pickled is None else pickled
+        self.models[key] = (head, images, deck.date.year)
         self._used_models.add(key)
         self._new_models.add(key)
         self._dirty = True
+        self._shelf("demos", deck.date.year).put(key, demos)
+
+    def get_search(self, key: str, year: int) -> DeckPart | None:
+        """The search part of the deck kept by ``key`` (deck_key), of ``year``."""
+        part: DeckPart | None = self._shelf("search", year).get(key)
+        return part
+
+    def put_search(self, key: str, year: int, part: DeckPart) -> None:
+        self._shelf("search", year).put(key, part)
+
+    def _shelf(self, kind: str, year: int) -> _Shelf:
+        shelf = self.shelves.get((kind, year))
+        if shelf is None:
+            path = self.path.with_name(f"{kind}-{year}{_SHELF}") if self.path else None
+            shelf = self.shelves[kind, year] = _Shelf(path)
+        return shelf
 
     def get_page(self, key: str) -> bytes | None:
         self._ensure_loaded()
@@ -182,25 +240,47 @@ class BuildCache:
 
     def get_warned(self, key: str) -> tuple[list[Problem], int] | None:
         """A deck page's warnings and slide count (see .rendering), kept in the ``parsed``
-        store."""
+        store, each warning as its fields: a tuple unpickles in a fifth of the time a
+        frozen dataclass does, and a large archive has thousands."""
         self._ensure_loaded()
-        value: tuple[list[Problem], int] | None = _get(self.parsed, self._used_parsed,
-                                                       "warned:" + key)
-        return value
+        value = _get(self.parsed, self._used_parsed, "warned:" + key)
+        if value is None:
+            return None
+        rows, slides = value
+        return [Problem(*row) for row in rows], slides
 
     def put_warned(self, key: str, found: tuple[list[Problem], int]) -> None:
         self._ensure_loaded()
+        problems, slides = found
         self._dirty |= _put(self.parsed, self._new_parsed, self._used_parsed, "warned:" + key,
-                            found)
+                            ([_problem_fields(p) for p in problems], slides))
 
-    def get_shown(self, key: str) -> DeckShown | None:
+    def get_brief(self, key: str) -> ShownBrief | None:
+        """A deck's part of the archive pages' keys, in brief."""
         self._ensure_loaded()
-        value: DeckShown | None = _get(self.shown, self._used_shown, key)
+        value: ShownBrief | None = _get(self.shown, self._used_shown, key)
         return value
 
-    def put_shown(self, key: str, value: DeckShown) -> None:
+    def get_shown(self, key: str, year: int) -> DeckShown | None:
+        """A deck's part of the archive pages' keys, in full (its brief is kept by key)."""
+        part: DeckShown | None = self._shelf("shown", year).get(key)
+        return part
+
+    def put_shown(self, key: str, year: int, part: DeckShown, brief: ShownBrief) -> None:
         self._ensure_loaded()
-        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, value)
+        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, key, brief)
+        self._shelf("shown", year).put(key, part)
+
+    def get_archive_keys(self, key: str) -> ArchiveKeys | None:
+        """The archive pages' keys put together from the decks' parts whose digests give
+        ``key``."""
+        self._ensure_loaded()
+        value: ArchiveKeys | None = _get(self.shown, self._used_shown, "sum:" + key)
+        return value
+
+    def put_archive_keys(self, key: str, keys: ArchiveKeys) -> None:
+        self._ensure_loaded()
+        self._dirty |= _put(self.shown, self._new_shown, self._used_shown, "sum:" + key, keys)
 
     def get_highlight(self, key: str) -> str | None:
         self._ensure_loaded()
@@ -228,7 +308,10 @@ class BuildCache:
         return sum(len(added) for added in self._news())
 
     def prune(self) -> None:
-        """Keep only what the last build used, so the cache never outgrows the site."""
+        """Keep only what the last build used, so the cache never outgrows the site; in
+        the shelves read, the entries of the decks it used."""
+        for (kind, _), shelf in self.shelves.items():
+            shelf.keep(self._used_shown if kind == "shown" else self._used_models)
         if not self._loaded:
             return
         before = self._size() + len(self.pages)
@@ -245,11 +328,11 @@ class BuildCache:
             self._dirty = True
 
     def save(self) -> None:
-        """Write what this build added to the delta, or everything when it is time to."""
+        """Write what this build added to the delta, or everything when it is time to,
+        and the shelves that changed."""
         pending = self._pending()
         try:
-            if pending is not None:
-                _write(pending)
+            _write_all(pending)
         except OSError as exc:  # a cache that cannot be saved is just slower: say so
             self._unwritable(exc)
             return
@@ -270,45 +353,65 @@ class BuildCache:
         from demodeck.incremental.pool import in_background
 
         pending = self._pending()
-        if pending is not None and _secret() is None:  # made (or refused) here, not in the fork
-            self._broken, pending = True, None
-        if pending is None:
-            self._saved(None)
+        if pending and _secret() is None:  # made (or refused) here, not in the fork
+            self._broken, pending = True, []
+        if not pending:
+            self._saved(pending)
             return lambda: None
-        wait = in_background(partial(_write, pending))
+        wait = in_background(partial(_write_all, pending))
         self._saved(pending)
 
         def done() -> None:
-            if not wait():
-                self._dirty, self._base_sizes = True, ()  # write it all again, here
-            if self._dirty:
+            if not wait():  # write it all again, here
+                self._dirty, self._base_sizes = True, ()
+                for shelf in self.shelves.values():
+                    shelf.changed |= any(shelf.path == file.path for file in pending)
+            if self._dirty or any(shelf.changed for shelf in self.shelves.values()):
                 self.save()
 
         return done
 
-    def _pending(self) -> _Pending | None:
-        """What save() writes, after dropping what this build did not use: the whole cache
-        (when it is time to compact) or the delta, None if nothing."""
+    def _pending(self) -> list[_Pending]:
+        """What save() writes, after dropping what this build did not use: the shelves
+        that changed, then the whole cache (when it is time to compact) or the delta."""
         self.prune()
-        if self.path is None or not self._dirty or self._broken:
-            return None
+        if self.path is None or self._broken:
+            return []
+        pending = [_Pending(shelf.path, shelf.entries, ()) for shelf in self.shelves.values()
+                   if shelf.changed and shelf.path is not None and shelf.entries is not None]
         new = self._new()
-        if self._compact_now(new):
-            return _Pending(self.path, self._stores(), True)
-        if new:
+        if self._dirty and self._compact_now(new):
+            pending.append(_Pending(self.path, self._stores(), (_DELTA, *self._stale_shelves())))
+        elif self._dirty and new:
             stores: tuple[dict[str, Any], ...] = self._stores()
             models, parsed, shown, code = ({k: store[k] for k in added} for store, added
                                            in zip(stores, self._news(), strict=True))
-            return _Pending(self.path.with_name(_DELTA), (models, parsed, shown, code), False)
-        return None
+            pending.append(_Pending(self.path.with_name(_DELTA), (models, parsed, shown, code),
+                                    ()))
+        return pending
 
-    def _saved(self, pending: _Pending | None) -> None:
-        """Note that ``pending`` is on disk: the base now holds every entry, or the delta
-        the new ones."""
-        if pending is not None and pending.whole:
+    def _stale_shelves(self) -> list[str]:
+        """The shelves on disk of years no deck of this build is of (removed when the whole
+        cache is written: a year's shelves are rewritten only when read)."""
+        assert self.path is not None
+        years = {str(self.models[key][2]) for key in self._used_models if key in self.models}
+        try:
+            names = os.listdir(self.path.parent)
+        except OSError:
+            return []
+        return [name for name in names if (found := _SHELF_FILE.fullmatch(name))
+                and found[2] not in years]
+
+    def _saved(self, pending: list[_Pending]) -> None:
+        """Note that ``pending`` is on disk: the shelves in it, and the base, which now
+        holds every entry, or the delta the new ones."""
+        if any(file.path == self.path for file in pending):
             self._base_sizes = tuple(len(store) for store in self._stores())
             for added in self._news():
                 added.clear()
+        written = {file.path for file in pending}
+        for shelf in self.shelves.values():
+            shelf.changed &= shelf.path not in written
         self._dirty = False
 
     def _stores(self) -> Entries:
@@ -351,12 +454,15 @@ class BuildCache:
 
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
-    def manifest_path(self) -> Path | None:
-        return self.path.with_name("manifest.json") if self.path is not None else None
-
     def read_manifest(self) -> dict[str, Any] | None:
-        path = self.manifest_path()
-        body = read_signed(path) if path is not None else None
+        return self._read_json(_MANIFEST)
+
+    def read_warnings(self) -> dict[str, Any] | None:
+        """The file of the last good build's warnings (see manifest.record)."""
+        return self._read_json(_WARNINGS)
+
+    def _read_json(self, name: str) -> dict[str, Any] | None:
+        body = read_signed(self.path.with_name(name)) if self.path is not None else None
         if body is None:
             return None
         try:
@@ -365,12 +471,16 @@ class BuildCache:
             return None
         return value if isinstance(value, dict) else None
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        path = self.manifest_path()
-        if path is None or self._broken:
+    def write_manifest(self, manifest: dict[str, Any], warnings: bytes | None = None) -> None:
+        """Write ``manifest``, after the file of the ``warnings`` (its body; None: the file
+        on disk is the one the manifest names)."""
+        if self.path is None or self._broken:
             return
         try:
-            write_signed(path, json.dumps(manifest, sort_keys=True).encode())
+            if warnings is not None:
+                write_signed(self.path.with_name(_WARNINGS), warnings)
+            write_signed(self.path.with_name(_MANIFEST),
+                         json.dumps(manifest, sort_keys=True).encode())
         except OSError as exc:
             self._unwritable(exc)
 
@@ -396,42 +506,94 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
     return added
 
 
-Entries = tuple[dict[str, tuple[bytes, tuple[ImageStamp, ...]]], dict[str, Any],
-                dict[str, DeckShown], dict[str, str]]
+Entries = tuple[dict[str, DeckEntry], dict[str, Any], dict[str, Any], dict[str, str]]
+
+
+@dataclass
+class _Shelf:
+    """One kind of entry of one year's decks, in a file of its own (see above): read when
+    first asked for, and written whole when an entry was added or dropped."""
+
+    path: Path | None  # None: in memory only
+    entries: dict[str, Any] | None = None  # None: not read yet
+    changed: bool = False
+
+    def get(self, key: str) -> Any:
+        return self._read().get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        entries = self._read()
+        if key not in entries:  # keyed by content: an entry never changes
+            entries[key], self.changed = value, True
+
+    def keep(self, used: set[str]) -> None:
+        """Drop the entries of decks not in ``used``, if it was read."""
+        if self.entries is not None and not self.entries.keys() <= used:
+            self.entries = {k: v for k, v in self.entries.items() if k in used}
+            self.changed = True
+
+    def _read(self) -> dict[str, Any]:
+        if self.entries is None:
+            found = _loads_one(read_signed(self.path)) if self.path is not None else None
+            self.entries = found if isinstance(found, dict) else {}
+        return self.entries
 
 
 @dataclass(frozen=True)
 class _Pending:
-    """A cache file to write: where, its stores' entries, and whether it is the whole
-    cache (the base file, which makes the delta obsolete)."""
+    """A cache file to write: where, what, and the files of the same folder it makes
+    obsolete (the base file: the delta, and the shelves of years no deck is of)."""
 
     path: Path
-    entries: Entries
-    whole: bool
+    body: object
+    drop: tuple[str, ...]
+
+
+def _write_all(pending: list[_Pending]) -> None:
+    for file in pending:
+        _write(file)
 
 
 def _write(pending: _Pending) -> None:
     # Pickled straight into the file, frame by frame, not into one bytes object first: a
     # cold build's body would cost the saving process page faults as it grows that buffer
     # in fresh memory, and the build waits for that process.
-    write_signed_with(pending.path, partial(pickle.dump, pending.entries,
-                                        protocol=pickle.HIGHEST_PROTOCOL),
-                  drop=_DELTA if pending.whole else None)
+    write_signed_with(pending.path, partial(pickle.dump, pending.body,
+                                            protocol=pickle.HIGHEST_PROTOCOL),
+                      drop=pending.drop)
 
 
-def pickle_deck(deck: Deck) -> bytes:
-    return pickle.dumps(deck, protocol=pickle.HIGHEST_PROTOCOL)
+_problem_fields = operator.attrgetter(*(f.name for f in fields(Problem)))  # Problem(*them)
+
+
+def pickle_deck(deck: Deck) -> PickledDeck:
+    """``deck`` as the cache keeps it: its head and its demos, each pickled."""
+    head, demos = model.split(deck)
+    return pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL), demos
+
+
+def unpickle_deck(pickled: PickledDeck) -> Deck:
+    head, demos = pickled
+    return model.joined(pickle.loads(head), demos)
 
 
 def _loads(body: memoryview | None) -> Entries | None:
     """A cache file's (models, parsed, shown, code), from its body as read_signed returned
     it: None, and nothing unpickled, unless this user's demodeck wrote it."""
-    if body is None:
-        return None
     try:
-        models, parsed, shown, code = pickle.loads(body)
-    except Exception:  # signed but unreadable (a class changed shape): start over
+        models, parsed, shown, code = _loads_one(body)
+    except (TypeError, ValueError):  # not four things
         return None
     if all(isinstance(store, dict) for store in (models, parsed, shown, code)):
         return models, parsed, shown, code
     return None
+
+
+def _loads_one(body: memoryview | None) -> Any:
+    """What a cache file holds, None unless this user's demodeck wrote it."""
+    if body is None:
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:  # signed but unreadable (a class changed shape): start over
+        return None

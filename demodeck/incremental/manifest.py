@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
@@ -139,12 +140,24 @@ def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
 
 def reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
     """Output files the last build wrote into ``out`` that nobody touched since, with the key
-    each was made from: the pipeline keeps those whose key it computes again."""
+    each was made from: the pipeline keeps those whose key it computes again. Each file
+    the manifest names is looked at, not the whole folder walked (what else is there is
+    the write's business, see demodeck.carry_over)."""
     if manifest is None or manifest.get("out") != str(out.absolute()):
         return {}
     before, keys = manifest.get("output", {}), manifest.get("keys", {})
-    return {path: (keys[path], out / path) for path, stamp in output_stamps(out).items()
-            if path in keys and before.get(path) == stamp}
+    folder = os.path.join(out, "")
+    return {path: (key, out / path) for path, key in keys.items()
+            if (stamp := _stamp(folder + path)) is not None and before.get(path) == stamp}
+
+
+def _stamp(path: str) -> list[int] | None:
+    """A file's stamp as output_stamps gives it; None if there is nothing by that name."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 # A deck file whose stamp is the same as when a build read it has the same bytes, unless it
@@ -174,8 +187,12 @@ def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
            rendered: Rendered, written: Written) -> None:
     """The manifest of a good build: what it read (``read``: when, and the deck files),
     wrote (see unchanged, reusable, known_sources) and warned about (a build with nothing
-    to do says the same warnings again)."""
+    to do says the same warnings again). The warnings, most of its bytes on a large
+    archive, are in a file of their own, named in the manifest by their digest: written
+    only when they changed, and read only by a build that has nothing to do."""
     pages = rendered.pages
+    warnings = json.dumps(warnings_to_json(rendered.warnings), ensure_ascii=False)
+    warned = digest(warnings)
     cache.write_manifest({"fingerprint": fingerprint, "decks": len(decks),
                           "slides": rendered.slides, "pages": len(pages),
                           "images": _image_records(decks, rendered.images),
@@ -183,7 +200,18 @@ def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,
                           "sources": _sources(read[1]),
                           "keys": {p.path: p.key for p in pages if p.key},
                           "output": _written_stamps(out, pages, written, before),
-                          "warnings": warnings_to_json(rendered.warnings)})
+                          "warned": warned},
+                         warnings=None if before is not None and before.get("warned") == warned
+                         else f'{{"digest": "{warned}", "warnings": {warnings}}}'.encode())
+
+
+def warnings_of(cache: BuildCache, manifest: dict[str, Any]) -> list[Problem] | None:
+    """The warnings of the build whose ``manifest`` this is, from their file; None if that
+    file is not the one it names (or not one at all)."""
+    found = cache.read_warnings()
+    if found is None or found.get("digest") != manifest.get("warned"):
+        return None
+    return warnings_from_json(found.get("warnings"))
 
 
 def save_meanwhile(cache: BuildCache | None, staging: Staging) -> Callable[[], None] | None:
@@ -209,7 +237,7 @@ def spare(cache: BuildCache | None, out: Path) -> Path | None:
 
 
 def warnings_to_json(warnings: Iterable[Problem]) -> list[list[str | int]]:
-    """The warnings as the manifest keeps them."""
+    """The warnings as the warnings file keeps them."""
     return [[p.path, p.line, p.column, p.message, p.field] for p in warnings]
 
 

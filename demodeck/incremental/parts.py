@@ -1,14 +1,14 @@
-"""The types of each deck's part of the archive pages' keys (see :mod:`.archive_keys`).
+"""The types of each deck's part of the archive pages' keys (see :mod:`.archive_keys`),
+and of the keys put together from them.
 
-Apart, so that the cache that keeps these parts and the module that makes them need
-not import each other.
+Apart, so that the cache that keeps these and the module that makes them need not
+import each other.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
-
-from demodeck import search
 
 Face = tuple[str, str | None, str | None]  # a person as shown: name, role, picture's file
 
@@ -29,9 +29,27 @@ PersonShown = tuple[str, int, tuple[str, ...], Face, Face | None, tuple[str, ...
 
 
 class DeckShown(NamedTuple):
-    """One deck's part of the archive pages' keys."""
+    """One deck's part of the archive pages' keys (its part of the search index is kept
+    apart, see cache.BuildCache.get_search: only the pages of the years that changed read it)."""
 
     listed: str  # digest of the deck as the archive index lists it
     metrics: str  # its metric values, as the metrics page charts them
     people: dict[str, PersonShown]  # person key -> their part, in order of first appearance
-    search: search.DeckPart  # its part of the full-text search index
+    feed: str  # digest of the deck as the feed shows it
+
+
+# A deck's part in brief: the digest of all of it (equal digests, equal parts), and its
+# ``feed``. All a rebuild needs of a deck whose part did not change (see
+# rendering._PersonKeys): the keys put together from the parts are kept, by their digests.
+ShownBrief = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveKeys:
+    """What each archive page shows, as text: a page whose text is unchanged is kept."""
+
+    slugs: dict[str, str]  # person key -> their page's slug
+    index: str
+    people: str
+    metrics: str
+    persons: dict[str, str]  # person key -> their page's key; most demos first, then by key

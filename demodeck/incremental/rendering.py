@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import jinja2
 
 from demodeck import actions, linkcheck, markdown, pipeline, render, search, warnings, write
 from demodeck.errors import BuildError, Problem
 from demodeck.incremental import archive_keys, links
-from demodeck.incremental.cache import BuildCache, digest, settings_key
+from demodeck.incremental.cache import BuildCache, deck_key, digest, settings_key
 from demodeck.incremental.keys import context_keys, theme_key
+from demodeck.incremental.parts import ShownBrief
 from demodeck.incremental.pool import parallel_map, will_fork
 from demodeck.model import Asset, Deck, SiteConfig
 from demodeck.pages import Kept, Output, Page, Reusable, Staged
@@ -196,10 +198,11 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
     archive pages before it takes its share of the decks, so their writing leaves the
     serial end of the build. A template's failure comes back as a Problem."""
     try:
-        parts = _deck_parts(renderer, decks, images, job.cache)
-        slugs, keys = _archive_keys(renderer, decks, parts, ledger)
-        made = render.archive_jobs(renderer, decks, slugs=slugs,
-                                   search_parts=[part.search for part in parts], ledger=ledger)
+        parts = _Shown.found(renderer, decks, images, job.cache)
+        searched = _SearchParts(decks, settings_key(renderer.site), job.cache)
+        slugs, keys = _archive_keys(renderer, decks, parts, searched, ledger)
+        made = render.archive_jobs(renderer, decks, slugs=slugs, search_parts=searched,
+                                   ledger=ledger)
         hashed = sorted(page.path for page in renderer.images.values())  # avatars
         pages: list[Output | Problem] = []
         for one in made:
@@ -224,17 +227,21 @@ def _archive(renderer: Renderer, decks: list[Deck], ledger: actions.Ledger,
         return [render.template_problem(renderer.site, exc)]
 
 
-def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_keys.DeckShown],
-                  ledger: actions.Ledger) -> tuple[dict[str, str], dict[str, str]]:
+def _archive_keys(renderer: Renderer, decks: list[Deck], parts: _Shown,
+                  searched: Sequence[search.DeckPart], ledger: actions.Ledger
+                  ) -> tuple[dict[str, str], dict[str, str]]:
     """Each person's key and page slug (most demos first), and each archive page's key by
     its path."""
-    precise = archive_keys.precise(renderer.site.root)
-    keys = archive_keys.from_parts(decks, parts, precise=precise)
+    root = renderer.site.root
+    precise = archive_keys.precise(root)
+    keys = parts.summed(precise)
     slugs = {key: keys.slugs[key] for key in keys.persons}
-    feed = "|".join(d.digest for d in decks[:render.FEED_DECKS])
+    newest = range(min(len(decks), render.FEED_DECKS))
+    feed = ("|".join(parts.briefs[i][1] for i in newest) if archive_keys.precise_feed(root)
+            else "|".join(decks[i].digest for i in newest))
     by_path = {"index.html": keys.index, "metrics/index.html": keys.metrics,
                "feed.xml": f"feed:{feed}", "people/index.html": keys.people,
-               **{path: key for path, key, _ in search.jobs(decks, [p.search for p in parts])},
+               **{path: key for path, key, _ in search.jobs(decks, searched)},
                render.ACTIONS_PAGE: archive_keys.actions_key(ledger, slugs, decks, precise)}
     owned = ledger.open_by_owner()
     by_path.update((f"people/{slugs[key]}/index.html",
@@ -243,22 +250,99 @@ def _archive_keys(renderer: Renderer, decks: list[Deck], parts: list[archive_key
     return slugs, by_path
 
 
-def _deck_parts(renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
-                cache: BuildCache | None) -> list[archive_keys.DeckShown]:
+@dataclass
+class _Shown:
     """Each deck's part of the archive pages' keys: worked out for the decks that changed
-    (their content, the settings or the hashed names of their ``images``), taken from the
-    cache for the others."""
-    def image_path(asset: Asset) -> str:
-        return renderer.image_page(asset).path
+    (their content, the settings or the hashed names of their pictures), taken from the
+    cache for the others, in brief (parts.ShownBrief). In full only when the keys put
+    together from them are not in the cache: when a part changed (an edited "why"
+    changes none)."""
 
-    settings = settings_key(renderer.site)
-    parts: list[archive_keys.DeckShown] = []
-    for deck, names in zip(decks, images, strict=True):
-        key = digest("shown+search", settings, deck.digest, *names)
-        part = cache.get_shown(key) if cache is not None else None
+    renderer: Renderer
+    decks: list[Deck]
+    keys: list[str]
+    briefs: list[ShownBrief]
+    made: dict[int, archive_keys.DeckShown]  # the parts worked out in this build
+    cache: BuildCache | None
+
+    @classmethod
+    def found(cls, renderer: Renderer, decks: list[Deck], images: list[tuple[str, ...]],
+              cache: BuildCache | None) -> _Shown:
+        settings = settings_key(renderer.site)
+        keys = [digest("shown+feed", settings, deck.digest, *names)
+                for deck, names in zip(decks, images, strict=True)]
+        shown = cls(renderer, decks, keys, [], {}, cache)
+        for i, key in enumerate(keys):
+            brief = cache.get_brief(key) if cache is not None else None
+            shown.briefs.append(brief or shown._make(i)[1])
+        return shown
+
+    def part(self, i: int) -> archive_keys.DeckShown:
+        """Deck ``i``'s part in full: from the cache, or worked out (and kept)."""
+        part = self.made.get(i)
+        if part is None and self.cache is not None:
+            part = self.cache.get_shown(self.keys[i], self.decks[i].date.year)
+        return part if part is not None else self._make(i)[0]
+
+    def _make(self, i: int) -> tuple[archive_keys.DeckShown, ShownBrief]:
+        deck = self.decks[i]
+        part = self.made[i] = archive_keys.deck_shown(deck, self._image_path)
+        brief = archive_keys.brief(part)
+        if self.cache is not None:
+            self.cache.put_shown(self.keys[i], deck.date.year, part, brief)
+        return part, brief
+
+    def summed(self, precise: bool) -> archive_keys.ArchiveKeys:
+        """The keys put together from every deck's part (see archive_keys.from_parts);
+        with ``precise`` keys, those of the last build whose parts had the same digests."""
+        if not precise or self.cache is None:
+            return self._summed(precise)
+        key = digest(*(digest_ for digest_, _ in self.briefs))
+        keys = self.cache.get_archive_keys(key)
+        if keys is None:
+            keys = self._summed(precise)
+            self.cache.put_archive_keys(key, keys)
+        return keys
+
+    def _summed(self, precise: bool) -> archive_keys.ArchiveKeys:
+        """The keys, each as its digest: a person's key names every demo they gave (a
+        megabyte of text on a large archive, which the cache would keep)."""
+        parts = [self.part(i) for i in range(len(self.decks))]
+        keys = archive_keys.from_parts(self.decks, parts, precise=precise)
+        return archive_keys.ArchiveKeys(keys.slugs, digest(keys.index), digest(keys.people),
+                                        digest(keys.metrics),
+                                        {k: digest(v) for k, v in keys.persons.items()})
+
+    def _image_path(self, asset: Asset) -> str:
+        return self.renderer.image_page(asset).path
+
+
+class _SearchParts(Sequence[search.DeckPart]):
+    """Each deck's part of the search index, taken from the cache (or worked out) when a
+    year's file is made: a rebuild reads the parts of the years whose file changed only.
+    Kept by the deck's key (cache.deck_key), in its year's shelf."""
+
+    def __init__(self, decks: list[Deck], settings: str, cache: BuildCache | None) -> None:
+        self.decks, self.settings, self.cache = decks, settings, cache
+
+    def __len__(self) -> int:
+        return len(self.decks)
+
+    @overload
+    def __getitem__(self, index: int) -> search.DeckPart: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[search.DeckPart]: ...
+
+    def __getitem__(self, index: int | slice) -> search.DeckPart | Sequence[search.DeckPart]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        deck = self.decks[index]
+        if self.cache is None:
+            return search.deck_part(deck)
+        key, year = deck_key(self.settings, deck.digest), deck.date.year
+        part = self.cache.get_search(key, year)
         if part is None:
-            part = archive_keys.deck_shown(deck, image_path)
-            if cache is not None:
-                cache.put_shown(key, part)
-        parts.append(part)
-    return parts
+            part = search.deck_part(deck)
+            self.cache.put_search(key, year, part)
+        return part

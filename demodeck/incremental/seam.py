@@ -126,11 +126,12 @@ class Accelerated(Plain):
         self.out = out
         self.fingerprint = manifest.fingerprint(site, discovered[0], out, self_contained)
         before = self.manifest
-        warned = (manifest.warnings_from_json(before.get("warnings")) if before is not None
-                  else None)
-        if (before is not None and warned is not None and not discovered[1]
+        if (before is not None and self.cache is not None and not discovered[1]
                 and manifest.unchanged(before, self.fingerprint, out)):
-            return before["decks"], before["slides"], before["pages"], warned
+            warned = manifest.warnings_of(self.cache, before)
+            if warned is not None:
+                return before["decks"], before["slides"], before["pages"], warned
+            before.pop("warned", None)  # their file is not what it named: write it again
         if self.cache is not None:
             self.cache.begin()
             if before is not None and isinstance(before.get("keys"), dict):
@@ -203,14 +204,14 @@ class PreviewCache(BuildCache):
     changed and looks only at the others' stamps."""
 
     known: load.Known = field(default_factory=dict)
-    _decks: dict[str, tuple[bytes, Deck]] = field(default_factory=dict)  # key -> its pickle, read
+    _decks: dict[str, tuple[bytes, Deck]] = field(default_factory=dict)  # key -> its head, read
 
-    def read_deck(self, key: str, pickled: bytes) -> Deck:
+    def read_deck(self, key: str, head: bytes, demos: Callable[[], bytes]) -> Deck:
         kept = self._decks.get(key)
-        if kept is not None and kept[0] is pickled:  # put_deck since: another bytes object
+        if kept is not None and kept[0] is head:  # put_deck since: another bytes object
             return kept[1]
-        deck = super().read_deck(key, pickled)
-        self._decks[key] = (pickled, deck)
+        deck = super().read_deck(key, head, demos)
+        self._decks[key] = (head, deck)
         return deck
 
     def prune(self) -> None:

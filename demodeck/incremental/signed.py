@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-_MAGIC = b"demodeck-cache-14\n"
+_MAGIC = b"demodeck-cache-17\n"
 _SIG = 32
 _KEY = 32  # bytes of the signing key; its file holds them as hex
 MAX_FILE = 512 << 20  # at most this many bytes read from a cache file (far more than any)
@@ -64,9 +64,9 @@ class _NoKey(OSError):
 
 
 def write_signed_with(path: Path, write_body: Callable[[_Signing], object], *,
-                  drop: str | None = None) -> None:
+                  drop: tuple[str, ...] = ()) -> None:
     """Write a file read_signed accepts, its body written by ``write_body``, atomically,
-    then remove the file ``drop`` of the same folder, if any. Nothing is written without
+    then remove the files ``drop`` of the same folder, if there. Nothing is written without
     a key, nor through a link: the folder and the files in it are never followed."""
     key = secret()
     if key is None:
@@ -85,9 +85,9 @@ def write_signed_with(path: Path, write_body: Callable[[_Signing], object], *,
     try:
         _add_gitignore(folder)
         _replace(folder, path.name, write)
-        if drop is not None:
+        for name in drop:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(drop, dir_fd=folder)
+                os.unlink(name, dir_fd=folder)
     finally:
         os.close(folder)
 

@@ -7,18 +7,25 @@ Gives what :func:`demodeck.decks.validate_all` gives, from the same
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from demodeck import decks as stage
-from demodeck.errors import Problem
-from demodeck.incremental.cache import BuildCache, digest, image_stamps, pickle_deck, settings_key
+from demodeck.errors import BuildError, Problem
+from demodeck.incremental.cache import (
+    BuildCache,
+    PickledDeck,
+    deck_key,
+    image_stamps,
+    pickle_deck,
+    settings_key,
+    unpickle_deck,
+)
 from demodeck.incremental.pool import in_worker, parallel_map, will_fork
 from demodeck.load import DeckSource, Discovered
-from demodeck.model import Deck, SiteConfig
+from demodeck.model import Deck, SiteConfig, split
 
 if TYPE_CHECKING:  # Jinja is imported meanwhile, not before the workers start
     import jinja2
@@ -29,12 +36,22 @@ Result = tuple[Deck | None, list[Problem]]
 
 
 def _validate_one(state: tuple[Sequence[DeckSource], SiteConfig, Path],
-                  index: int) -> tuple[Deck | bytes | None, list[Problem]]:
+                  index: int) -> tuple[Deck | PickledDeck | None, list[Problem]]:
     """A deck's model and problems; in a worker process, the model comes pickled: it has
     to be pickled to reach the parent anyway, and the cache keeps it in that form."""
     sources, site, root = state
     deck, problems = stage.validate_one(site, sources[index], root)
     return (pickle_deck(deck) if deck is not None and in_worker() else deck), problems
+
+
+def _demos_again(site: SiteConfig, source: DeckSource, root: Path) -> bytes:
+    """The demos of a deck taken from the cache, pickled, should the cache have lost them:
+    its files validated again (read again if they were not, and checked against the
+    digest they had then: BuildError if they changed meanwhile)."""
+    deck, problems = stage.validate_one(site, source, root)
+    if deck is None:
+        raise BuildError(problems)
+    return split(deck)[1]
 
 
 def validate(site: SiteConfig, discovered: Discovered, cache: BuildCache | None,
@@ -45,22 +62,24 @@ def validate(site: SiteConfig, discovered: Discovered, cache: BuildCache | None,
     process validates some of them, before this process takes its share."""
     sources = discovered[0]
     settings = settings_key(site)
+    root = site.root.resolve()
     results: list[Result | None] = []
     misses: list[tuple[int, str, DeckSource]] = []
     for source in sources:
-        key = digest(settings, source.digest)
-        hit = cache.get_deck(key) if cache is not None else None
+        key = deck_key(settings, source.digest)
+        hit = (cache.get_deck(key, partial(_demos_again, site, source, root))
+               if cache is not None else None)
         if hit is None:
             misses.append((len(results), key, source))
         results.append((hit, []) if hit is not None else None)
     todo = [source for _, _, source in misses]
     forked = will_fork(len(todo), jobs)
-    made = parallel_map(_validate_one, (todo, site, site.root.resolve()), len(todo), jobs,
+    made = parallel_map(_validate_one, (todo, site, root), len(todo), jobs,
                         meanwhile=partial(meanwhile, todo) if meanwhile and forked
                         else lambda: None)
     for (at, key, _), (deck, problems) in zip(misses, made, strict=True):
-        pickled = deck if isinstance(deck, bytes) else None  # from a worker: kept as it came
-        model: Deck | None = pickle.loads(deck) if isinstance(deck, bytes) else deck
+        pickled = deck if isinstance(deck, tuple) else None  # from a worker: kept as it came
+        model = unpickle_deck(deck) if isinstance(deck, tuple) else deck
         if model is not None and cache is not None:
             cache.put_deck(key, model, image_stamps(model), pickled)
         results[at] = (model, problems)
