@@ -17,12 +17,14 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from demodeck import markdown, markdown_fast
 from demodeck import sizes as theme_sizes
 from demodeck.sizes import Sizes
+
+if TYPE_CHECKING:  # markdown-it is imported when a text needs it (see markdown.parser)
+    from markdown_it.token import Token
 
 # Advance widths of DejaVu Sans Book, in em, for ASCII 32 (space) to 126 (~).
 _ASCII = (
