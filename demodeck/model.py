@@ -284,7 +284,7 @@ class SiteConfig:
     max_video_mb: int = MAX_VIDEO_MB  # and larger videos
     follow_actions_from: dt.date | None = None  # retro actions older: shown once (actions.py)
     # files in the output folder to keep (CNAME...); out of repr, so out of the cache keys
-    # (cache.settings_key): it shapes no page
+    # (keys.settings_key): it shapes no page
     extra: tuple[str, ...] = field(default=(), repr=False)
 
     @property

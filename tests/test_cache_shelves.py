@@ -70,6 +70,7 @@ def test_a_rebuild_after_a_demos_text_changed_reads_no_other_years_shelf_and_no_
     monkeypatch.setattr(signed, "read_signed", lambda path: read.append(path.name)
                         or real_read(path))
     monkeypatch.setattr("demodeck.incremental.cache.read_signed", signed.read_signed)
+    monkeypatch.setattr("demodeck.incremental.cache_files.read_signed", signed.read_signed)
     unpickled: list[str] = []
     real_demos = model.PickledDemos.__getattr__
     monkeypatch.setattr(model.PickledDemos, "__getattr__", lambda deck, name: (
@@ -157,7 +158,7 @@ def test_the_shelves_of_a_year_with_no_deck_left_go_when_the_cache_is_written_wh
     cache_file = tmp_path / "c" / "build.pickle"
     build(site, cache=BuildCache(cache_file))
     (tmp_path / "p" / OLD_DECK).unlink()
-    monkeypatch.setattr("demodeck.incremental.cache.COMPACT_AT", 0.0)
+    monkeypatch.setattr("demodeck.incremental.cache_files.COMPACT_AT", 0.0)
     build(site, cache=BuildCache(cache_file))
     assert cache_files(tmp_path / "c") == ["build.pickle", "demos-2026.pickle",
                                            "search-2026.pickle", "shown-2026.pickle"]

@@ -30,8 +30,7 @@ from pathlib import Path
 import jinja2.bccache
 import pytest
 
-from demodeck.incremental import cache as cache_mod
-from demodeck.incremental import signed
+from demodeck.incremental import cache_files, signed
 from demodeck.incremental.cache import BuildCache
 from tests.conftest import Project, Run
 
@@ -340,7 +339,7 @@ def test_a_cache_folder_that_cannot_be_written_costs_one_warning_not_the_build(
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cache_mod, "_write", disk_full)  # the disk fills as the cache is saved
+    monkeypatch.setattr(cache_files, "write", disk_full)  # the disk fills as the cache is saved
     what, why, which = built_with_one_warning(project.run("build", "--jobs", "1",
                                                           capsys=capsys))
     assert (what, why, which) == (str(project.root / ".demodeck-cache"),

@@ -27,8 +27,7 @@ from demodeck import (
 from demodeck.build import BuildResult, build
 from demodeck.config import load_config
 from demodeck.errors import BuildError
-from demodeck.incremental import archive_keys, pool, signed
-from demodeck.incremental import cache as cache_mod
+from demodeck.incremental import archive_keys, cache_files, pool, signed
 from demodeck.incremental import manifest as manifest_mod
 from demodeck.incremental import validating as validating_stage
 from demodeck.incremental.cache import BuildCache
@@ -459,7 +458,7 @@ def test_a_cache_save_that_fails_midway_keeps_the_old_file_and_leaves_no_other(
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cache_mod.pickle, "dump", disk_full)  # pickled straight into the file
+    monkeypatch.setattr(cache_files.pickle, "dump", disk_full)  # pickled straight into the file
     cache = BuildCache(cache_file)
     cache.put_parsed("a key", ("a.html", ""))  # something to save
     cache._base_sizes = ()  # the whole cache, not a delta: build.pickle is rewritten
@@ -878,7 +877,7 @@ def test_a_small_change_writes_a_small_cache_delta_that_later_builds_use(
     build(site, cache=BuildCache(base))
     assert base.read_bytes() == first and delta.stat().st_size < size * 1.5
     # past COMPACT_AT of the whole, additions and unused entries are folded into the base
-    monkeypatch.setattr(cache_mod, "COMPACT_AT", 0.01)
+    monkeypatch.setattr(cache_files, "COMPACT_AT", 0.01)
     add_why_line(deck, "Edit three.")
     build(site, cache=BuildCache(base))
     assert not delta.exists() and base.read_bytes() != first
@@ -915,7 +914,7 @@ def test_a_store_whose_entries_went_unused_is_compacted(tmp_path: Path) -> None:
     assert path.read_bytes() == base and path.with_name("delta.pickle").exists()
     cache_using(280).save()  # 120 of the 400 parsed unused: rewritten without them
     assert not path.with_name("delta.pickle").exists()
-    assert sorted(len(store) for store in cache_mod._loads(signed.read_signed(path))
+    assert sorted(len(store) for store in cache_files.loads_stores(signed.read_signed(path))
                   or ()) == [0, 0, 281, 1000]
 
 

@@ -24,41 +24,16 @@ Five stores, because they go stale for different reasons:
   version (:func:`demodeck.markdown.highlights_kept_in`): a deck rendered again after
   one of its demos changed does not load Pygments for the code that did not.
 
-On disk it is a pickle under ``.demodeck-cache/`` plus a small pickle of what was
-added since (``delta.pickle``): a build that changed one deck writes that deck's
-entries, not the whole archive's, and the two are merged into one again when the
-additions (or entries no longer used) pass a quarter of the whole. Entries are
-keyed by content, so a delta read over a newer base can never give a wrong value.
-
-What a build seldom needs of a deck, its demos, its part of the search index and its
-part of the archive pages' keys in full, is kept in a file per kind and year of decks
-(``demos-2026.pickle``, ``search-2026.pickle``, ``shown-2026.pickle``: a
-:class:`_Shelf`), read when one of its entries is first asked for, and written whole when
-one was added or dropped: a rebuild after a demo's text changed reads the heads of every
-deck but the demos of none, and the search parts and archive parts of one year, and
-writes three small files besides the delta. A shelf keeps the entries of the decks the
-last build used, like the stores; a deck whose demos went missing (a shelf removed, or
-written by another build meanwhile) has them read again from its files.
-
-Each file is signed with an HMAC-SHA256 (twice as fast as keyed BLAKE2b on these
-CPUs, which have SHA instructions) whose key lives in the user's cache folder,
-outside the project: a cache file that was committed, copied from another machine,
-tampered with, truncated or written by another version fails the check and is
-ignored, never unpickled. No key (one that cannot be read or made whole) signs or
-passes anything: the build then goes without the cache. Cache files are read without
-following links or waiting (read_cache_file) and written in place, never through a link
-(a committed ``.demodeck-cache`` that is one, or holds some, cannot make a build write
-outside the project). The caches are optional: one that cannot be read or written is
-left aside with one warning line (warn_unusable), never a failed build.
+On disk (:mod:`.cache_files`): a pickle of the stores under ``.demodeck-cache/``, a
+delta of what was added since, and a file per kind and year for what a build seldom
+needs of a deck (its demos, its search part, its archive part in full), each signed.
 """
 
 from __future__ import annotations
 
 import json
 import operator
-import os
 import pickle
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -68,57 +43,42 @@ from typing import TYPE_CHECKING, Any, Self
 from demodeck import model
 from demodeck.digest import digest as digest  # re-exported: cache.digest keys entries
 from demodeck.errors import Problem
+from demodeck.incremental.cache_files import (
+    DELTA,
+    FILE,
+    MANIFEST,
+    SHELF,
+    WARNINGS,
+    ImageStamp,
+    Pending,
+    PickledDeck,
+    Shelf,
+    compact_now,
+    loads_stores,
+    pickle_deck,
+    read_json,
+    stale_shelves,
+    stamp,
+    write_all,
+)
 from demodeck.incremental.parts import ArchiveKeys, DeckShown, ShownBrief
 from demodeck.incremental.signed import (
     read_signed,
     reason,
     warn_unusable,
     write_signed,
-    write_signed_with,
 )
 from demodeck.incremental.signed import secret as _secret
-from demodeck.model import Deck, SiteConfig
+from demodeck.model import Deck
 
 if TYPE_CHECKING:
     from demodeck.search import DeckPart
 
 CACHE_DIR = ".demodeck-cache"
-_FILE = "build.pickle"
-_DELTA = "delta.pickle"
-_MANIFEST = "manifest.json"
-_WARNINGS = "warnings.json"
-_SHELF = ".pickle"  # "demos-2026.pickle": a shelf's file, by its kind and year
-_SHELF_FILE = re.compile(r"(demos|search|shown)-(\d+)\.pickle")
-COMPACT_AT = 0.25  # rewrite the whole cache once additions + unused entries pass this share
-COMPACT_STORE_MIN = 64  # or once this many of one store's entries, and that share of it, go unused
 
-ImageStamp = tuple[str, int, int]  # (absolute path, size, mtime_ns)
 # A deck as the cache keeps it: its head pickled (model.split), the stamps of its
 # pictures, and its year (the shelf of its demos and search part)
 DeckEntry = tuple[bytes, tuple[ImageStamp, ...], int]
-PickledDeck = tuple[bytes, bytes]  # a deck's head and its demos, each pickled (pickle_deck)
-
-
-def settings_key(site: SiteConfig) -> str:
-    return digest(repr(site))
-
-
-def deck_key(settings: str, deck_digest: str) -> str:
-    """A deck's key in the cache (its head, demos and search part), from its settings_key
-    and the digest of its files."""
-    return digest(settings, deck_digest)
-
-
-def image_stamps(deck: Deck) -> tuple[ImageStamp, ...]:
-    return tuple(s for a in deck.assets if (s := stamp(a.source)) is not None)
-
-
-def stamp(path: Path) -> ImageStamp | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path), st.st_size, st.st_mtime_ns)
 
 
 @dataclass
@@ -133,7 +93,7 @@ class BuildCache:
     code: dict[str, str] = field(default_factory=dict)  # highlighted code blocks
     # (kind, year) -> the decks' demos ("demos"), search parts ("search") and archive parts
     # in full ("shown") of that year
-    shelves: dict[tuple[str, int], _Shelf] = field(default_factory=dict)
+    shelves: dict[tuple[str, int], Shelf] = field(default_factory=dict)
     _used_models: set[str] = field(default_factory=set)
     _used_pages: set[str] = field(default_factory=set)
     _used_parsed: set[str] = field(default_factory=set)
@@ -157,7 +117,7 @@ class BuildCache:
     @classmethod
     def for_project(cls, root: Path) -> Self:
         """The project's on-disk cache, read on first use (a no-change build never reads it)."""
-        return cls(root / CACHE_DIR / _FILE)
+        return cls(root / CACHE_DIR / FILE)
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
@@ -209,11 +169,11 @@ class BuildCache:
     def put_search(self, key: str, year: int, part: DeckPart) -> None:
         self._shelf("search", year).put(key, part)
 
-    def _shelf(self, kind: str, year: int) -> _Shelf:
+    def _shelf(self, kind: str, year: int) -> Shelf:
         shelf = self.shelves.get((kind, year))
         if shelf is None:
-            path = self.path.with_name(f"{kind}-{year}{_SHELF}") if self.path else None
-            shelf = self.shelves[kind, year] = _Shelf(path)
+            path = self.path.with_name(f"{kind}-{year}{SHELF}") if self.path else None
+            shelf = self.shelves[kind, year] = Shelf(path)
         return shelf
 
     def get_page(self, key: str) -> bytes | None:
@@ -332,7 +292,7 @@ class BuildCache:
         and the shelves that changed."""
         pending = self._pending()
         try:
-            _write_all(pending)
+            write_all(pending)
         except OSError as exc:  # a cache that cannot be saved is just slower: say so
             self._unwritable(exc)
             return
@@ -358,7 +318,7 @@ class BuildCache:
         if not pending:
             self._saved(pending)
             return lambda: None
-        wait = in_background(partial(_write_all, pending))
+        wait = in_background(partial(write_all, pending))
         self._saved(pending)
 
         def done() -> None:
@@ -371,38 +331,31 @@ class BuildCache:
 
         return done
 
-    def _pending(self) -> list[_Pending]:
+    def _pending(self) -> list[Pending]:
         """What save() writes, after dropping what this build did not use: the shelves
         that changed, then the whole cache (when it is time to compact) or the delta."""
         self.prune()
         if self.path is None or self._broken:
             return []
-        pending = [_Pending(shelf.path, shelf.entries, ()) for shelf in self.shelves.values()
+        pending = [Pending(shelf.path, shelf.entries, ()) for shelf in self.shelves.values()
                    if shelf.changed and shelf.path is not None and shelf.entries is not None]
         new = self._new()
         if self._dirty and self._compact_now(new):
-            pending.append(_Pending(self.path, self._stores(), (_DELTA, *self._stale_shelves())))
+            pending.append(Pending(self.path, self._stores(), (DELTA, *self._stale_shelves())))
         elif self._dirty and new:
             stores: tuple[dict[str, Any], ...] = self._stores()
             models, parsed, shown, code = ({k: store[k] for k in added} for store, added
                                            in zip(stores, self._news(), strict=True))
-            pending.append(_Pending(self.path.with_name(_DELTA), (models, parsed, shown, code),
+            pending.append(Pending(self.path.with_name(DELTA), (models, parsed, shown, code),
                                     ()))
         return pending
 
     def _stale_shelves(self) -> list[str]:
-        """The shelves on disk of years no deck of this build is of (removed when the whole
-        cache is written: a year's shelves are rewritten only when read)."""
         assert self.path is not None
-        years = {str(self.models[key][2]) for key in self._used_models if key in self.models}
-        try:
-            names = os.listdir(self.path.parent)
-        except OSError:
-            return []
-        return [name for name in names if (found := _SHELF_FILE.fullmatch(name))
-                and found[2] not in years]
+        return stale_shelves(self.path.parent, {self.models[key][2] for key in self._used_models
+                                                if key in self.models})
 
-    def _saved(self, pending: list[_Pending]) -> None:
+    def _saved(self, pending: list[Pending]) -> None:
         """Note that ``pending`` is on disk: the shelves in it, and the base, which now
         holds every entry, or the delta the new ones."""
         if any(file.path == self.path for file in pending):
@@ -418,33 +371,18 @@ class BuildCache:
         return self.models, self.parsed, self.shown, self.code
 
     def _compact_now(self, new: int) -> bool:
-        """Whether to write the whole cache instead of a delta: there is none on disk yet;
-        or the entries added since it was written (the delta) plus those no longer used
-        (still in it) pass COMPACT_AT of its entries; or the unused ones alone do in one
-        store, and are at least COMPACT_STORE_MIN. Per store, because entries differ in
-        size: after a template edit every page's link-check entry is replaced, a fifth of
-        the entries of a 520-deck archive's cache but a third of its bytes, which every
-        later build would load again. (A few entries, in a small project, are not worth
-        a rewrite.)"""
-        if not self._base_sizes:
-            return True
-        base = sum(self._base_sizes)
-        if new + base - (self._size() - new) > COMPACT_AT * base:
-            return True
         stores: tuple[dict[str, Any], ...] = self._stores()
-        unused = (size - (len(store) - len(added)) for size, store, added
-                  in zip(self._base_sizes, stores, self._news(), strict=True))
-        return any(n >= COMPACT_STORE_MIN and n > COMPACT_AT * size
-                   for n, size in zip(unused, self._base_sizes, strict=True))
+        return compact_now(self._base_sizes, [len(store) - len(added) for store, added
+                                              in zip(stores, self._news(), strict=True)], new)
 
     def _load(self) -> None:
         assert self.path is not None
-        base = _loads(read_signed(self.path))
+        base = loads_stores(read_signed(self.path))
         if base is None:
             return  # missing, or not written by this user's demodeck: start over
         self.models, self.parsed, self.shown, self.code = base
         self._base_sizes = tuple(len(store) for store in base)
-        delta = _loads(read_signed(self.path.with_name(_DELTA)))
+        delta = loads_stores(read_signed(self.path.with_name(DELTA)))
         if delta is not None:
             stores: tuple[dict[str, Any], ...] = base
             deltas: tuple[dict[str, Any], ...] = delta
@@ -455,21 +393,14 @@ class BuildCache:
     # -- the manifest: what the last build read and wrote, for the no-change fast path --
 
     def read_manifest(self) -> dict[str, Any] | None:
-        return self._read_json(_MANIFEST)
+        return self._read_json(MANIFEST)
 
     def read_warnings(self) -> dict[str, Any] | None:
         """The file of the last good build's warnings (see manifest.record)."""
-        return self._read_json(_WARNINGS)
+        return self._read_json(WARNINGS)
 
     def _read_json(self, name: str) -> dict[str, Any] | None:
-        body = read_signed(self.path.with_name(name)) if self.path is not None else None
-        if body is None:
-            return None
-        try:
-            value = json.loads(bytes(body))
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+        return read_json(self.path.with_name(name)) if self.path is not None else None
 
     def write_manifest(self, manifest: dict[str, Any], warnings: bytes | None = None) -> None:
         """Write ``manifest``, after the file of the ``warnings`` (its body; None: the file
@@ -478,8 +409,8 @@ class BuildCache:
             return
         try:
             if warnings is not None:
-                write_signed(self.path.with_name(_WARNINGS), warnings)
-            write_signed(self.path.with_name(_MANIFEST),
+                write_signed(self.path.with_name(WARNINGS), warnings)
+            write_signed(self.path.with_name(MANIFEST),
                          json.dumps(manifest, sort_keys=True).encode())
         except OSError as exc:
             self._unwritable(exc)
@@ -509,91 +440,6 @@ def _put(store: dict[str, Any], new: set[str], used: set[str], key: str, value: 
 Entries = tuple[dict[str, DeckEntry], dict[str, Any], dict[str, Any], dict[str, str]]
 
 
-@dataclass
-class _Shelf:
-    """One kind of entry of one year's decks, in a file of its own (see above): read when
-    first asked for, and written whole when an entry was added or dropped."""
-
-    path: Path | None  # None: in memory only
-    entries: dict[str, Any] | None = None  # None: not read yet
-    changed: bool = False
-
-    def get(self, key: str) -> Any:
-        return self._read().get(key)
-
-    def put(self, key: str, value: Any) -> None:
-        entries = self._read()
-        if key not in entries:  # keyed by content: an entry never changes
-            entries[key], self.changed = value, True
-
-    def keep(self, used: set[str]) -> None:
-        """Drop the entries of decks not in ``used``, if it was read."""
-        if self.entries is not None and not self.entries.keys() <= used:
-            self.entries = {k: v for k, v in self.entries.items() if k in used}
-            self.changed = True
-
-    def _read(self) -> dict[str, Any]:
-        if self.entries is None:
-            found = _loads_one(read_signed(self.path)) if self.path is not None else None
-            self.entries = found if isinstance(found, dict) else {}
-        return self.entries
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A cache file to write: where, what, and the files of the same folder it makes
-    obsolete (the base file: the delta, and the shelves of years no deck is of)."""
-
-    path: Path
-    body: object
-    drop: tuple[str, ...]
-
-
-def _write_all(pending: list[_Pending]) -> None:
-    for file in pending:
-        _write(file)
-
-
-def _write(pending: _Pending) -> None:
-    # Pickled straight into the file, frame by frame, not into one bytes object first: a
-    # cold build's body would cost the saving process page faults as it grows that buffer
-    # in fresh memory, and the build waits for that process.
-    write_signed_with(pending.path, partial(pickle.dump, pending.body,
-                                            protocol=pickle.HIGHEST_PROTOCOL),
-                      drop=pending.drop)
-
-
 _problem_fields = operator.attrgetter(*(f.name for f in fields(Problem)))  # Problem(*them)
 
 
-def pickle_deck(deck: Deck) -> PickledDeck:
-    """``deck`` as the cache keeps it: its head and its demos, each pickled."""
-    head, demos = model.split(deck)
-    return pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL), demos
-
-
-def unpickle_deck(pickled: PickledDeck) -> Deck:
-    head, demos = pickled
-    return model.joined(pickle.loads(head), demos)
-
-
-def _loads(body: memoryview | None) -> Entries | None:
-    """A cache file's (models, parsed, shown, code), from its body as read_signed returned
-    it: None, and nothing unpickled, unless this user's demodeck wrote it."""
-    try:
-        models, parsed, shown, code = _loads_one(body)
-    except (TypeError, ValueError):  # not four things
-        return None
-    if all(isinstance(store, dict) for store in (models, parsed, shown, code)):
-        return models, parsed, shown, code
-    return None
-
-
-def _loads_one(body: memoryview | None) -> Any:
-    """What a cache file holds, None unless this user's demodeck wrote it."""
-    if body is None:
-        return None
-    try:
-        return pickle.loads(body)
-    except Exception:  # signed but unreadable (a class changed shape): start over
-        return None

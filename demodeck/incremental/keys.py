@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from demodeck import actions, metrics, theme
 from demodeck.digest import digest
-from demodeck.incremental.cache import settings_key
 from demodeck.model import Deck, SiteConfig
+
+
+def settings_key(site: SiteConfig) -> str:
+    return digest(repr(site))
+
+
+def deck_key(settings: str, deck_digest: str) -> str:
+    """A deck's key in the cache (its head, demos and search part), from its settings_key
+    and the digest of its files."""
+    return digest(settings, deck_digest)
 
 
 def theme_key(site: SiteConfig) -> str:

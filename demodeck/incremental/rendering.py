@@ -21,8 +21,8 @@ import jinja2
 from demodeck import actions, linkcheck, markdown, pipeline, render, search, warnings, write
 from demodeck.errors import BuildError, Problem
 from demodeck.incremental import archive_keys, links
-from demodeck.incremental.cache import BuildCache, deck_key, digest, settings_key
-from demodeck.incremental.keys import context_keys, theme_key
+from demodeck.incremental.cache import BuildCache, digest
+from demodeck.incremental.keys import context_keys, deck_key, settings_key, theme_key
 from demodeck.incremental.parts import ShownBrief
 from demodeck.incremental.pool import parallel_map, will_fork
 from demodeck.model import Asset, Deck, SiteConfig
@@ -320,7 +320,7 @@ class _Shown:
 class _SearchParts(Sequence[search.DeckPart]):
     """Each deck's part of the search index, taken from the cache (or worked out) when a
     year's file is made: a rebuild reads the parts of the years whose file changed only.
-    Kept by the deck's key (cache.deck_key), in its year's shelf."""
+    Kept by the deck's key (keys.deck_key), in its year's shelf."""
 
     def __init__(self, decks: list[Deck], settings: str, cache: BuildCache | None) -> None:
         self.decks, self.settings, self.cache = decks, settings, cache

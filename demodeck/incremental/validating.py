@@ -14,15 +14,9 @@ from typing import TYPE_CHECKING
 
 from demodeck import decks as stage
 from demodeck.errors import BuildError, Problem
-from demodeck.incremental.cache import (
-    BuildCache,
-    PickledDeck,
-    deck_key,
-    image_stamps,
-    pickle_deck,
-    settings_key,
-    unpickle_deck,
-)
+from demodeck.incremental.cache import BuildCache
+from demodeck.incremental.cache_files import PickledDeck, image_stamps, pickle_deck, unpickle_deck
+from demodeck.incremental.keys import deck_key, settings_key
 from demodeck.incremental.pool import in_worker, parallel_map, will_fork
 from demodeck.load import DeckSource, Discovered
 from demodeck.model import Deck, SiteConfig, split
