@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +39,14 @@ def fingerprint(site: SiteConfig, sources: list[DeckSource], out: Path,
 Stamps = dict[str, list[int]]  # site path -> [size, mtime_ns, inode]
 
 
+def _stamp(st: os.stat_result) -> list[int]:
+    """An output file's stamp. The inode tells a file replaced by another of the same size
+    and time apart; a kept (hard-linked) file keeps its stamp."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 def output_stamps(out: Path) -> Stamps:
-    """What each output file looks like on disk. The inode tells a file replaced by another
-    of the same size and time apart; a kept (hard-linked) file keeps its stamp."""
+    """What each output file looks like on disk (its _stamp)."""
     stamps: Stamps = {}
 
     def walk(folder: str, prefix: str) -> None:
@@ -50,8 +55,7 @@ def output_stamps(out: Path) -> Stamps:
                 if entry.is_dir(follow_symlinks=False):
                     walk(entry.path, f"{prefix}{entry.name}/")
                 else:
-                    st = entry.stat(follow_symlinks=False)
-                    stamps[prefix + entry.name] = [st.st_size, st.st_mtime_ns, st.st_ino]
+                    stamps[prefix + entry.name] = _stamp(entry.stat(follow_symlinks=False))
 
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         walk(str(out), "")
@@ -72,8 +76,7 @@ def _written_stamps(out: Path, pages: list[Output], written: Written,
                 and page.source == out / path):
             stamps[path] = before[path]
         else:
-            st = os.stat(out / path, follow_symlinks=False)
-            stamps[path] = [st.st_size, st.st_mtime_ns, st.st_ino]
+            stamps[path] = _stamp(os.stat(out / path, follow_symlinks=False))
     return stamps
 
 
@@ -148,16 +151,15 @@ def reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str,
     before, keys = manifest.get("output", {}), manifest.get("keys", {})
     folder = os.path.join(out, "")
     return {path: (key, out / path) for path, key in keys.items()
-            if (stamp := _stamp(folder + path)) is not None and before.get(path) == stamp}
+            if (stamp := _stamp_at(folder + path)) is not None and before.get(path) == stamp}
 
 
-def _stamp(path: str) -> list[int] | None:
-    """A file's stamp as output_stamps gives it; None if there is nothing by that name."""
+def _stamp_at(path: str) -> list[int] | None:
+    """The stamp of the file at ``path``; None if there is nothing by that name."""
     try:
-        st = os.stat(path, follow_symlinks=False)
+        return _stamp(os.stat(path, follow_symlinks=False))
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 # A deck file whose stamp is the same as when a build read it has the same bytes, unless it
@@ -177,9 +179,24 @@ def known_sources(manifest: dict[str, Any] | None) -> load.Known:
             if ctime < before}
 
 
+def settled_sources(discovered: list[DeckSource], read_at: int) -> load.Known:
+    """The deck files just read (at ``read_at``), as known_sources gives them back from
+    the manifest of a build that read them then."""
+    before = read_at - SETTLE_NS
+    return {path: (stamp, digest) for path, stamp, digest in _read_files(discovered)
+            if stamp[2] < before}
+
+
 def _sources(discovered: list[DeckSource]) -> dict[str, list[Any]]:
-    return {f.path: [*f.stamp, f.digest] for source in discovered
-            for f in (source.main, *source.demo_files) if f is not None and f.stamp}
+    return {path: [*stamp, digest] for path, stamp, digest in _read_files(discovered)}
+
+
+def _read_files(discovered: list[DeckSource]) -> Iterator[tuple[str, load.Stamp, str]]:
+    """Each deck file read, with its stamp (path, stamp, sha256)."""
+    for source in discovered:
+        for f in (source.main, *source.demo_files):
+            if f is not None and f.stamp is not None:
+                yield f.path, f.stamp, f.digest
 
 
 def record(cache: BuildCache, before: dict[str, Any] | None, fingerprint: str,

@@ -40,7 +40,7 @@ class DeckShown(NamedTuple):
 
 # A deck's part in brief: the digest of all of it (equal digests, equal parts), and its
 # ``feed``. All a rebuild needs of a deck whose part did not change (see
-# rendering._PersonKeys): the keys put together from the parts are kept, by their digests.
+# rendering._Shown): the keys put together from the parts are kept, by their digests.
 ShownBrief = tuple[str, str]
 
 

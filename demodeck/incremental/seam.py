@@ -224,10 +224,7 @@ class PreviewCache(BuildCache):
         before (and had settled then: see manifest.SETTLE_NS)."""
         read_at = time.time_ns()
         found = load.discover(site.root.resolve(), site.decks_path, self.known)
-        settled = read_at - manifest.SETTLE_NS
-        self.known = {f.path: (f.stamp, f.digest) for source in found[0]
-                      for f in (source.main, *source.demo_files)
-                      if f is not None and f.stamp is not None and f.stamp[2] < settled}
+        self.known = manifest.settled_sources(found[0], read_at)
         return found
 
 
