@@ -20,6 +20,7 @@ earns is in benchmarks/README.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -53,9 +54,22 @@ def _is_edge_char(ch: str) -> bool:
     return ("\x20" < ch < "\x7f") or (ch > "\x9f" and ch.isalnum())
 
 
+# A deck's fields are each read twice in a build: measured for the plan of the deck's
+# slides (measure.py), then rendered on its page. fast_inline and fast_blocks keep what
+# they found for the fields seen last, so the page takes the plan's work as it is; both
+# are pure functions of the text, and their results are immutable (str, tuples).
+_SEEN = 4096
+
+
+@functools.lru_cache(maxsize=_SEEN)
 def fast_inline(text: str) -> str | None:
     """HTML for inline text in the fast grammar, else None (measure.py measures what it
     shows: see shown_text). The caller curls quotes only while markdown-it would."""
+    return _inline(text)
+
+
+def _inline(text: str) -> str | None:
+    """fast_inline, for each paragraph and list item of a block (not kept one by one)."""
     if "\n" in text and (" \n" in text or "\n " in text):  # spaces around a soft break
         return None  # are dropped (most texts are one line: one quick look for "\n")
     if "'" in text and _STRAY_QUOTE.search(text):
@@ -253,7 +267,8 @@ def fast_block(text: str, fence: Callable[[str, str], str]) -> str | None:
 FastBlock = tuple[str, tuple[str, ...], str, str]
 
 
-def fast_blocks(text: str) -> list[FastBlock] | None:
+@functools.lru_cache(maxsize=_SEEN)
+def fast_blocks(text: str) -> tuple[FastBlock, ...] | None:
     """The blocks of ``text`` when it is all in the fast grammar, else None. Besides
     fast_block, measure.py reads these to measure a field without markdown-it."""
     if "\r" in text or "\x00" in text:
@@ -275,7 +290,7 @@ def fast_blocks(text: str) -> list[FastBlock] | None:
         if block is None:
             return None
         out.append(block)
-    return out
+    return tuple(out)
 
 
 def _fast_paragraph(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
@@ -284,7 +299,7 @@ def _fast_paragraph(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
         if not _fast_line(lines[i]):
             return i, None
         i += 1
-    body = fast_inline("\n".join(lines[start:i]))
+    body = _inline("\n".join(lines[start:i]))
     return i, None if body is None else ("p", (body,), "", "")
 
 
@@ -293,7 +308,7 @@ def _fast_list(lines: list[str], i: int) -> tuple[int, FastBlock | None]:
     items: list[str] = []
     while i < len(lines) and lines[i].startswith("- "):
         item = lines[i][2:]
-        body = fast_inline(item) if _fast_line(item) else None
+        body = _inline(item) if _fast_line(item) else None
         if body is None:
             return i, None
         items.append(body)

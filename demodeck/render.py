@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from demodeck import __version__, actions, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
 from demodeck.errors import Problem
-from demodeck.model import Asset, Deck, SiteConfig, person_key
+from demodeck.model import Asset, Deck, Person, SiteConfig, person_key
 from demodeck.pages import Page
 from demodeck.schema import VIDEO_SUFFIXES
 
@@ -66,13 +66,15 @@ def format_numbers(values: Iterable[float]) -> str:
     return ", ".join([format_number(value) for value in values])
 
 
-def direction(texts: str | Iterable[str]) -> str:
+def direction(texts: str | Iterable[str] | Iterable[Person]) -> str:
     """"rtl" when each text opens (first strong letter, as dir="auto" reads it) in a
     right-to-left script and one does at all, else "ltr". For a box that dir="auto" cannot
-    judge: a row of names, each isolated, or the why box, which opens with its English label."""
+    judge: a row of names, each isolated, or the why box, which opens with its English label.
+    People count as their names: ``demo.people|direction`` spares the template a
+    ``map(attribute="name")`` for every demo of the agenda and its slide."""
     found = False
     for text in [texts] if isinstance(texts, str) else texts:
-        way = _first_strong(text)
+        way = _first_strong(text if isinstance(text, str) else text.name)
         if way == "L":
             return "ltr"
         found = found or way == "R"

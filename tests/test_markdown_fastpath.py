@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from demodeck.markdown import SMARTQUOTES_MAX, fence_html, parser, render_block, render_inline
-from demodeck.markdown_fast import _PLAIN_URL, _STRAY_QUOTE, fast_block, fast_inline
+from demodeck.markdown_fast import _PLAIN_URL, _STRAY_QUOTE, fast_block, fast_blocks, fast_inline
 
 # Small pieces: words, each character the grammar treats specially, typographer
 # triggers, unicode whitespace and punctuation that the flanking rules look at.
@@ -297,3 +297,13 @@ def test_deck_shaped_fields_take_the_fast_paths() -> None:
                  "Keyboard shortcut `shift+e` jumps to exports (3 most recent)",
                  "Links to [the runbook](https://x.example.com/runbook/2194)"]:
         assert fast_inline(item) == parser().renderInline(item)
+
+
+def test_a_fields_blocks_are_found_once_and_shared_unchangeable() -> None:
+    """The plan of a deck's slides measures a field and its page then renders it: both
+    read the same blocks, found once, which nobody can change on the other's behalf."""
+    why = "Cheaper **now**.\n\n- one\n- two\n\n```python\nprint(1)\n```\n"
+    blocks = fast_blocks(why)
+    assert blocks is not None and blocks is fast_blocks(why)
+    assert hash(blocks)  # tuples all the way down: immutable
+    assert fast_inline("Ship **it**") is fast_inline("Ship **it**")

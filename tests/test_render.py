@@ -8,7 +8,7 @@ from pathlib import Path
 from demodeck import render
 from demodeck.config import load_config
 from demodeck.metrics import deck_metrics
-from demodeck.model import Deck, Demo, Metric
+from demodeck.model import Deck, Demo, Metric, Person
 
 
 def test_format_numbers_writes_each_value_as_format_number_does() -> None:
@@ -29,3 +29,22 @@ def test_a_sparkline_names_its_values(tmp_path: Path) -> None:
                                                                  deck_metrics(history)))
     html = page.data
     assert b'aria-label="Last 3 decks: 1,500, 20.12, 31,000"' in html
+
+
+def test_people_read_right_to_left_as_their_names_do(tmp_path: Path) -> None:
+    """``demo.people|direction`` judges the row by the names, as ``|direction`` of the
+    names themselves does; an all-Arabic row of people is laid out right to left."""
+    groups = [("ليلى حداد", "عمر خليل"), ("ليلى حداد", "Noa Levi"), ("123", "נועה לוי"),
+              ("Ada", "Grace"), ("42",)]
+    for names in groups:
+        people = [Person(name) for name in names]
+        assert render.direction(people) == render.direction(names)
+    assert [render.direction([Person(n) for n in names]) for names in groups] == \
+        ["rtl", "ltr", "rtl", "ltr", "ltr"]
+
+    demo = Demo(id="d", title="بحث", people=tuple(Person(n) for n in groups[0]),
+                features=(), why="", could_be_better="")
+    deck = Deck(date=dt.date(2026, 11, 2), title="T", demos=(demo,))
+    page, _ = render.Renderer(load_config(tmp_path)).deck_page(deck, render.DeckContext(None, ()))
+    assert b'<ul class="people" dir="rtl">' in page.data
+    assert b'<span class="agenda-people" dir="rtl">' in page.data
