@@ -271,13 +271,16 @@ def field_values(record: Record, raw: RawMap, path: str,
     """Every valid field's value, and whether all fields were valid (problems recorded)."""
     values: dict[str, Any] = {}
     ok = True
-    for key, (key_mark, _) in raw.entries.items():
-        if record.field(key) is None:
-            names = [f.name for f in record.fields]
-            ctx.error(key_mark, _join(path, key), f"unknown field '{key}'{_suggest(key, names)}")
-            ok = False
+    entries = raw.entries
+    if not entries.keys() <= record.by_name.keys():  # a field the record does not have
+        for key, (key_mark, _) in entries.items():
+            if record.field(key) is None:
+                names = [f.name for f in record.fields]
+                ctx.error(key_mark, _join(path, key),
+                          f"unknown field '{key}'{_suggest(key, names)}")
+                ok = False
     for f in record.fields:
-        entry = raw.entries.get(f.name)
+        entry = entries.get(f.name)
         if entry is None or (isinstance(entry[1], RawScalar) and entry[1].value is None
                              and not isinstance(f.spec, schema.ListOf)):
             if f.required:
