@@ -72,10 +72,10 @@ def settled(site: SiteConfig, discovered: Discovered,
 _NOTHING_UNREADABLE: Mapping[Path, str] = {}
 
 
-def _file_ctx(source: SourceFile, site: model.SiteConfig, root: Path, problems: list[Problem],
-              unreadable: Mapping[Path, str]) -> validate.Ctx:
+def _file_ctx(source: SourceFile, data: bytes, site: model.SiteConfig, root: Path,
+              problems: list[Problem], unreadable: Mapping[Path, str]) -> validate.Ctx:
     return validate.Ctx(source.path, source.abspath.parent, root, problems, site.max_image_mb,
-               unreadable, site.max_video_mb)
+               unreadable, site.max_video_mb, escapes=b"\\" in data)
 
 
 def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Problem], *,
@@ -106,8 +106,8 @@ def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: 
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
     trees: list[written.Tree] = []  # each file's, for what the warnings need (see written)
     if deck.main is not None and (parsed := _parse(deck.main, problems)) is not None:
-        values = _check_main(deck, parsed[1], _file_ctx(deck.main, site, root, problems,
-                                                        failed))
+        values = _check_main(deck, parsed[1], _file_ctx(deck.main, parsed[0], site, root,
+                                                        problems, failed))
         demos = [(d, deck.main.path) for d in values.get("demos", ())]
         trees.append((deck.main.path, *parsed, _FOLDER_DECK if deck.is_folder else schema.DECK))
     for file in deck.demo_files:
@@ -115,7 +115,7 @@ def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: 
         if parsed is None:
             continue
         demo = validate.check_record(schema.DEMO, parsed[1], "",
-                            _file_ctx(file, site, root, problems, failed))
+                            _file_ctx(file, parsed[0], site, root, problems, failed))
         if demo is not validate.INVALID:
             demos.append((demo, file.path))
         trees.append((file.path, *parsed, schema.DEMO))

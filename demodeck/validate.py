@@ -51,6 +51,9 @@ class Ctx:
     # images that could not be read when rendered, each with why (see unreadable_images)
     unreadable: Mapping[Path, str] = dataclasses.field(default_factory=dict)
     max_video_mb: int = model.MAX_VIDEO_MB  # and larger videos
+    # whether a text may hold a character YAML refuses written raw (see _CONTROL): only an
+    # escape in double quotes ("\0") writes one, so a file without a backslash holds none
+    escapes: bool = True
 
     def error(self, mark: Mark, field_path: str, message: str) -> Any:
         self.problems.append(Problem(self.file, mark.line, mark.column, message, field_path))
@@ -134,7 +137,7 @@ def _check_text(spec: schema.Text, raw: Raw, path: str, ctx: Ctx) -> Any:
     if not isinstance(raw, RawScalar) or not isinstance(raw.value, str):
         return _wrong_type(spec, raw, path, ctx)
     value = raw.value
-    if control := _CONTROL.search(value):
+    if ctx.escapes and (control := _CONTROL.search(value)):
         return _control_error(control, raw, path, ctx)
     if spec.non_empty and not value.strip():
         return ctx.error(raw.mark, path, "must not be empty")
@@ -154,7 +157,7 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
               | schema.Choice()):  # Text: _check_text
             if not isinstance(value, str):
                 return _wrong_type(spec, raw, path, ctx)
-            if control := _CONTROL.search(value):
+            if ctx.escapes and (control := _CONTROL.search(value)):
                 return _control_error(control, raw, path, ctx)
             if isinstance(spec, schema.Url):
                 return _check_url(value, raw.mark, path, ctx)
