@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -319,7 +320,16 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
 # -- building model objects from checked values ---------------------------------------------
 
 def _person(v: dict[str, Any]) -> model.Person:
+    if v.get("role") is None and v.get("avatar") is None:
+        return _named(v["name"])
     return model.Person(" ".join(v["name"].split()), v.get("role"), v.get("avatar"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named(name: str) -> model.Person:
+    """A person given by name alone, one object for all the demos and decks they are in:
+    the same people demo week after week (a Person is frozen, equal by its fields)."""
+    return model.Person(" ".join(name.split()))
 
 
 def _demo(v: dict[str, Any]) -> model.Demo:
