@@ -320,16 +320,14 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
 # -- building model objects from checked values ---------------------------------------------
 
 def _person(v: dict[str, Any]) -> model.Person:
-    if v.get("role") is None and v.get("avatar") is None:
-        return _named(v["name"])
-    return model.Person(" ".join(v["name"].split()), v.get("role"), v.get("avatar"))
+    return _person_of(v["name"], v.get("role"), v.get("avatar"))
 
 
 @functools.lru_cache(maxsize=4096)
-def _named(name: str) -> model.Person:
-    """A person given by name alone, one object for all the demos and decks they are in:
+def _person_of(name: str, role: str | None, avatar: model.Asset | None) -> model.Person:
+    """One object for a person in all the demos and decks they are in, as they wrote it:
     the same people demo week after week (a Person is frozen, equal by its fields)."""
-    return model.Person(" ".join(name.split()))
+    return model.Person(" ".join(name.split()), role, avatar)
 
 
 def _demo(v: dict[str, Any]) -> model.Demo:
