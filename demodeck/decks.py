@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,10 @@ def settled(site: SiteConfig, discovered: Discovered,
 _NOTHING_UNREADABLE: Mapping[Path, str] = {}
 
 
-def _file_ctx(source: SourceFile, site: model.SiteConfig, root: Path, problems: list[Problem],
-              unreadable: Mapping[Path, str]) -> validate.Ctx:
+def _file_ctx(source: SourceFile, data: bytes, site: model.SiteConfig, root: Path,
+              problems: list[Problem], unreadable: Mapping[Path, str]) -> validate.Ctx:
     return validate.Ctx(source.path, source.abspath.parent, root, problems, site.max_image_mb,
-               unreadable, site.max_video_mb)
+               unreadable, site.max_video_mb, escapes=b"\\" in data)
 
 
 def validate_deck(deck: DeckSource, site: model.SiteConfig, problems: list[Problem], *,
@@ -106,8 +107,8 @@ def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: 
     demos: list[tuple[model.Demo, str]] = []  # each with the file it came from
     trees: list[written.Tree] = []  # each file's, for what the warnings need (see written)
     if deck.main is not None and (parsed := _parse(deck.main, problems)) is not None:
-        values = _check_main(deck, parsed[1], _file_ctx(deck.main, site, root, problems,
-                                                        failed))
+        values = _check_main(deck, parsed[1], _file_ctx(deck.main, parsed[0], site, root,
+                                                        problems, failed))
         demos = [(d, deck.main.path) for d in values.get("demos", ())]
         trees.append((deck.main.path, *parsed, _FOLDER_DECK if deck.is_folder else schema.DECK))
     for file in deck.demo_files:
@@ -115,7 +116,7 @@ def _check_deck(deck: DeckSource, site: model.SiteConfig, root: Path, problems: 
         if parsed is None:
             continue
         demo = validate.check_record(schema.DEMO, parsed[1], "",
-                            _file_ctx(file, site, root, problems, failed))
+                            _file_ctx(file, parsed[0], site, root, problems, failed))
         if demo is not validate.INVALID:
             demos.append((demo, file.path))
         trees.append((file.path, *parsed, schema.DEMO))
@@ -157,6 +158,19 @@ def _check_main(deck: DeckSource, raw: Raw, ctx: validate.Ctx) -> dict[str, Any]
     return values if ok else {}
 
 
+# A demo's fields between its id (the first) and its source (the last).
+_DEMO_FIELDS = [f.name for f in dataclasses.fields(model.Demo)]
+assert _DEMO_FIELDS[0] == "id" and _DEMO_FIELDS[-1] == "source", _DEMO_FIELDS
+_DEMO_BODY = operator.attrgetter(*_DEMO_FIELDS[1:-1])
+
+
+def _placed(demo: model.Demo, slide_id: str, source: str) -> model.Demo:
+    """``demo`` with its slide id and the file it came from: one constructor call, which
+    costs less than dataclasses.replace's look at every field."""
+    fields: tuple[Any, ...] = (slide_id, *_DEMO_BODY(demo), source)
+    return model.Demo(*fields)
+
+
 def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
               demos: list[tuple[model.Demo, str]]) -> model.Deck:
     ids = model.unique_slugs([d.title for d, _ in demos])
@@ -164,8 +178,7 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
     return model.Deck(
         date=dt.date.fromisoformat(deck.date_text),
         title=(values.get("title") or site.title).strip(),
-        demos=tuple(dataclasses.replace(d, id=i, source=file)
-                    for (d, file), i in zip(demos, ids, strict=True)),
+        demos=tuple(_placed(d, i, file) for (d, file), i in zip(demos, ids, strict=True)),
         hosts=values.get("hosts", ()),
         sprint_goals=values.get("sprint_goals", ()),
         metrics=metrics,

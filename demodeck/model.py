@@ -307,12 +307,13 @@ RESERVED_SLIDE_IDS = frozenset({"title", "goals", "experiments", "metrics", "ret
                                 "deck", "agenda"})
 PART_BASES = frozenset({"agenda", "retro"})
 PART_ID = re.compile(r"(?:agenda|retro)-\d+")
+_NOT_WORD = re.compile(r"[^\w]+")  # compiled once: slugify runs for every demo of every deck
 
 
 def slugify(text: str) -> str:
     """A URL-safe, stable slug; keeps non-Latin letters (Hebrew titles get Hebrew slugs)."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-_")
+    text = _NOT_WORD.sub("-", text).strip("-_")
     return text[:60].strip("-_")
 
 

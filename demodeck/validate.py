@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ class Ctx:
     # images that could not be read when rendered, each with why (see unreadable_images)
     unreadable: Mapping[Path, str] = dataclasses.field(default_factory=dict)
     max_video_mb: int = model.MAX_VIDEO_MB  # and larger videos
+    # whether a text may hold a character YAML refuses written raw (see _CONTROL): only an
+    # escape in double quotes ("\0") writes one, so a file without a backslash holds none
+    escapes: bool = True
 
     def error(self, mark: Mark, field_path: str, message: str) -> Any:
         self.problems.append(Problem(self.file, mark.line, mark.column, message, field_path))
@@ -134,7 +138,7 @@ def _check_text(spec: schema.Text, raw: Raw, path: str, ctx: Ctx) -> Any:
     if not isinstance(raw, RawScalar) or not isinstance(raw.value, str):
         return _wrong_type(spec, raw, path, ctx)
     value = raw.value
-    if control := _CONTROL.search(value):
+    if ctx.escapes and (control := _CONTROL.search(value)):
         return _control_error(control, raw, path, ctx)
     if spec.non_empty and not value.strip():
         return ctx.error(raw.mark, path, "must not be empty")
@@ -154,7 +158,7 @@ def _check_scalar(spec: Spec, raw: RawScalar, path: str, ctx: Ctx) -> Any:
               | schema.Choice()):  # Text: _check_text
             if not isinstance(value, str):
                 return _wrong_type(spec, raw, path, ctx)
-            if control := _CONTROL.search(value):
+            if ctx.escapes and (control := _CONTROL.search(value)):
                 return _control_error(control, raw, path, ctx)
             if isinstance(spec, schema.Url):
                 return _check_url(value, raw.mark, path, ctx)
@@ -271,13 +275,16 @@ def field_values(record: Record, raw: RawMap, path: str,
     """Every valid field's value, and whether all fields were valid (problems recorded)."""
     values: dict[str, Any] = {}
     ok = True
-    for key, (key_mark, _) in raw.entries.items():
-        if record.field(key) is None:
-            names = [f.name for f in record.fields]
-            ctx.error(key_mark, _join(path, key), f"unknown field '{key}'{_suggest(key, names)}")
-            ok = False
+    entries = raw.entries
+    if not entries.keys() <= record.by_name.keys():  # a field the record does not have
+        for key, (key_mark, _) in entries.items():
+            if record.field(key) is None:
+                names = [f.name for f in record.fields]
+                ctx.error(key_mark, _join(path, key),
+                          f"unknown field '{key}'{_suggest(key, names)}")
+                ok = False
     for f in record.fields:
-        entry = raw.entries.get(f.name)
+        entry = entries.get(f.name)
         if entry is None or (isinstance(entry[1], RawScalar) and entry[1].value is None
                              and not isinstance(f.spec, schema.ListOf)):
             if f.required:
@@ -313,7 +320,14 @@ _CHECKS: dict[type, Callable[[Any, Raw, str, Ctx], Any]] = {
 # -- building model objects from checked values ---------------------------------------------
 
 def _person(v: dict[str, Any]) -> model.Person:
-    return model.Person(" ".join(v["name"].split()), v.get("role"), v.get("avatar"))
+    return _person_of(v["name"], v.get("role"), v.get("avatar"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _person_of(name: str, role: str | None, avatar: model.Asset | None) -> model.Person:
+    """One object for a person in all the demos and decks they are in, as they wrote it:
+    the same people demo week after week (a Person is frozen, equal by its fields)."""
+    return model.Person(" ".join(name.split()), role, avatar)
 
 
 def _demo(v: dict[str, Any]) -> model.Demo:

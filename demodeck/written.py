@@ -34,8 +34,9 @@ def noted(deck: Deck, trees: list[Tree]) -> Deck:
         if demos is not None and isinstance(demos[1], RawSeq):
             places.extend(Place(path, item.mark.line, item.mark.column, f"demos[{i}]")
                           for i, item in enumerate(demos[1].items, start=len(places)))
-    slides = tuple(s.id for s in deck.slides)
-    links = tuple(problem for path, data, tree, record in trees
+    looked = [t for t in trees if userlinks.worth_a_look(t[1])]  # most decks: no file
+    slides = tuple(s.id for s in deck.slides) if looked else ()
+    links = tuple(problem for path, data, tree, record in looked
                   for problem in userlinks.file_warnings(path, data, tree, record, slides))
     return dataclasses.replace(deck, places=tuple(places),
                                retro_place=retro, link_warnings=links)

@@ -29,9 +29,11 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
+from demodeck import validate
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.markdown import render_block, render_inline
+from demodeck.yaml_tree import parse_yaml
 from tests.browser import chromium, require
 from tests.conftest import MINIMAL_DECK, REPO, Project
 
@@ -508,6 +510,23 @@ def test_control_characters_in_text_are_refused(project: Project, bad: str,
     assert result.err.splitlines()[0] == (
         f"decks/2026-11-23.yaml:4:12: demos[0].title: contains the control character "
         f"U+{ord(code):04X}, which a page cannot show; remove it")
+
+
+# Every character the check above refuses that UTF-8 can carry (all but surrogates).
+_UNSHOWABLE = [c for c in map(chr, range(0x10000))
+               if validate._CONTROL.match(c) and not 0xD800 <= ord(c) <= 0xDFFF]
+
+
+@pytest.mark.parametrize("written", ["title: a{}b", "title: 'a{}b'", 'title: "a{}b"',
+                                     "why: |\n  a{}b"])
+def test_a_character_a_page_cannot_show_is_refused_by_yaml_unless_escaped(written: str) -> None:
+    """Validation looks for these characters only in a file with a backslash (see
+    validate.Ctx.escapes): written as themselves, YAML refuses every one of them."""
+    assert len(_UNSHOWABLE) == 29 + 2
+    for char in _UNSHOWABLE:
+        tree, problems = parse_yaml("d.yaml", written.format(char).encode())
+        assert tree is None and len(problems) == 1, repr(char)
+        assert "which YAML does not allow; delete it" in problems[0].message, repr(char)
 
 
 @pytest.mark.parametrize("name", ["deploys\n", "<b>x</b>", "x\"onmouseover=", "_x", "1x"])

@@ -162,6 +162,27 @@ def test_plain_scalars_get_pyyaml_values(value: str) -> None:
     assert type(got.value) is type(expected["v"]) and repr(got.value) == repr(expected["v"])
 
 
+def _plain(raw: object) -> object:
+    if isinstance(raw, RawMap):
+        return {key: _plain(value) for key, (_, value) in raw.entries.items()}
+    if isinstance(raw, RawSeq):
+        return [_plain(item) for item in raw.items]
+    assert isinstance(raw, RawScalar)
+    return raw.value
+
+
+def test_a_text_written_again_plain_quoted_or_tagged_gets_pyyamls_value_each_time() -> None:
+    """Each plain text's type is looked up once per text: the same text quoted, tagged
+    with '!' or in another place still reads as safe_load reads it there."""
+    doc = ("a: yes\nb: 'yes'\nc: yes\nd: ! yes\ne: [1, '1', 1, ! 1, \"1\"]\n"
+           "f: ! [null, ~]\ng: ! {k: no}\nh: |\n  1\ni: 1\nj: 2026-11-23\n")
+    tree, problems = parse_yaml("x.yaml", doc.encode())
+    expected = yaml.load(doc, Loader=yaml.CSafeLoader)
+    assert problems == []
+    got = _plain(tree)
+    assert repr(got) == repr(expected) and got == expected
+
+
 @pytest.mark.parametrize("text", ["9", "42", "0", "09", "017", "10", "1_0", "0x1F", "0b11", "+5",
                                   "-5", "1:30", "\u0663", "\u00b2", "5 ", "", "x"])
 def test_scalar_value_reads_an_int_as_pyyaml_does(text: str) -> None:

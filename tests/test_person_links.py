@@ -103,7 +103,7 @@ def test_a_file_whose_every_link_has_its_scheme_is_not_looked_into(written: byte
 
 @pytest.mark.parametrize("written", [
     b'url: "docs/x"', b"url: www.example.com", b"url:\n  docs/x", b"[a](#retro)",
-    b"[a](notes.md)", b"[a]: notes.md", b"[a](<docs/x>)",
+    b"[a](notes.md)", b"[a]: notes.md", b"[a](<docs/x>)", b"URL: docs/x", b"[a]( docs/x)",
 ])
 def test_a_file_with_a_link_that_may_be_a_slip_is_looked_into(written: bytes) -> None:
     assert worth_a_look(written)

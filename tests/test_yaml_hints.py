@@ -95,6 +95,11 @@ def test_a_hashtag_after_a_title_is_not_dropped_silently(project: Project, capsy
         f"{DECK}:15:41: {NL_LAUNCH}"]
 
 
+def test_a_hashtag_after_a_tab_is_not_dropped_silently(project: Project, capsys: Cap) -> None:
+    assert problems(project, capsys, "title: Faster checkout", "title: Apple Pay\t#NL") == [
+        f"{DECK}:15:{len('  - title: Apple Pay') + 2}: {DROPPED} {A_COMMENT}"]
+
+
 def test_a_title_that_starts_with_a_hash_is_one_problem_not_an_empty_title(
         project: Project, capsys: Cap) -> None:
     assert problems(project, capsys, "title: Faster checkout",
