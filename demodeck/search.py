@@ -75,21 +75,23 @@ def plain(markdown: str) -> str:
     not a renderer: close enough is the point (and it is far quicker than one). Each
     pattern runs only on a text with the character it looks for; a text without ``_``
     loses its ``*``, ``~~`` and backticks by str.replace (the same as _EMPHASIS there:
-    ``~`` and the other two never meet in a match)."""
+    ``~`` and the other two never meet in a match). A match is replaced by its group by
+    splitting on the pattern and joining (re.split keeps the groups), all of it in C:
+    sub with r"\1" expands each match in Python."""
     text = "\n" + markdown  # every line starts after a "\n" (see _LINE_MARK)
     if "``" in text or "~~" in text:
         text = _FENCE.sub("\n ", text)
     if "](" in text:
-        text = _LINK.sub(r"\1", text)
+        text = "".join(_LINK.split(text))
     if "<" in text:
-        text = _AUTOLINK.sub(r"\1", text)
+        text = "".join(_AUTOLINK.split(text))
     text = _LINE_MARK.sub("\n", text)
     if "_" in text:
         text = _EMPHASIS.sub("", text)
     else:
         text = text.replace("~~", "").replace("*", "").replace("`", "")
     if "\\" in text:
-        text = _ESCAPE.sub(r"\1", text)
+        text = "".join(_ESCAPE.split(text))
     return " ".join(text.split())
 
 
