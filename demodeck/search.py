@@ -44,6 +44,11 @@ class _Bare(dict[int, str | None]):
 
 
 _BARE = _Bare()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")  # _BARE writes every ASCII character as it is
+
+
+def _bare(run: re.Match[str]) -> str:
+    return run[0].translate(_BARE)
 
 
 def fold(text: str) -> str:
@@ -52,7 +57,9 @@ def fold(text: str) -> str:
     tatweel dropped, whitespace runs made one space."""
     if text.isascii():  # most text: nothing to decompose, strip or translate
         return " ".join(text.lower().split())
-    return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_BARE).split())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # translate looks each character up in _BARE: only the runs of non-ASCII ones need it
+    return " ".join(_NON_ASCII.sub(_bare, decomposed).split())
 
 
 _LINK = re.compile(r"(?:!\[|\[)([^\]]*)\]\([^)]*\)")

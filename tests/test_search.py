@@ -357,3 +357,18 @@ def test_words_numbered_past_u_ffff_are_found_and_shown(page: Any, site: Path,
     assert search_for(page, "wombat ibanez") == [["2026-11-09/index.html#big", "Big",
                                                   ["wombat", "Ibáñez"]]]
     assert search_for(page, "w69999") == [["2026-11-09/index.html#big", "Big", ["w69999"]]]
+
+
+def test_folding_reads_any_mix_of_scripts_as_folding_it_character_by_character() -> None:
+    import random
+    import unicodedata
+
+    def by_character(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return " ".join("".join(search._BARE[ord(c)] or "" for c in decomposed).split())
+
+    rng = random.Random(7)
+    pool = [chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c <= 0xDFFF]
+    for _ in range(5_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(24)))
+        assert search.fold(text) == by_character(text), repr(text)
