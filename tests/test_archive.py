@@ -15,7 +15,7 @@ from demodeck import people, render
 from demodeck.appearances import appearance_items
 from demodeck.digest import digest
 from demodeck.incremental import archive_keys
-from demodeck.model import Asset, Deck, Demo, Person
+from demodeck.model import Asset, Deck, Demo, Metric, Person
 from tests.conftest import Project
 
 Cap = pytest.CaptureFixture[str]
@@ -253,6 +253,39 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
     assert "('Cy', None, None)" in archive_keys.demo_shown(second, image_path)
     keys = archive_keys.from_parts([deck], [part], precise=True)
     assert keys.persons["ann"].endswith(":[('bob', 'bob'), ('cy', 'cy')]")
+
+
+def test_a_decks_brief_changes_whenever_its_part_of_the_archive_keys_does() -> None:
+    """Any change to what a deck's part holds (a name, a role, a picture, a team, a title,
+    who is in which demo, a metric, the date) gives another brief; equal parts, one."""
+    ann, bob = Person("Ann", "Lead"), Person("Bob")
+    shot = Asset(Path("/p/ann.png"), "ann.png")
+
+    def deck_of(*demos: Demo, day: int = 23, title: str = "Deck") -> Deck:
+        return Deck(dt.date(2026, 11, day), title, demos)
+
+    def demo(*people_: Person, team: str | None = "Search", title: str = "One") -> Demo:
+        return Demo("one", title, people_, (), "w", "c", team=team)
+
+    base = deck_of(demo(ann, bob), demo(bob, team=None, title="Two"))
+    variants = [
+        base, deck_of(demo(ann, bob), demo(bob, team=None, title="Two")),  # equal to base
+        deck_of(demo(Person("Ann"), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(Person("ann", "Lead"), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(Person("Ann", "Lead", shot), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(ann, bob), demo(bob, team="Core", title="Two")),
+        deck_of(demo(ann, bob), demo(ann, team=None, title="Two")),
+        deck_of(demo(bob, ann), demo(bob, team=None, title="Two")),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Three")),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Two"), day=16),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Two"), title="Other"),
+        Deck(base.date, base.title, base.demos, metrics=(Metric("bugs", 3),)),
+    ]
+    parts = [archive_keys.deck_shown(d, lambda a: f"assets/{a.rel}") for d in variants]
+    for a in parts:
+        for b in parts:
+            assert (archive_keys.brief(a) == archive_keys.brief(b)) == (a == b)
+    assert parts[0] == parts[1] and len({repr(p) for p in parts}) == len(parts) - 1
 
 
 def test_person_links_takes_any_iterable(project: Project, capsys: Cap) -> None:
