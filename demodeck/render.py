@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from demodeck import __version__, actions, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
+from demodeck.appearances import Items, appearance_items
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, Person, SiteConfig, person_key
 from demodeck.pages import Page
@@ -304,6 +305,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
     ledger = (ledger if ledger is not None
               else actions.follow(decks, renderer.site.follow_actions_from))
     owned = ledger.open_by_owner()
+    items = appearance_items(format_date)  # shared by the person pages
     jobs = [
         ArchiveJob("index.html", lambda: renderer.archive_render(
             "index.html", "index.html", known, decks=tuple(decks))),
@@ -320,7 +322,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
     for key, slug in slugs.items():
         path = f"people/{slug}/index.html"
         jobs.append(ArchiveJob(path, partial(_person_page, renderer, path, known, by_key,
-                                             key, owned.get(key, ()), ledger)))
+                                             key, owned.get(key, ()), ledger, items)))
     return jobs
 
 
@@ -329,9 +331,11 @@ ACTIONS_PAGE = "actions/index.html"
 
 def _person_page(renderer: Renderer, path: str, slugs: dict[str, str],
                  by_key: Callable[[], dict[str, people.Profile]], key: str,
-                 open_actions: tuple[actions.Tracked, ...], ledger: actions.Ledger) -> Page:
+                 open_actions: tuple[actions.Tracked, ...], ledger: actions.Ledger,
+                 items: Items) -> Page:
     return renderer.archive_render("person.html", path, slugs, profile=by_key()[key],
-                                   open_actions=open_actions, ledger=ledger)
+                                   open_actions=open_actions, ledger=ledger,
+                                   appearance_items=items)
 
 
 @dataclass(frozen=True, slots=True)

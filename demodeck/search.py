@@ -44,6 +44,11 @@ class _Bare(dict[int, str | None]):
 
 
 _BARE = _Bare()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")  # _BARE writes every ASCII character as it is
+
+
+def _bare(run: re.Match[str]) -> str:
+    return run[0].translate(_BARE)
 
 
 def fold(text: str) -> str:
@@ -52,16 +57,22 @@ def fold(text: str) -> str:
     tatweel dropped, whitespace runs made one space."""
     if text.isascii():  # most text: nothing to decompose, strip or translate
         return " ".join(text.lower().split())
-    return " ".join(unicodedata.normalize("NFKD", text.casefold()).translate(_BARE).split())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # translate looks each character up in _BARE: only the runs of non-ASCII ones need it
+    return " ".join(_NON_ASCII.sub(_bare, decomposed).split())
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"(?:!\[|\[)([^\]]*)\]\([^)]*\)")
 _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]*)>")
-_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)",
-                        re.MULTILINE)
-_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,}).*$", re.MULTILINE)
-_EMPHASIS = re.compile(r"\*+|~~|`+|(?<!\w)_+|_+(?!\w)")  # a ``_`` in snake_case stays
-_MARKS = re.compile(r"[*`]+|~~")  # the same for a text without ``_``, and far quicker
+# A pattern that starts with a character (or one of a few, each branch with one) is found
+# by a quick scan for it; one that starts with "^" (MULTILINE) or an optional part is
+# tried at every position of the text. So each line's start is the "\n" before it (plain
+# puts one before the text's first line).
+_LINE_MARK = re.compile(r"\n[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)")
+_FENCE = re.compile(r"\n[ \t]*(?:`{3,}|~{3,})[^\n]*")
+# Emphasis marks; a ``_`` in snake_case stays: ``(?<!\w)_+|_+(?!\w)`` for ``_``, written so
+# that every branch starts with its character, so the engine scans for those four.
+_EMPHASIS = re.compile(r"\*\**|~~|``*|_(?<!\w_)_*|__*(?!\w)")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -69,26 +80,36 @@ def plain(markdown: str) -> str:
     """The words of a Markdown text, as a reader sees them: link text without its URL,
     no emphasis or list marks, fenced code kept as text, on one line. A search snippet,
     not a renderer: close enough is the point (and it is far quicker than one). Each
-    pattern runs only on a text with the character it looks for."""
-    text = _FENCE.sub(" ", markdown) if "``" in markdown or "~~" in markdown else markdown
+    pattern runs only on a text with the character it looks for; a text without ``_``
+    loses its ``*``, ``~~`` and backticks by str.replace (the same as _EMPHASIS there:
+    ``~`` and the other two never meet in a match). A match is replaced by its group by
+    splitting on the pattern and joining (re.split keeps the groups), all of it in C:
+    sub with r"\1" expands each match in Python."""
+    text = "\n" + markdown  # every line starts after a "\n" (see _LINE_MARK)
+    if "``" in text or "~~" in text:
+        text = _FENCE.sub("\n ", text)
     if "](" in text:
-        text = _LINK.sub(r"\1", text)
+        text = "".join(_LINK.split(text))
     if "<" in text:
-        text = _AUTOLINK.sub(r"\1", text)
-    text = _LINE_MARK.sub("", text)
-    text = (_EMPHASIS if "_" in text else _MARKS).sub("", text)
+        text = "".join(_AUTOLINK.split(text))
+    text = _LINE_MARK.sub("\n", text)
+    if "_" in text:
+        text = _EMPHASIS.sub("", text)
+    else:
+        text = text.replace("~~", "").replace("*", "").replace("`", "")
     if "\\" in text:
-        text = _ESCAPE.sub(r"\1", text)
+        text = "".join(_ESCAPE.split(text))
     return " ".join(text.split())
 
 
 def _joined(items: Sequence[str]) -> str:
-    """Items' text joined by " · ", each said once (compared folded)."""
+    """Items' text joined by " · ", each said once (compared folded: plain's text is one
+    line with single spaces, so an ASCII one folds to its lower case)."""
     seen: dict[str, str] = {}
     for item in items:
         text = plain(item)
         if text:
-            seen.setdefault(fold(text), text)
+            seen.setdefault(text.lower() if text.isascii() else fold(text), text)
     return " · ".join(seen.values())
 
 

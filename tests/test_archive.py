@@ -7,12 +7,15 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jinja2
 import pytest
 from bs4 import BeautifulSoup
 
+from demodeck import people, render
+from demodeck.appearances import appearance_items
 from demodeck.digest import digest
 from demodeck.incremental import archive_keys
-from demodeck.model import Asset, Deck, Demo, Person
+from demodeck.model import Asset, Deck, Demo, Metric, Person
 from tests.conftest import Project
 
 Cap = pytest.CaptureFixture[str]
@@ -176,6 +179,50 @@ def test_links_to_people_are_escaped_and_match_how_each_name_was_written(
     assert bobs.count(f"<span>with {ann}</span>".format(root="../../")) == 2
 
 
+# person.html's list of demos as the template's loop wrote it, before appearance_items
+_APPEARANCE_LOOP = "".join([
+    "    {% for deck, demo, person, others in appearances %}\n",
+    "    {% set slug = deck.slug %}\n",
+    '    <li class="appearance">\n',
+    '      <p class="deck-date"><time datetime="{{ slug }}">{{ deck.date|format_date }}'
+    "</time></p>\n",
+    '      <h2 dir="auto"><a href="{{ root }}{{ slug }}/index.html#{{ demo.id }}">'
+    "{{ demo.title }}</a></h2>\n",
+    '      <p class="appearance-meta">\n',
+    '        {% if demo.team %}<span dir="auto">{{ demo.team }}</span>{% endif %}\n',
+    '        {% if person.role %}<span dir="auto">{{ person.role }}</span>{% endif %}\n',
+    "        {% if others %}<span>with {{ person_links(others) }}</span>{% endif %}\n",
+    "      </p>\n",
+    "    </li>\n",
+    "    {% endfor %}\n",
+])
+
+
+def test_a_persons_demos_are_listed_as_the_templates_loop_listed_them() -> None:
+    """Teams, roles and others there or not, text with markup in it, someone listed twice
+    in a demo, the same demo on several pages and at another depth: the same HTML."""
+    odd = '<b>"Q&A"</b> \'it\''
+    ann, bob, lead = Person("Ann"), Person("Bob"), Person("Ann", f"Lead {odd}")
+    newer = Deck(dt.date(2026, 11, 23), "W", (
+        Demo("one", f"One {odd}", (ann, bob), (), "w", "c", team=f"Search {odd}"),
+        Demo("two", "Two", (lead,), (), "w", "c"),
+        Demo("three", "Three", (bob, ann, Person("ann")), (), "w", "c", team="Core")))
+    older = Deck(dt.date(2026, 11, 16), "V", (Demo("one", "One again", (ann,), (), "w", "c"),))
+    everyone = people.profiles([newer, older])
+    slugs = {p.key: p.slug for p in everyone}
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["format_date"] = render.format_date
+    loop = env.from_string(_APPEARANCE_LOOP)
+    items = appearance_items(render.format_date)
+    for root in ("../../", "../../../", "../../"):
+        for profile in everyone:
+            links = render.people_links(root, slugs)[1]
+            assert items(profile.appearances, root, links) == loop.render(
+                appearances=profile.appearances, root=root, person_links=links)
+    assert [p.count for p in everyone] == [5, 2]  # Ann: listed twice in "three"
+
+
 def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
     """Someone in two demos of a deck, listed twice in one: one part for them, counting
     every listing, their teams once each, the face they were first written with, the first
@@ -206,6 +253,39 @@ def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
     assert "('Cy', None, None)" in archive_keys.demo_shown(second, image_path)
     keys = archive_keys.from_parts([deck], [part], precise=True)
     assert keys.persons["ann"].endswith(":[('bob', 'bob'), ('cy', 'cy')]")
+
+
+def test_a_decks_brief_changes_whenever_its_part_of_the_archive_keys_does() -> None:
+    """Any change to what a deck's part holds (a name, a role, a picture, a team, a title,
+    who is in which demo, a metric, the date) gives another brief; equal parts, one."""
+    ann, bob = Person("Ann", "Lead"), Person("Bob")
+    shot = Asset(Path("/p/ann.png"), "ann.png")
+
+    def deck_of(*demos: Demo, day: int = 23, title: str = "Deck") -> Deck:
+        return Deck(dt.date(2026, 11, day), title, demos)
+
+    def demo(*people_: Person, team: str | None = "Search", title: str = "One") -> Demo:
+        return Demo("one", title, people_, (), "w", "c", team=team)
+
+    base = deck_of(demo(ann, bob), demo(bob, team=None, title="Two"))
+    variants = [
+        base, deck_of(demo(ann, bob), demo(bob, team=None, title="Two")),  # equal to base
+        deck_of(demo(Person("Ann"), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(Person("ann", "Lead"), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(Person("Ann", "Lead", shot), bob), demo(bob, team=None, title="Two")),
+        deck_of(demo(ann, bob), demo(bob, team="Core", title="Two")),
+        deck_of(demo(ann, bob), demo(ann, team=None, title="Two")),
+        deck_of(demo(bob, ann), demo(bob, team=None, title="Two")),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Three")),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Two"), day=16),
+        deck_of(demo(ann, bob), demo(bob, team=None, title="Two"), title="Other"),
+        Deck(base.date, base.title, base.demos, metrics=(Metric("bugs", 3),)),
+    ]
+    parts = [archive_keys.deck_shown(d, lambda a: f"assets/{a.rel}") for d in variants]
+    for a in parts:
+        for b in parts:
+            assert (archive_keys.brief(a) == archive_keys.brief(b)) == (a == b)
+    assert parts[0] == parts[1] and len({repr(p) for p in parts}) == len(parts) - 1
 
 
 def test_person_links_takes_any_iterable(project: Project, capsys: Cap) -> None:

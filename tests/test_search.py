@@ -70,6 +70,35 @@ def test_markdown_is_reduced_to_the_words_a_reader_sees() -> None:
         "Matches 2 typos; see the RFC and search.typo_tolerance a list item"
 
 
+def _plain_as_written_first(markdown: str) -> str:
+    """plain as first written, with "^" patterns and plain lookarounds: plain's quicker
+    patterns must read every text as these do."""
+    import re
+
+    text = re.sub(r"^[ \t]*(?:`{3,}|~{3,}).*$", " ", markdown, flags=re.MULTILINE)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<((?:https?://|mailto:)[^>\s]*)>", r"\1", text)
+    text = re.sub(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", "", text,
+                  flags=re.MULTILINE)
+    text = re.sub(r"\*+|~~|`+|(?<!\w)_+|_+(?!\w)", "", text)
+    return " ".join(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).split())
+
+
+def test_markdown_marks_go_wherever_they_stand_as_the_first_written_patterns_read_them() -> None:
+    import random
+
+    pieces = [*"ab _*`~[]()!<>#-+.)1 \t\n\\\ré", "```", "~~~", "](", "https://x", "\u00a0"]
+    rng = random.Random(20)
+    for _ in range(30_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(16)))
+        assert search.plain(text) == _plain_as_written_first(text), repr(text)
+
+
+def test_items_said_twice_are_joined_once_however_their_case_and_accents_differ() -> None:
+    assert search._joined(["Fast *CSV* export", "fast csv EXPORT", "Café", "CAFE", "x"]) == \
+        "Fast CSV export · Café · x"
+
+
 # -- the index on disk -----------------------------------------------------------------------
 
 def test_the_build_writes_an_index_of_every_demo_and_retro(
@@ -328,3 +357,18 @@ def test_words_numbered_past_u_ffff_are_found_and_shown(page: Any, site: Path,
     assert search_for(page, "wombat ibanez") == [["2026-11-09/index.html#big", "Big",
                                                   ["wombat", "Ibáñez"]]]
     assert search_for(page, "w69999") == [["2026-11-09/index.html#big", "Big", ["w69999"]]]
+
+
+def test_folding_reads_any_mix_of_scripts_as_folding_it_character_by_character() -> None:
+    import random
+    import unicodedata
+
+    def by_character(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return " ".join("".join(search._BARE[ord(c)] or "" for c in decomposed).split())
+
+    rng = random.Random(7)
+    pool = [chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c <= 0xDFFF]
+    for _ in range(5_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(24)))
+        assert search.fold(text) == by_character(text), repr(text)
