@@ -19,10 +19,8 @@ those of every deck, ``build`` and ``serve`` those of the decks they render.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from demodeck.actions import FollowUp
 from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
 from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
 from demodeck.overflow import Estimate
+from demodeck.packing import balanced, pack
 from demodeck.sizes import Sizes
 
 # What packing leaves unused of a slide's room, for the estimate's error (see overflow.SPARE).
@@ -128,67 +127,6 @@ def whole(project_root: Path) -> frozenset[str]:
 def part_id(base: str, part: int) -> str:
     """``retro``, ``retro-2``, ``retro-3``…: ids that stay the same from build to build."""
     return base if part == 1 else f"{base}-{part}"
-
-
-# -- packing: items in order, on as few slides as hold them -------------------------------------
-
-def pack(count: int, height: Callable[[int, int], float], room: float) -> list[range]:
-    """``count`` items in order on as few slides as hold them (``height(i, j)``, that of
-    items i to j - 1 together, ≤ ``room``; an item taller than that alone on its slide),
-    then evened out: as many slides, with as many items each if they fit so, else each
-    as little full as that allows."""
-    tall = functools.cache(height)
-
-    def greedy(limit: float) -> list[range]:
-        parts, first = [], 0
-        for i in range(1, count):
-            if tall(first, i + 1) > limit:
-                parts.append(range(first, i))
-                first = i
-        return [*parts, range(first, count)]
-
-    fewest = len(greedy(room))
-    cuts = [-(-count * k // fewest) for k in range(fewest + 1)]  # the first ones fuller
-    even = [range(a, b) for a, b in itertools.pairwise(cuts)]
-    if all(tall(r.start, r.stop) <= room for r in even):
-        return even
-    lo, hi = 0.0, room
-    for _ in range(10):
-        mid = (lo + hi) / 2
-        if len(greedy(mid)) <= fewest:
-            hi = mid
-        else:
-            lo = mid
-    return greedy(hi)
-
-
-def balanced(heights: Sequence[float], columns: int, margin: float = 0.0) -> float:
-    """The height of balanced CSS columns holding blocks of ``heights`` that do not break
-    (``break-inside: avoid``), in order, each with ``margin`` below: the least column
-    height that fits them all. A margin at the foot of a column is dropped, as the
-    browser truncates it at the break, but for the last block's."""
-    if not heights:
-        return 0.0
-    total = sum(heights) + margin * len(heights)
-
-    def fits(limit: float) -> bool:
-        count, used = 1, 0.0
-        for h in heights:
-            if used and used + margin + h > limit:
-                count, used = count + 1, 0.0
-            used += (margin if used else 0.0) + h
-        return count <= columns and used + margin <= limit
-
-    lo, hi = max(heights), total
-    if columns <= 1 or fits(lo):
-        return total if columns <= 1 else lo
-    while hi - lo > 0.01:
-        mid = (lo + hi) / 2
-        if fits(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 def _heading(s: Sizes, title: str, kicker: str, width: float) -> float:
