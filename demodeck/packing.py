@@ -46,22 +46,28 @@ def balanced(heights: Sequence[float], columns: int, margin: float = 0.0) -> flo
     if not heights:
         return 0.0
     total = sum(heights) + margin * len(heights)
-
-    def fits(limit: float) -> bool:
-        count, used = 1, 0.0
-        for h in heights:
-            if used and used + margin + h > limit:
-                count, used = count + 1, 0.0
-            used += (margin if used else 0.0) + h
-        return count <= columns and used + margin <= limit
-
     lo, hi = max(heights), total
-    if columns <= 1 or fits(lo):
+    if columns <= 1 or _in_columns(heights, columns, margin, lo):
         return total if columns <= 1 else lo
     while hi - lo > 0.01:
         mid = (lo + hi) / 2
-        if fits(mid):
+        if _in_columns(heights, columns, margin, mid):
             hi = mid
         else:
             lo = mid
     return hi
+
+
+def _in_columns(heights: Sequence[float], columns: int, margin: float, limit: float) -> bool:
+    """Whether the blocks of balanced() fill ``columns`` or fewer no higher than ``limit``."""
+    count, used = 1, 0.0
+    for h in heights:
+        if used:
+            if used + margin + h <= limit:
+                used += margin + h  # in this column
+                continue
+            if count == columns:
+                return False  # a column too many
+            count += 1
+        used = h  # at the top of the next
+    return used + margin <= limit
