@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Callable, Sequence
 
 
@@ -47,27 +48,50 @@ def balanced(heights: Sequence[float], columns: int, margin: float = 0.0) -> flo
         return 0.0
     total = sum(heights) + margin * len(heights)
     lo, hi = max(heights), total
-    if columns <= 1 or _in_columns(heights, columns, margin, lo):
-        return total if columns <= 1 else lo
+    if columns <= 1:
+        return total
+    fits, *no = _in_columns(heights, columns, margin, lo)
+    if fits:
+        return lo
+    # The search narrows in on a limit: most limits it tries are within the range the
+    # blocks were last found to fill the columns the same way at, fitting or not.
+    yes = [math.inf, -math.inf]
     while hi - lo > 0.01:
         mid = (lo + hi) / 2
-        if _in_columns(heights, columns, margin, mid):
+        if yes[0] <= mid < yes[1]:
+            fits = True
+        elif no[0] <= mid < no[1]:
+            fits = False
+        else:
+            fits, *found = _in_columns(heights, columns, margin, mid)
+            yes, no = (found, no) if fits else (yes, found)
+        if fits:
             hi = mid
         else:
             lo = mid
     return hi
 
 
-def _in_columns(heights: Sequence[float], columns: int, margin: float, limit: float) -> bool:
-    """Whether the blocks of balanced() fill ``columns`` or fewer no higher than ``limit``."""
+def _in_columns(heights: Sequence[float], columns: int, margin: float,
+                limit: float) -> tuple[bool, float, float]:
+    """Whether the blocks of balanced() fill ``columns`` or fewer no higher than
+    ``limit``, and the limits from ``low`` up to (not with) ``high`` that each block is
+    placed the same way at, so that give the same answer: ``(fits, low, high)``."""
     count, used = 1, 0.0
+    low, high = -math.inf, math.inf  # the highest column filled, the lowest not
     for h in heights:
         if used:
-            if used + margin + h <= limit:
+            tall = used + margin + h
+            if tall <= limit:
                 used += margin + h  # in this column
+                low = tall if tall > low else low
                 continue
+            high = tall if tall < high else high
             if count == columns:
-                return False  # a column too many
+                return False, low, high  # a column too many
             count += 1
         used = h  # at the top of the next
-    return used + margin <= limit
+    tall = used + margin
+    if tall <= limit:
+        return True, max(low, tall), high
+    return False, low, min(high, tall)
