@@ -9,15 +9,13 @@ demo slide with these, :mod:`demodeck.slides` the agenda and the retrospective.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import struct
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from demodeck import markdown, markdown_fast
 from demodeck import sizes as theme_sizes
@@ -57,44 +55,77 @@ def char_width(ch: str) -> float:
 
 
 def text_width(text: str, *, mono: bool = False) -> float:
-    if mono:
-        return MONO * sum(1 for ch in text if unicodedata.category(ch) not in ("Mn", "Me"))
+    """Advance width of ``text`` on one line, in em of its font."""
+    return (_MONO_WIDTHS if mono else _WIDTHS)[text]
+
+
+def _sum_width(text: str) -> float:
     return sum(char_width(ch) for ch in text)
 
 
-# Words repeat (an archive of 6,240 demos has ~800,000 words, ~20,000 of them distinct),
-# and summing a word's characters is most of what measuring a text costs.
-@functools.lru_cache(maxsize=1 << 16)
-def _word_width(word: str) -> float:
-    return text_width(word)
+def _sum_mono(text: str) -> float:
+    return MONO * sum(1 for ch in text if unicodedata.category(ch) not in ("Mn", "Me"))
 
 
-@functools.lru_cache(maxsize=1 << 12)
-def _mono_width(word: str) -> float:
-    return text_width(word, mono=True)
+class _Memo(dict[str, float]):
+    """Widths of the strings measured so far. Words repeat (an archive of 6,240 demos has
+    ~800,000 words, ~20,000 of them distinct), and summing a word's characters is most of
+    what measuring a text costs; a dict's own lookup is the cheapest way to find one
+    again. Emptied when full, so a long-running preview stays bounded."""
+
+    __slots__ = ("measure",)
+    LIMIT = 1 << 16
+
+    def __init__(self, measure: Callable[[str], float]) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def __missing__(self, text: str) -> float:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        width = self[text] = self.measure(text)
+        return width
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A text measured once: the widths of each paragraph's words, in em of its font."""
+_WIDTHS = _Memo(_sum_width)
+_MONO_WIDTHS = _Memo(_sum_mono)
+
+
+class Text(NamedTuple):
+    """A text measured once: the widths of each paragraph's words, in em of its font.
+    Made by :meth:`of` or :meth:`of_words`. (A named tuple: a deck's plan makes one for
+    every field, and it is made fastest.)"""
 
     paragraphs: tuple[tuple[float, ...], ...]
     space: float
-    keep_empty: bool = False  # code: an empty line still takes a line
+    keep_empty: bool  # code: an empty line still takes a line
+    width: float  # on one line, unwrapped (the widest paragraph)
+    unwrapped: int  # its lines in a box as wide as that
 
     @classmethod
     def of(cls, text: str, *, scale: float = 1.0, mono: bool = False) -> Text:
-        width = _mono_width if mono else _word_width
-        paragraphs = tuple(tuple(map(width, p.split())) for p in text.split("\n"))
+        width = (_MONO_WIDTHS if mono else _WIDTHS).__getitem__
+        if "\n" in text:
+            paragraphs = tuple(tuple(map(width, p.split())) for p in text.split("\n"))
+        else:  # most texts: a title, a name, a feature, a paragraph of Markdown
+            paragraphs = (tuple(map(width, text.split())),)
         if scale != 1.0:
             paragraphs = tuple(tuple(w * scale for w in p) for p in paragraphs)
-        return cls(paragraphs, (MONO if mono else SPACE) * scale, keep_empty=mono)
+        return cls.of_words(paragraphs, (MONO if mono else SPACE) * scale, keep_empty=mono)
 
-    @property
-    def width(self) -> float:
-        """On one line, unwrapped (the widest paragraph)."""
-        return max((sum(p) + self.space * max(len(p) - 1, 0) for p in self.paragraphs),
-                   default=0.0)
+    @classmethod
+    def of_words(cls, paragraphs: tuple[tuple[float, ...], ...], space: float, *,
+                 keep_empty: bool = False) -> Text:
+        """The text of paragraphs of words this wide, ``space`` between two."""
+        if len(paragraphs) == 1:  # most texts
+            words = paragraphs[0]
+            if not words:
+                return cls(paragraphs, space, keep_empty, 0.0, 1 if keep_empty else 0)
+            return cls(paragraphs, space, keep_empty, sum(words) + space * (len(words) - 1), 1)
+        width = max((sum(p) + space * (len(p) - 1) if p else 0.0 for p in paragraphs),
+                    default=0.0)
+        shown = sum(1 for p in paragraphs if p or keep_empty)
+        return cls(paragraphs, space, keep_empty, width, shown)
 
     @property
     def longest(self) -> float:
@@ -105,26 +136,38 @@ class Text:
         """Lines in a box ``width`` em wide, wrapped greedily at spaces; words longer
         than a line break anywhere, as ``overflow-wrap: break-word`` does."""
         width = max(width, 0.5)
+        if self.width <= width:
+            return self.unwrapped  # nothing wraps: most features, titles and names
+        space = self.space
         lines = 0
         for words in self.paragraphs:
             if not words:
                 lines += 1 if self.keep_empty else 0
                 continue
             lines += 1
-            if sum(words) + self.space * (len(words) - 1) <= width:
-                continue  # on one line: most features, titles and names
+            if sum(words) + space * (len(words) - 1) <= width:
+                continue  # on one line
             used = 0.0
             for w in words:
-                if used and used + self.space + w > width:
-                    lines += 1
-                    used = 0.0
+                if used:
+                    if used + space + w <= width:
+                        used += space + w  # on this line (so no longer than it)
+                        continue
+                    lines += 1  # on the next
                 if w > width:  # a long URL or identifier
                     extra = math.ceil(w / width) - 1
                     lines += extra
                     used = w - extra * width
                 else:
-                    used += (self.space if used else 0.0) + w
+                    used = w
         return lines
+
+
+@functools.lru_cache(maxsize=256)
+def title(text: str) -> Text:
+    """A title, in bold: a demo's is measured for its slide, its row of the agenda and its
+    card of the retrospective."""
+    return Text.of(text, scale=BOLD)
 
 
 def wrapped_lines(text: str, width: float, *, scale: float = 1.0, mono: bool = False) -> int:
@@ -134,9 +177,9 @@ def wrapped_lines(text: str, width: float, *, scale: float = 1.0, mono: bool = F
 
 # -- Markdown, flattened to the blocks that take height --------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One block of rendered Markdown; sizes in em of the ``.md`` font."""
+class Block(NamedTuple):
+    """One block of rendered Markdown; sizes in em of the ``.md`` font. (A named tuple, as
+    Text is.)"""
 
     text: Text
     line: float  # line-height
@@ -149,14 +192,8 @@ class Block:
     rows: tuple[tuple[Text, ...], ...] = ()  # a table, row by row
     cell_pad: tuple[float, float] = (0.0, 0.0)  # a table cell's padding: (y, x) together
 
-    def height(self, width: float) -> float:
-        room = (width - self.indent) / self.size
-        if self.rows:
-            return _table_height(self.rows, room, self.line, self.cell_pad) * self.size
-        return self.text.lines(room) * self.line * self.size + self.extra
 
-
-_NO_TEXT = Text((), SPACE)
+_NO_TEXT = Text.of_words((), SPACE)
 
 
 def _inline_text(token: Token) -> str:
@@ -204,7 +241,7 @@ def _fast_part(part: markdown_fast.FastBlock, sizes: Sizes) -> Iterator[Block]:
     """The blocks markdown-it's tokens give for one top-level block of the fast grammar."""
     kind, html, _, code = part
     if kind == "pre":
-        yield dataclasses.replace(_code(code, sizes), spaced=True)
+        yield _code(code, sizes, spaced=True)
     elif kind == "ul":  # a tight list: only its first item is spaced from above
         for i, item in enumerate(html):
             yield Block(Text.of(markdown_fast.shown_text(item)), sizes.md_line,
@@ -215,11 +252,12 @@ def _fast_part(part: markdown_fast.FastBlock, sizes: Sizes) -> Iterator[Block]:
                     margin=sizes.p_margin)
 
 
-def _code(content: str, sizes: Sizes) -> Block:
+def _code(content: str, sizes: Sizes, *, spaced: bool = False) -> Block:
     # .md pre: its font-size, line-height, padding and margin-top
     return Block(Text.of(content.rstrip("\n"), mono=True), sizes.pre_line,
                  indent=sizes.pre_pad_x * sizes.pre, size=sizes.pre,
-                 extra=(sizes.pre_pad_y + sizes.pre_margin) * sizes.pre, own_margin=True)
+                 extra=(sizes.pre_pad_y + sizes.pre_margin) * sizes.pre, spaced=spaced,
+                 own_margin=True)
 
 
 def _parsed_blocks(source: str, sizes: Sizes | None = None) -> list[Block]:
@@ -239,8 +277,8 @@ def _parsed_blocks(source: str, sizes: Sizes | None = None) -> list[Block]:
         nonlocal pending
         spaced = depth == 0 or pending
         margin = (opened if pending else block.margin) if spaced else 0.0
-        blocks.append(dataclasses.replace(block, indent=indent + block.indent, spaced=spaced,
-                                          margin=margin))
+        blocks.append(block._replace(indent=indent + block.indent, spaced=spaced,
+                                     margin=margin))
         pending = False
 
     for token in markdown.parser().parse(source):
@@ -321,7 +359,11 @@ def blocks_height(blocks: Iterable[Block], width: float) -> float:
     for i, block in enumerate(blocks):
         if block.spaced and i and not block.own_margin:
             height += block.margin
-        height += block.height(width)
+        room = (width - block.indent) / block.size
+        if block.rows:
+            height += _table_height(block.rows, room, block.line, block.cell_pad) * block.size
+        else:
+            height += block.text.lines(room) * block.line * block.size + block.extra
     return height
 
 

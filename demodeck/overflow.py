@@ -27,10 +27,10 @@ The agenda and the retrospective are estimated in slides.py with the same measur
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from demodeck import measure
 from demodeck import sizes as theme_sizes
 from demodeck.measure import (
     BOLD,
@@ -70,19 +70,20 @@ def floor_fit(sizes: Sizes, smallest: float) -> float:
     return max(sizes.min_fit, min(1.0, sizes.floor_px / (sizes.font_px * smallest)))
 
 
-def search(fits: Callable[[float], bool], floor: float, sizes: Sizes) -> Estimate:
+def search(fits: Callable[[float], bool], floor: float, sizes: Sizes, *,
+           at_floor: bool | None = None) -> Estimate:
     """The fit deck.js settles on for a slide too tall at fit 1, by its own search: the
-    largest between the floor and 1 that fits, else the largest below the floor."""
-    lo, hi = floor, 1.0
-    if not fits(floor):
-        lo, hi = sizes.min_fit, floor
+    largest between the floor and 1 that fits, else the largest below the floor.
+    ``at_floor``: whether it fits at the floor, when the caller knows already."""
+    fitted = fits(floor) if at_floor is None else at_floor  # whether it fits at lo
+    lo, hi = (floor, 1.0) if fitted else (sizes.min_fit, floor)
     for _ in range(sizes.fit_steps):
         mid = (lo + hi) / 2
         if fits(mid):
-            lo = mid
+            lo, fitted = mid, True
         else:
             hi = mid
-    return Estimate(lo, fits(lo), floor)
+    return Estimate(lo, fitted or fits(lo), floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class DemoText:
         why = tuple(markdown_blocks(demo.why, sizes))
         return cls(
             sizes=sizes,
-            title=Text.of(demo.title, scale=BOLD),
+            title=measure.title(demo.title),
             team=Text.of(demo.team) if demo.team else None,
             # the avatar, the gap, then the name (bold) or the role under it
             people=tuple(s.avatar + s.person_gap + max(s.name * text_width(p.name) * BOLD,
@@ -278,7 +279,7 @@ def plan_demo(demo: Demo, sizes: Sizes, *, exact: bool = False) -> tuple[bool, b
     wide, readable = choose(t)
     if readable or not exact:
         return wide, readable, None
-    return wide, False, _estimate(t, wide, at_one=False)
+    return wide, False, _estimate(t, wide, at_one=False, at_floor=False)
 
 
 def _last_media(t: DemoText) -> float:
@@ -288,14 +289,16 @@ def _last_media(t: DemoText) -> float:
     return t.sizes.media[-1] if t.has_shot else t.sizes.media[0]
 
 
-def _estimate(t: DemoText, wide: bool = False, *, at_one: bool = True) -> Estimate:
-    """deck.js's fit of the slide (``at_one``: False when it is known not to fit at 1)."""
+def _estimate(t: DemoText, wide: bool = False, *, at_one: bool = True,
+              at_floor: bool | None = None) -> Estimate:
+    """deck.js's fit of the slide (``at_one``: False when it is known not to fit at 1;
+    ``at_floor``: whether it fits at the floor, when known: choose found out)."""
     floor = floor_fit(t.sizes, t.smallest)
     media = _last_media(t)
     if at_one and _fits(t, 1.0, media, wide):
         return Estimate(1.0, True, floor, wide)
-    found = search(lambda fit: _fits(t, fit, media, wide), floor, t.sizes)
-    return dataclasses.replace(found, wide=wide)
+    found = search(lambda fit: _fits(t, fit, media, wide), floor, t.sizes, at_floor=at_floor)
+    return Estimate(found.fit, found.fits, found.floor, wide)
 
 
 # The side-by-side layout is kept only when it fits with this share of the room to spare:

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from demodeck.actions import FollowUp
 from demodeck.measure import BOLD, SPACE, Block, Text, markdown_blocks, text_width
 from demodeck.model import RETRO_TITLE, Deck, RetroCard, Slide
 from demodeck.overflow import Estimate
+from demodeck.packing import balanced, pack
 from demodeck.sizes import Sizes
 
 # What packing leaves unused of a slide's room, for the estimate's error (see overflow.SPARE).
@@ -130,72 +130,12 @@ def part_id(base: str, part: int) -> str:
     return base if part == 1 else f"{base}-{part}"
 
 
-# -- packing: items in order, on as few slides as hold them -------------------------------------
-
-def pack(count: int, height: Callable[[int, int], float], room: float) -> list[range]:
-    """``count`` items in order on as few slides as hold them (``height(i, j)``, that of
-    items i to j - 1 together, ≤ ``room``; an item taller than that alone on its slide),
-    then evened out: as many slides, with as many items each if they fit so, else each
-    as little full as that allows."""
-    tall = functools.cache(height)
-
-    def greedy(limit: float) -> list[range]:
-        parts, first = [], 0
-        for i in range(1, count):
-            if tall(first, i + 1) > limit:
-                parts.append(range(first, i))
-                first = i
-        return [*parts, range(first, count)]
-
-    fewest = len(greedy(room))
-    cuts = [-(-count * k // fewest) for k in range(fewest + 1)]  # the first ones fuller
-    even = [range(a, b) for a, b in itertools.pairwise(cuts)]
-    if all(tall(r.start, r.stop) <= room for r in even):
-        return even
-    lo, hi = 0.0, room
-    for _ in range(10):
-        mid = (lo + hi) / 2
-        if len(greedy(mid)) <= fewest:
-            hi = mid
-        else:
-            lo = mid
-    return greedy(hi)
-
-
-def balanced(heights: Sequence[float], columns: int, margin: float = 0.0) -> float:
-    """The height of balanced CSS columns holding blocks of ``heights`` that do not break
-    (``break-inside: avoid``), in order, each with ``margin`` below: the least column
-    height that fits them all. A margin at the foot of a column is dropped, as the
-    browser truncates it at the break, but for the last block's."""
-    if not heights:
-        return 0.0
-    total = sum(heights) + margin * len(heights)
-
-    def fits(limit: float) -> bool:
-        count, used = 1, 0.0
-        for h in heights:
-            if used and used + margin + h > limit:
-                count, used = count + 1, 0.0
-            used += (margin if used else 0.0) + h
-        return count <= columns and used + margin <= limit
-
-    lo, hi = max(heights), total
-    if columns <= 1 or fits(lo):
-        return total if columns <= 1 else lo
-    while hi - lo > 0.01:
-        mid = (lo + hi) / 2
-        if fits(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def _heading(s: Sizes, title: str, kicker: str, width: float) -> float:
     """A slide's heading with its margin below, its title followed by a part label."""
     words = (*(text_width(w) * BOLD for w in title.split()),
              s.part * text_width(PART_LABEL) * BOLD)
-    return overflow.head_height(s, Text.of(kicker), Text((words,), SPACE), width) + s.head_gap
+    heading = Text.of_words((words,), SPACE)
+    return overflow.head_height(s, Text.of(kicker), heading, width) + s.head_gap
 
 
 # -- the agenda ---------------------------------------------------------------------------------
@@ -210,7 +150,7 @@ class _Row:
 
 
 def _rows(deck: Deck) -> list[_Row]:
-    return [_Row(Text.of(d.title, scale=BOLD), Text.of(", ".join(p.name for p in d.people)),
+    return [_Row(measure.title(d.title), Text.of(", ".join(p.name for p in d.people)),
                  text_width(f"{d.minutes} min") * BOLD if d.minutes else 0.0)
             for d in deck.demos]
 
@@ -286,13 +226,19 @@ class _Card:
     smallest: float = 1.0  # its smallest body text, in em of the slide font
 
 
+@functools.lru_cache(maxsize=4)
+def _card_sizes(s: Sizes) -> Sizes:
+    """The theme's sizes with a card's line-height for its Markdown (one per theme)."""
+    return dataclasses.replace(s, md_line=s.card_line)
+
+
 def _cards(deck: Deck, follow_ups: Sequence[FollowUp], s: Sizes) -> list[_Card]:
     """The retrospective's cards in order: each demo's could_be_better, the earlier
     decks' actions (did we do them?), then the team's items, what went well and the
     actions: the deck's retro."""
-    card_sizes = dataclasses.replace(s, md_line=s.card_line)
+    card_sizes = _card_sizes(s)
     plain, code = min(s.card_text, s.card_title), s.card_text * s.code
-    cards = [_Card(None, i, Text.of(d.title, scale=BOLD),
+    cards = [_Card(None, i, measure.title(d.title),
                    blocks=tuple(markdown_blocks(d.could_be_better, card_sizes)), stripe=True,
                    smallest=code if "`" in d.could_be_better else plain)
              for i, d in enumerate(deck.demos) if d.could_be_better]
@@ -310,8 +256,9 @@ def _cards(deck: Deck, follow_ups: Sequence[FollowUp], s: Sizes) -> list[_Card]:
                stripe: bool = False) -> None:
         if not items:
             return
-        texts = tuple(Text((tuple(text_width(w) for w in measure.inline_text(what).split())
-                            + chip(owner, status),), SPACE) for what, owner, status in items)
+        texts = tuple(Text.of_words((tuple(map(text_width, measure.inline_text(what).split()))
+                                     + chip(owner, status),), SPACE)
+                      for what, owner, status in items)
         smallest = code if any("`" in what for what, _, _ in items) else plain
         cards.append(_Card(key, -1, Text.of(title, scale=BOLD), items=texts, indent=indent,
                            stripe=stripe, smallest=smallest))
@@ -350,24 +297,40 @@ class _Board:
 
     def __init__(self, cards: Sequence[_Card], s: Sizes, fit: float) -> None:
         width, height = overflow.slide_room(s, fit)
-        em_px = s.font_px * fit
-        self.s = s
+        self.cards, self.s, self.width, self.em_px = cards, s, width, s.font_px * fit
         self.room = height - _heading(s, RETRO_TITLE, "Retrospective", width)
-        self.slack = s.slack_px / em_px
+        self.slack = s.slack_px / self.em_px
         self.most = max(int(s.retro_columns), 1)
-        self.heights: dict[int, list[float]] = {}
-        for columns in range(1, self.most + 1):
+        self._heights: dict[int, list[float]] = {}
+        self._boards: dict[tuple[int, ...], tuple[int, float]] = {}
+
+    def heights(self, columns: int) -> list[float]:
+        """The cards' heights in columns of a board of ``columns``: measured when first
+        asked for, as most boards never take some of the widths."""
+        found = self._heights.get(columns)
+        if found is None:
+            s, width = self.s, self.width
             column = (min(width, s.retro_narrow) if columns == 1
                       else (width - s.retro_gap * (columns - 1)) / columns)
-            self.heights[columns] = [_card_height(c, s, column, em_px) for c in cards]
+            found = [_card_height(c, s, column, self.em_px) for c in self.cards]
+            self._heights[columns] = found
+        return found
 
     def columns(self, shown: Sequence[int]) -> tuple[int, float]:
-        """(columns, height) of the lowest board of the cards ``shown`` (indexes)."""
+        """(columns, height) of the lowest board of the cards ``shown`` (indexes); packing
+        asks again for the slides it settles on."""
+        key = tuple(shown)
+        found = self._boards.get(key)
+        if found is None:
+            found = self._boards[key] = self._lowest(shown)
+        return found
+
+    def _lowest(self, shown: Sequence[int]) -> tuple[int, float]:
         most = max(min(len(shown), self.most), 1)
         best = (most, 0.0)
         for columns in sorted({most, min(most, 2)}, reverse=True):
-            height = balanced([self.heights[columns][i] for i in shown], columns,
-                              self.s.card_margin)
+            heights = self.heights(columns)
+            height = balanced([heights[i] for i in shown], columns, self.s.card_margin)
             if columns == most or height < best[1]:
                 best = (columns, height)
         return best
@@ -402,7 +365,7 @@ def retro_slides(deck: Deck, follow_ups: Sequence[FollowUp], s: Sizes, *,
                       layout=f"cols-{board.columns(shown)[0]}")
         slides.append(slide)
         if shown and not board.fits(shown):
-            crowded.extend(_crowded_retro(slide, [cards[i] for i in shown], s, exact))
+            crowded.extend(_crowded_retro(slide, cards, shown, board, exact))
     return slides, crowded
 
 
@@ -420,17 +383,22 @@ def _together(cards: list[_Card], board: _Board) -> list[list[int]]:
     return [[i] for i in own]
 
 
-def _crowded_retro(slide: Slide, cards: list[_Card], s: Sizes, exact: bool) -> list[Crowded]:
-    """A slide of the retrospective too full at the designed size, if deck.js must take its
-    text under the floor: named after its longest card."""
-    every = range(len(cards))
-    floor = overflow.floor_fit(s, min(c.smallest for c in cards))
-    if _Board(cards, s, floor).fits(every):
+def _crowded_retro(slide: Slide, cards: Sequence[_Card], shown: Sequence[int], board: _Board,
+                   exact: bool) -> list[Crowded]:
+    """A slide of the retrospective (the cards ``shown``, too full on ``board`` at the
+    designed size), if deck.js must take its text under the floor: named after its
+    longest card."""
+    s = board.s
+    own = [cards[i] for i in shown]
+    every = range(len(own))
+    floor = overflow.floor_fit(s, min(c.smallest for c in own))
+    if _Board(own, s, floor).fits(every):
         return []
-    estimate = (overflow.search(lambda fit: _Board(cards, s, fit).fits(every), floor, s)
+    estimate = (overflow.search(lambda fit: _Board(own, s, fit).fits(every), floor, s,
+                                at_floor=False)
                 if exact else None)
-    board = _Board(cards, s, 1.0)
-    tallest = cards[max(every, key=lambda i: board.heights[board.most][i])]
+    heights = board.heights(board.most)
+    tallest = cards[max(shown, key=lambda i: heights[i])]
     if tallest.key is None:
         return [Crowded(slide, tallest.demo, "could_be_better", estimate)]
     return [Crowded(slide, None, "followup" if tallest.key == "followup" else "retro",

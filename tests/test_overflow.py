@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import shutil
 import struct
 import textwrap
@@ -52,6 +53,55 @@ def test_wrapping_counts_lines() -> None:
     assert measure.wrapped_lines("a\nb", 10) == 2
     assert measure.wrapped_lines("x" * 30, 5) == 4  # a long word breaks anywhere
     assert measure.wrapped_lines("x = 1\n\ny = 2", 40, mono=True) == 3
+
+
+
+def _greedy_lines(paragraphs: list[list[float]], space: float, width: float,
+                  keep_empty: bool) -> int:
+    """Wrapping as measure.py first wrote it, word by word: the rule Text.lines keeps."""
+    width = max(width, 0.5)
+    lines = 0
+    for words in paragraphs:
+        if not words:
+            lines += 1 if keep_empty else 0
+            continue
+        lines += 1
+        if sum(words) + space * (len(words) - 1) <= width:
+            continue
+        used = 0.0
+        for w in words:
+            if used and used + space + w > width:
+                lines += 1
+                used = 0.0
+            if w > width:
+                extra = math.ceil(w / width) - 1
+                lines += extra
+                used = w - extra * width
+            else:
+                used += (space if used else 0.0) + w
+    return lines
+
+
+WORD = st.one_of(st.floats(0.1, 12.0), st.sampled_from([0.0, 0.318, 2.0, 4.0]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(WORD, max_size=30), min_size=1, max_size=4),
+       st.sampled_from([measure.SPACE, measure.MONO]), st.floats(0.1, 40.0), st.booleans())
+def test_wrapping_takes_as_many_lines_as_the_plain_greedy_rule(
+        paragraphs: list[list[float]], space: float, width: float, keep_empty: bool) -> None:
+    """Text.lines answers at once when nothing wraps, and decides each word in one
+    comparison: the same lines, to the bit, as wrapping word by word (zero-width words,
+    long words and empty lines included), at widths a word or a line fits exactly too."""
+    text = measure.Text.of_words(tuple(map(tuple, paragraphs)), space, keep_empty=keep_empty)
+    widths = [width, text.width, *(w for p in paragraphs for w in p)]
+    used = 0.0
+    for w in paragraphs[0]:  # boxes as wide as the first line is, word after word
+        if used:
+            widths.append(used + space + w)
+        used += (space if used else 0.0) + w
+    for box in widths:
+        assert text.lines(box) == _greedy_lines(paragraphs, space, box, keep_empty)
 
 
 def test_character_widths() -> None:

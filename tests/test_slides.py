@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demodeck import model, sizes, slides
 from demodeck.config import load_config
@@ -159,6 +161,43 @@ def test_balanced_columns_are_as_low_as_unbroken_blocks_allow() -> None:
     assert slides.balanced([2.0, 2.0, 2.0, 2.0], 3, margin=0.5) == pytest.approx(5.0, abs=0.02)
     assert slides.balanced([5.0, 1.0, 1.0], 2) == 5.0
     assert slides.balanced([1.0, 1.0], 1, margin=0.5) == 3.0
+
+
+
+def _balanced(heights: list[float], columns: int, margin: float) -> float:
+    """balanced() as slides.py first wrote it: the rule packing.py keeps."""
+    total = sum(heights) + margin * len(heights)
+
+    def fits(limit: float) -> bool:
+        count, used = 1, 0.0
+        for h in heights:
+            if used and used + margin + h > limit:
+                count, used = count + 1, 0.0
+            used += (margin if used else 0.0) + h
+        return count <= columns and used + margin <= limit
+
+    lo, hi = max(heights), total
+    if columns <= 1 or fits(lo):
+        return total if columns <= 1 else lo
+    while hi - lo > 0.01:
+        mid = (lo + hi) / 2
+        if fits(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.5, 20.0), st.sampled_from([1.0, 2.0, 2.5])),
+                min_size=1, max_size=14),
+       st.integers(1, 4), st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+def test_balanced_columns_are_as_high_as_the_plain_rule_finds(
+        heights: list[float], columns: int, margin: float) -> None:
+    """balanced() stops filling columns at the first one too many, and answers a limit
+    within the range it last filled them the same way at without filling them again:
+    the same height, to the bit, as filling them at every limit."""
+    assert slides.balanced(heights, columns, margin) == _balanced(heights, columns, margin)
 
 
 def test_a_demo_titled_retro_2_does_not_take_a_retrospective_slides_id() -> None:
