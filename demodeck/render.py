@@ -27,7 +27,6 @@ from markupsafe import Markup, escape
 
 from demodeck import __version__, actions, markdown, metrics, people, search, slides, theme
 from demodeck import sizes as theme_sizes
-from demodeck.appearances import Items, appearance_items
 from demodeck.errors import Problem
 from demodeck.model import Asset, Deck, Person, SiteConfig, person_key
 from demodeck.pages import Page
@@ -305,7 +304,6 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
     ledger = (ledger if ledger is not None
               else actions.follow(decks, renderer.site.follow_actions_from))
     owned = ledger.open_by_owner()
-    items = appearance_items(format_date)  # shared by the person pages
     jobs = [
         ArchiveJob("index.html", lambda: renderer.archive_render(
             "index.html", "index.html", known, decks=tuple(decks))),
@@ -322,7 +320,7 @@ def archive_jobs(renderer: Renderer, decks: list[Deck], *,
     for key, slug in slugs.items():
         path = f"people/{slug}/index.html"
         jobs.append(ArchiveJob(path, partial(_person_page, renderer, path, known, by_key,
-                                             key, owned.get(key, ()), ledger, items)))
+                                             key, owned.get(key, ()), ledger)))
     return jobs
 
 
@@ -331,11 +329,9 @@ ACTIONS_PAGE = "actions/index.html"
 
 def _person_page(renderer: Renderer, path: str, slugs: dict[str, str],
                  by_key: Callable[[], dict[str, people.Profile]], key: str,
-                 open_actions: tuple[actions.Tracked, ...], ledger: actions.Ledger,
-                 items: Items) -> Page:
+                 open_actions: tuple[actions.Tracked, ...], ledger: actions.Ledger) -> Page:
     return renderer.archive_render("person.html", path, slugs, profile=by_key()[key],
-                                   open_actions=open_actions, ledger=ledger,
-                                   appearance_items=items)
+                                   open_actions=open_actions, ledger=ledger)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,9 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import jinja2
 import pytest
 from bs4 import BeautifulSoup
 
-from demodeck import people, render
-from demodeck.appearances import appearance_items
 from demodeck.digest import digest
 from demodeck.incremental import archive_keys
 from demodeck.model import Asset, Deck, Demo, Metric, Person
@@ -177,50 +174,6 @@ def test_links_to_people_are_escaped_and_match_how_each_name_was_written(
     # listed twice in a demo, he appears twice, each time with everyone but himself
     assert bobs.count('<li class="appearance">') == 3
     assert bobs.count(f"<span>with {ann}</span>".format(root="../../")) == 2
-
-
-# person.html's list of demos as the template's loop wrote it, before appearance_items
-_APPEARANCE_LOOP = "".join([
-    "    {% for deck, demo, person, others in appearances %}\n",
-    "    {% set slug = deck.slug %}\n",
-    '    <li class="appearance">\n',
-    '      <p class="deck-date"><time datetime="{{ slug }}">{{ deck.date|format_date }}'
-    "</time></p>\n",
-    '      <h2 dir="auto"><a href="{{ root }}{{ slug }}/index.html#{{ demo.id }}">'
-    "{{ demo.title }}</a></h2>\n",
-    '      <p class="appearance-meta">\n',
-    '        {% if demo.team %}<span dir="auto">{{ demo.team }}</span>{% endif %}\n',
-    '        {% if person.role %}<span dir="auto">{{ person.role }}</span>{% endif %}\n',
-    "        {% if others %}<span>with {{ person_links(others) }}</span>{% endif %}\n",
-    "      </p>\n",
-    "    </li>\n",
-    "    {% endfor %}\n",
-])
-
-
-def test_a_persons_demos_are_listed_as_the_templates_loop_listed_them() -> None:
-    """Teams, roles and others there or not, text with markup in it, someone listed twice
-    in a demo, the same demo on several pages and at another depth: the same HTML."""
-    odd = '<b>"Q&A"</b> \'it\''
-    ann, bob, lead = Person("Ann"), Person("Bob"), Person("Ann", f"Lead {odd}")
-    newer = Deck(dt.date(2026, 11, 23), "W", (
-        Demo("one", f"One {odd}", (ann, bob), (), "w", "c", team=f"Search {odd}"),
-        Demo("two", "Two", (lead,), (), "w", "c"),
-        Demo("three", "Three", (bob, ann, Person("ann")), (), "w", "c", team="Core")))
-    older = Deck(dt.date(2026, 11, 16), "V", (Demo("one", "One again", (ann,), (), "w", "c"),))
-    everyone = people.profiles([newer, older])
-    slugs = {p.key: p.slug for p in everyone}
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    env.filters["format_date"] = render.format_date
-    loop = env.from_string(_APPEARANCE_LOOP)
-    items = appearance_items(render.format_date)
-    for root in ("../../", "../../../", "../../"):
-        for profile in everyone:
-            links = render.people_links(root, slugs)[1]
-            assert items(profile.appearances, root, links) == loop.render(
-                appearances=profile.appearances, root=root, person_links=links)
-    assert [p.count for p in everyone] == [5, 2]  # Ann: listed twice in "three"
 
 
 def test_a_decks_part_of_the_archive_keys_sums_up_each_persons_demos() -> None:
