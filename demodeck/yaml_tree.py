@@ -8,7 +8,6 @@ keys, non-safe tags, alias bombs, absurd nesting.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,30 +20,9 @@ from demodeck.errors import Problem
 from demodeck.raw import Mark, Raw, RawMap, RawScalar, RawSeq
 
 try:  # libyaml's composer is much faster than the pure-Python one
-    from yaml import CSafeLoader as _SafeLoader
+    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_RESOLVER = yaml.resolver.Resolver()  # the safe schema's implicit types (YAML 1.1)
-
-
-class _Loader(_SafeLoader):
-    """The safe loader; its composer asks Python for each node's tag (see _plain_tag)."""
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode:
-            return _plain_tag(value) if implicit[0] else _STR_TAG  # quoted or block: text
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG  # no path resolvers
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_tag(text: str) -> str:
-    """A plain scalar's tag: it depends on the text alone, and deck files repeat most."""
-    return str(_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
-
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a year of demos fits in a few hundred KB
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") in time and memory
@@ -85,6 +63,9 @@ def _new_mark(where: tuple[int, int]) -> Mark:
     return mark
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _INT_TAG = "tag:yaml.org,2002:int"
 _SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
@@ -286,11 +267,13 @@ def _key_text(node: yaml.Node, walk: _Walk, mark: Mark) -> str | None:
     """A mapping key as text (``1:`` is the key "1"); None after recording why not."""
     tag = node.tag
     if tag == "tag:yaml.org,2002:merge":
-        walk.problems.append(Problem(walk.path, mark.line, mark.column, "YAML merge keys "
-                                     "('<<') are not supported; write the fields out"))
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "YAML merge keys ('<<') are not supported; "
+                                     "write the fields out"))
         return None
     if not isinstance(node, yaml.ScalarNode) or tag not in _SCALARS:
-        walk.problems.append(Problem(walk.path, mark.line, mark.column, "a key must be plain text"))
+        walk.problems.append(Problem(walk.path, mark.line, mark.column,
+                                     "a key must be plain text"))
         return None
     return str(node.value)
 
