@@ -145,14 +145,6 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
 
 
 def _highlight_now(code: str, lang: str, _attrs: str) -> str:
-    return _highlighted(code, lang)
-
-
-@functools.lru_cache(maxsize=1024)
-def _highlighted(code: str, lang: str) -> str:
-    """_highlight_now's HTML, kept for the code blocks seen last: decks repeat a snippet
-    (the same query or command in several demos), and a preview renders them at every
-    save; lexing is most of a code block's cost."""
     lexer = _lexer(lang.strip().lower()) if lang.strip() else None
     if lexer is None:
         return ""

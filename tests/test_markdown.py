@@ -155,22 +155,3 @@ def test_inline_fast_path_matches_markdown_it(text: str) -> None:
 @given(st.text(alphabet="ab -.,;:%/()'\"*_`[]!<>&~\\#|=+@^$é€\u05d0\n\t", max_size=30))
 def test_inline_fast_path_matches_on_markdown_heavy_text(text: str) -> None:
     assert render_inline(text) == parser().renderInline(text)
-
-
-def test_a_code_block_shown_again_is_highlighted_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same snippet in several demos (or a preview's next save) is lexed once: it is
-    the costly part of a code block, and its HTML depends on the code and language only."""
-    import pygments
-
-    calls: list[str] = []
-    real = pygments.highlight
-
-    def counted(code: str, lexer: Any, formatter: Any) -> str:
-        calls.append(code)
-        return real(code, lexer, formatter)
-
-    monkeypatch.setattr(pygments, "highlight", counted)
-    text = "```sql\nSELECT team FROM deployments WHERE id = 4711;\n```\n"
-    first, again = render_block(text), render_block("Again:\n\n" + text)
-    assert '<span class="k">SELECT</span>' in first and again.endswith(first)
-    assert len(calls) == 1
