@@ -20,10 +20,9 @@ from demodeck.errors import Problem
 
 # A comment that starts right after its "#" (#4521, #NL) follows text on the same line:
 # most likely the writer's own words, which YAML drops. "# note" is a comment.
-_TIGHT_COMMENT = re.compile(r"[ \t]#[^\s]")
-# The same, found from its "#": a pattern that starts with a fixed character lets the regex
-# engine skip to each "#" instead of trying every space of the file.
-_HAS_TIGHT_COMMENT = re.compile(r"#(?<=[ \t]#)[^\s]")
+# Found from its "#" (the space or tab before it a lookbehind): a pattern that starts with
+# a fixed character lets the regex engine skip to each "#" instead of trying every space.
+_TIGHT_COMMENT = re.compile(r"#(?<=[ \t]#)[^\s]")
 _COMMENT_START = re.compile(r"[ \t]#")
 _ORDINARY_COMMENT = re.compile(r"[ \t]+#(?:[ \t].*)?$")  # "  # timebox" ends a line
 _BLOCK_STYLES = ("|", ">")
@@ -71,15 +70,15 @@ def lost_comments(path: str, text: str, root: yaml.Node) -> list[Problem]:
 
     One pass over the lines, and only a file with such a comment is looked at closer:
     the composed nodes tell quoted texts and ``|`` blocks, where ``#`` is text, apart."""
-    if _HAS_TIGHT_COMMENT.search(text) is None:
+    if _TIGHT_COMMENT.search(text) is None:
         return []
     starts, spans = _scalar_spans(root)
     problems = []
     for number, line in enumerate(text.split("\n")):
-        if _HAS_TIGHT_COMMENT.search(line) is None:
+        if _TIGHT_COMMENT.search(line) is None:
             continue
         found = _first_comment(line, number, starts, spans)
-        if found is not None and _TIGHT_COMMENT.match(line, found - 1):
+        if found is not None and _TIGHT_COMMENT.match(line, found):
             problems.append(_lost_comment(path, line, number, found, starts, spans))
     return problems
 
