@@ -103,13 +103,12 @@ def plain(markdown: str) -> str:
 
 
 def _joined(items: Sequence[str]) -> str:
-    """Items' text joined by " · ", each said once (compared folded: plain's text is one
-    line with single spaces, so an ASCII one folds to its lower case)."""
+    """Items' text joined by " · ", each said once (compared folded)."""
     seen: dict[str, str] = {}
     for item in items:
         text = plain(item)
         if text:
-            seen.setdefault(text.lower() if text.isascii() else fold(text), text)
+            seen.setdefault(fold(text), text)
     return " · ".join(seen.values())
 
 
