@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,19 +157,6 @@ def _check_main(deck: DeckSource, raw: Raw, ctx: validate.Ctx) -> dict[str, Any]
     return values if ok else {}
 
 
-# A demo's fields between its id (the first) and its source (the last).
-_DEMO_FIELDS = [f.name for f in dataclasses.fields(model.Demo)]
-assert _DEMO_FIELDS[0] == "id" and _DEMO_FIELDS[-1] == "source", _DEMO_FIELDS
-_DEMO_BODY = operator.attrgetter(*_DEMO_FIELDS[1:-1])
-
-
-def _placed(demo: model.Demo, slide_id: str, source: str) -> model.Demo:
-    """``demo`` with its slide id and the file it came from: one constructor call, which
-    costs less than dataclasses.replace's look at every field."""
-    fields: tuple[Any, ...] = (slide_id, *_DEMO_BODY(demo), source)
-    return model.Demo(*fields)
-
-
 def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
               demos: list[tuple[model.Demo, str]]) -> model.Deck:
     ids = model.unique_slugs([d.title for d, _ in demos])
@@ -178,7 +164,8 @@ def _assemble(deck: DeckSource, site: model.SiteConfig, values: dict[str, Any],
     return model.Deck(
         date=dt.date.fromisoformat(deck.date_text),
         title=(values.get("title") or site.title).strip(),
-        demos=tuple(_placed(d, i, file) for (d, file), i in zip(demos, ids, strict=True)),
+        demos=tuple(dataclasses.replace(d, id=i, source=file)
+                    for (d, file), i in zip(demos, ids, strict=True)),
         hosts=values.get("hosts", ()),
         sprint_goals=values.get("sprint_goals", ()),
         metrics=metrics,
