@@ -74,14 +74,19 @@ def _global_options(p: argparse.ArgumentParser, *, default: bool) -> None:
                    help="show Python tracebacks")
 
 
-def _out_option(cmd: argparse.ArgumentParser, suffix: str) -> None:
-    """export's and pdf's -o/--out FILE (--output, export's old name, still works)."""
+def _deck_to_file(cmd: argparse.ArgumentParser, name: str, suffix: str) -> None:
+    """What export and pdf share: the deck, -o/--out FILE (--output, export's old name,
+    still works) and --force."""
     from demodeck.scaffold import EXPORTS_DIR
 
+    cmd.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     cmd.add_argument("-o", "--out", metavar="FILE",
                      help=f"output file (default: {EXPORTS_DIR}/YYYY-MM-DD.{suffix} in the "
                           "project, a folder `demodeck init` git-ignores)")
     cmd.add_argument("--output", dest="out", help=argparse.SUPPRESS)
+    cmd.add_argument("--force", action="store_true",
+                     help=f"replace a file that `demodeck {name}` did not write "
+                          "(never one in the decks or templates folder)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -132,20 +137,12 @@ def parser() -> argparse.ArgumentParser:
                        help="treat warnings as errors: exit 1 and write nothing if there are "
                             "any (for CI)")
     export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
-    export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
-    _out_option(export, "html")
-    export.add_argument("--force", action="store_true",
-                        help="replace a file that `demodeck export` did not write "
-                             "(never one in the decks or templates folder)")
+    _deck_to_file(export, "export", "html")
     export.add_argument("--inline-video-mb", type=_megabytes, metavar="MB", default=10,
                         help="inline a demo's video up to this size; a larger one is "
                              "written into a folder beside the page (default: 10; 0: never inline)")
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
-    pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
-    _out_option(pdf, "pdf")
-    pdf.add_argument("--force", action="store_true",
-                     help="replace a file that `demodeck pdf` did not write "
-                          "(never one in the decks or templates folder)")
+    _deck_to_file(pdf, "pdf", "pdf")
     pdf.add_argument("--chromium", metavar="PATH",
                      help="Chromium, Chrome or Edge to print with (default: the first "
                           "on PATH, else where macOS or Windows installs them)")

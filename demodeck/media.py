@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,33 +24,18 @@ if TYPE_CHECKING:
 
 
 def check_image(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
-    found = _project_file(value, mark, path, ctx, "image")
-    if not isinstance(found, tuple):
-        return found
-    resolved, size = found
-    if resolved.suffix.lower() not in schema.IMAGE_SUFFIXES:
-        return ctx.error(mark, path, f"'{value}' is not a supported image; use "
-                         + ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
-                         + " (SVG is refused: it can carry scripts)")
-    if size > ctx.max_image_mb * _MB:  # from its size: a huge file is never read
-        return ctx.error(mark, path, f"image '{value}' is {_size(size)}; images are "
-                         f"limited to {ctx.max_image_mb} MB (max_image_mb in demodeck.yaml)")
+    resolved = _media_file(value, mark, path, ctx, _IMAGE, ctx.max_image_mb)
+    if not isinstance(resolved, Path):
+        return resolved
     return _asset(value, resolved, mark, path, ctx, "image")
 
 
 def check_video(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
     """Like an image, and its first bytes must be an MP4's or a WebM's: a browser shows
     nothing for a file that only has the name of a video."""
-    found = _project_file(value, mark, path, ctx, "video")
-    if not isinstance(found, tuple):
-        return found
-    resolved, size = found
-    if resolved.suffix.lower() not in schema.VIDEO_SUFFIXES:
-        return ctx.error(mark, path, f"'{value}' is not a supported video; use "
-                         + " or ".join(s.lstrip(".") for s in schema.VIDEO_SUFFIXES))
-    if size > ctx.max_video_mb * _MB:
-        return ctx.error(mark, path, f"video '{value}' is {_size(size)}; videos are "
-                         f"limited to {ctx.max_video_mb} MB (max_video_mb in demodeck.yaml)")
+    resolved = _media_file(value, mark, path, ctx, _VIDEO, ctx.max_video_mb)
+    if not isinstance(resolved, Path):
+        return resolved
     if resolved not in ctx.unreadable:
         try:
             with resolved.open("rb") as f:
@@ -66,6 +52,37 @@ def check_video(value: str, mark: Mark, path: str, ctx: Ctx) -> Any:
             return ctx.error(mark, path, f"'{value}' holds {what} video; name it "
                              f"{Path(value).stem}{kind}")
     return _asset(value, resolved, mark, path, ctx, "video")
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    name: str  # "image" or "video", as errors call it
+    suffixes: tuple[str, ...]
+    offered: str  # the suffixes, as an error lists them
+
+
+_IMAGE = _Kind("image", schema.IMAGE_SUFFIXES,
+               ", ".join(s.lstrip(".") for s in schema.IMAGE_SUFFIXES)
+               + " (SVG is refused: it can carry scripts)")
+_VIDEO = _Kind("video", schema.VIDEO_SUFFIXES,
+               " or ".join(s.lstrip(".") for s in schema.VIDEO_SUFFIXES))
+
+
+def _media_file(value: str, mark: Mark, path: str, ctx: Ctx, kind: _Kind,
+                max_mb: int) -> Path | Any:
+    """The project file ``value`` names, with a suffix of ``kind`` and at most ``max_mb``;
+    INVALID with the problem recorded."""
+    found = _project_file(value, mark, path, ctx, kind.name)
+    if not isinstance(found, tuple):
+        return found
+    resolved, size = found
+    if resolved.suffix.lower() not in kind.suffixes:
+        return ctx.error(mark, path, f"'{value}' is not a supported {kind.name}; "
+                         f"use {kind.offered}")
+    if size > max_mb * _MB:  # from its size: a huge file is never read
+        return ctx.error(mark, path, f"{kind.name} '{value}' is {_size(size)}; {kind.name}s "
+                         f"are limited to {max_mb} MB (max_{kind.name}_mb in demodeck.yaml)")
+    return resolved
 
 
 def video_kind(head: bytes) -> str | None:

@@ -45,6 +45,15 @@ def add_why_line(deck: Path, line: str) -> None:
     assert "why: |\n" in text
     deck.write_text(text.replace("why: |\n", f"why: |\n      {line}\n", 1))
 
+
+def built_deck_url(root: Path, deck: str) -> str:
+    """Build a project at ``root`` of one deck, the YAML ``deck``; the file:// URL of that
+    deck's page, for a browser test to open."""
+    (root / "decks").mkdir()
+    (root / "decks/2026-11-23.yaml").write_text(textwrap.dedent(deck), encoding="utf-8")
+    assert main(["build", "-C", str(root), "--no-cache"]) == 0
+    return (root / "site/2026-11-23/index.html").as_uri()
+
 MINIMAL_DECK = """\
 title: Weekly Demo
 hosts: [Grace Hopper]

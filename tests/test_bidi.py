@@ -7,13 +7,12 @@ its people row starts at the right, and the why box's accent bar sits on the rig
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from demodeck.cli import main
+from tests.conftest import built_deck_url
 
 DECK = """\
 title: Mixed scripts
@@ -38,11 +37,7 @@ demos:
 
 @pytest.fixture(scope="module")
 def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("bidi")
-    (root / "decks").mkdir()
-    (root / "decks/2026-11-23.yaml").write_text(textwrap.dedent(DECK), encoding="utf-8")
-    assert main(["build", "-C", str(root), "--no-cache"]) == 0
-    return (root / "site/2026-11-23/index.html").as_uri()
+    return built_deck_url(tmp_path_factory.mktemp("bidi"), DECK)
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ counter and live region, shrink-to-fit, and printing one slide per page.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from demodeck.cli import main
 from tests.browser import watched_page
+from tests.conftest import built_deck_url
 
 LONG_WHY = " ".join(["Every sentence here is a reason this matters to our customers."] * 40)
 
@@ -52,13 +51,7 @@ EXPECTED_IDS = ["title", "goals", "search-v2", "חיפוש-בעברית", "a-ver
 
 @pytest.fixture(scope="module")
 def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("runtime")
-    (root / "decks").mkdir()
-    (root / "decks/2026-11-23.yaml").write_text(textwrap.dedent(DECK), encoding="utf-8")
-    assert main(["build", "-C", str(root)]) == 0
-    page = root / "site/2026-11-23/index.html"
-    assert page.is_file()
-    return page.as_uri()
+    return built_deck_url(tmp_path_factory.mktemp("runtime"), DECK)
 
 
 @pytest.fixture

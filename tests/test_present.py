@@ -10,13 +10,12 @@ clock, jumping from the overview, and the help listing every shortcut.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from demodeck.cli import main
+from tests.conftest import built_deck_url
 
 DECK = """\
 title: Presenting test deck
@@ -55,11 +54,7 @@ IDS = ["title", "goals", "search-v2", "faster-checkout", "no-timebox-here", "met
 
 @pytest.fixture(scope="module")
 def deck_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("present")
-    (root / "decks").mkdir()
-    (root / "decks/2026-11-23.yaml").write_text(textwrap.dedent(DECK), encoding="utf-8")
-    assert main(["build", "-C", str(root), "--no-cache"]) == 0
-    return (root / "site/2026-11-23/index.html").as_uri()
+    return built_deck_url(tmp_path_factory.mktemp("present"), DECK)
 
 
 class Pages:

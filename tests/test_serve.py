@@ -460,17 +460,24 @@ def test_first_build_broken_then_fixed(tmp_path: Path) -> None:
 # --- in a real browser ---------------------------------------------------------------------
 
 
+def listening_page(browser: Any, preview: Preview, target: str, slide: int) -> Any:
+    """A tab on the preview's ``target``, once it shows slide ``slide`` (from 0) and the
+    preview counts it as a listener: a save after this reaches the page."""
+    page = browser.new_page()
+    page.goto(f"{preview.url}{target}")
+    page.wait_for_function(f"window.demodeck && demodeck.current() === {slide}")
+    deadline = time.monotonic() + WAIT
+    while preview.hub.listeners < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return page
+
+
 def test_browser_keeps_the_slide_and_shows_problems_in_an_overlay(live: Live) -> None:
     from browser import chromium, require
 
     require()
     with chromium() as browser:
-        page = browser.new_page()
-        page.goto(f"{live.preview.url}2026-11-23/#live-reload")  # slide 3
-        page.wait_for_function("window.demodeck && demodeck.current() === 2")
-        deadline = time.monotonic() + WAIT
-        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        page = listening_page(browser, live.preview, "2026-11-23/#live-reload", 2)  # slide 3
         page.evaluate("window.notReloaded = true")
 
         live.save("decks/2026-11-23.yaml", DECK.replace("keep their place", "never get lost"))
@@ -507,12 +514,7 @@ def test_browser_shows_warnings_in_a_panel_the_writer_can_hide(live: Live) -> No
 
     require()
     with chromium() as browser:
-        page = browser.new_page()
-        page.goto(f"{live.preview.url}2026-11-23/#error-overlay")
-        page.wait_for_function("window.demodeck && demodeck.current() === 3")
-        deadline = time.monotonic() + WAIT
-        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        page = listening_page(browser, live.preview, "2026-11-23/#error-overlay", 3)
 
         live.save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
         page.wait_for_function("!!document.getElementById('the-whole-design-document')",
@@ -588,12 +590,7 @@ def test_browser_strict_shows_warnings_as_errors(tmp_path: Path) -> None:
     preview.start()
     try:
         with chromium() as browser:
-            page = browser.new_page()
-            page.goto(f"{preview.url}2026-11-23/")
-            page.wait_for_function("window.demodeck && demodeck.current() === 0")
-            deadline = time.monotonic() + WAIT
-            while preview.hub.listeners < 1 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            page = listening_page(browser, preview, "2026-11-23/", 0)
             Live(root, preview).save("decks/2026-11-23.yaml", DECK + LONG_DEMO)
             shown = page.wait_for_selector("#demodeck-problems pre", timeout=WAIT * 1000)
             assert shown is not None
@@ -609,12 +606,7 @@ def test_browser_restyles_in_place_and_reloads_on_new_slides(live: Live) -> None
 
     require()
     with chromium() as browser:
-        page = browser.new_page()
-        page.goto(f"{live.preview.url}2026-11-23/#error-overlay")
-        page.wait_for_function("window.demodeck && demodeck.current() === 3")
-        deadline = time.monotonic() + WAIT
-        while live.preview.hub.listeners < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        page = listening_page(browser, live.preview, "2026-11-23/#error-overlay", 3)
         page.evaluate("window.notReloaded = true")
 
         # a theme stylesheet changes: its hashed name changes, the page swaps the <link>
