@@ -84,6 +84,14 @@ def _out_option(cmd: argparse.ArgumentParser, suffix: str) -> None:
     cmd.add_argument("--output", dest="out", help=argparse.SUPPRESS)
 
 
+def _cache_options(cmd: argparse.ArgumentParser) -> None:
+    """--jobs and --no-cache of the commands that validate the decks as a build does."""
+    cmd.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="processes for many decks (default: one per core)")
+    cmd.add_argument("--no-cache", action="store_true",
+                     help="ignore and do not write .demodeck-cache/")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="demodeck",
                                 description="Weekly R&D demo decks from YAML.")
@@ -134,6 +142,7 @@ def parser() -> argparse.ArgumentParser:
     export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
     export.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     _out_option(export, "html")
+    _cache_options(export)
     export.add_argument("--force", action="store_true",
                         help="replace a file that `demodeck export` did not write "
                              "(never one in the decks or templates folder)")
@@ -143,6 +152,7 @@ def parser() -> argparse.ArgumentParser:
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
     pdf.add_argument("deck", nargs="?", help="deck date or file (default: the newest)")
     _out_option(pdf, "pdf")
+    _cache_options(pdf)
     pdf.add_argument("--force", action="store_true",
                      help="replace a file that `demodeck pdf` did not write "
                           "(never one in the decks or templates folder)")
@@ -160,6 +170,7 @@ def parser() -> argparse.ArgumentParser:
     announce.add_argument("--base-url", metavar="URL",
                           help="absolute URL the site is published at (default: base_url "
                                "in demodeck.yaml)")
+    _cache_options(announce)
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")
