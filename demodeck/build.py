@@ -8,8 +8,10 @@ plain twin calls the stages' whole-stage functions; the accelerated one keeps th
 cache and the manifest of the last build, spreads work over a process pool and keeps
 unchanged output. ``DEMODECK_PLAIN=1`` selects the plain one. One build of an output
 folder runs at a time, and it first repairs what a killed one left
-(:mod:`demodeck.outdir`). :func:`check` runs the same stages but the write. The CLI
-and the preview server are thin shells over this.
+(:mod:`demodeck.outdir`). :func:`check` runs the same stages but the write;
+:func:`validated` the first two, for the commands that need the decks but make no site
+(announce, and :func:`export` for export and pdf). The CLI and the preview server are thin
+shells over this.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from demodeck.load import Discovered
 from demodeck.model import Deck, SiteConfig
 
 if TYPE_CHECKING:
-    from demodeck.pipeline import Rendered
+    from demodeck.pipeline import Exported, Rendered
     from demodeck.write import Staging, Written
 
 
@@ -80,6 +82,30 @@ def check(site: SiteConfig, *, cache: BuildCache | None = None, jobs: int = 1) -
     and its lock is not taken: a check runs while a build or `serve` does. The ``cache``
     is used and saved as a build's is (not the record of a site it did not write)."""
     return _build(site, site.output_path, for_build(cache, jobs), False, False, None)
+
+
+def validated(site: SiteConfig, *, cache: BuildCache | None = None,
+              jobs: int = 1) -> list[Deck]:
+    """Every deck, validated (newest first), as a build has them: a deck the ``cache``
+    holds is not parsed again, the others are spread over ``jobs`` processes, and the
+    cache keeps them (see Plain.validated). No output folder is looked at, and the last
+    build's record of its site (the manifest) is only read, for its deck files' stamps."""
+    return _validated(site, for_build(cache, jobs))
+
+
+def export(site: SiteConfig, date_text: str | None, *, cache: BuildCache | None = None,
+           jobs: int = 1) -> Exported:
+    """`demodeck export` and `pdf`: one deck (the newest when no date is given) as a
+    single self-contained page, its decks taken as :func:`validated` takes them."""
+    speed = for_build(cache, jobs)
+    return speed.export(site, _validated(site, speed), date_text)
+
+
+def _validated(site: SiteConfig, speed: Plain) -> list[Deck]:
+    """Stages 1–2 for a command that makes no site."""
+    decks = speed.validate(site, speed.discover(site), renders_site=False)
+    speed.validated()
+    return decks
 
 
 def _build(site: SiteConfig, target: Path, speed: Plain, self_contained: bool, strict: bool,

@@ -89,6 +89,14 @@ def _deck_to_file(cmd: argparse.ArgumentParser, name: str, suffix: str) -> None:
                           "(never one in the decks or templates folder)")
 
 
+def _cache_options(cmd: argparse.ArgumentParser) -> None:
+    """--jobs and --no-cache of the commands that validate the decks as a build does."""
+    cmd.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="processes for many decks (default: one per core)")
+    cmd.add_argument("--no-cache", action="store_true",
+                     help="ignore and do not write .demodeck-cache/")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="demodeck",
                                 description="Weekly R&D demo decks from YAML.")
@@ -138,11 +146,13 @@ def parser() -> argparse.ArgumentParser:
                             "any (for CI)")
     export = add("export", cmd_export, "write one deck as a single self-contained HTML file")
     _deck_to_file(export, "export", "html")
+    _cache_options(export)
     export.add_argument("--inline-video-mb", type=_megabytes, metavar="MB", default=10,
                         help="inline a demo's video up to this size; a larger one is "
                              "written into a folder beside the page (default: 10; 0: never inline)")
     pdf = add("pdf", cmd_pdf, "print one deck to PDF with headless Chromium, a slide a page")
     _deck_to_file(pdf, "pdf", "pdf")
+    _cache_options(pdf)
     pdf.add_argument("--chromium", metavar="PATH",
                      help="Chromium, Chrome or Edge to print with (default: the first "
                           "on PATH, else where macOS or Windows installs them)")
@@ -157,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     announce.add_argument("--base-url", metavar="URL",
                           help="absolute URL the site is published at (default: base_url "
                                "in demodeck.yaml)")
+    _cache_options(announce)
     serve = add("serve", cmd_serve, "preview the site, rebuilding and reloading on every save")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this computer only)")

@@ -129,12 +129,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from demodeck import outfile
+    from demodeck.build import export
     from demodeck.config import load_config
     from demodeck.export import made_by_export, place_videos
-    from demodeck.pipeline import export_deck
 
     site = load_config(project(args))
-    exported = export_deck(site, _deck_date(args))
+    cache, jobs = _speed(args, site.root)
+    exported = export(site, _deck_date(args), cache=cache, jobs=jobs)
     deck = exported.deck
     name = f"{deck.slug}.html"
     out = Path(args.out) if args.out else outfile.default(site, name)
@@ -152,12 +153,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_pdf(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from demodeck.build import export
     from demodeck.config import load_config
     from demodeck.pdf import deck_pdf
 
     site = load_config(project(args))
+    cache, jobs = _speed(args, site.root)
     result = deck_pdf(site, _deck_date(args), out=Path(args.out) if args.out else None,
-                      chromium=args.chromium, force=args.force)
+                      chromium=args.chromium, force=args.force,
+                      exporter=partial(export, cache=cache, jobs=jobs))
     slides = result.slides
     print(f"wrote {result.out} ({result.size / 1024:.0f} KB, {result.pages} pages "
           f"for {slides} slides)")
@@ -169,11 +175,13 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
 def cmd_announce(args: argparse.Namespace) -> int:
     from demodeck import announce
+    from demodeck.build import validated
     from demodeck.config import load_config
-    from demodeck.decks import validate_all
 
     site = load_config(project(args), base_url=args.base_url)
-    deck = announce.pick_deck(validate_all(site), _deck_date(args), dt.date.today())
+    cache, jobs = _speed(args, site.root)
+    decks = validated(site, cache=cache, jobs=jobs)
+    deck = announce.pick_deck(decks, _deck_date(args), dt.date.today())
     link = announce.deck_link(site, deck)
     print(announce.message(deck, link, args.format), end="")
     if not link.absolute:

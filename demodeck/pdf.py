@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,12 +202,15 @@ def print_pdf(exported: Exported, *, chromium: str, timeout: float = TIMEOUT) ->
 
 
 def deck_pdf(site: SiteConfig, date_text: str | None, *, out: Path | None = None,
-             chromium: str | None = None, force: bool = False) -> PdfResult:
+             chromium: str | None = None, force: bool = False,
+             exporter: Callable[[SiteConfig, str | None], Exported] = export_deck
+             ) -> PdfResult:
     """Print one deck (the newest when no date is given) to ``out`` (default
     exports/YYYY-MM-DD.pdf in the project).
-    ``force``: replace a file ``demodeck pdf`` did not write (see outfile.target)."""
+    ``force``: replace a file ``demodeck pdf`` did not write (see outfile.target);
+    ``exporter``: how the deck is made a single file (the command's: build.export)."""
     executable = find_chromium(chromium)  # before the build: fail fast without a browser
-    exported = export_deck(site, date_text)
+    exported = exporter(site, date_text)
     name = f"{exported.deck.slug}.pdf"
     target = outfile.target(site, out if out is not None else outfile.default(site, name),
                             command="pdf",

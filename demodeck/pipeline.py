@@ -189,9 +189,13 @@ class Exported:
                 if path.lower().endswith(VIDEO_SUFFIXES)}
 
 
-def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
-    """One deck as a single self-contained HTML file (the newest when no date is given)."""
-    decks = validate_all(site)
+def export_deck(site: SiteConfig, date_text: str | None, decks: list[Deck] | None = None, *,
+                compiled: jinja2.BytecodeCache | None = None) -> Exported:
+    """One deck as a single self-contained HTML file (the newest when no date is given).
+    ``decks``: every deck, validated (newest first; default: validate_all here);
+    ``compiled``: Jinja's cache of compiled templates, if any."""
+    if decks is None:
+        decks = validate_all(site)
     if date_text is None:
         index = 0
     else:
@@ -200,7 +204,7 @@ def export_deck(site: SiteConfig, date_text: str | None) -> Exported:
             raise UsageError(f"no deck dated {date_text}; decks: {', '.join(slugs[:8])}"
                              + (" ..." if len(slugs) > 8 else ""))
         index = slugs.index(date_text)
-    renderer = Renderer(site)
+    renderer = Renderer(site, compiled)
     deck = decks[index]
     context = render.deck_context(decks, index, actions.follow(decks, site.follow_actions_from))
     try:

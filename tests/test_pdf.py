@@ -120,7 +120,7 @@ def test_a_failing_chromium_is_reported(tmp_path: Path,
     fake = tmp_path / "chromium"
     fake.write_text("#!/bin/sh\necho 'crashed: no display' >&2\nexit 3\n", encoding="utf-8")
     fake.chmod(0o755)
-    assert main(["pdf", "-C", str(REPO), "--chromium", str(fake),
+    assert main(["pdf", "-C", str(REPO), "--chromium", str(fake), "--no-cache",  # none left
                  "--out", str(tmp_path / "x.pdf")]) == 1
     err = capsys.readouterr().err
     assert f"error: {fake} could not print the deck (exit status 3):" in err

@@ -287,10 +287,12 @@ class BuildCache:
         if self._size() + len(self.pages) != before:
             self._dirty = True
 
-    def save(self) -> None:
+    def save(self, *, prune: bool = True) -> None:
         """Write what this build added to the delta, or everything when it is time to,
-        and the shelves that changed."""
-        pending = self._pending()
+        and the shelves that changed. ``prune`` False: drop nothing, and write only the
+        delta and the shelves, for a run that used part of the cache (export, announce:
+        one deck rendered, no site) and must not take from the next build what it needs."""
+        pending = self._pending(prune=prune)
         try:
             write_all(pending)
         except OSError as exc:  # a cache that cannot be saved is just slower: say so
@@ -331,16 +333,18 @@ class BuildCache:
 
         return done
 
-    def _pending(self) -> list[Pending]:
-        """What save() writes, after dropping what this build did not use: the shelves
-        that changed, then the whole cache (when it is time to compact) or the delta."""
-        self.prune()
+    def _pending(self, *, prune: bool = True) -> list[Pending]:
+        """What save() writes, after dropping what this build did not use (``prune``): the
+        shelves that changed, then the whole cache (when it is time to compact, and
+        ``prune``) or the delta."""
+        if prune:
+            self.prune()
         if self.path is None or self._broken:
             return []
         pending = [Pending(shelf.path, shelf.entries, ()) for shelf in self.shelves.values()
                    if shelf.changed and shelf.path is not None and shelf.entries is not None]
         new = self._new()
-        if self._dirty and self._compact_now(new):
+        if self._dirty and prune and self._compact_now(new):
             pending.append(Pending(self.path, self._stores(), (DELTA, *self._stale_shelves())))
         elif self._dirty and new:
             stores: tuple[dict[str, Any], ...] = self._stores()

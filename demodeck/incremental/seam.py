@@ -9,7 +9,9 @@ per-item functions: it keeps the signed build cache and the manifest of the last
 spreads the work over a process pool, and keeps the output files whose inputs did not
 change. :class:`Preview` is the preview server's: the cache in memory, no pool.
 ``DEMODECK_PLAIN=1`` in the environment makes every build plain (see :func:`for_build`);
-a test holds both to byte-identical output.
+a test holds both to byte-identical output. The commands that need the decks but make
+no site (export, pdf, announce) take them through the same seam (see
+:func:`demodeck.build.validated`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from demodeck.pages import Kept
 if TYPE_CHECKING:
     import jinja2
 
-    from demodeck.pipeline import Rendered
+    from demodeck.pipeline import Exported, Rendered
     from demodeck.render import Renderer
     from demodeck.write import Staging, Written
 
@@ -54,11 +56,20 @@ class Plain:
         """The last build's summary when it left ``out`` exactly as this one would."""
         return None
 
-    def validate(self, site: SiteConfig, discovered: Discovered) -> list[Deck]:
-        """Stage 2: every deck's model (newest first); BuildError with every problem."""
+    def validate(self, site: SiteConfig, discovered: Discovered, *,
+                 renders_site: bool = True) -> list[Deck]:
+        """Stage 2: every deck's model (newest first); BuildError with every problem.
+        ``renders_site`` False: no site is rendered next (export's one deck, announce)."""
         from demodeck import decks
 
         return decks.validate_all(site, discovered)
+
+    def export(self, site: SiteConfig, decks: list[Deck], date_text: str | None) -> Exported:
+        """Stage 3 for one deck: its page as a single self-contained file (``date_text``
+        None: the newest deck's), for `demodeck export` and `pdf`."""
+        from demodeck import pipeline
+
+        return pipeline.export_deck(site, date_text, decks)
 
     def render(self, site: SiteConfig, decks: list[Deck], *, self_contained: bool = False,
                staging: Staging | None = None) -> Rendered:
@@ -82,6 +93,10 @@ class Plain:
 
     def checked(self) -> None:
         """Called when a check (a build that writes nothing) passed every stage."""
+
+    def validated(self) -> None:
+        """Called when a command that makes no site (export, pdf, announce) has every
+        deck validated."""
 
     def finish(self, out: Path, decks: list[Deck], rendered: Rendered | None,
                written: Written | None) -> None:
@@ -138,7 +153,8 @@ class Accelerated(Plain):
                 self.cache.checked = before["keys"]  # the last good build's pages passed
         return None
 
-    def validate(self, site: SiteConfig, discovered: Discovered) -> list[Deck]:
+    def validate(self, site: SiteConfig, discovered: Discovered, *,
+                 renders_site: bool = True) -> list[Deck]:
         from demodeck.incremental import validating
 
         def meanwhile(sources: Sequence[DeckSource]) -> None:
@@ -147,7 +163,12 @@ class Accelerated(Plain):
             self.prepared = validating.prepare_render(site, sources, self.compiled)
 
         return validating.validate(site, discovered, self.cache, self.jobs,
-                                   meanwhile)
+                                   meanwhile if renders_site else None)
+
+    def export(self, site: SiteConfig, decks: list[Deck], date_text: str | None) -> Exported:
+        from demodeck import pipeline
+
+        return pipeline.export_deck(site, date_text, decks, compiled=self.compiled)
 
     def reusable(self) -> dict[str, tuple[str, Path]]:
         """Files of the last build in the output folder that may be kept when their key
@@ -182,6 +203,12 @@ class Accelerated(Plain):
     def checked(self) -> None:
         if self.cache is not None:  # for the next check or build; no site to record
             self.cache.save()
+
+    def validated(self) -> None:
+        # the decks it validated are kept for the next run; nothing is dropped (this run
+        # used no page, link or code block of the cache) and no site is recorded
+        if self.cache is not None:
+            self.cache.save(prune=False)
 
     def finish(self, out: Path, decks: list[Deck], rendered: Rendered | None,
                written: Written | None) -> None:
