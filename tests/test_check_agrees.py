@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from demodeck import outdir, render
-from demodeck.incremental import manifest
+from demodeck.incremental import cache_files, manifest
 from tests.conftest import (
     EXAMPLE_DECK,
     MINIMAL_DECK,
@@ -350,7 +350,7 @@ def test_check_passes_when_a_build_swaps_the_site_away_from_pages_it_would_read(
     instead of reading it, so it passes as it would have, and says nothing of a file."""
     project = Project(copy_examples(tmp_path / "p"))
     assert project.run("build", capsys=capsys).code == 0
-    for name in ("build.pickle", "delta.pickle"):  # the cache's stores, not its manifest
+    for name in (cache_files.FILE, cache_files.DELTA):  # the cache's stores, not its manifest
         (project.root / ".demodeck-cache" / name).unlink(missing_ok=True)
     add_why_line(project.root / EXAMPLE_DECK, "One more reason.")
     site = project.root / "site"
