@@ -159,8 +159,8 @@ class Accelerated(Plain):
         from demodeck.incremental import links, rendering
 
         reusable = self.reusable()
-        if staging is None and self.cache is not None:  # nothing holds the folder still
-            reusable = links.unread(reusable, self.cache)  # (a check: see build.check)
+        if staging is None and self.cache is not None:  # a check, or the preview: no lock
+            reusable = links.unread(reusable, self.cache)  # holds the folder still
         rendered = rendering.render_all(site, decks, cache=self.cache, jobs=self.jobs,
                                         self_contained=self_contained,
                                         reusable=reusable, renderer=self.prepared,
