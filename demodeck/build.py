@@ -161,8 +161,10 @@ def make_site(site: SiteConfig, speed: Plain, discovered: Discovered, *, strict:
     # 2. validate: every deck into its model, all problems at once
     decks = speed.validate(site, discovered)
     # 3. render: every page, and what `demodeck check` warns about (text too long for
-    #    its slide...), from one plan of each deck's slides
+    #    its slide...), from one plan of each deck's slides; then what the project's own
+    #    templates missed of the built-in theme's changes
     rendered = speed.render(site, decks, self_contained=self_contained, staging=staging)
+    rendered.warnings += warnings.template_warnings(site)  # after the decks' (file order)
     if strict and rendered.warnings:
         raise warnings.as_errors(rendered.warnings)
     # 4. check links: every local link and fragment resolves

@@ -49,6 +49,12 @@ def place(site: SiteConfig, decks: Sequence[Deck], broken: list[Broken]) -> list
             for (where, url, why), pages in found.items()]
 
 
+def project_templates(site: SiteConfig, template: str) -> list[tuple[str, str]]:
+    """The project's own templates that pages made from ``template`` come from (itself,
+    and those it extends, includes or imports): each one's path as shown, and its text."""
+    return _Templates(site).chain(template)
+
+
 def page_template(page: str) -> str:
     """The template a page of the site is made from (see render.archive_jobs)."""
     if page in _ARCHIVE:
@@ -79,13 +85,18 @@ class _Templates:
     def writing(self, template: str, url: str, page: str) -> list[Where]:
         """Where the project's templates that make ``page`` from ``template`` write
         ``url``; else ``template`` itself, whose file the project may or may not have."""
+        found = [(shown, line, column) for shown, text in self.chain(template)
+                 for line, column in _written(text, url, page)]
+        return found or [(theme.template_origin(self.root, template), 0, 0)]
+
+    def chain(self, template: str) -> list[tuple[str, str]]:
+        """The project's own templates among ``template`` and those it extends, includes
+        or imports: each one's path as messages show it, and its text."""
         if template not in self.chains:
             seen: dict[str, tuple[str, str] | None] = {}
             self._walk(template, seen)
             self.chains[template] = [file for file in seen.values() if file is not None]
-        found = [(shown, line, column) for shown, text in self.chains[template]
-                 for line, column in _written(text, url, page)]
-        return found or [(theme.template_origin(self.root, template), 0, 0)]
+        return self.chains[template]
 
     def _walk(self, name: str, seen: dict[str, tuple[str, str] | None]) -> None:
         """``name`` and every template it extends, includes or imports, in ``seen``: the

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from demodeck import outdir, render
-from tests.conftest import MINIMAL_DECK, REPO, Project, copy_examples
+from demodeck.incremental import cache_files, manifest
+from tests.conftest import (
+    EXAMPLE_DECK,
+    MINIMAL_DECK,
+    REPO,
+    Project,
+    add_why_line,
+    copy_examples,
+)
 
 Cap = pytest.CaptureFixture[str]
 Setup = Callable[[Project, pytest.MonkeyPatch], None]
@@ -310,3 +320,49 @@ def test_check_renders_only_what_changed_since_the_last_build_or_check(
     deck.write_text(deck.read_text().replace("Search", "Find", 1))
     assert project.run("check", "--jobs", "1", capsys=capsys).code == 0
     assert rendered == ["2026-11-09"]
+
+
+def site_gone(site: Path) -> None:
+    """The instant between the two renames of a swap (where the file system has no
+    exchange): no site."""
+    os.rename(site, site.with_name(".site-old"))
+
+
+def another_build_s_site(site: Path) -> None:
+    """Another build's site in its place, whose index page (a file of its own) links to
+    a page this project's site does not have."""
+    new = site.with_name(".site-new")
+    shutil.copytree(site, new)
+    index = new / "index.html"
+    index.unlink()
+    index.write_text('<!doctype html><title>x</title><a href="2020-01-01/">Old</a>')
+    os.rename(site, site.with_name(".site-old"))
+    os.rename(new, site)
+
+
+@pytest.mark.parametrize("swap", [site_gone, another_build_s_site])
+def test_check_passes_when_a_build_swaps_the_site_away_from_pages_it_would_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Cap,
+        swap: Callable[[Path], None]) -> None:
+    """Check keeps the pages the last build left that did not change; one whose links
+    the cache no longer knows (its stores lost, its manifest kept) would be read from
+    site/. A build or `serve` may swap the folder meanwhile: check renders such a page
+    instead of reading it, so it passes as it would have, and says nothing of a file."""
+    project = Project(copy_examples(tmp_path / "p"))
+    assert project.run("build", capsys=capsys).code == 0
+    for name in (cache_files.FILE, cache_files.DELTA):  # the cache's stores, not its manifest
+        (project.root / ".demodeck-cache" / name).unlink(missing_ok=True)
+    add_why_line(project.root / EXAMPLE_DECK, "One more reason.")
+    site = project.root / "site"
+    real = manifest.reusable
+
+    def reusable(before: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
+        found = real(before, out)
+        assert "index.html" in found  # a page check would keep
+        swap(site)  # right after check found it there
+        return found
+
+    monkeypatch.setattr(manifest, "reusable", reusable)
+    result = project.run("check", capsys=capsys)
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("OK: 3 decks, ")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from demodeck.serve import Console, Preview
-from tests.conftest import MINIMAL_DECK, Project
+from tests.conftest import MINIMAL_DECK, REPO, Project
 from tests.test_overflow import LONG_DEMO
 
 DECK = "decks/2026-11-23.yaml"
@@ -186,3 +186,94 @@ def test_a_build_plans_each_deck_once_and_parses_each_deck_file_once(
         "demos[0].why: 'g", "demos[2]: 'The w"]
     assert warning_lines(built.err)[1].startswith(f"{DECK}:{MINIMAL_DECK.count(chr(10)) + 1}:5:")
     assert (planned, parsed) == (["2026-11-23"], [DECK])
+
+
+# The filter form of the built-in index.html, and as it was before full-text search became
+# a script a year (what a project that copied the page then still has)
+BUILT_IN_INDEX = (REPO / "templates/index.html").read_text(encoding="utf-8")
+YEARS = 'data-search-years="{{ decks|map(attribute="date.year")|unique|join(" ") }}"'
+CURRENT_FORM = ('{% if full_text_search %}data-search-index="{{ root }}search/"\n'
+                f'        {YEARS} {{% endif %}}hidden>')
+OLD_FORM = ('{% if full_text_search %}data-search-index="{{ root }}search-index.js" '
+            '{% endif %}hidden>')
+OLD_INDEX = BUILT_IN_INDEX.replace(CURRENT_FORM, OLD_FORM)
+ADVICE = ('(as an older built-in index.html had it): the filter box works, but no longer '
+          'searches the text of the slides; give the form data-search-index="{{ root }}search/" '
+          'and data-search-years="{{ decks|map(attribute="date.year")|unique|join(" ") }}", '
+          'or copy the form from the built-in templates/index.html')
+NO_YEARS = "the archive's filter form has no data-search-years "
+OLD_FILE = "the archive's filter form loads search-index.js, which demodeck no longer writes"
+BOTH = f"{OLD_FILE}, and has no data-search-years "
+
+
+def place(text: str) -> str:
+    """``line:column`` of the data-search-index attribute in ``text``."""
+    at = text.index("data-search-index")
+    return f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+
+
+FILTER = "<form data-filter\n      " + OLD_FORM + "</form>\n"  # a partial of the project's
+
+
+# (case, the project's templates, the warning expected: where, what)
+OVERRIDES: list[tuple[str, dict[str, str], str]] = [
+    ("a copy of the built-in page from before search by year",
+     {"templates/index.html": OLD_INDEX},
+     f"templates/index.html:{place(OLD_INDEX)}: warning: {BOTH}"),
+    ("the old form in a block of a page that extends the built-in one",
+     {"templates/index.html": '{% extends "!theme/index.html" %}\n{% block content %}\n'
+                              '  <form data-filter\n    data-search-index="{{ root }}search/"'
+                              ' hidden></form>\n{% endblock %}\n'},
+     f"templates/index.html:4:5: warning: {NO_YEARS}"),
+    ("the old form in a template of the project's that the page includes",
+     {"templates/index.html": '{% extends "!theme/index.html" %}\n'
+                              '{% block content %}{% include "filter.html" %}{% endblock %}\n',
+      "templates/filter.html": FILTER},
+     f"templates/filter.html:{place(FILTER)}: warning: {BOTH}"),
+    ("years given, but the index still at search-index.js",
+     {"templates/index.html": OLD_INDEX.replace(
+         "{% endif %}hidden>", YEARS + " {% endif %}hidden>", 1)},
+     f"templates/index.html:{place(OLD_INDEX)}: warning: {OLD_FILE} "),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "expected"), OVERRIDES,
+                         ids=[case for case, _, _ in OVERRIDES])
+def test_an_index_override_older_than_search_by_year_is_warned_of_at_its_line(
+        project: Project, capsys: pytest.CaptureFixture[str], case: str,
+        files: dict[str, str], expected: str) -> None:
+    """Its filter box still works, but archive.js finds no years to load: full-text
+    search does nothing, and nobody would know. Check and build say so, where the
+    attribute is written and what to write instead; --strict fails on it."""
+    for rel, text in files.items():
+        project.write(rel, text)
+    checked = project.run("check", capsys=capsys)
+    assert checked.code == 0 and checked.out.endswith(", 1 warning\n")
+    assert checked.err.splitlines() == [expected + ADVICE]
+    built = project.run("build", capsys=capsys)
+    assert (built.code, built.err) == (0, checked.err)
+    assert project.run("build", capsys=capsys).err == checked.err  # up to date: said again
+    assert project.run("check", "--strict", capsys=capsys).code == 1
+    before = project.site().encode()
+    strict = project.run("build", "--strict", capsys=capsys)
+    assert strict.code == 1
+    assert strict.err.splitlines()[0] == (expected + ADVICE).replace("warning: ", "")
+    assert project.site().encode() == before
+
+
+@pytest.mark.parametrize("files", [
+    {},  # the built-in theme
+    {"templates/index.html": BUILT_IN_INDEX},  # a copy of today's page
+    {"templates/index.html": '{% extends "!theme/index.html" %}\n'
+                             '{% block masthead %}<h1>Ours</h1>{% endblock %}\n'},
+    {"templates/index.html": '{% extends "!theme/index.html" %}\n'  # no full-text search
+                             '{% block content %}<ol id="decks"></ol>{% endblock %}\n'},
+], ids=["the built-in theme", "a current copy", "a block of the built-in page",
+        "a page without the form"])
+def test_an_index_page_whose_search_works_is_not_warned_of(
+        project: Project, capsys: pytest.CaptureFixture[str], files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        project.write(rel, text)
+    for command in ("check", "build"):
+        result = project.run(command, "--strict", capsys=capsys)
+        assert (result.code, result.err) == (0, ""), command

@@ -19,7 +19,7 @@ from demodeck import linkcheck
 from demodeck.errors import BuildError, Problem
 from demodeck.incremental.cache import BuildCache
 from demodeck.linkcheck import Parsed, pack, unpack
-from demodeck.pages import Output
+from demodeck.pages import Output, Reusable
 
 # Cache entries, by a page's key: the pages it links to, and its links and ids. "targets2":
 # the lists of "targets:" were saved by versions that let a fragment name any id of a page
@@ -126,6 +126,16 @@ def _parse_cached(page: Output, cache: BuildCache, known: Parsed | None) -> Pars
         found = linkcheck.parse(page.data)
     cache.put_parsed(key, found)
     return found
+
+
+def unread(reusable: Reusable, cache: BuildCache) -> Reusable:
+    """The files of ``reusable`` (the last build's, see manifest.reusable) that the link
+    check never reads: all but the HTML pages whose links and ids the cache lacks. For a
+    run that holds no lock on the output folder (a check, the preview): a build or
+    `serve` may swap it meanwhile, so such a page is rendered again rather than read from
+    a folder that may no longer hold it, or hold another build's."""
+    return {path: kept for path, kept in reusable.items()
+            if not path.endswith(".html") or cache.get_parsed(_PARSED + kept[0]) is not None}
 
 
 def page_targets(page: str, parsed: Parsed) -> str:

@@ -177,11 +177,14 @@ class Accelerated(Plain):
 
     def render(self, site: SiteConfig, decks: list[Deck], *, self_contained: bool = False,
                staging: Staging | None = None) -> Rendered:
-        from demodeck.incremental import rendering
+        from demodeck.incremental import links, rendering
 
+        reusable = self.reusable()
+        if staging is None and self.cache is not None:  # a check, or the preview: no lock
+            reusable = links.unread(reusable, self.cache)  # holds the folder still
         rendered = rendering.render_all(site, decks, cache=self.cache, jobs=self.jobs,
                                         self_contained=self_contained,
-                                        reusable=self.reusable(), renderer=self.prepared,
+                                        reusable=reusable, renderer=self.prepared,
                                         staging=staging, compiled=self.compiled)
         if staging is not None:
             self.waiting = manifest.save_meanwhile(self.cache, staging)
