@@ -157,15 +157,14 @@ def test_an_image_replaced_by_a_folder_after_validation_is_reported_at_its_line(
         project: Project, monkeypatch: pytest.MonkeyPatch, capsys: Cap) -> None:
     """The deck is validated again to find the line, and says what it finds now."""
     shot = with_screenshot(project, PNG)
-    real = pipeline.validate_all
+    real = pipeline.export_deck
 
-    def check_then_swap(*args: object, **kwargs: object) -> object:
-        decks = real(*args, **kwargs)  # type: ignore[arg-type]
-        shot.unlink()
+    def swap_then_export(*args: object, **kwargs: object) -> object:
+        shot.unlink()  # export_deck is given the decks validated
         shot.mkdir()
-        return decks
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "validate_all", check_then_swap)
+    monkeypatch.setattr(pipeline, "export_deck", swap_then_export)
     result = project.run("export", capsys=capsys)
     assert result.code == 1
     assert result.err == (f"{WHERE} image 'images/shot.png' does not exist (looked for "
