@@ -54,6 +54,24 @@ def built_deck_url(root: Path, deck: str) -> str:
     assert main(["build", "-C", str(root), "--no-cache"]) == 0
     return (root / "site/2026-11-23/index.html").as_uri()
 
+
+def site_gone(site: Path) -> None:
+    """The instant between the two renames of a build's swap (where the file system has
+    no exchange): no site."""
+    os.rename(site, site.with_name(".site-old"))
+
+
+def another_build_s_site(site: Path) -> None:
+    """Another build's site swapped into place, whose index page (a file of its own)
+    links to a page this project's site does not have."""
+    new = site.with_name(".site-new")
+    shutil.copytree(site, new)
+    index = new / "index.html"
+    index.unlink()
+    index.write_text('<!doctype html><title>x</title><a href="2020-01-01/">Old</a>')
+    os.rename(site, site.with_name(".site-old"))
+    os.rename(new, site)
+
 MINIMAL_DECK = """\
 title: Weekly Demo
 hosts: [Grace Hopper]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from tests.conftest import (
     REPO,
     Project,
     add_why_line,
+    another_build_s_site,
     copy_examples,
+    site_gone,
 )
 
 Cap = pytest.CaptureFixture[str]
@@ -320,24 +321,6 @@ def test_check_renders_only_what_changed_since_the_last_build_or_check(
     deck.write_text(deck.read_text().replace("Search", "Find", 1))
     assert project.run("check", "--jobs", "1", capsys=capsys).code == 0
     assert rendered == ["2026-11-09"]
-
-
-def site_gone(site: Path) -> None:
-    """The instant between the two renames of a swap (where the file system has no
-    exchange): no site."""
-    os.rename(site, site.with_name(".site-old"))
-
-
-def another_build_s_site(site: Path) -> None:
-    """Another build's site in its place, whose index page (a file of its own) links to
-    a page this project's site does not have."""
-    new = site.with_name(".site-new")
-    shutil.copytree(site, new)
-    index = new / "index.html"
-    index.unlink()
-    index.write_text('<!doctype html><title>x</title><a href="2020-01-01/">Old</a>')
-    os.rename(site, site.with_name(".site-old"))
-    os.rename(new, site)
 
 
 @pytest.mark.parametrize("swap", [site_gone, another_build_s_site])

@@ -25,16 +25,24 @@ from typing import Any
 
 import pytest
 
+from demodeck import outdir
 from demodeck.build import build
 from demodeck.config import load_config
 from demodeck.errors import BuildError, UsageError
+from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
 from demodeck.pipeline import validate_all
 from demodeck.preview_build import cached_builder
 from demodeck.preview_http import SCRIPT, HostPolicy, host_name, inject, relative_prefix, site_key
 from demodeck.serve import Console, Preview
 from demodeck.theme import builtin_dir
-from tests.conftest import EXAMPLE_DECK, add_why_line, copy_examples
+from tests.conftest import (
+    EXAMPLE_DECK,
+    add_why_line,
+    another_build_s_site,
+    copy_examples,
+    site_gone,
+)
 
 DECK = """\
 title: Preview test deck
@@ -860,3 +868,72 @@ def test_the_preview_serves_what_a_fresh_build_makes_after_a_picture_changes(
         build(load_config(root), out=out)
         assert served == {p.relative_to(out).as_posix(): p.read_bytes()
                           for p in out.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """What a snapshot of the site in ``site`` serves: every file the build wrote."""
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in site.rglob("*") if p.is_file() and p.name != ".demodeck-site"}
+
+
+@pytest.mark.parametrize("swap", [site_gone, another_build_s_site])
+def test_a_build_swapping_the_site_once_the_preview_chose_its_pages_changes_nothing_served(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deck_renders: list[str],
+        swap: Callable[[Path], None]) -> None:
+    """The preview's first build keeps the pages the last `demodeck build` left that it
+    need not render again. A build waiting for the site's lock swaps the folder the moment
+    the preview lets go of it: the preview still serves the pages it chose, the last
+    build's, rendering none, and says nothing of a missing file."""
+    root = copy_examples(tmp_path / "p")
+    build(load_config(root), cache=BuildCache.for_project(root))
+    site = root / "site"
+    built = site_files(site)
+    deck_renders.clear()
+    waiting: list[Callable[[], None]] = []
+    real_reusable, real_locked = manifest.reusable, outdir.locked
+
+    def reusable(before: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
+        found = real_reusable(before, out)
+        assert "index.html" in found  # a page the preview keeps
+        waiting.append(lambda: swap(site))  # a build now waits for the lock to swap it
+        return found
+
+    @contextlib.contextmanager
+    def locked(out: Path, told: Callable[[], None], *, wait: bool = True) -> Iterator[bool]:
+        with real_locked(out, told, wait=wait) as mine:
+            yield mine
+        while waiting:  # the lock is free: the build that waited for it swaps the site
+            waiting.pop()()
+
+    monkeypatch.setattr(manifest, "reusable", reusable)
+    monkeypatch.setattr(outdir, "locked", locked)
+    served = cached_builder(root)(root).pages
+    assert (root / ".site-old").is_dir()  # the build swapped the site meanwhile
+    assert served == built
+    assert deck_renders == []
+
+
+@pytest.mark.parametrize("swap", [site_gone, another_build_s_site])
+def test_a_preview_started_while_a_build_holds_the_site_renders_every_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deck_renders: list[str],
+        swap: Callable[[Path], None]) -> None:
+    """A build holding the site's lock may swap the folder at any moment: the preview's
+    first build keeps none of its pages then, rendering them all, and so serves the right
+    ones whatever the build did to the folder meanwhile."""
+    root = copy_examples(tmp_path / "p")
+    build(load_config(root), cache=BuildCache.for_project(root))
+    site = root / "site"
+    built = site_files(site)
+    deck_renders.clear()
+    real_reusable = manifest.reusable
+
+    def reusable(before: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:
+        found = real_reusable(before, out)
+        swap(site)  # the build swaps the folder right after the preview looked
+        return found
+
+    monkeypatch.setattr(manifest, "reusable", reusable)
+    with outdir.locked(site, lambda: None):
+        served = cached_builder(root)(root).pages
+    assert served == built
+    assert len(deck_renders) == 3

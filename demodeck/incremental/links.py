@@ -131,9 +131,10 @@ def _parse_cached(page: Output, cache: BuildCache, known: Parsed | None) -> Pars
 def unread(reusable: Reusable, cache: BuildCache) -> Reusable:
     """The files of ``reusable`` (the last build's, see manifest.reusable) that the link
     check never reads: all but the HTML pages whose links and ids the cache lacks. For a
-    run that holds no lock on the output folder (a check, the preview): a build or
-    `serve` may swap it meanwhile, so such a page is rendered again rather than read from
-    a folder that may no longer hold it, or hold another build's."""
+    run that holds no lock on the output folder (a check; the preview reads the pages it
+    keeps under the lock, see manifest.last_pages): a build may swap it meanwhile, so
+    such a page is rendered again rather than read from a folder that may no longer hold
+    it, or hold another build's."""
     return {path: kept for path, kept in reusable.items()
             if not path.endswith(".html") or cache.get_parsed(_PARSED + kept[0]) is not None}
 

@@ -131,14 +131,29 @@ def _same_image(record: ImageRecord, settled: int) -> bool:
                 == hashlib.sha256(data).hexdigest()[:10])  # see render.hashed_name
 
 
-def reusable_files(cache: BuildCache, out: Path) -> dict[str, tuple[str, Path]]:
-    """Files the last ``demodeck build`` left in ``out`` that may be kept (see reusable):
-    the preview starts from them instead of rendering a whole archive again. A swap a
-    killed build left half-done is repaired first, unless a build runs meanwhile."""
+def last_pages(cache: BuildCache, out: Path) -> dict[str, bytes]:
+    """The pages the last ``demodeck build`` left in ``out`` that may be kept (see
+    reusable), their bytes by key: the preview starts from them instead of rendering a
+    whole archive again. They are read under the folder's lock, so no build swaps it
+    between the look and the read; if a build holds the lock (the preview never waits
+    for it), none are kept: every page is rendered. A swap a killed build left half-done
+    is repaired first. Theme files and images are left out: their key is their path, and
+    the render has their bytes anyway."""
     with outdir.locked(out, lambda: None, wait=False) as mine:
-        if mine:
-            outdir.repair(out)
-        return reusable(cache.read_manifest(), out)
+        if not mine:
+            return {}
+        outdir.repair(out)
+        found = reusable(cache.read_manifest(), out)
+        return {key: data for path, (key, file) in found.items()
+                if key != path and (data := _read(file)) is not None}
+
+
+def _read(file: Path) -> bytes | None:
+    """The bytes of an output file; None if it cannot be read (it is rendered again)."""
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
 
 
 def reusable(manifest: dict[str, Any] | None, out: Path) -> dict[str, tuple[str, Path]]:

@@ -30,7 +30,6 @@ from demodeck.incremental import manifest
 from demodeck.incremental.cache import BuildCache
 from demodeck.load import DeckSource, Discovered
 from demodeck.model import Deck, SiteConfig
-from demodeck.pages import Kept
 
 if TYPE_CHECKING:
     import jinja2
@@ -180,8 +179,8 @@ class Accelerated(Plain):
         from demodeck.incremental import links, rendering
 
         reusable = self.reusable()
-        if staging is None and self.cache is not None:  # a check, or the preview: no lock
-            reusable = links.unread(reusable, self.cache)  # holds the folder still
+        if staging is None and self.cache is not None:  # a check: no lock holds the
+            reusable = links.unread(reusable, self.cache)  # folder still
         rendered = rendering.render_all(site, decks, cache=self.cache, jobs=self.jobs,
                                         self_contained=self_contained,
                                         reusable=reusable, renderer=self.prepared,
@@ -267,19 +266,16 @@ class Preview(Accelerated):
         self.cache: PreviewCache = cache
 
     def discover(self, site: SiteConfig) -> Discovered:
-        self.cache.begin()
         if not self.cache.pages:  # the first build: start from what `demodeck build` left
-            self.out = site.output_path
+            self.cache.pages.update(manifest.last_pages(self.cache, site.output_path))
+        self.cache.begin()  # those this build does not use are pruned after it
         return self.cache.read(site)
 
     def reusable(self) -> dict[str, tuple[str, Path]]:
-        return manifest.reusable_files(self.cache, self.out) if self.out is not None else {}
+        return {}  # the last build's pages are in memory, read before any swap (see discover)
 
     def in_memory(self, rendered: Rendered) -> dict[str, bytes]:
         files = super().in_memory(rendered)
-        for page in rendered.pages:
-            if isinstance(page, Kept):  # read once from disk; from memory from now on
-                self.cache.put_page(page.key, files[page.path])
         self.cache.prune()  # in memory only: keep what this build used, the size of the site
         return files
 
