@@ -156,6 +156,14 @@ class Live:
         finally:
             stream.close()
 
+    def hello(self) -> dict[str, Any]:
+        """What a page that connects now is told first (the problems and warnings)."""
+        stream = Events(self.port)
+        try:
+            return stream.next("hello")
+        finally:
+            stream.close()
+
 
 def start_live(root: Path) -> Live:
     said: list[str] = []
@@ -341,11 +349,7 @@ def test_broken_save_keeps_last_good_pages_and_reports_like_the_cli(live: Live) 
         page = live.get("/2026-11-23/")
         assert page.status == 200 and "Writers keep their place." in page.body
         # a page opened now learns about the problem as soon as it connects
-        hello = Events(live.port)
-        try:
-            assert hello.next("hello")["problems"] == expected
-        finally:
-            hello.close()
+        assert live.hello()["problems"] == expected
         # the terminal says it once, without a traceback, even if the save is repeated
         live.save("decks/2026-11-23.yaml", BROKEN)
         events.next("problems")
@@ -357,11 +361,7 @@ def test_broken_save_keeps_last_good_pages_and_reports_like_the_cli(live: Live) 
         live.save("decks/2026-11-23.yaml", DECK.replace("Colours.", "Contrast."))
         events.next("reload")
     assert "Contrast." in live.get("/2026-11-23/").body
-    hello = Events(live.port)
-    try:
-        assert hello.next("hello")["problems"] == []
-    finally:
-        hello.close()
+    assert live.hello()["problems"] == []
 
 
 def test_a_reload_names_the_warnings_only_when_they_change(live: Live) -> None:
@@ -378,11 +378,7 @@ def test_a_reload_names_the_warnings_only_when_they_change(live: Live) -> None:
         assert DECK_PAGE in same["changed"] and "warnings" not in same
         live.save("decks/2026-11-23.yaml", DECK)
         assert events.next("reload")["warnings"] == []
-    hello = Events(live.port)
-    try:
-        assert hello.next("hello")["warnings"] == []
-    finally:
-        hello.close()
+    assert live.hello()["warnings"] == []
 
 
 def test_a_save_made_the_way_vim_makes_it_shows_the_new_deck(live: Live) -> None:
